@@ -1,0 +1,33 @@
+//! A pseudo-spectral two-layer quasi-geostrophic model on a doubly periodic beta-plane, equal to
+//! pyqg 0.7.2's `QGModel` to round-off, built from terms that each carry a coefficient.
+//!
+//! ```
+//! use medida_solver::{Model, QgParams};
+//! let mut m = Model::new(QgParams { nx: 32, ny: 32, ..Default::default() })?;
+//! m.set_pyqg_random_q(0);
+//! m.run(10)?;
+//! let d = m.diagnostics();
+//! assert!(d.energy > 0.0 && d.cfl < 1.0);
+//! # Ok::<(), medida_solver::SolverError>(())
+//! ```
+
+pub mod diagnostics;
+pub mod error;
+pub mod fft;
+pub mod filter;
+pub mod grid;
+pub mod init;
+pub mod inversion;
+pub mod model;
+pub mod params;
+pub mod term;
+
+/// Complex double, the element type of spectral fields.
+pub use rustfft::num_complex::Complex64;
+
+pub use diagnostics::Diagnostics;
+pub use error::SolverError;
+pub use grid::Grid;
+pub use model::{Model, NZ, pyqg_terms};
+pub use params::QgParams;
+pub use term::{Term, TermKind};

@@ -1,0 +1,407 @@
+//! The two-layer QG model: state, terms with coefficients, and pyqg's AB3 step.
+//!
+//! One step (pyqg `_step_forward`): invert `psi_hat = a q_hat`; per layer, velocities to physical
+//! space, flux-form advection, the fused linear terms, then
+//! `q_hat <- filtr (q_hat + dt (c1 N + c2 N_prev + c3 N_prev2))` with Euler, AB2, then AB3
+//! coefficients, and `q = irfft2(q_hat)`. Ten single-layer real FFTs per step.
+//!
+//! Threading: after the inversion the two layers are independent, so they run in parallel on the
+//! ambient rayon pool. Each layer's arithmetic is the same whatever the thread count, so results
+//! are identical byte for byte at any number of threads.
+
+use crate::Complex64;
+use crate::error::{SolverError, invalid};
+use crate::fft::{Fft2, FftPlans};
+use crate::filter::exponential_filter;
+use crate::grid::Grid;
+use crate::inversion::Inversion;
+use crate::params::QgParams;
+use crate::term::{LinearTendency, Term, TermKind};
+use ndarray::{Array3, ArrayView3};
+use rayon::prelude::*;
+
+/// Number of layers.
+pub const NZ: usize = 2;
+
+/// Adams-Bashforth weights `(c1, c2, c3)` for the given level (0: Euler, 1: AB2, 2+: AB3).
+fn ab_weights(ablevel: u8) -> [f64; 3] {
+    match ablevel {
+        0 => [1.0, 0.0, 0.0],
+        1 => [1.5, -0.5, 0.0],
+        _ => [23.0 / 12.0, -16.0 / 12.0, 5.0 / 12.0],
+    }
+}
+
+/// Spectral operators shared read-only by both layers during a step.
+#[derive(Debug, Clone)]
+struct Operators {
+    /// `k` at each k-major spectral index.
+    k: Vec<f64>,
+    /// `l` at each k-major spectral index.
+    l: Vec<f64>,
+    inversion: Inversion,
+    filtr: Vec<f64>,
+    linear: LinearTendency,
+    /// Coefficient of the advection term (0 when absent).
+    c_j: f64,
+    /// Background flow per layer, from the mean-flow-advection terms (for the CFL number).
+    ubg: [f64; NZ],
+}
+
+/// One layer's prognostic state, tendency history and scratch.
+#[derive(Debug, Clone)]
+struct Layer {
+    /// PV anomaly, spectral (k-major).
+    qh: Vec<Complex64>,
+    /// PV anomaly, physical `(ny, nx)`; always `irfft2(qh)`.
+    q: Vec<f64>,
+    /// Tendency at the current step, and the two before.
+    dqhdt: Vec<Complex64>,
+    dqhdt_p: Vec<Complex64>,
+    dqhdt_pp: Vec<Complex64>,
+    fft: Fft2,
+    uh: Vec<Complex64>,
+    vh: Vec<Complex64>,
+    u: Vec<f64>,
+    v: Vec<f64>,
+}
+
+/// Largest speeds seen while computing a tendency: `max |u + U|`, `max |v|`; NaN if any was not finite.
+#[derive(Debug, Clone, Copy, Default)]
+struct Speeds {
+    u: f64,
+    v: f64,
+}
+
+impl Layer {
+    fn new(grid: &Grid, plans: FftPlans) -> Self {
+        let (ns, np) = (grid.n_spec(), grid.n_phys());
+        let zc = || vec![Complex64::default(); ns];
+        Self {
+            qh: zc(),
+            q: vec![0.0; np],
+            dqhdt: zc(),
+            dqhdt_p: zc(),
+            dqhdt_pp: zc(),
+            fft: Fft2::new(plans),
+            uh: zc(),
+            vh: zc(),
+            u: vec![0.0; np],
+            v: vec![0.0; np],
+        }
+    }
+
+    /// Writes this layer's tendency into `dqhdt` and returns the speeds that advected it.
+    fn tendency(&mut self, lev: usize, ph: &[Vec<Complex64>; NZ], ops: &Operators) -> Speeds {
+        let mut speeds = Speeds::default();
+        self.dqhdt.iter_mut().for_each(|d| *d = Complex64::default());
+        if ops.c_j != 0.0 {
+            speeds = self.advection(&ph[lev], ops, ops.ubg[lev]);
+        } else {
+            // Speeds for the CFL number only.
+            speeds.u = ops.ubg[lev].abs();
+        }
+        let lin = &ops.linear;
+        let mut add = |m: &Option<Vec<Complex64>>, f: &[Complex64]| {
+            if let Some(m) = m {
+                for ((d, m), f) in self.dqhdt.iter_mut().zip(m).zip(f) {
+                    *d += m * f;
+                }
+            }
+        };
+        add(&lin.on_q[lev], &self.qh);
+        for (src, phs) in ph.iter().enumerate() {
+            add(&lin.on_psi[lev][src], phs);
+        }
+        speeds
+    }
+
+    /// `dqhdt = -c_J (ik FFT(u q) + il FFT(v q))`, velocities from `ph`; `ubg` is the layer's
+    /// background flow, counted in the speeds only.
+    fn advection(&mut self, ph: &[Complex64], ops: &Operators, ubg: f64) -> Speeds {
+        for (((uh, vh), p), (&k, &l)) in self.uh.iter_mut().zip(self.vh.iter_mut()).zip(ph).zip(ops.k.iter().zip(&ops.l)) {
+            // uh = -i l ph, vh = i k ph
+            *uh = Complex64::new(l * p.im, -l * p.re);
+            *vh = Complex64::new(-k * p.im, k * p.re);
+        }
+        self.fft.inverse(&self.uh, &mut self.u);
+        self.fft.inverse(&self.vh, &mut self.v);
+        let (mut umax, mut vmax, mut finite) = (0.0f64, 0.0f64, true);
+        for ((u, v), &q) in self.u.iter_mut().zip(self.v.iter_mut()).zip(&self.q) {
+            umax = umax.max((*u + ubg).abs());
+            vmax = vmax.max(v.abs());
+            finite &= u.is_finite() && v.is_finite();
+            *u *= q;
+            *v *= q;
+        }
+        self.fft.forward(&mut self.u, &mut self.uh);
+        self.fft.forward(&mut self.v, &mut self.vh);
+        let c = ops.c_j;
+        for ((d, (uqh, vqh)), (&k, &l)) in self.dqhdt.iter_mut().zip(self.uh.iter().zip(&self.vh)).zip(ops.k.iter().zip(&ops.l)) {
+            // -(ik uqh + il vqh)
+            let s = Complex64::new(k * uqh.im + l * vqh.im, -(k * uqh.re + l * vqh.re));
+            *d = if c == 1.0 { s } else { s * c };
+        }
+        if finite { Speeds { u: umax, v: vmax } } else { Speeds { u: f64::NAN, v: f64::NAN } }
+    }
+
+    /// AB update with the filter, history shift, and `q = irfft2(qh)`. Returns whether `q` is finite.
+    fn advance(&mut self, filtr: &[f64], dts: [f64; 3]) -> bool {
+        let [dt1, dt2, dt3] = dts;
+        for ((((qh, f), n), np), npp) in self.qh.iter_mut().zip(filtr).zip(&self.dqhdt).zip(&self.dqhdt_p).zip(&self.dqhdt_pp) {
+            *qh = (*qh + n * dt1 + np * dt2 + npp * dt3) * *f;
+        }
+        std::mem::swap(&mut self.dqhdt_pp, &mut self.dqhdt_p);
+        std::mem::swap(&mut self.dqhdt_p, &mut self.dqhdt);
+        self.fft.inverse(&self.qh, &mut self.q);
+        self.q.iter().sum::<f64>().is_finite()
+    }
+}
+
+/// The two-layer QG model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    params: QgParams,
+    grid: Grid,
+    terms: Vec<Term>,
+    ops: Operators,
+    layers: [Layer; NZ],
+    ph: [Vec<Complex64>; NZ],
+    ablevel: u8,
+    tc: u64,
+    t: f64,
+}
+
+/// pyqg's terms for `params`, each with its truth coefficient.
+pub fn pyqg_terms(params: &QgParams) -> Vec<Term> {
+    vec![
+        Term::new(TermKind::Advection, 1.0),
+        Term::new(TermKind::MeanFlowAdvection { lev: 0 }, params.U1),
+        Term::new(TermKind::MeanFlowAdvection { lev: 1 }, params.U2),
+        Term::new(TermKind::Beta, params.beta),
+        Term::new(TermKind::ShearPvGradient { f1: params.f1(), f2: params.f2() }, params.U1 - params.U2),
+        Term::new(TermKind::BottomDrag, params.rek),
+    ]
+}
+
+impl Model {
+    /// The pyqg model for `params`, with `q = 0`. Use [`Model::set_q`] or
+    /// [`Model::set_pyqg_random_q`] to give it a state.
+    pub fn new(params: QgParams) -> Result<Self, SolverError> {
+        let terms = pyqg_terms(&params);
+        Self::with_terms(params, terms)
+    }
+
+    /// A model whose tendency is the sum of `terms`; `params` gives the grid, `dt`, the
+    /// inversion (`rd`, `delta`) and the filter.
+    pub fn with_terms(params: QgParams, terms: Vec<Term>) -> Result<Self, SolverError> {
+        params.validate()?;
+        for t in &terms {
+            if !t.coefficient.is_finite() {
+                return Err(invalid("coefficient", format!("{} for term `{}`", t.coefficient, t.name()), "a finite number"));
+            }
+        }
+        let grid = params.grid()?;
+        let plans = FftPlans::new(&grid);
+        let ops = Operators {
+            k: grid.spectral_map(|k, _| k),
+            l: grid.spectral_map(|_, l| l),
+            inversion: Inversion::new(&grid, params.f1(), params.f2()),
+            filtr: exponential_filter(&grid, params.filterfac),
+            linear: LinearTendency::default(),
+            c_j: 0.0,
+            ubg: [0.0; NZ],
+        };
+        let layers = [Layer::new(&grid, plans.clone()), Layer::new(&grid, plans)];
+        let zeros = vec![Complex64::default(); grid.n_spec()];
+        let mut model = Self { params, grid, terms, ops, layers, ph: [zeros.clone(), zeros], ablevel: 0, tc: 0, t: 0.0 };
+        model.fuse_terms();
+        Ok(model)
+    }
+
+    /// Rebuilds the fused operators after the term set changed.
+    fn fuse_terms(&mut self) {
+        self.ops.linear = LinearTendency::fuse(&self.terms, &self.grid);
+        self.ops.c_j = self.terms.iter().filter(|t| t.kind == TermKind::Advection).map(|t| t.coefficient).sum();
+        self.ops.ubg = [0.0; NZ];
+        for t in &self.terms {
+            if let TermKind::MeanFlowAdvection { lev } = t.kind {
+                self.ops.ubg[lev] += t.coefficient;
+            }
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &QgParams {
+        &self.params
+    }
+    /// The grid.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+    /// The terms of the tendency with their coefficients.
+    pub fn terms(&self) -> &[Term] {
+        &self.terms
+    }
+    /// Steps taken (pyqg `tc`).
+    pub fn tc(&self) -> u64 {
+        self.tc
+    }
+    /// Model time [s] (pyqg `t`).
+    pub fn t(&self) -> f64 {
+        self.t
+    }
+    /// The exponential filter, in pyqg's `(nl, nk)` layout.
+    pub fn filtr(&self) -> ndarray::Array2<f64> {
+        let view = ndarray::ArrayView2::from_shape((self.grid.nk(), self.grid.nl()), &self.ops.filtr).expect("filter size");
+        view.t().to_owned()
+    }
+
+    /// Sets the coefficient of the term called `name` (see [`Term::name`]).
+    pub fn set_coefficient(&mut self, name: &str, value: f64) -> Result<(), SolverError> {
+        if !value.is_finite() {
+            return Err(invalid("coefficient", format!("{value} for term `{name}`"), "a finite number"));
+        }
+        let term = self.terms.iter_mut().find(|t| t.name() == name).ok_or_else(|| SolverError::InvalidParameter {
+            name: "term",
+            value: name.to_string(),
+            allowed: "the name of one of the model's terms (Model::terms)",
+        })?;
+        term.coefficient = value;
+        self.fuse_terms();
+        Ok(())
+    }
+
+    /// Sets the PV anomaly `q` [1/s], shape `(2, ny, nx)`. Time stepping restarts with forward Euler.
+    pub fn set_q(&mut self, q: ArrayView3<f64>) -> Result<(), SolverError> {
+        let expected = [NZ, self.grid.ny, self.grid.nx];
+        if q.shape() != expected {
+            return Err(SolverError::Shape { name: "q", got: q.shape().to_vec(), expected: expected.to_vec() });
+        }
+        if q.iter().any(|v| !v.is_finite()) {
+            return Err(invalid("q", "a field with NaN or Inf", "finite values"));
+        }
+        for (lev, layer) in self.layers.iter_mut().enumerate() {
+            let mut buf: Vec<f64> = q.index_axis(ndarray::Axis(0), lev).iter().copied().collect();
+            layer.fft.forward(&mut buf, &mut layer.qh);
+            // pyqg keeps the given q itself rather than irfft2(rfft2(q)).
+            layer.q.iter_mut().zip(q.index_axis(ndarray::Axis(0), lev)).for_each(|(d, s)| *d = *s);
+        }
+        self.ablevel = 0;
+        Ok(())
+    }
+
+    /// Sets pyqg's random initial condition for `seed` (see [`crate::init::pyqg_random_q`]).
+    pub fn set_pyqg_random_q(&mut self, seed: u32) {
+        let q = crate::init::pyqg_random_q(&self.grid, seed);
+        self.set_q(q.view()).expect("the random IC has the model's shape and is finite");
+    }
+
+    /// The PV anomaly `q` [1/s], `(lev, y, x)`.
+    pub fn q(&self) -> Array3<f64> {
+        let (nx, ny) = (self.grid.nx, self.grid.ny);
+        Array3::from_shape_fn((NZ, ny, nx), |(z, j, i)| self.layers[z].q[j * nx + i])
+    }
+
+    /// The spectral PV `q_hat`, `(lev, l, k)` in pyqg's layout.
+    pub fn qh(&self) -> Array3<Complex64> {
+        self.stack_pyqg([&self.layers[0].qh, &self.layers[1].qh])
+    }
+
+    /// The streamfunction `psi_hat` of the current `q`, `(lev, l, k)` (pyqg `ph`, but never lagging).
+    pub fn ph(&self) -> Array3<Complex64> {
+        let psi = self.invert();
+        self.stack_pyqg([&psi[0], &psi[1]])
+    }
+
+    /// The tendency `dq_hat/dt` of the current state, `(lev, l, k)` (pyqg `dqhdt`).
+    pub fn dqhdt(&mut self) -> Array3<Complex64> {
+        self.ph = self.invert();
+        let (ph, ops) = (&self.ph, &self.ops);
+        self.layers.par_iter_mut().enumerate().for_each(|(lev, layer)| {
+            layer.tendency(lev, ph, ops);
+        });
+        self.stack_pyqg([&self.layers[0].dqhdt, &self.layers[1].dqhdt])
+    }
+
+    /// Spectral PV of layer `lev`, k-major.
+    pub(crate) fn layer_qh(&self, lev: usize) -> &[Complex64] {
+        &self.layers[lev].qh
+    }
+
+    /// Background zonal flow per layer: the coefficients of the mean-flow-advection terms [m/s].
+    pub fn background_flow(&self) -> [f64; NZ] {
+        self.ops.ubg
+    }
+
+    /// `psi_hat` of the current state, k-major, per layer.
+    pub(crate) fn invert(&self) -> [Vec<Complex64>; NZ] {
+        let mut psi = [vec![Complex64::default(); self.grid.n_spec()], vec![Complex64::default(); self.grid.n_spec()]];
+        let qh = [&self.layers[0].qh[..], &self.layers[1].qh[..]];
+        for (lev, p) in psi.iter_mut().enumerate() {
+            self.ops.inversion.invert_layer(lev, qh, p);
+        }
+        psi
+    }
+
+    /// Physical fields of `spectral` per layer, `(lev, y, x)`.
+    pub(crate) fn to_physical(&self, spectral: &[Vec<Complex64>; NZ]) -> Array3<f64> {
+        let mut fft = self.layers[0].fft.clone();
+        let (nx, ny) = (self.grid.nx, self.grid.ny);
+        let mut out = Array3::zeros((NZ, ny, nx));
+        let mut buf = vec![0.0; nx * ny];
+        for (lev, s) in spectral.iter().enumerate() {
+            fft.inverse(s, &mut buf);
+            out.index_axis_mut(ndarray::Axis(0), lev).iter_mut().zip(&buf).for_each(|(d, s)| *d = *s);
+        }
+        out
+    }
+
+    fn stack_pyqg(&self, fields: [&[Complex64]; NZ]) -> Array3<Complex64> {
+        let (nl, nk) = (self.grid.nl(), self.grid.nk());
+        Array3::from_shape_fn((NZ, nl, nk), |(z, il, ik)| fields[z][ik * nl + il])
+    }
+
+    /// Advances one time step. On error (non-finite values or CFL > 1) the state is not meaningful.
+    pub fn step(&mut self) -> Result<(), SolverError> {
+        let dts = ab_weights(self.ablevel).map(|c| c * self.params.dt);
+        {
+            let layers = &self.layers;
+            let inversion = &self.ops.inversion;
+            self.ph.par_iter_mut().enumerate().for_each(|(lev, p)| {
+                inversion.invert_layer(lev, [&layers[0].qh, &layers[1].qh], p);
+            });
+        }
+        let (ph, ops) = (&self.ph, &self.ops);
+        let mut outcome = [(Speeds::default(), true); NZ];
+        self.layers.par_iter_mut().zip(outcome.par_iter_mut()).enumerate().for_each(|(lev, (layer, out))| {
+            let speeds = layer.tendency(lev, ph, ops);
+            let finite = layer.advance(&ops.filtr, dts);
+            *out = (speeds, finite);
+        });
+        let (step, time) = (self.tc, self.t);
+        self.tc += 1;
+        self.t += self.params.dt;
+        self.ablevel = (self.ablevel + 1).min(2);
+        let unstable = |reason: String| Err(SolverError::Unstable { step, time, reason });
+        let cfl = self.cfl_of(&outcome.map(|o| o.0));
+        if outcome.iter().any(|o| !o.1) || cfl.is_nan() {
+            return unstable("non-finite values in q, u or v".into());
+        }
+        if cfl > 1.0 {
+            return unstable(format!("CFL number {cfl:.3} > 1; reduce dt"));
+        }
+        Ok(())
+    }
+
+    /// Advances `n` steps, stopping at the first error.
+    pub fn run(&mut self, n: u64) -> Result<(), SolverError> {
+        (0..n).try_for_each(|_| self.step())
+    }
+
+    /// `max(|u + U| dt/dx, |v| dt/dy)` over layers.
+    fn cfl_of(&self, speeds: &[Speeds; NZ]) -> f64 {
+        let (dt, dx, dy) = (self.params.dt, self.grid.dx(), self.grid.dy());
+        speeds.iter().map(|s| (s.u * dt / dx).max(s.v * dt / dy)).fold(0.0, |a: f64, b| if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) })
+    }
+}

@@ -1,0 +1,146 @@
+//! Parameters of the pyqg two-layer model, with pyqg's names, units and defaults.
+
+use crate::error::{SolverError, invalid};
+use crate::grid::Grid;
+
+/// Physical and numerical parameters of the two-layer QG model (pyqg `QGModel`).
+///
+/// SI units as in pyqg: metres, seconds. Layer 1 is the upper layer.
+#[allow(non_snake_case)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct QgParams {
+    /// Grid points in x.
+    pub nx: usize,
+    /// Grid points in y.
+    pub ny: usize,
+    /// Domain length in x [m].
+    pub L: f64,
+    /// Domain width in y [m].
+    pub W: f64,
+    /// Time step [s].
+    pub dt: f64,
+    /// Planetary vorticity gradient beta [1/(m s)].
+    pub beta: f64,
+    /// Deformation radius [m]; sets `F1 = rd^-2 / (1 + delta)` and `F2 = delta F1`.
+    pub rd: f64,
+    /// Layer thickness ratio `H1 / H2`.
+    pub delta: f64,
+    /// Upper-layer thickness [m].
+    pub H1: f64,
+    /// Upper-layer background zonal flow [m/s].
+    pub U1: f64,
+    /// Lower-layer background zonal flow [m/s].
+    pub U2: f64,
+    /// Linear bottom (Ekman) drag on the lower layer [1/s].
+    pub rek: f64,
+    /// Strength of pyqg's exponential filter; 0 turns the filter off.
+    pub filterfac: f64,
+}
+
+impl Default for QgParams {
+    /// pyqg 0.7.2 defaults.
+    fn default() -> Self {
+        Self {
+            nx: 64,
+            ny: 64,
+            L: 1e6,
+            W: 1e6,
+            dt: 7200.0,
+            beta: 1.5e-11,
+            rd: 15000.0,
+            delta: 0.25,
+            H1: 500.0,
+            U1: 0.025,
+            U2: 0.0,
+            rek: 5.787e-7,
+            filterfac: 23.6,
+        }
+    }
+}
+
+impl QgParams {
+    /// Checks every parameter; the error names the first one out of range.
+    pub fn validate(&self) -> Result<(), SolverError> {
+        Grid::new(self.nx, self.ny, self.L, self.W)?;
+        positive("dt", self.dt)?;
+        positive("rd", self.rd)?;
+        positive("delta", self.delta)?;
+        positive("H1", self.H1)?;
+        finite("beta", self.beta)?;
+        finite("U1", self.U1)?;
+        finite("U2", self.U2)?;
+        if !(self.rek.is_finite() && self.rek >= 0.0) {
+            return Err(invalid("rek", self.rek, "a finite rate >= 0"));
+        }
+        if !(self.filterfac.is_finite() && self.filterfac >= 0.0) {
+            return Err(invalid("filterfac", self.filterfac, "a finite number >= 0 (0 = no filter)"));
+        }
+        Ok(())
+    }
+
+    /// The grid these parameters describe.
+    pub fn grid(&self) -> Result<Grid, SolverError> {
+        Grid::new(self.nx, self.ny, self.L, self.W)
+    }
+    /// Lower-layer thickness `H1 / delta` [m].
+    pub fn h2(&self) -> f64 {
+        self.H1 / self.delta
+    }
+    /// Layer thicknesses `[H1, H2]` [m].
+    pub fn hi(&self) -> [f64; 2] {
+        [self.H1, self.h2()]
+    }
+    /// Total depth `H1 + H2` [m].
+    pub fn h(&self) -> f64 {
+        self.H1 + self.h2()
+    }
+    /// `F1 = rd^-2 / (1 + delta)` [1/m^2] (pyqg's code; its 0.7.2 docstring's `1 + delta^2` is a typo).
+    pub fn f1(&self) -> f64 {
+        self.rd.powi(-2) / (1.0 + self.delta)
+    }
+    /// `F2 = delta F1` [1/m^2].
+    pub fn f2(&self) -> f64 {
+        self.delta * self.f1()
+    }
+    /// Background PV gradients `[beta + F1 (U1 - U2), beta - F2 (U1 - U2)]` [1/(m s)].
+    pub fn qy(&self) -> [f64; 2] {
+        let shear = self.U1 - self.U2;
+        [self.beta + self.f1() * shear, self.beta - self.f2() * shear]
+    }
+}
+
+fn positive(name: &'static str, v: f64) -> Result<(), SolverError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(name, v, "a finite number > 0"))
+    }
+}
+
+fn finite(name: &'static str, v: f64) -> Result<(), SolverError> {
+    if v.is_finite() { Ok(()) } else { Err(invalid(name, v, "a finite number")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_values_match_pyqg_defaults() {
+        // Printed from a pyqg 0.7.2 model instance (shared/reference/pyqg.md, section 2.3).
+        let p = QgParams::default();
+        assert!((p.f1() - 3.5556e-9).abs() < 1e-13);
+        assert!((p.f2() - 8.8889e-10).abs() < 1e-14);
+        assert!((p.qy()[0] - 1.03889e-10).abs() < 1e-15);
+        assert!((p.qy()[1] + 7.2222e-12).abs() < 1e-16);
+        assert_eq!(p.hi(), [500.0, 2000.0]);
+    }
+
+    #[test]
+    fn out_of_range_names_the_field() {
+        let p = QgParams { dt: -1.0, ..Default::default() };
+        assert!(p.validate().unwrap_err().to_string().contains("`dt` = -1"));
+        let p = QgParams { rek: f64::NAN, ..Default::default() };
+        assert!(p.validate().unwrap_err().to_string().contains("`rek`"));
+    }
+}

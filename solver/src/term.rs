@@ -1,0 +1,175 @@
+//! Physical terms of the PV tendency, each carrying a coefficient.
+//!
+//! The model's tendency is `dq_i/dt = sum_terms c * T(state)_i`. Changing a coefficient (or dropping
+//! or adding a term) turns the truth into an imperfect model; the same terms name the columns of a
+//! regression library. Every shape `T` is written here once.
+//!
+//! Sign convention: a term's shape is what is **added to dq/dt**, so `-beta dx(psi)` has shape
+//! `-dx(psi)` and coefficient `beta`.
+
+use crate::Complex64;
+use crate::grid::Grid;
+
+/// Which spectral field of a layer a linear action multiplies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operand {
+    /// PV anomaly `q_hat`.
+    Q,
+    /// Streamfunction `psi_hat`.
+    Psi,
+}
+
+/// A linear, wavenumber-diagonal piece of a term: adds `multiplier(k, l) * operand_hat[source]`
+/// to `dq_hat[target]/dt`. The multiplier already includes the term's coefficient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearAction {
+    /// Layer whose tendency receives the contribution (0 = upper).
+    pub target: usize,
+    /// Layer of the operand.
+    pub source: usize,
+    /// Field multiplied.
+    pub operand: Operand,
+    /// k-major multiplier.
+    pub multiplier: Vec<Complex64>,
+}
+
+/// The shape of a term.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TermKind {
+    /// `-J(psi_i, q_i) = -div(u_i q_i)` in both layers, by anomaly velocities, in flux form
+    /// (pseudo-spectral, no de-aliasing; pyqg's nonlinear term). Coefficient `c_J`, 1 in the truth.
+    Advection,
+    /// `-dx(q_lev)`: advection of the layer's PV anomaly by its background flow. Coefficient `U_lev`.
+    MeanFlowAdvection {
+        /// Layer (0 = upper).
+        lev: usize,
+    },
+    /// `-dx(psi_i)` in both layers: advection of planetary vorticity. Coefficient `beta`.
+    Beta,
+    /// `-F1 dx(psi1)` and `+F2 dx(psi2)`: advection by the PV gradient of the background shear.
+    /// Coefficient `U1 - U2`.
+    ShearPvGradient {
+        /// `F1` [1/m^2].
+        f1: f64,
+        /// `F2` [1/m^2].
+        f2: f64,
+    },
+    /// `-lap(psi2)` in the lower layer: linear bottom drag. Coefficient `rek`.
+    BottomDrag,
+}
+
+/// A term with its coefficient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    /// The term's shape.
+    pub kind: TermKind,
+    /// The number multiplying the shape.
+    pub coefficient: f64,
+}
+
+impl Term {
+    /// A term of the given kind and coefficient.
+    pub fn new(kind: TermKind, coefficient: f64) -> Self {
+        Self { kind, coefficient }
+    }
+
+    /// A unique, stable name, used to look a term up and in configs.
+    pub fn name(&self) -> String {
+        match self.kind {
+            TermKind::Advection => "advection".into(),
+            TermKind::MeanFlowAdvection { lev } => format!("mean_flow_advection{}", lev + 1),
+            TermKind::Beta => "beta".into(),
+            TermKind::ShearPvGradient { .. } => "shear_pv_gradient".into(),
+            TermKind::BottomDrag => "bottom_drag".into(),
+        }
+    }
+
+    /// How the term reads in an equation, with its coefficient's symbol.
+    pub fn symbol(&self) -> String {
+        match self.kind {
+            TermKind::Advection => "-c_J J(psi_i, q_i)".into(),
+            TermKind::MeanFlowAdvection { lev } => format!("-U{0} dx(q{0})", lev + 1),
+            TermKind::Beta => "-beta dx(psi_i)".into(),
+            TermKind::ShearPvGradient { .. } => "-(U1-U2) [F1 dx(psi1); -F2 dx(psi2)]".into(),
+            TermKind::BottomDrag => "-rek lap(psi2)".into(),
+        }
+    }
+
+    /// The term's linear, wavenumber-diagonal actions; empty for nonlinear terms.
+    pub fn linear_actions(&self, grid: &Grid) -> Vec<LinearAction> {
+        let c = self.coefficient;
+        // -c dx(f): multiplier -i k c
+        let minus_dx = |scale: f64| grid.spectral_map(|k, _| Complex64::new(0.0, -k * scale));
+        let action = |target, source, operand, multiplier| LinearAction { target, source, operand, multiplier };
+        match self.kind {
+            TermKind::Advection => Vec::new(),
+            TermKind::MeanFlowAdvection { lev } => vec![action(lev, lev, Operand::Q, minus_dx(c))],
+            TermKind::Beta => (0..2).map(|i| action(i, i, Operand::Psi, minus_dx(c))).collect(),
+            TermKind::ShearPvGradient { f1, f2 } => vec![
+                action(0, 0, Operand::Psi, minus_dx(c * f1)),
+                action(1, 1, Operand::Psi, minus_dx(-c * f2)),
+            ],
+            TermKind::BottomDrag => {
+                // -lap(psi2) = +kappa^2 psi2_hat
+                let m = grid.spectral_map(|k, l| Complex64::new(c * (k * k + l * l), 0.0));
+                vec![action(1, 1, Operand::Psi, m)]
+            }
+        }
+    }
+}
+
+/// All linear terms of a model summed into one multiplier per (target, operand, source).
+#[derive(Debug, Clone, Default)]
+pub struct LinearTendency {
+    /// `on_q[i]`: multiplier of `q_hat[i]` in `dq_hat[i]/dt`.
+    pub on_q: [Option<Vec<Complex64>>; 2],
+    /// `on_psi[i][j]`: multiplier of `psi_hat[j]` in `dq_hat[i]/dt`.
+    pub on_psi: [[Option<Vec<Complex64>>; 2]; 2],
+}
+
+impl LinearTendency {
+    /// Sums the linear actions of `terms`.
+    pub fn fuse(terms: &[Term], grid: &Grid) -> Self {
+        let mut out = Self::default();
+        for action in terms.iter().flat_map(|t| t.linear_actions(grid)) {
+            let slot = match action.operand {
+                Operand::Q => {
+                    assert_eq!(action.target, action.source, "a q action couples only a layer to itself");
+                    &mut out.on_q[action.target]
+                }
+                Operand::Psi => &mut out.on_psi[action.target][action.source],
+            };
+            match slot {
+                Some(acc) => acc.iter_mut().zip(&action.multiplier).for_each(|(a, m)| *a += m),
+                None => *slot = Some(action.multiplier),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fused_pv_gradient_equals_pyqg_qy() {
+        let grid = Grid::new(8, 8, 1e6, 1e6).unwrap();
+        let (f1, f2, beta, shear) = (3e-9, 7e-10, 1.5e-11, 0.025);
+        let terms = [
+            Term::new(TermKind::Beta, beta),
+            Term::new(TermKind::ShearPvGradient { f1, f2 }, shear),
+        ];
+        let lin = LinearTendency::fuse(&terms, &grid);
+        let qy = [beta + f1 * shear, beta - f2 * shear];
+        for (lev, q) in qy.iter().enumerate() {
+            let m = lin.on_psi[lev][lev].as_ref().unwrap();
+            for (ik, &k) in grid.kk.iter().enumerate() {
+                let got = m[ik * grid.nl() + 3];
+                assert!((got.im + k * q).abs() <= 1e-15 * (k * q).abs(), "{got} vs {}", -k * q);
+                assert_eq!(got.re, 0.0);
+            }
+        }
+        assert!(lin.on_q[0].is_none() && lin.on_psi[0][1].is_none());
+    }
+}
