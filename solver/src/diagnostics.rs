@@ -56,30 +56,28 @@ pub fn calc_ispec(grid: &Grid, var_dens: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let dl = grid.ll[1];
     let kmax = grid.ll.iter().fold(0.0f64, |a, l| a.max(l.abs())).min(grid.kk[nk - 1]);
     let dkr = (dk * dk + dl * dl).sqrt();
+    // Left bin edges as np.arange(0, kmax, dkr) computes them.
     let nbins = (kmax / dkr).ceil() as usize;
+    let edges: Vec<f64> = (0..nbins).map(|i| i as f64 * dkr).collect();
     let mut sum = vec![0.0; nbins];
     let mut count = vec![0usize; nbins];
     for ik in 0..nk {
         for il in 0..nl {
-            let wv = grid.kk[ik].hypot(grid.ll[il]);
-            let mut v = var_dens[ik * nl + il];
-            if ik == 0 || ik == nk - 1 {
-                v /= 2.0;
-            }
-            let mut bin = (wv / dkr).floor() as usize;
-            // pyqg's last ring is closed on the right: wv <= kr[last] + dkr.
-            if bin == nbins && wv <= nbins as f64 * dkr {
-                bin = nbins - 1;
-            }
-            if bin < nbins {
-                sum[bin] += v;
-                count[bin] += 1;
+            let (k, l) = (grid.kk[ik], grid.ll[il]);
+            let wv = (k * k + l * l).sqrt();
+            // Ring i holds edges[i] <= wv < edges[i+1]; the last ring is closed: wv <= edges[last] + dkr.
+            let bin = edges.partition_point(|&e| e <= wv);
+            let inside = bin > 0 && (bin < nbins || wv <= edges[nbins - 1] + dkr);
+            if inside {
+                let half = if ik == 0 || ik == nk - 1 { 0.5 } else { 1.0 };
+                sum[bin - 1] += half * var_dens[ik * nl + il];
+                count[bin - 1] += 1;
             }
         }
     }
-    let kr: Vec<f64> = (0..nbins).map(|i| i as f64 * dkr + dkr / 2.0).collect();
+    let kr: Vec<f64> = edges.iter().map(|e| e + dkr / 2.0).collect();
     let phr = (0..nbins)
-        .map(|i| sum[i] / count[i] as f64 * kr[i] * std::f64::consts::PI / (dk * dl) * 2.0)
+        .map(|i| sum[i] / count[i] as f64 * (edges[i] + dkr / 2.0) * std::f64::consts::PI / (dk * dl) * 2.0)
         .collect();
     (kr, phr)
 }
