@@ -1,1 +1,69 @@
-fn main() {}
+//! One model step at nx = 64..512 (pyqg defaults, spun past the AB start-up), single thread and two
+//! threads, and the floor a step cannot beat: the 10 single-layer real FFTs (4 forward, 6 inverse).
+//!
+//!     cargo bench -p medida-solver --bench step
+//!
+//! `bench/compare_pyqg.py` runs this and pyqg in one go and writes docs/benchmarks.md.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use medida_solver::fft::{Fft2, FftPlans};
+use medida_solver::{Complex64, Model, QgParams};
+use std::hint::black_box;
+use std::time::Duration;
+
+const SIZES: [usize; 4] = [64, 128, 256, 512];
+
+fn model(nx: usize) -> Model {
+    let mut m = Model::new(QgParams {
+        nx,
+        ny: nx,
+        ..Default::default()
+    })
+    .unwrap();
+    m.set_pyqg_random_q(0);
+    m.run(3).unwrap();
+    m
+}
+
+fn step(c: &mut Criterion) {
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut g = c.benchmark_group(format!("step_{threads}thread"));
+        for nx in SIZES {
+            g.measurement_time(Duration::from_secs(if nx >= 512 { 8 } else { 4 }));
+            let mut m = model(nx);
+            g.bench_with_input(BenchmarkId::from_parameter(nx), &nx, |b, _| {
+                pool.install(|| b.iter(|| m.step().unwrap()));
+            });
+        }
+        g.finish();
+    }
+}
+
+fn fft_floor(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fft10_1thread");
+    for nx in SIZES {
+        g.measurement_time(Duration::from_secs(4));
+        let grid = medida_solver::Grid::new(nx, nx, 1.0, 1.0).unwrap();
+        let mut fft = Fft2::new(FftPlans::new(&grid));
+        let mut phys = vec![0.5; grid.n_phys()];
+        let mut spec = vec![Complex64::new(0.1, 0.2); grid.n_spec()];
+        g.bench_with_input(BenchmarkId::from_parameter(nx), &nx, |b, _| {
+            b.iter(|| {
+                for _ in 0..4 {
+                    fft.forward(black_box(&mut phys), &mut spec);
+                }
+                for _ in 0..6 {
+                    fft.inverse(black_box(&spec), &mut phys);
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, step, fft_floor);
+criterion_main!(benches);

@@ -33,7 +33,12 @@ pub struct Diagnostics {
 /// Spatial mean of `f^2` from its rfft `fh` (pyqg `spec_var`): `sum(w |fh|^2) / M^2`.
 pub fn spec_var(grid: &Grid, fh: &[Complex64]) -> f64 {
     let m2 = (grid.n_phys() as f64).powi(2);
-    grid.parseval_weights().iter().zip(fh).map(|(w, f)| w * f.norm_sqr()).sum::<f64>() / m2
+    grid.parseval_weights()
+        .iter()
+        .zip(fh)
+        .map(|(w, f)| w * f.norm_sqr())
+        .sum::<f64>()
+        / m2
 }
 
 /// An isotropic spectrum: bin centres `kr` [1/m] and spectral density per layer and depth-weighted.
@@ -54,7 +59,11 @@ pub fn calc_ispec(grid: &Grid, var_dens: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let (nk, nl) = (grid.nk(), grid.nl());
     let dk = grid.kk[1];
     let dl = grid.ll[1];
-    let kmax = grid.ll.iter().fold(0.0f64, |a, l| a.max(l.abs())).min(grid.kk[nk - 1]);
+    let kmax = grid
+        .ll
+        .iter()
+        .fold(0.0f64, |a, l| a.max(l.abs()))
+        .min(grid.kk[nk - 1]);
     let dkr = (dk * dk + dl * dl).sqrt();
     // Left bin edges as np.arange(0, kmax, dkr) computes them.
     let nbins = (kmax / dkr).ceil() as usize;
@@ -77,7 +86,10 @@ pub fn calc_ispec(grid: &Grid, var_dens: &[f64]) -> (Vec<f64>, Vec<f64>) {
     }
     let kr: Vec<f64> = edges.iter().map(|e| e + dkr / 2.0).collect();
     let phr = (0..nbins)
-        .map(|i| sum[i] / count[i] as f64 * (edges[i] + dkr / 2.0) * std::f64::consts::PI / (dk * dl) * 2.0)
+        .map(|i| {
+            sum[i] / count[i] as f64 * (edges[i] + dkr / 2.0) * std::f64::consts::PI / (dk * dl)
+                * 2.0
+        })
         .collect();
     (kr, phr)
 }
@@ -90,7 +102,11 @@ impl Model {
         let psi = self.invert();
         let wv2 = grid.wv2();
         let ke_layer = [0, 1].map(|lev| {
-            let grad: Vec<Complex64> = psi[lev].iter().zip(&wv2).map(|(p, w)| p * w.sqrt()).collect();
+            let grad: Vec<Complex64> = psi[lev]
+                .iter()
+                .zip(&wv2)
+                .map(|(p, w)| p * w.sqrt())
+                .collect();
             0.5 * spec_var(grid, &grad)
         });
         let [h1, h2] = p.hi();
@@ -100,7 +116,17 @@ impl Model {
         let ape = 0.5 * p.rd.powi(-2) * (h1 / h) * (h2 / h) * spec_var(grid, &dpsi);
         let enstrophy_layer = [0, 1].map(|lev| 0.5 * spec_var(grid, self.layer_qh(lev)));
         let enstrophy = (h1 * enstrophy_layer[0] + h2 * enstrophy_layer[1]) / h;
-        Diagnostics { t: self.t(), tc: self.tc(), ke_layer, ke, ape, energy: ke + ape, enstrophy_layer, enstrophy, cfl: self.cfl(&psi) }
+        Diagnostics {
+            t: self.t(),
+            tc: self.tc(),
+            ke_layer,
+            ke,
+            ape,
+            energy: ke + ape,
+            enstrophy_layer,
+            enstrophy,
+            cfl: self.cfl(&psi),
+        }
     }
 
     /// CFL number of the velocities of `psi`.
@@ -115,9 +141,9 @@ impl Model {
         let ubg = self.background_flow();
         let (dt, dx, dy) = (self.params().dt, grid.dx(), grid.dy());
         let mut cfl = 0.0f64;
-        for lev in 0..NZ {
-            let umax = u.index_axis(ndarray::Axis(0), lev).fold(0.0f64, |a, x| a.max((x + ubg[lev]).abs()));
-            let vmax = v.index_axis(ndarray::Axis(0), lev).fold(0.0f64, |a, x| a.max(x.abs()));
+        for ((u, v), ubg) in u.outer_iter().zip(v.outer_iter()).zip(ubg) {
+            let umax = u.fold(0.0f64, |a, x| a.max((x + ubg).abs()));
+            let vmax = v.fold(0.0f64, |a, x| a.max(x.abs()));
             cfl = cfl.max(umax * dt / dx).max(vmax * dt / dy);
         }
         cfl
@@ -131,14 +157,22 @@ impl Model {
         let psi = self.invert();
         let mut kr = Vec::new();
         let layer = [0, 1].map(|lev| {
-            let dens: Vec<f64> = psi[lev].iter().zip(&wv2).map(|(p, w)| w * p.norm_sqr() / m2).collect();
+            let dens: Vec<f64> = psi[lev]
+                .iter()
+                .zip(&wv2)
+                .map(|(p, w)| w * p.norm_sqr() / m2)
+                .collect();
             let (k, phr) = calc_ispec(grid, &dens);
             kr = k;
             phr
         });
         let [h1, h2] = self.params().hi();
         let h = self.params().h();
-        let total = layer[0].iter().zip(&layer[1]).map(|(a, b)| (h1 * a + h2 * b) / h).collect();
+        let total = layer[0]
+            .iter()
+            .zip(&layer[1])
+            .map(|(a, b)| (h1 * a + h2 * b) / h)
+            .collect();
         IsotropicSpectrum { kr, layer, total }
     }
 }

@@ -38,7 +38,11 @@ pub enum SolverError {
 }
 
 /// Shorthand for an invalid-parameter error.
-pub(crate) fn invalid(name: &'static str, value: impl ToString, allowed: &'static str) -> SolverError {
+pub(crate) fn invalid(
+    name: &'static str,
+    value: impl ToString,
+    allowed: &'static str,
+) -> SolverError {
     SolverError::InvalidParameter {
         name,
         value: value.to_string(),

@@ -84,32 +84,58 @@ impl Fft2 {
         let nk = nx / 2 + 1;
         debug_assert_eq!(input.len(), nx * ny);
         debug_assert_eq!(out.len(), nk * ny);
-        for (row, spec) in input.chunks_exact_mut(nx).zip(self.rows.chunks_exact_mut(nk)) {
+        for (row, spec) in input
+            .chunks_exact_mut(nx)
+            .zip(self.rows.chunks_exact_mut(nk))
+        {
             // Lengths are fixed by construction, so the transform cannot fail.
-            let _ = self.plans.r2c.process_with_scratch(row, spec, &mut self.scratch);
+            let _ = self
+                .plans
+                .r2c
+                .process_with_scratch(row, spec, &mut self.scratch);
         }
         transpose::transpose(&self.rows, out, nk, ny);
-        self.plans.col_fwd.process_with_scratch(out, &mut self.scratch);
+        self.plans
+            .col_fwd
+            .process_with_scratch(out, &mut self.scratch);
     }
 
     /// Inverse transform of a k-major spectrum into a `(ny, nx)` field, scaled by `1/(nx ny)`.
     /// The imaginary parts of the `k = 0` and `k = nx/2` bins are ignored after the column pass,
     /// as FFTW and NumPy do.
     pub fn inverse(&mut self, spec: &[Complex64], out: &mut [f64]) {
+        debug_assert_eq!(spec.len(), self.cols.len());
+        let norm = self.inverse_norm();
+        self.inverse_with(
+            |cols| cols.iter_mut().zip(spec).for_each(|(c, s)| *c = s * norm),
+            out,
+        );
+    }
+
+    /// The inverse transform's normalisation, `1/(nx ny)`.
+    pub fn inverse_norm(&self) -> f64 {
+        1.0 / (self.plans.nx * self.plans.ny) as f64
+    }
+
+    /// Inverse transform of the k-major spectrum that `fill` writes, **already multiplied by
+    /// [`Fft2::inverse_norm`]**, into a `(ny, nx)` field. Saves a copy when the spectrum is
+    /// computed on the fly (velocities from the streamfunction).
+    pub fn inverse_with(&mut self, fill: impl FnOnce(&mut [Complex64]), out: &mut [f64]) {
         let (nx, ny) = (self.plans.nx, self.plans.ny);
         let nk = nx / 2 + 1;
-        debug_assert_eq!(spec.len(), nk * ny);
         debug_assert_eq!(out.len(), nx * ny);
-        let norm = 1.0 / (nx * ny) as f64;
-        for (c, s) in self.cols.iter_mut().zip(spec) {
-            *c = s * norm;
-        }
-        self.plans.col_inv.process_with_scratch(&mut self.cols, &mut self.scratch);
+        fill(&mut self.cols);
+        self.plans
+            .col_inv
+            .process_with_scratch(&mut self.cols, &mut self.scratch);
         transpose::transpose(&self.cols, &mut self.rows, ny, nk);
         for (spec_row, row) in self.rows.chunks_exact_mut(nk).zip(out.chunks_exact_mut(nx)) {
             spec_row[0].im = 0.0;
             spec_row[nk - 1].im = 0.0;
-            let _ = self.plans.c2r.process_with_scratch(spec_row, row, &mut self.scratch);
+            let _ = self
+                .plans
+                .c2r
+                .process_with_scratch(spec_row, row, &mut self.scratch);
         }
     }
 }
@@ -127,7 +153,9 @@ mod tests {
                 let mut s = Complex64::default();
                 for j in 0..ny {
                     for i in 0..nx {
-                        let ph = -2.0 * std::f64::consts::PI * ((ik * i) as f64 / nx as f64 + (il * j) as f64 / ny as f64);
+                        let ph = -2.0
+                            * std::f64::consts::PI
+                            * ((ik * i) as f64 / nx as f64 + (il * j) as f64 / ny as f64);
                         s += f[j * nx + i] * Complex64::from_polar(1.0, ph);
                     }
                 }
@@ -142,7 +170,9 @@ mod tests {
         let (nx, ny) = (8, 12);
         let grid = Grid::new(nx, ny, 1.0, 1.0).unwrap();
         let mut fft = Fft2::new(FftPlans::new(&grid));
-        let f: Vec<f64> = (0..nx * ny).map(|i| ((i * 7919) % 101) as f64 / 101.0 - 0.3).collect();
+        let f: Vec<f64> = (0..nx * ny)
+            .map(|i| ((i * 7919) % 101) as f64 / 101.0 - 0.3)
+            .collect();
         let mut spec = vec![Complex64::default(); grid.n_spec()];
         fft.forward(&mut f.clone(), &mut spec);
         let want = dft(nx, ny, &f);

@@ -12,7 +12,11 @@ pub fn exponential_filter(grid: &Grid, filterfac: f64) -> Vec<f64> {
     let (dx, dy) = (grid.dx(), grid.dy());
     grid.spectral_map(|k, l| {
         let wvx = ((k * dx).powi(2) + (l * dy).powi(2)).sqrt();
-        if wvx > FILTER_CUTOFF { (-filterfac * (wvx - FILTER_CUTOFF).powi(4)).exp() } else { 1.0 }
+        if wvx > FILTER_CUTOFF {
+            (-filterfac * (wvx - FILTER_CUTOFF).powi(4)).exp()
+        } else {
+            1.0
+        }
     })
 }
 

@@ -9,9 +9,9 @@
 //! `ik * nl + il` holds wavenumber `(k[ik], l[il])`. This saves a transpose per FFT. Use
 //! [`Grid::to_pyqg_layout`] to get pyqg's `(nl, nk)` order.
 
+use crate::Complex64;
 use crate::error::{SolverError, invalid};
 use ndarray::{Array2, ArrayView2};
-use crate::Complex64;
 
 /// Grid sizes, lengths and wavenumbers. Lengths in metres (or the model's length unit).
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +46,22 @@ impl Grid {
         let kk = (0..=nx / 2).map(|i| dk * i as f64).collect();
         let ll = (0..ny)
             .map(|j| {
-                let m = if j < ny / 2 { j as f64 } else { j as f64 - ny as f64 };
+                let m = if j < ny / 2 {
+                    j as f64
+                } else {
+                    j as f64 - ny as f64
+                };
                 dl * m
             })
             .collect();
-        Ok(Self { nx, ny, lx, ly, kk, ll })
+        Ok(Self {
+            nx,
+            ny,
+            lx,
+            ly,
+            kk,
+            ll,
+        })
     }
 
     /// Number of zonal wavenumbers, `nx/2 + 1`.
@@ -122,7 +133,8 @@ impl Grid {
 
     /// A k-major spectral field in pyqg's `(nl, nk)` layout.
     pub fn to_pyqg_layout(&self, field: &[Complex64]) -> Array2<Complex64> {
-        let view = ArrayView2::from_shape((self.nk(), self.nl()), field).expect("spectral field size");
+        let view =
+            ArrayView2::from_shape((self.nk(), self.nl()), field).expect("spectral field size");
         view.t().to_owned()
     }
 
@@ -133,7 +145,7 @@ impl Grid {
 }
 
 fn check_size(name: &'static str, n: usize) -> Result<(), SolverError> {
-    if n < 8 || n % 2 != 0 {
+    if n < 8 || !n.is_multiple_of(2) {
         return Err(invalid(name, n, "an even number of points >= 8"));
     }
     Ok(())
@@ -145,9 +157,18 @@ mod tests {
 
     #[test]
     fn wavenumbers_follow_pyqg_order() {
-        let g = Grid::new(8, 10, 2.0 * std::f64::consts::PI, 4.0 * std::f64::consts::PI).unwrap();
+        let g = Grid::new(
+            8,
+            10,
+            2.0 * std::f64::consts::PI,
+            4.0 * std::f64::consts::PI,
+        )
+        .unwrap();
         assert_eq!(g.kk, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
-        let expect: Vec<f64> = [0, 1, 2, 3, 4, -5, -4, -3, -2, -1].iter().map(|&m| m as f64 * 0.5).collect();
+        let expect: Vec<f64> = [0, 1, 2, 3, 4, -5, -4, -3, -2, -1]
+            .iter()
+            .map(|&m| m as f64 * 0.5)
+            .collect();
         assert_eq!(g.ll, expect);
     }
 
@@ -164,7 +185,9 @@ mod tests {
     #[test]
     fn layouts_round_trip() {
         let g = Grid::new(8, 12, 1.0, 1.0).unwrap();
-        let f: Vec<Complex64> = (0..g.n_spec()).map(|i| Complex64::new(i as f64, -(i as f64))).collect();
+        let f: Vec<Complex64> = (0..g.n_spec())
+            .map(|i| Complex64::new(i as f64, -(i as f64)))
+            .collect();
         let p = g.to_pyqg_layout(&f);
         assert_eq!(p.dim(), (12, 5));
         assert_eq!(p[[3, 2]], f[2 * 12 + 3]);

@@ -21,7 +21,9 @@ impl Inversion {
                 if det == 0.0 { 0.0 } else { det.powi(-1) }
             })
             .collect();
-        let entry = |f: &dyn Fn(f64) -> f64| -> Vec<f64> { wv2.iter().zip(&det_inv).map(|(&w, &d)| f(w) * d).collect() };
+        let entry = |f: &dyn Fn(f64) -> f64| -> Vec<f64> {
+            wv2.iter().zip(&det_inv).map(|(&w, &d)| f(w) * d).collect()
+        };
         Self {
             a: [
                 [entry(&|w| -(w + f2)), entry(&|_| -f1)],
@@ -31,7 +33,12 @@ impl Inversion {
     }
 
     /// `psi_hat[lev] = sum_j a[lev][j] q_hat[j]`.
-    pub fn invert_layer(&self, lev: usize, qh: [&[crate::Complex64]; 2], out: &mut [crate::Complex64]) {
+    pub fn invert_layer(
+        &self,
+        lev: usize,
+        qh: [&[crate::Complex64]; 2],
+        out: &mut [crate::Complex64],
+    ) {
         let [a0, a1] = &self.a[lev];
         for ((((p, &a0), &a1), q0), q1) in out.iter_mut().zip(a0).zip(a1).zip(qh[0]).zip(qh[1]) {
             *p = q0 * a0 + q1 * a1;
@@ -56,15 +63,19 @@ mod tests {
         ];
         // q1 = -kappa^2 psi1 + F1 (psi2 - psi1), q2 = -kappa^2 psi2 + F2 (psi1 - psi2)
         let q: [Vec<Complex64>; 2] = [
-            (0..wv2.len()).map(|n| -wv2[n] * psi[0][n] + f1 * (psi[1][n] - psi[0][n])).collect(),
-            (0..wv2.len()).map(|n| -wv2[n] * psi[1][n] + f2 * (psi[0][n] - psi[1][n])).collect(),
+            (0..wv2.len())
+                .map(|n| -wv2[n] * psi[0][n] + f1 * (psi[1][n] - psi[0][n]))
+                .collect(),
+            (0..wv2.len())
+                .map(|n| -wv2[n] * psi[1][n] + f2 * (psi[0][n] - psi[1][n]))
+                .collect(),
         ];
-        for lev in 0..2 {
+        for (lev, want) in psi.iter().enumerate() {
             let mut out = vec![Complex64::default(); wv2.len()];
             inv.invert_layer(lev, [&q[0], &q[1]], &mut out);
             assert_eq!(out[0], Complex64::default(), "mean mode is zero");
-            for n in 1..wv2.len() {
-                assert!((out[n] - psi[lev][n]).norm() < 1e-12 * psi[lev][n].norm().max(1.0));
+            for (got, want) in out.iter().zip(want).skip(1) {
+                assert!((got - want).norm() < 1e-12 * want.norm().max(1.0));
             }
         }
     }

@@ -41,11 +41,44 @@ struct Operators {
     l: Vec<f64>,
     inversion: Inversion,
     filtr: Vec<f64>,
-    linear: LinearTendency,
+    /// Every linear term as multipliers of `q_hat`: `b[i][k]` (see [`LinearTendency::through_inversion`]).
+    linear_on_q: [[Vec<Complex64>; NZ]; NZ],
     /// Coefficient of the advection term (0 when absent).
     c_j: f64,
     /// Background flow per layer, from the mean-flow-advection terms (for the CFL number).
     ubg: [f64; NZ],
+}
+
+impl Operators {
+    /// Phase one of a step, for layer `lev`: `psi_hat = a q_hat` and the linear tendency.
+    /// Reads both layers' `q_hat`, so it runs before either layer updates.
+    fn invert_and_linear(
+        &self,
+        lev: usize,
+        qh: [&[Complex64]; NZ],
+        ph: &mut [Complex64],
+        lin: &mut [Complex64],
+    ) {
+        self.inversion.invert_layer(lev, qh, ph);
+        let [b0, b1] = &self.linear_on_q[lev];
+        for ((((l, b0), b1), q0), q1) in lin.iter_mut().zip(b0).zip(b1).zip(qh[0]).zip(qh[1]) {
+            *l = b0 * q0 + b1 * q1;
+        }
+    }
+}
+
+/// `lin - c (ik uqh + il vqh)` at one wavenumber; `c = 1` skips the multiplication (pyqg's form).
+#[inline(always)]
+fn tendency_at(
+    lin: Complex64,
+    k: f64,
+    l: f64,
+    uqh: Complex64,
+    vqh: Complex64,
+    c: f64,
+) -> Complex64 {
+    let adv = Complex64::new(k * uqh.im + l * vqh.im, -(k * uqh.re + l * vqh.re));
+    if c == 1.0 { lin + adv } else { lin + adv * c }
 }
 
 /// One layer's prognostic state, tendency history and scratch.
@@ -60,13 +93,15 @@ struct Layer {
     dqhdt_p: Vec<Complex64>,
     dqhdt_pp: Vec<Complex64>,
     fft: Fft2,
-    uh: Vec<Complex64>,
-    vh: Vec<Complex64>,
+    /// Spectral fluxes `FFT(u q)`, `FFT(v q)`.
+    uqh: Vec<Complex64>,
+    vqh: Vec<Complex64>,
+    /// Physical velocities, then fluxes.
     u: Vec<f64>,
     v: Vec<f64>,
 }
 
-/// Largest speeds seen while computing a tendency: `max |u + U|`, `max |v|`; NaN if any was not finite.
+/// Largest speeds seen while computing a tendency: `max |u + U|`, `max |v|`.
 #[derive(Debug, Clone, Copy, Default)]
 struct Speeds {
     u: f64,
@@ -84,77 +119,97 @@ impl Layer {
             dqhdt_p: zc(),
             dqhdt_pp: zc(),
             fft: Fft2::new(plans),
-            uh: zc(),
-            vh: zc(),
+            uqh: zc(),
+            vqh: zc(),
             u: vec![0.0; np],
             v: vec![0.0; np],
         }
     }
 
-    /// Writes this layer's tendency into `dqhdt` and returns the speeds that advected it.
-    fn tendency(&mut self, lev: usize, ph: &[Vec<Complex64>; NZ], ops: &Operators) -> Speeds {
-        let mut speeds = Speeds::default();
-        self.dqhdt.iter_mut().for_each(|d| *d = Complex64::default());
-        if ops.c_j != 0.0 {
-            speeds = self.advection(&ph[lev], ops, ops.ubg[lev]);
+    /// Phase two of a step for layer `lev`: the tendency `dqhdt = lin - c_J (ik FFT(u q) + il FFT(v q))`
+    /// and, with `dts = Some([dt1, dt2, dt3])`, the filtered AB update, history shift and
+    /// `q = irfft2(qh)`. Returns the advecting speeds and whether the new `q` is finite.
+    fn tendency_and_update(
+        &mut self,
+        lev: usize,
+        ph: &[Complex64],
+        lin: &[Complex64],
+        ops: &Operators,
+        dts: Option<[f64; 3]>,
+    ) -> (Speeds, bool) {
+        let advect = ops.c_j != 0.0;
+        let speeds = if advect {
+            self.fluxes(ph, ops, ops.ubg[lev])
         } else {
-            // Speeds for the CFL number only.
-            speeds.u = ops.ubg[lev].abs();
-        }
-        let lin = &ops.linear;
-        let mut add = |m: &Option<Vec<Complex64>>, f: &[Complex64]| {
-            if let Some(m) = m {
-                for ((d, m), f) in self.dqhdt.iter_mut().zip(m).zip(f) {
-                    *d += m * f;
-                }
+            Speeds {
+                u: ops.ubg[lev].abs(),
+                v: 0.0,
             }
         };
-        add(&lin.on_q[lev], &self.qh);
-        for (src, phs) in ph.iter().enumerate() {
-            add(&lin.on_psi[lev][src], phs);
-        }
-        speeds
-    }
-
-    /// `dqhdt = -c_J (ik FFT(u q) + il FFT(v q))`, velocities from `ph`; `ubg` is the layer's
-    /// background flow, counted in the speeds only.
-    fn advection(&mut self, ph: &[Complex64], ops: &Operators, ubg: f64) -> Speeds {
-        for (((uh, vh), p), (&k, &l)) in self.uh.iter_mut().zip(self.vh.iter_mut()).zip(ph).zip(ops.k.iter().zip(&ops.l)) {
-            // uh = -i l ph, vh = i k ph
-            *uh = Complex64::new(l * p.im, -l * p.re);
-            *vh = Complex64::new(-k * p.im, k * p.re);
-        }
-        self.fft.inverse(&self.uh, &mut self.u);
-        self.fft.inverse(&self.vh, &mut self.v);
-        let (mut umax, mut vmax, mut finite) = (0.0f64, 0.0f64, true);
-        for ((u, v), &q) in self.u.iter_mut().zip(self.v.iter_mut()).zip(&self.q) {
-            umax = umax.max((*u + ubg).abs());
-            vmax = vmax.max(v.abs());
-            finite &= u.is_finite() && v.is_finite();
-            *u *= q;
-            *v *= q;
-        }
-        self.fft.forward(&mut self.u, &mut self.uh);
-        self.fft.forward(&mut self.v, &mut self.vh);
-        let c = ops.c_j;
-        for ((d, (uqh, vqh)), (&k, &l)) in self.dqhdt.iter_mut().zip(self.uh.iter().zip(&self.vh)).zip(ops.k.iter().zip(&ops.l)) {
-            // -(ik uqh + il vqh)
-            let s = Complex64::new(k * uqh.im + l * vqh.im, -(k * uqh.re + l * vqh.re));
-            *d = if c == 1.0 { s } else { s * c };
-        }
-        if finite { Speeds { u: umax, v: vmax } } else { Speeds { u: f64::NAN, v: f64::NAN } }
-    }
-
-    /// AB update with the filter, history shift, and `q = irfft2(qh)`. Returns whether `q` is finite.
-    fn advance(&mut self, filtr: &[f64], dts: [f64; 3]) -> bool {
-        let [dt1, dt2, dt3] = dts;
-        for ((((qh, f), n), np), npp) in self.qh.iter_mut().zip(filtr).zip(&self.dqhdt).zip(&self.dqhdt_p).zip(&self.dqhdt_pp) {
-            *qh = (*qh + n * dt1 + np * dt2 + npp * dt3) * *f;
+        // Equal-length slices let the compiler drop bounds checks in the loops below.
+        let n = self.qh.len();
+        let (k, l, filtr, lin) = (&ops.k[..n], &ops.l[..n], &ops.filtr[..n], &lin[..n]);
+        let (uqh, vqh) = (&self.uqh[..n], &self.vqh[..n]);
+        let c = if advect { ops.c_j } else { 0.0 };
+        let tendency = |idx: usize| tendency_at(lin[idx], k[idx], l[idx], uqh[idx], vqh[idx], c);
+        let Some([dt1, dt2, dt3]) = dts else {
+            for (idx, d) in self.dqhdt[..n].iter_mut().enumerate() {
+                *d = tendency(idx);
+            }
+            return (speeds, true);
+        };
+        let (qh, d, np, npp) = (
+            &mut self.qh[..n],
+            &mut self.dqhdt[..n],
+            &self.dqhdt_p[..n],
+            &self.dqhdt_pp[..n],
+        );
+        for idx in 0..n {
+            let tend = tendency(idx);
+            d[idx] = tend;
+            qh[idx] = (qh[idx] + tend * dt1 + np[idx] * dt2 + npp[idx] * dt3) * filtr[idx];
         }
         std::mem::swap(&mut self.dqhdt_pp, &mut self.dqhdt_p);
         std::mem::swap(&mut self.dqhdt_p, &mut self.dqhdt);
         self.fft.inverse(&self.qh, &mut self.q);
-        self.q.iter().sum::<f64>().is_finite()
+        (speeds, self.q.iter().sum::<f64>().is_finite())
+    }
+
+    /// `uqh = FFT(u q)`, `vqh = FFT(v q)` with `u = irfft2(-i l ph)`, `v = irfft2(i k ph)`.
+    /// `ubg` is the layer's background flow, counted in the returned speeds only.
+    fn fluxes(&mut self, ph: &[Complex64], ops: &Operators, ubg: f64) -> Speeds {
+        let norm = self.fft.inverse_norm();
+        let (k, l) = (&ops.k, &ops.l);
+        self.fft.inverse_with(
+            |uh| {
+                uh.iter_mut()
+                    .zip(ph)
+                    .zip(l)
+                    .for_each(|((u, p), &l)| *u = Complex64::new(l * p.im, -l * p.re) * norm)
+            },
+            &mut self.u,
+        );
+        self.fft.inverse_with(
+            |vh| {
+                vh.iter_mut()
+                    .zip(ph)
+                    .zip(k)
+                    .for_each(|((v, p), &k)| *v = Complex64::new(-k * p.im, k * p.re) * norm)
+            },
+            &mut self.v,
+        );
+        // q is finite (checked after every update and by set_q), so u and v are too: a plain max suffices.
+        let (mut umax, mut vmax) = (0.0f64, 0.0f64);
+        for ((u, v), &q) in self.u.iter_mut().zip(self.v.iter_mut()).zip(&self.q) {
+            let (su, sv) = ((*u + ubg).abs(), v.abs());
+            umax = if su > umax { su } else { umax };
+            vmax = if sv > vmax { sv } else { vmax };
+            *u *= q;
+            *v *= q;
+        }
+        self.fft.forward(&mut self.u, &mut self.uqh);
+        self.fft.forward(&mut self.v, &mut self.vqh);
+        Speeds { u: umax, v: vmax }
     }
 }
 
@@ -166,7 +221,9 @@ pub struct Model {
     terms: Vec<Term>,
     ops: Operators,
     layers: [Layer; NZ],
+    /// Streamfunction and linear tendency of the current step (phase one's output).
     ph: [Vec<Complex64>; NZ],
+    lin: [Vec<Complex64>; NZ],
     ablevel: u8,
     tc: u64,
     t: f64,
@@ -179,7 +236,13 @@ pub fn pyqg_terms(params: &QgParams) -> Vec<Term> {
         Term::new(TermKind::MeanFlowAdvection { lev: 0 }, params.U1),
         Term::new(TermKind::MeanFlowAdvection { lev: 1 }, params.U2),
         Term::new(TermKind::Beta, params.beta),
-        Term::new(TermKind::ShearPvGradient { f1: params.f1(), f2: params.f2() }, params.U1 - params.U2),
+        Term::new(
+            TermKind::ShearPvGradient {
+                f1: params.f1(),
+                f2: params.f2(),
+            },
+            params.U1 - params.U2,
+        ),
         Term::new(TermKind::BottomDrag, params.rek),
     ]
 }
@@ -198,7 +261,11 @@ impl Model {
         params.validate()?;
         for t in &terms {
             if !t.coefficient.is_finite() {
-                return Err(invalid("coefficient", format!("{} for term `{}`", t.coefficient, t.name()), "a finite number"));
+                return Err(invalid(
+                    "coefficient",
+                    format!("{} for term `{}`", t.coefficient, t.name()),
+                    "a finite number",
+                ));
             }
         }
         let grid = params.grid()?;
@@ -208,21 +275,40 @@ impl Model {
             l: grid.spectral_map(|_, l| l),
             inversion: Inversion::new(&grid, params.f1(), params.f2()),
             filtr: exponential_filter(&grid, params.filterfac),
-            linear: LinearTendency::default(),
+            linear_on_q: Default::default(),
             c_j: 0.0,
             ubg: [0.0; NZ],
         };
         let layers = [Layer::new(&grid, plans.clone()), Layer::new(&grid, plans)];
         let zeros = vec![Complex64::default(); grid.n_spec()];
-        let mut model = Self { params, grid, terms, ops, layers, ph: [zeros.clone(), zeros], ablevel: 0, tc: 0, t: 0.0 };
+        let ph = [zeros.clone(), zeros.clone()];
+        let lin = [zeros.clone(), zeros];
+        let mut model = Self {
+            params,
+            grid,
+            terms,
+            ops,
+            layers,
+            ph,
+            lin,
+            ablevel: 0,
+            tc: 0,
+            t: 0.0,
+        };
         model.fuse_terms();
         Ok(model)
     }
 
     /// Rebuilds the fused operators after the term set changed.
     fn fuse_terms(&mut self) {
-        self.ops.linear = LinearTendency::fuse(&self.terms, &self.grid);
-        self.ops.c_j = self.terms.iter().filter(|t| t.kind == TermKind::Advection).map(|t| t.coefficient).sum();
+        self.ops.linear_on_q =
+            LinearTendency::fuse(&self.terms, &self.grid).through_inversion(&self.ops.inversion);
+        self.ops.c_j = self
+            .terms
+            .iter()
+            .filter(|t| t.kind == TermKind::Advection)
+            .map(|t| t.coefficient)
+            .sum();
         self.ops.ubg = [0.0; NZ];
         for t in &self.terms {
             if let TermKind::MeanFlowAdvection { lev } = t.kind {
@@ -253,20 +339,30 @@ impl Model {
     }
     /// The exponential filter, in pyqg's `(nl, nk)` layout.
     pub fn filtr(&self) -> ndarray::Array2<f64> {
-        let view = ndarray::ArrayView2::from_shape((self.grid.nk(), self.grid.nl()), &self.ops.filtr).expect("filter size");
+        let view =
+            ndarray::ArrayView2::from_shape((self.grid.nk(), self.grid.nl()), &self.ops.filtr)
+                .expect("filter size");
         view.t().to_owned()
     }
 
     /// Sets the coefficient of the term called `name` (see [`Term::name`]).
     pub fn set_coefficient(&mut self, name: &str, value: f64) -> Result<(), SolverError> {
         if !value.is_finite() {
-            return Err(invalid("coefficient", format!("{value} for term `{name}`"), "a finite number"));
+            return Err(invalid(
+                "coefficient",
+                format!("{value} for term `{name}`"),
+                "a finite number",
+            ));
         }
-        let term = self.terms.iter_mut().find(|t| t.name() == name).ok_or_else(|| SolverError::InvalidParameter {
-            name: "term",
-            value: name.to_string(),
-            allowed: "the name of one of the model's terms (Model::terms)",
-        })?;
+        let term = self
+            .terms
+            .iter_mut()
+            .find(|t| t.name() == name)
+            .ok_or_else(|| SolverError::InvalidParameter {
+                name: "term",
+                value: name.to_string(),
+                allowed: "the name of one of the model's terms (Model::terms)",
+            })?;
         term.coefficient = value;
         self.fuse_terms();
         Ok(())
@@ -276,16 +372,28 @@ impl Model {
     pub fn set_q(&mut self, q: ArrayView3<f64>) -> Result<(), SolverError> {
         let expected = [NZ, self.grid.ny, self.grid.nx];
         if q.shape() != expected {
-            return Err(SolverError::Shape { name: "q", got: q.shape().to_vec(), expected: expected.to_vec() });
+            return Err(SolverError::Shape {
+                name: "q",
+                got: q.shape().to_vec(),
+                expected: expected.to_vec(),
+            });
         }
         if q.iter().any(|v| !v.is_finite()) {
             return Err(invalid("q", "a field with NaN or Inf", "finite values"));
         }
         for (lev, layer) in self.layers.iter_mut().enumerate() {
-            let mut buf: Vec<f64> = q.index_axis(ndarray::Axis(0), lev).iter().copied().collect();
+            let mut buf: Vec<f64> = q
+                .index_axis(ndarray::Axis(0), lev)
+                .iter()
+                .copied()
+                .collect();
             layer.fft.forward(&mut buf, &mut layer.qh);
             // pyqg keeps the given q itself rather than irfft2(rfft2(q)).
-            layer.q.iter_mut().zip(q.index_axis(ndarray::Axis(0), lev)).for_each(|(d, s)| *d = *s);
+            layer
+                .q
+                .iter_mut()
+                .zip(q.index_axis(ndarray::Axis(0), lev))
+                .for_each(|(d, s)| *d = *s);
         }
         self.ablevel = 0;
         Ok(())
@@ -294,7 +402,8 @@ impl Model {
     /// Sets pyqg's random initial condition for `seed` (see [`crate::init::pyqg_random_q`]).
     pub fn set_pyqg_random_q(&mut self, seed: u32) {
         let q = crate::init::pyqg_random_q(&self.grid, seed);
-        self.set_q(q.view()).expect("the random IC has the model's shape and is finite");
+        self.set_q(q.view())
+            .expect("the random IC has the model's shape and is finite");
     }
 
     /// The PV anomaly `q` [1/s], `(lev, y, x)`.
@@ -316,12 +425,28 @@ impl Model {
 
     /// The tendency `dq_hat/dt` of the current state, `(lev, l, k)` (pyqg `dqhdt`).
     pub fn dqhdt(&mut self) -> Array3<Complex64> {
-        self.ph = self.invert();
-        let (ph, ops) = (&self.ph, &self.ops);
-        self.layers.par_iter_mut().enumerate().for_each(|(lev, layer)| {
-            layer.tendency(lev, ph, ops);
-        });
+        self.phase_one();
+        let (ph, lin, ops) = (&self.ph, &self.lin, &self.ops);
+        self.layers
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(lev, layer)| {
+                layer.tendency_and_update(lev, &ph[lev], &lin[lev], ops, None);
+            });
         self.stack_pyqg([&self.layers[0].dqhdt, &self.layers[1].dqhdt])
+    }
+
+    /// Inversion and linear tendency of both layers, in parallel.
+    fn phase_one(&mut self) {
+        let (layers, ops) = (&self.layers, &self.ops);
+        let qh = [&layers[0].qh[..], &layers[1].qh[..]];
+        self.ph
+            .par_iter_mut()
+            .zip(self.lin.par_iter_mut())
+            .enumerate()
+            .for_each(|(lev, (ph, lin))| {
+                ops.invert_and_linear(lev, qh, ph, lin);
+            });
     }
 
     /// Spectral PV of layer `lev`, k-major.
@@ -336,7 +461,10 @@ impl Model {
 
     /// `psi_hat` of the current state, k-major, per layer.
     pub(crate) fn invert(&self) -> [Vec<Complex64>; NZ] {
-        let mut psi = [vec![Complex64::default(); self.grid.n_spec()], vec![Complex64::default(); self.grid.n_spec()]];
+        let mut psi = [
+            vec![Complex64::default(); self.grid.n_spec()],
+            vec![Complex64::default(); self.grid.n_spec()],
+        ];
         let qh = [&self.layers[0].qh[..], &self.layers[1].qh[..]];
         for (lev, p) in psi.iter_mut().enumerate() {
             self.ops.inversion.invert_layer(lev, qh, p);
@@ -352,7 +480,10 @@ impl Model {
         let mut buf = vec![0.0; nx * ny];
         for (lev, s) in spectral.iter().enumerate() {
             fft.inverse(s, &mut buf);
-            out.index_axis_mut(ndarray::Axis(0), lev).iter_mut().zip(&buf).for_each(|(d, s)| *d = *s);
+            out.index_axis_mut(ndarray::Axis(0), lev)
+                .iter_mut()
+                .zip(&buf)
+                .for_each(|(d, s)| *d = *s);
         }
         out
     }
@@ -365,20 +496,16 @@ impl Model {
     /// Advances one time step. On error (non-finite values or CFL > 1) the state is not meaningful.
     pub fn step(&mut self) -> Result<(), SolverError> {
         let dts = ab_weights(self.ablevel).map(|c| c * self.params.dt);
-        {
-            let layers = &self.layers;
-            let inversion = &self.ops.inversion;
-            self.ph.par_iter_mut().enumerate().for_each(|(lev, p)| {
-                inversion.invert_layer(lev, [&layers[0].qh, &layers[1].qh], p);
-            });
-        }
-        let (ph, ops) = (&self.ph, &self.ops);
+        self.phase_one();
+        let (ph, lin, ops) = (&self.ph, &self.lin, &self.ops);
         let mut outcome = [(Speeds::default(), true); NZ];
-        self.layers.par_iter_mut().zip(outcome.par_iter_mut()).enumerate().for_each(|(lev, (layer, out))| {
-            let speeds = layer.tendency(lev, ph, ops);
-            let finite = layer.advance(&ops.filtr, dts);
-            *out = (speeds, finite);
-        });
+        self.layers
+            .par_iter_mut()
+            .zip(outcome.par_iter_mut())
+            .enumerate()
+            .for_each(|(lev, (layer, out))| {
+                *out = layer.tendency_and_update(lev, &ph[lev], &lin[lev], ops, Some(dts));
+            });
         let (step, time) = (self.tc, self.t);
         self.tc += 1;
         self.t += self.params.dt;
@@ -402,6 +529,15 @@ impl Model {
     /// `max(|u + U| dt/dx, |v| dt/dy)` over layers.
     fn cfl_of(&self, speeds: &[Speeds; NZ]) -> f64 {
         let (dt, dx, dy) = (self.params.dt, self.grid.dx(), self.grid.dy());
-        speeds.iter().map(|s| (s.u * dt / dx).max(s.v * dt / dy)).fold(0.0, |a: f64, b| if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) })
+        speeds
+            .iter()
+            .map(|s| (s.u * dt / dx).max(s.v * dt / dy))
+            .fold(0.0, |a: f64, b| {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else {
+                    a.max(b)
+                }
+            })
     }
 }

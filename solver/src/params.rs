@@ -73,7 +73,11 @@ impl QgParams {
             return Err(invalid("rek", self.rek, "a finite rate >= 0"));
         }
         if !(self.filterfac.is_finite() && self.filterfac >= 0.0) {
-            return Err(invalid("filterfac", self.filterfac, "a finite number >= 0 (0 = no filter)"));
+            return Err(invalid(
+                "filterfac",
+                self.filterfac,
+                "a finite number >= 0 (0 = no filter)",
+            ));
         }
         Ok(())
     }
@@ -118,7 +122,11 @@ fn positive(name: &'static str, v: f64) -> Result<(), SolverError> {
 }
 
 fn finite(name: &'static str, v: f64) -> Result<(), SolverError> {
-    if v.is_finite() { Ok(()) } else { Err(invalid(name, v, "a finite number")) }
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(invalid(name, v, "a finite number"))
+    }
 }
 
 #[cfg(test)]
@@ -138,9 +146,15 @@ mod tests {
 
     #[test]
     fn out_of_range_names_the_field() {
-        let p = QgParams { dt: -1.0, ..Default::default() };
+        let p = QgParams {
+            dt: -1.0,
+            ..Default::default()
+        };
         assert!(p.validate().unwrap_err().to_string().contains("`dt` = -1"));
-        let p = QgParams { rek: f64::NAN, ..Default::default() };
+        let p = QgParams {
+            rek: f64::NAN,
+            ..Default::default()
+        };
         assert!(p.validate().unwrap_err().to_string().contains("`rek`"));
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::Complex64;
 use crate::grid::Grid;
+use crate::inversion::Inversion;
 
 /// Which spectral field of a layer a linear action multiplies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,11 +101,18 @@ impl Term {
         let c = self.coefficient;
         // -c dx(f): multiplier -i k c
         let minus_dx = |scale: f64| grid.spectral_map(|k, _| Complex64::new(0.0, -k * scale));
-        let action = |target, source, operand, multiplier| LinearAction { target, source, operand, multiplier };
+        let action = |target, source, operand, multiplier| LinearAction {
+            target,
+            source,
+            operand,
+            multiplier,
+        };
         match self.kind {
             TermKind::Advection => Vec::new(),
             TermKind::MeanFlowAdvection { lev } => vec![action(lev, lev, Operand::Q, minus_dx(c))],
-            TermKind::Beta => (0..2).map(|i| action(i, i, Operand::Psi, minus_dx(c))).collect(),
+            TermKind::Beta => (0..2)
+                .map(|i| action(i, i, Operand::Psi, minus_dx(c)))
+                .collect(),
             TermKind::ShearPvGradient { f1, f2 } => vec![
                 action(0, 0, Operand::Psi, minus_dx(c * f1)),
                 action(1, 1, Operand::Psi, minus_dx(-c * f2)),
@@ -131,20 +139,53 @@ impl LinearTendency {
     /// Sums the linear actions of `terms`.
     pub fn fuse(terms: &[Term], grid: &Grid) -> Self {
         let mut out = Self::default();
-        for action in terms.iter().flat_map(|t| t.linear_actions(grid)) {
+        for action in terms
+            .iter()
+            .filter(|t| t.coefficient != 0.0)
+            .flat_map(|t| t.linear_actions(grid))
+        {
             let slot = match action.operand {
                 Operand::Q => {
-                    assert_eq!(action.target, action.source, "a q action couples only a layer to itself");
+                    assert_eq!(
+                        action.target, action.source,
+                        "a q action couples only a layer to itself"
+                    );
                     &mut out.on_q[action.target]
                 }
                 Operand::Psi => &mut out.on_psi[action.target][action.source],
             };
             match slot {
-                Some(acc) => acc.iter_mut().zip(&action.multiplier).for_each(|(a, m)| *a += m),
+                Some(acc) => acc
+                    .iter_mut()
+                    .zip(&action.multiplier)
+                    .for_each(|(a, m)| *a += m),
                 None => *slot = Some(action.multiplier),
             }
         }
         out
+    }
+
+    /// The same tendency as multipliers of `q_hat` only, through the inversion `psi_hat = a q_hat`:
+    /// `dq_hat[i]/dt += sum_k b[i][k] q_hat[k]`, `b[i][k] = sum_j on_psi[i][j] a[j][k] + on_q[i] delta_ik`.
+    pub fn through_inversion(&self, inversion: &Inversion) -> [[Vec<Complex64>; 2]; 2] {
+        let n = inversion.a[0][0].len();
+        std::array::from_fn(|i| {
+            std::array::from_fn(|k| {
+                let mut b = match (&self.on_q[i], i == k) {
+                    (Some(m), true) => m.clone(),
+                    _ => vec![Complex64::default(); n],
+                };
+                for j in 0..2 {
+                    if let Some(m) = &self.on_psi[i][j] {
+                        b.iter_mut()
+                            .zip(m)
+                            .zip(&inversion.a[j][k])
+                            .for_each(|((b, m), a)| *b += m * a);
+                    }
+                }
+                b
+            })
+        })
     }
 }
 
@@ -166,7 +207,11 @@ mod tests {
             let m = lin.on_psi[lev][lev].as_ref().unwrap();
             for (ik, &k) in grid.kk.iter().enumerate() {
                 let got = m[ik * grid.nl() + 3];
-                assert!((got.im + k * q).abs() <= 1e-15 * (k * q).abs(), "{got} vs {}", -k * q);
+                assert!(
+                    (got.im + k * q).abs() <= 1e-15 * (k * q).abs(),
+                    "{got} vs {}",
+                    -k * q
+                );
                 assert_eq!(got.re, 0.0);
             }
         }

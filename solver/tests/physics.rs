@@ -7,7 +7,16 @@ use ndarray::{Array3, Axis};
 
 /// Inviscid, unforced: beta 0, no background flow, no drag, no filter.
 fn inviscid(nx: usize) -> QgParams {
-    QgParams { nx, ny: nx, beta: 0.0, U1: 0.0, U2: 0.0, rek: 0.0, filterfac: 0.0, ..Default::default() }
+    QgParams {
+        nx,
+        ny: nx,
+        beta: 0.0,
+        U1: 0.0,
+        U2: 0.0,
+        rek: 0.0,
+        filterfac: 0.0,
+        ..Default::default()
+    }
 }
 
 /// A random PV field with Fourier content only at |k|, |l| < nx/4 modes, so products have no aliasing.
@@ -22,7 +31,11 @@ fn band_limited_q(model: &Model, seed: u32) -> Array3<f64> {
         let mut spec = vec![Complex64::default(); grid.n_spec()];
         fft.forward(&mut buf, &mut spec);
         let keep = grid.spectral_map(|k, l| k < kmax && l.abs() < kmax);
-        spec.iter_mut().zip(&keep).for_each(|(s, &keep)| if !keep { *s = Complex64::default() });
+        spec.iter_mut().zip(&keep).for_each(|(s, &keep)| {
+            if !keep {
+                *s = Complex64::default()
+            }
+        });
         fft.inverse(&spec, &mut buf);
         layer.iter_mut().zip(&buf).for_each(|(d, s)| *d = 1e-5 * s);
     }
@@ -33,8 +46,16 @@ fn band_limited_q(model: &Model, seed: u32) -> Array3<f64> {
 fn inner(model: &Model, a: &Array3<Complex64>, b: &Array3<Complex64>, lev: usize) -> (f64, f64) {
     let nk = model.grid().nk();
     let (mut s, mut scale) = (0.0, 0.0);
-    for ((idx, x), y) in a.index_axis(Axis(0), lev).indexed_iter().zip(b.index_axis(Axis(0), lev).iter()) {
-        let w = if idx.1 == 0 || idx.1 == nk - 1 { 1.0 } else { 2.0 };
+    for ((idx, x), y) in a
+        .index_axis(Axis(0), lev)
+        .indexed_iter()
+        .zip(b.index_axis(Axis(0), lev).iter())
+    {
+        let w = if idx.1 == 0 || idx.1 == nk - 1 {
+            1.0
+        } else {
+            2.0
+        };
         s += w * (x.conj() * y).re;
         scale += w * x.norm() * y.norm();
     }
@@ -57,13 +78,21 @@ fn nonlinear_term_conserves_energy_and_enstrophy() {
     // dZ_i/dt = <q_i dq_i/dt>, layer by layer
     for lev in 0..2 {
         let (z, s) = inner(&m, &qh, &n, lev);
-        assert!((z / s).abs() < 1e-13, "layer {lev}: relative enstrophy tendency {:e}", z / s);
+        assert!(
+            (z / s).abs() < 1e-13,
+            "layer {lev}: relative enstrophy tendency {:e}",
+            z / s
+        );
     }
     // The check has teeth: beta breaks enstrophy conservation.
     m.set_coefficient("beta", 1.5e-11).unwrap();
     let n = m.dqhdt();
     let (z, s) = inner(&m, &qh, &n, 0);
-    assert!((z / s).abs() > 1e-6, "beta should change enstrophy, got {:e}", z / s);
+    assert!(
+        (z / s).abs() > 1e-6,
+        "beta should change enstrophy, got {:e}",
+        z / s
+    );
 }
 
 /// Phase speed `c = omega / k` of the unstable root of the two-layer dispersion relation
@@ -78,13 +107,26 @@ fn unstable_phase_speed(p: &QgParams, kappa2: f64) -> Complex64 {
     let c = p1 * p2 - f1 * f2 * p.U1 * p.U2;
     let disc = Complex64::new(b * b - 4.0 * a * c, 0.0).sqrt();
     let roots = [(-b + disc) / (2.0 * a), (-b - disc) / (2.0 * a)];
-    if roots[0].im > roots[1].im { roots[0] } else { roots[1] }
+    if roots[0].im > roots[1].im {
+        roots[0]
+    } else {
+        roots[1]
+    }
 }
 
 #[test]
 fn single_mode_grows_at_the_phillips_rate() {
     // One wave vector: every field is a function of k x + l y only, so J = 0 and the mode is linear.
-    let p = QgParams { nx: 32, ny: 32, rek: 0.0, filterfac: 0.0, beta: 2e-12, U1: 0.03, U2: 0.005, ..Default::default() };
+    let p = QgParams {
+        nx: 32,
+        ny: 32,
+        rek: 0.0,
+        filterfac: 0.0,
+        beta: 2e-12,
+        U1: 0.03,
+        U2: 0.005,
+        ..Default::default()
+    };
     let mut m = Model::new(p.clone()).unwrap();
     let (mk, ml) = (7usize, 3usize);
     let (k, l) = (m.grid().kk[mk], m.grid().ll[ml]);
@@ -94,8 +136,14 @@ fn single_mode_grows_at_the_phillips_rate() {
     assert!(growth > 0.0, "the chosen mode must be unstable");
     // Eigenvector: (Qy1 - a1 A1) psi1 + a1 F1 psi2 = 0 with a1 = U1 - c.
     let a1 = Complex64::new(p.U1, 0.0) - c;
-    let psi = [Complex64::new(1.0, 0.0), -(p.qy()[0] - a1 * (kappa2 + p.f1())) / (a1 * p.f1())];
-    let qhat = [-(kappa2 + p.f1()) * psi[0] + p.f1() * psi[1], p.f2() * psi[0] - (kappa2 + p.f2()) * psi[1]];
+    let psi = [
+        Complex64::new(1.0, 0.0),
+        -(p.qy()[0] - a1 * (kappa2 + p.f1())) / (a1 * p.f1()),
+    ];
+    let qhat = [
+        -(kappa2 + p.f1()) * psi[0] + p.f1() * psi[1],
+        p.f2() * psi[0] - (kappa2 + p.f2()) * psi[1],
+    ];
     let (x, y) = (m.grid().x(), m.grid().y());
     let q0 = Array3::from_shape_fn((2, p.ny, p.nx), |(z, j, i)| {
         1e-9 * (qhat[z] * Complex64::from_polar(1.0, k * x[i] + l * y[j])).re
@@ -107,13 +155,19 @@ fn single_mode_grows_at_the_phillips_rate() {
     let measured = (amplitude(&m) / a0).ln() / m.t();
     let err = (measured - growth).abs() / growth;
     println!("growth rate {measured:.6e} /s, Phillips {growth:.6e} /s, rel err {err:.2e}");
-    assert!(err < 0.01, "growth rate {measured:e} /s, Phillips {growth:e} /s, rel err {err:e}");
+    assert!(
+        err < 0.01,
+        "growth rate {measured:e} /s, Phillips {growth:e} /s, rel err {err:e}"
+    );
 }
 
 #[test]
 fn results_are_identical_at_one_and_two_threads() {
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let mut m = Model::new(QgParams::default()).unwrap();
             m.set_pyqg_random_q(1);
@@ -126,13 +180,20 @@ fn results_are_identical_at_one_and_two_threads() {
 
 #[test]
 fn cfl_violation_is_an_error_naming_step_and_time() {
-    let mut m = Model::new(QgParams { dt: 7200.0 * 400.0, ..Default::default() }).unwrap();
+    let mut m = Model::new(QgParams {
+        dt: 7200.0 * 400.0,
+        ..Default::default()
+    })
+    .unwrap();
     m.set_pyqg_random_q(0);
     let err = m.run(50).unwrap_err();
     match &err {
         SolverError::Unstable { step, time, reason } => {
             assert_eq!(*time, *step as f64 * 7200.0 * 400.0);
-            assert!(reason.contains("CFL") || reason.contains("non-finite"), "{reason}");
+            assert!(
+                reason.contains("CFL") || reason.contains("non-finite"),
+                "{reason}"
+            );
         }
         other => panic!("expected Unstable, got {other}"),
     }
@@ -141,7 +202,12 @@ fn cfl_violation_is_an_error_naming_step_and_time() {
 
 #[test]
 fn bad_states_and_coefficients_are_rejected() {
-    let mut m = Model::new(QgParams { nx: 16, ny: 16, ..Default::default() }).unwrap();
+    let mut m = Model::new(QgParams {
+        nx: 16,
+        ny: 16,
+        ..Default::default()
+    })
+    .unwrap();
     let mut q = Array3::zeros((2, 16, 16));
     q[[1, 2, 3]] = f64::NAN;
     assert!(m.set_q(q.view()).unwrap_err().to_string().contains("`q`"));

@@ -13,11 +13,16 @@ struct Reference(NpzReader<File>);
 
 impl Reference {
     fn open(case: &str) -> Self {
-        let path = format!("{}/../tests/data/pyqg_{case}.npz", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../tests/data/pyqg_{case}.npz",
+            env!("CARGO_MANIFEST_DIR")
+        );
         Self(NpzReader::new(File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap())
     }
     fn array<D: Dimension>(&mut self, name: &str) -> Array<f64, D> {
-        self.0.by_name(&format!("{name}.npy")).unwrap_or_else(|e| panic!("{name}: {e}"))
+        self.0
+            .by_name(&format!("{name}.npy"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
     }
     fn scalar(&mut self, name: &str) -> f64 {
         self.array::<ndarray::Ix0>(name).into_scalar()
@@ -25,7 +30,9 @@ impl Reference {
     fn complex3(&mut self, name: &str) -> Array3<Complex64> {
         let re: Array3<f64> = self.array(&format!("{name}_re"));
         let im: Array3<f64> = self.array(&format!("{name}_im"));
-        ndarray::Zip::from(&re).and(&im).map_collect(|&r, &i| Complex64::new(r, i))
+        ndarray::Zip::from(&re)
+            .and(&im)
+            .map_collect(|&r, &i| Complex64::new(r, i))
     }
     fn params(&mut self) -> QgParams {
         let mut p = |k: &str| self.scalar(&format!("param_{k}"));
@@ -48,7 +55,10 @@ impl Reference {
 }
 
 /// Relative max-norm error `max|a - b| / max|b|`.
-fn rel_err<'a, T: 'a + Copy + Into<Complex64>>(a: impl IntoIterator<Item = &'a T>, b: impl IntoIterator<Item = &'a T>) -> f64 {
+fn rel_err<'a, T: 'a + Copy + Into<Complex64>>(
+    a: impl IntoIterator<Item = &'a T>,
+    b: impl IntoIterator<Item = &'a T>,
+) -> f64 {
     let (mut num, mut den) = (0.0f64, 0.0f64);
     for (x, y) in a.into_iter().zip(b) {
         let (x, y): (Complex64, Complex64) = ((*x).into(), (*y).into());
@@ -65,7 +75,11 @@ fn check_case(case: &str) {
     m.set_pyqg_random_q(r.scalar("seed") as u32);
 
     let q0: Array3<f64> = r.array("q0");
-    assert_eq!(m.q(), q0, "{case}: pyqg's random IC from the seed, bit for bit");
+    assert_eq!(
+        m.q(),
+        q0,
+        "{case}: pyqg's random IC from the seed, bit for bit"
+    );
 
     let filtr: Array2<f64> = r.array("filtr");
     let e = rel_err(m.filtr().iter(), filtr.iter());
@@ -95,7 +109,10 @@ fn check_case(case: &str) {
         ("enstrophy2", d.enstrophy_layer[1], ens[1]),
     ] {
         let e = ((got - want) / want).abs();
-        assert!(e <= 1e-10, "{case}: {name} = {got:e}, pyqg {want:e}, rel err {e:e}");
+        assert!(
+            e <= 1e-10,
+            "{case}: {name} = {got:e}, pyqg {want:e}, rel err {e:e}"
+        );
     }
     let spec = m.ke_spectrum();
     let kr: Array1<f64> = r.array("ispec_kr");
