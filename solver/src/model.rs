@@ -151,10 +151,9 @@ impl Layer {
         let (k, l, filtr, lin) = (&ops.k[..n], &ops.l[..n], &ops.filtr[..n], &lin[..n]);
         let (uqh, vqh) = (&self.uqh[..n], &self.vqh[..n]);
         let c = if advect { ops.c_j } else { 0.0 };
-        let tendency = |idx: usize| tendency_at(lin[idx], k[idx], l[idx], uqh[idx], vqh[idx], c);
         let Some([dt1, dt2, dt3]) = dts else {
             for (idx, d) in self.dqhdt[..n].iter_mut().enumerate() {
-                *d = tendency(idx);
+                *d = tendency_at(lin[idx], k[idx], l[idx], uqh[idx], vqh[idx], c);
             }
             return (speeds, true);
         };
@@ -165,7 +164,7 @@ impl Layer {
             &self.dqhdt_pp[..n],
         );
         for idx in 0..n {
-            let tend = tendency(idx);
+            let tend = tendency_at(lin[idx], k[idx], l[idx], uqh[idx], vqh[idx], c);
             d[idx] = tend;
             qh[idx] = (qh[idx] + tend * dt1 + np[idx] * dt2 + npp[idx] * dt3) * filtr[idx];
         }
