@@ -1,1 +1,16 @@
-//! The on-disk schema: HDF5 snapshots, diagnostics time series and checkpoints (to come: issue 3).
+//! medida's on-disk schema. HDF5 files that `xarray.open_dataset(path, engine="h5netcdf")` opens
+//! with named dimensions and coordinates ([`output`]), and checkpoints written atomically, so a run
+//! killed at any moment leaves either the previous or the new one ([`checkpoint`]).
+//!
+//! This crate knows arrays, dimensions and attributes, not physics.
+
+mod array;
+pub mod checkpoint;
+mod dimscale;
+pub mod error;
+pub mod output;
+
+pub use array::read_array;
+pub use checkpoint::Checkpoint;
+pub use error::DataError;
+pub use output::{AttrValue, Coordinate, OutputFile, Precision, Schema, Variable};

@@ -132,12 +132,7 @@ impl Model {
     /// CFL number of the velocities of `psi`.
     fn cfl(&self, psi: &[Vec<Complex64>; NZ]) -> f64 {
         let grid = self.grid();
-        let deriv = |f: &dyn Fn(f64, f64) -> Complex64| -> [Vec<Complex64>; NZ] {
-            let m = grid.spectral_map(f);
-            [0, 1].map(|lev| psi[lev].iter().zip(&m).map(|(p, m)| p * m).collect())
-        };
-        let u = self.to_physical(&deriv(&|_, l| Complex64::new(0.0, -l)));
-        let v = self.to_physical(&deriv(&|k, _| Complex64::new(0.0, k)));
+        let (u, v) = self.velocities(psi);
         let ubg = self.background_flow();
         let (dt, dx, dy) = (self.params().dt, grid.dx(), grid.dy());
         let mut cfl = 0.0f64;

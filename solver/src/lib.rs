@@ -28,6 +28,6 @@ pub use rustfft::num_complex::Complex64;
 pub use diagnostics::Diagnostics;
 pub use error::SolverError;
 pub use grid::Grid;
-pub use model::{Model, NZ, pyqg_terms};
+pub use model::{Model, ModelState, NZ, pyqg_terms};
 pub use params::QgParams;
 pub use term::{Term, TermKind};

@@ -228,6 +228,25 @@ pub struct Model {
     t: f64,
 }
 
+/// Everything needed to continue a run bit for bit: spectral fields in pyqg's `(lev, l, k)` layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelState {
+    /// Physical PV `q`, `(lev, y, x)`.
+    pub q: Array3<f64>,
+    /// Spectral PV `q_hat`.
+    pub qh: Array3<Complex64>,
+    /// Tendencies of the previous two steps (AB3 history).
+    pub dqhdt_p: Array3<Complex64>,
+    /// See `dqhdt_p`.
+    pub dqhdt_pp: Array3<Complex64>,
+    /// Adams-Bashforth level: 0 (next step Euler), 1 (AB2) or 2 (AB3).
+    pub ablevel: u8,
+    /// Steps taken.
+    pub tc: u64,
+    /// Model time [s].
+    pub t: f64,
+}
+
 /// pyqg's terms for `params`, each with its truth coefficient.
 pub fn pyqg_terms(params: &QgParams) -> Vec<Term> {
     vec![
@@ -446,6 +465,79 @@ impl Model {
             .for_each(|(lev, (ph, lin))| {
                 ops.invert_and_linear(lev, qh, ph, lin);
             });
+    }
+
+    /// The complete state, for checkpoints.
+    pub fn state(&self) -> ModelState {
+        let l = &self.layers;
+        ModelState {
+            q: self.q(),
+            qh: self.qh(),
+            dqhdt_p: self.stack_pyqg([&l[0].dqhdt_p, &l[1].dqhdt_p]),
+            dqhdt_pp: self.stack_pyqg([&l[0].dqhdt_pp, &l[1].dqhdt_pp]),
+            ablevel: self.ablevel,
+            tc: self.tc,
+            t: self.t,
+        }
+    }
+
+    /// Restores a state taken by [`Model::state`] from a model with the same grid.
+    pub fn restore(&mut self, s: &ModelState) -> Result<(), SolverError> {
+        let (nx, ny, nk) = (self.grid.nx, self.grid.ny, self.grid.nk());
+        let spec = [NZ, ny, nk];
+        for (name, shape) in [
+            ("q", s.q.shape()),
+            ("qh", s.qh.shape()),
+            ("dqhdt_p", s.dqhdt_p.shape()),
+            ("dqhdt_pp", s.dqhdt_pp.shape()),
+        ] {
+            let expected: &[usize] = if name == "q" { &[NZ, ny, nx] } else { &spec };
+            if shape != expected {
+                return Err(SolverError::Shape {
+                    name: "state",
+                    got: shape.to_vec(),
+                    expected: expected.to_vec(),
+                });
+            }
+        }
+        if s.ablevel > 2 {
+            return Err(invalid("ablevel", s.ablevel, "0, 1 or 2"));
+        }
+        for (lev, layer) in self.layers.iter_mut().enumerate() {
+            let take = |a: &Array3<Complex64>| {
+                self.grid
+                    .from_pyqg_layout(a.index_axis(ndarray::Axis(0), lev))
+            };
+            layer.qh = take(&s.qh);
+            layer.dqhdt_p = take(&s.dqhdt_p);
+            layer.dqhdt_pp = take(&s.dqhdt_pp);
+            layer.q =
+                s.q.index_axis(ndarray::Axis(0), lev)
+                    .iter()
+                    .copied()
+                    .collect();
+        }
+        (self.ablevel, self.tc, self.t) = (s.ablevel, s.tc, s.t);
+        Ok(())
+    }
+
+    /// Streamfunction `p` [m^2/s] and anomaly velocities `u`, `v` [m/s] (without the background
+    /// flow), `(lev, y, x)` each, from a fresh inversion of the current `q`.
+    pub fn p_u_v(&self) -> [Array3<f64>; 3] {
+        let psi = self.invert();
+        let (u, v) = self.velocities(&psi);
+        [self.to_physical(&psi), u, v]
+    }
+
+    /// Physical `u = -dpsi/dy`, `v = dpsi/dx` of spectral `psi`.
+    pub(crate) fn velocities(&self, psi: &[Vec<Complex64>; NZ]) -> (Array3<f64>, Array3<f64>) {
+        let deriv = |f: &dyn Fn(f64, f64) -> Complex64| -> [Vec<Complex64>; NZ] {
+            let m = self.grid.spectral_map(f);
+            [0, 1].map(|lev| psi[lev].iter().zip(&m).map(|(p, m)| p * m).collect())
+        };
+        let u = self.to_physical(&deriv(&|_, l| Complex64::new(0.0, -l)));
+        let v = self.to_physical(&deriv(&|k, _| Complex64::new(0.0, k)));
+        (u, v)
     }
 
     /// Spectral PV of layer `lev`, k-major.

@@ -8,6 +8,11 @@ use crate::grid::Grid;
 /// SI units as in pyqg: metres, seconds. Layer 1 is the upper layer.
 #[allow(non_snake_case)]
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 pub struct QgParams {
     /// Grid points in x.
     pub nx: usize,

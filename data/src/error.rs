@@ -1,0 +1,62 @@
+//! Errors of reading and writing medida's files.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// What can go wrong with a file.
+#[derive(Debug, Error)]
+pub enum DataError {
+    /// HDF5 refused an operation (unreadable, truncated or not an HDF5 file, disk full, ...).
+    #[error("{path}: {what}: {source}")]
+    Hdf5 {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        what: String,
+        /// HDF5's error.
+        source: hdf5::Error,
+    },
+    /// An operating-system error (rename, fsync, ...).
+    #[error("{path}: {what}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file opened but does not hold what it should.
+    #[error("{path}: {what}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is missing or wrong.
+        what: String,
+    },
+}
+
+/// Attaches the file and the action to HDF5 and I/O errors.
+pub(crate) trait Context<T> {
+    fn at(self, path: &std::path::Path, what: impl Into<String>) -> Result<T, DataError>;
+}
+
+impl<T> Context<T> for Result<T, hdf5::Error> {
+    fn at(self, path: &std::path::Path, what: impl Into<String>) -> Result<T, DataError> {
+        self.map_err(|source| DataError::Hdf5 {
+            path: path.to_path_buf(),
+            what: what.into(),
+            source,
+        })
+    }
+}
+
+impl<T> Context<T> for Result<T, std::io::Error> {
+    fn at(self, path: &std::path::Path, what: impl Into<String>) -> Result<T, DataError> {
+        self.map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            what: what.into(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,422 @@
+//! The output file: snapshots of fields over an unlimited `time` dimension, coordinates as
+//! dimension scales with units and long names, run attributes, and a `diagnostics` group holding
+//! time series on its own `time` dimension. Laid out as netCDF-4 so that
+//! `xarray.open_dataset(path, engine="h5netcdf")` (and `group="diagnostics"`) gives named
+//! dimensions.
+//!
+//! The file is created complete (every coordinate and attribute, empty time series) under a
+//! temporary name and renamed into place, then grows by appends; [`OutputFile::flush`] after each
+//! append keeps it readable up to the last flushed snapshot.
+
+use crate::dimscale::{attach_scale, set_scale};
+use crate::error::{Context, DataError};
+use hdf5::types::VarLenUnicode;
+use hdf5::{Dataset, Extent, Extents, File, Group, H5Type};
+use ndarray::{ArrayViewD, IxDyn};
+use std::path::{Path, PathBuf};
+
+/// Storage type of fields and series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// 32-bit floats (half the size; about 7 significant digits).
+    F32,
+    /// 64-bit floats, as computed.
+    F64,
+}
+
+/// A coordinate: a fixed-size dimension with values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coordinate {
+    /// Dimension name (`lev`, `y`, `x`, ...).
+    pub name: String,
+    /// Values along the dimension.
+    pub values: Vec<f64>,
+    /// Units (CF style, e.g. `m`).
+    pub units: String,
+    /// Long name.
+    pub long_name: String,
+}
+
+/// A variable written once per snapshot (dims after `time`) or per diagnostics record (no dims).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variable {
+    /// Name.
+    pub name: String,
+    /// Dimensions after `time`, each the name of a [`Coordinate`].
+    pub dims: Vec<String>,
+    /// Units.
+    pub units: String,
+    /// Long name.
+    pub long_name: String,
+}
+
+/// A global attribute value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    /// A number.
+    F64(f64),
+    /// An integer.
+    I64(i64),
+    /// Text.
+    Str(String),
+}
+
+/// Everything fixed about an output file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// Fixed dimensions with their values.
+    pub coords: Vec<Coordinate>,
+    /// Snapshot variables, written in this order by [`OutputFile::append_snapshot`].
+    pub variables: Vec<Variable>,
+    /// Diagnostics series, written in this order by [`OutputFile::append_series`].
+    pub series: Vec<Variable>,
+    /// Global attributes.
+    pub attrs: Vec<(String, AttrValue)>,
+    /// Storage type.
+    pub precision: Precision,
+    /// Deflate level 0 (none) to 9.
+    pub compression: u8,
+}
+
+/// Name of the group holding the diagnostics series.
+pub const DIAGNOSTICS_GROUP: &str = "diagnostics";
+
+/// An output file open for appending.
+#[derive(Debug)]
+pub struct OutputFile {
+    path: PathBuf,
+    file: File,
+    time: Dataset,
+    fields: Vec<Dataset>,
+    series_time: Dataset,
+    series: Vec<Dataset>,
+    precision: Precision,
+}
+
+fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
+    let v: VarLenUnicode = value
+        .parse()
+        .map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+    loc.new_attr::<VarLenUnicode>()
+        .shape(())
+        .create(name)?
+        .write_scalar(&v)
+}
+
+fn describe(ds: &Dataset, units: &str, long_name: &str) -> hdf5::Result<()> {
+    str_attr(ds, "units", units)?;
+    str_attr(ds, "long_name", long_name)
+}
+
+impl OutputFile {
+    /// Creates the file at `path` (replacing any), complete but with no snapshots.
+    pub fn create(path: &Path, schema: &Schema) -> Result<Self, DataError> {
+        if schema.compression > 9 {
+            return Err(DataError::Invalid {
+                path: path.into(),
+                what: format!("compression {} not in 0..=9", schema.compression),
+            });
+        }
+        let tmp = tmp_path(path);
+        let result = Self::write_skeleton(&tmp, schema);
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        std::fs::rename(&tmp, path).at(path, "rename into place")?;
+        Self::open(path, schema, 0, 0)
+    }
+
+    fn write_skeleton(path: &Path, schema: &Schema) -> Result<(), DataError> {
+        let file = File::create(path).at(path, "create")?;
+        let coord = |g: &Group, c: &Coordinate| -> hdf5::Result<Dataset> {
+            let ds = g
+                .new_dataset_builder()
+                .with_data(&c.values)
+                .create(c.name.as_str())?;
+            describe(&ds, &c.units, &c.long_name)?;
+            Ok(ds)
+        };
+        let mut scales = Vec::new();
+        for c in &schema.coords {
+            let ds = coord(&file, c).at(path, format!("coordinate {}", c.name))?;
+            set_scale(&ds, &c.name).map_err(|what| DataError::Invalid {
+                path: path.into(),
+                what,
+            })?;
+            scales.push(ds);
+        }
+        let time = Self::unlimited(&file, "time", &[], Precision::F64, 0).at(path, "time")?;
+        describe(&time, "s", "model time").at(path, "time")?;
+        set_scale(&time, "time").map_err(|what| DataError::Invalid {
+            path: path.into(),
+            what,
+        })?;
+        for v in &schema.variables {
+            let mut shape = Vec::new();
+            let mut dims = Vec::new();
+            for d in &v.dims {
+                let i = schema
+                    .coords
+                    .iter()
+                    .position(|c| &c.name == d)
+                    .ok_or_else(|| DataError::Invalid {
+                        path: path.into(),
+                        what: format!("variable {} has unknown dimension {d}", v.name),
+                    })?;
+                shape.push(schema.coords[i].values.len());
+                dims.push(&scales[i]);
+            }
+            let ds = Self::unlimited(&file, &v.name, &shape, schema.precision, schema.compression)
+                .at(path, format!("variable {}", v.name))?;
+            describe(&ds, &v.units, &v.long_name).at(path, &v.name)?;
+            let attach = std::iter::once(&time).chain(dims);
+            for (i, scale) in attach.enumerate() {
+                attach_scale(&ds, scale, i).map_err(|what| DataError::Invalid {
+                    path: path.into(),
+                    what,
+                })?;
+            }
+        }
+        let group = file
+            .create_group(DIAGNOSTICS_GROUP)
+            .at(path, "diagnostics group")?;
+        let stime =
+            Self::unlimited(&group, "time", &[], Precision::F64, 0).at(path, "diagnostics/time")?;
+        describe(&stime, "s", "model time").at(path, "diagnostics/time")?;
+        set_scale(&stime, "time").map_err(|what| DataError::Invalid {
+            path: path.into(),
+            what,
+        })?;
+        for v in &schema.series {
+            let ds = Self::unlimited(&group, &v.name, &[], schema.precision, 0)
+                .at(path, format!("series {}", v.name))?;
+            describe(&ds, &v.units, &v.long_name).at(path, &v.name)?;
+            attach_scale(&ds, &stime, 0).map_err(|what| DataError::Invalid {
+                path: path.into(),
+                what,
+            })?;
+        }
+        for (name, value) in &schema.attrs {
+            let r = match value {
+                AttrValue::F64(x) => file
+                    .new_attr::<f64>()
+                    .shape(())
+                    .create(name.as_str())
+                    .and_then(|a| a.write_scalar(x)),
+                AttrValue::I64(x) => file
+                    .new_attr::<i64>()
+                    .shape(())
+                    .create(name.as_str())
+                    .and_then(|a| a.write_scalar(x)),
+                AttrValue::Str(s) => str_attr(&file, name, s),
+            };
+            r.at(path, format!("attribute {name}"))?;
+        }
+        file.flush().at(path, "flush")?;
+        file.close().at(path, "close")?;
+        sync(path)
+    }
+
+    /// A dataset `(0, shape...)` growing along its first dimension, chunked one record at a time
+    /// (series: 1024 records a chunk).
+    fn unlimited(
+        g: &Group,
+        name: &str,
+        shape: &[usize],
+        precision: Precision,
+        compression: u8,
+    ) -> hdf5::Result<Dataset> {
+        let mut extents = vec![Extent::resizable(0)];
+        extents.extend(shape.iter().map(|&n| Extent::fixed(n)));
+        let mut chunk = vec![if shape.is_empty() { 1024 } else { 1 }];
+        chunk.extend_from_slice(shape);
+        let builder = match precision {
+            Precision::F32 => g.new_dataset::<f32>(),
+            Precision::F64 => g.new_dataset::<f64>(),
+        };
+        let mut builder = builder.shape(Extents::new(extents)).chunk(chunk);
+        if compression > 0 {
+            builder = builder.shuffle().deflate(compression);
+        }
+        builder.create(name)
+    }
+
+    /// Opens an existing file for appending and truncates it to `n_snapshots` snapshots and
+    /// `n_series` diagnostics records (what a checkpoint recorded), so a restarted run continues
+    /// exactly where the checkpoint was taken.
+    pub fn open(
+        path: &Path,
+        schema: &Schema,
+        n_snapshots: usize,
+        n_series: usize,
+    ) -> Result<Self, DataError> {
+        let file = File::append(path).at(path, "open for appending")?;
+        let get = |g: &Group, name: &str| g.dataset(name).at(path, format!("dataset {name}"));
+        let time = get(&file, "time")?;
+        let fields = schema
+            .variables
+            .iter()
+            .map(|v| get(&file, &v.name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let group = file
+            .group(DIAGNOSTICS_GROUP)
+            .at(path, "diagnostics group")?;
+        let series_time = get(&group, "time")?;
+        let series = schema
+            .series
+            .iter()
+            .map(|v| get(&group, &v.name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Self {
+            path: path.into(),
+            file,
+            time,
+            fields,
+            series_time,
+            series,
+            precision: schema.precision,
+        };
+        let (have_snap, have_series) = out.counts();
+        if have_snap < n_snapshots || have_series < n_series {
+            return Err(DataError::Invalid {
+                path: path.into(),
+                what: format!(
+                    "holds {have_snap} snapshots and {have_series} diagnostics records, fewer than the checkpoint's {n_snapshots} and {n_series}"
+                ),
+            });
+        }
+        out.truncate(n_snapshots, n_series)?;
+        Ok(out)
+    }
+
+    fn truncate(&mut self, n_snapshots: usize, n_series: usize) -> Result<(), DataError> {
+        let p = self.path.clone();
+        let resize = |ds: &Dataset, n: usize| {
+            let mut shape = ds.shape();
+            shape[0] = n;
+            ds.resize(shape).at(&p, "resize")
+        };
+        for ds in std::iter::once(&self.time).chain(&self.fields) {
+            resize(ds, n_snapshots)?;
+        }
+        for ds in std::iter::once(&self.series_time).chain(&self.series) {
+            resize(ds, n_series)?;
+        }
+        Ok(())
+    }
+
+    /// Snapshots and diagnostics records written so far.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.time.shape()[0], self.series_time.shape()[0])
+    }
+
+    /// Appends one snapshot at time `t`: one array per schema variable, in schema order.
+    pub fn append_snapshot(&mut self, t: f64, fields: &[ArrayViewD<f64>]) -> Result<(), DataError> {
+        if fields.len() != self.fields.len() {
+            return Err(DataError::Invalid {
+                path: self.path.clone(),
+                what: format!(
+                    "{} fields given, schema has {}",
+                    fields.len(),
+                    self.fields.len()
+                ),
+            });
+        }
+        let n = self.counts().0;
+        for (ds, f) in self.fields.iter().zip(fields) {
+            let mut shape = ds.shape();
+            if shape[1..] != *f.shape() {
+                return Err(DataError::Invalid {
+                    path: self.path.clone(),
+                    what: format!(
+                        "field shape {:?}, dataset wants {:?}",
+                        f.shape(),
+                        &shape[1..]
+                    ),
+                });
+            }
+            shape[0] = n + 1;
+            ds.resize(shape).at(&self.path, "grow")?;
+            let record = f.view().insert_axis(ndarray::Axis(0));
+            write_record(ds, self.precision, record, n).at(&self.path, "write snapshot")?;
+        }
+        append_scalar(&self.time, n, t, Precision::F64).at(&self.path, "write time")
+    }
+
+    /// Appends one diagnostics record at time `t`: one value per schema series, in order.
+    pub fn append_series(&mut self, t: f64, values: &[f64]) -> Result<(), DataError> {
+        if values.len() != self.series.len() {
+            return Err(DataError::Invalid {
+                path: self.path.clone(),
+                what: format!(
+                    "{} values given, schema has {}",
+                    values.len(),
+                    self.series.len()
+                ),
+            });
+        }
+        let n = self.counts().1;
+        for (ds, &v) in self.series.iter().zip(values) {
+            append_scalar(ds, n, v, self.precision).at(&self.path, "write series")?;
+        }
+        append_scalar(&self.series_time, n, t, Precision::F64).at(&self.path, "write series time")
+    }
+
+    /// Flushes everything written so far to disk.
+    pub fn flush(&self) -> Result<(), DataError> {
+        self.file.flush().at(&self.path, "flush")
+    }
+}
+
+/// Writes `record` (leading dimension 1) at index `n` of `ds`'s first dimension.
+fn write_record(
+    ds: &Dataset,
+    precision: Precision,
+    record: ArrayViewD<f64>,
+    n: usize,
+) -> hdf5::Result<()> {
+    use ndarray::SliceInfoElem;
+    let full = SliceInfoElem::Slice {
+        start: 0,
+        end: None,
+        step: 1,
+    };
+    let mut elems = vec![SliceInfoElem::Slice {
+        start: n as isize,
+        end: Some(n as isize + 1),
+        step: 1,
+    }];
+    elems.extend(std::iter::repeat_n(full, record.ndim() - 1));
+    let sel = ndarray::SliceInfo::<_, IxDyn, IxDyn>::try_from(elems)
+        .map_err(|e| hdf5::Error::from(e.to_string()))?;
+    match precision {
+        Precision::F64 => ds.write_slice(&record, sel),
+        Precision::F32 => ds.write_slice(&record.mapv(|x| x as f32), sel),
+    }
+}
+
+fn append_scalar(ds: &Dataset, n: usize, v: f64, precision: Precision) -> hdf5::Result<()> {
+    ds.resize(n + 1)?;
+    fn one<T: H5Type>(ds: &Dataset, n: usize, v: T) -> hdf5::Result<()> {
+        ds.write_slice(&[v], n..n + 1)
+    }
+    match precision {
+        Precision::F64 => one(ds, n, v),
+        Precision::F32 => one(ds, n, v as f32),
+    }
+}
+
+/// `path` with `.tmp-<pid>` appended, in the same directory (so a rename is atomic).
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".tmp-{}", std::process::id()));
+    PathBuf::from(s)
+}
+
+/// fsync a file's contents.
+pub(crate) fn sync(path: &Path) -> Result<(), DataError> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .at(path, "fsync")
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what medida and its tests need on a fresh Debian machine that has Rust:
+# system packages (HDF5, pkg-config, Python venv support) and a Python environment in .venv with
+# pyqg 0.7.2 (the solver's reference) and the packages the cross-checks and notebooks use.
+# Safe to re-run: what is already there is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+pkg-config --exists hdf5 2>/dev/null || need_apt+=(libhdf5-dev)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+command -v python3 >/dev/null || need_apt+=(python3 python3-dev)
+python3 -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: apt-get install ${need_apt[*]}"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import pyqg, h5py, xarray, h5netcdf" 2>/dev/null; then
+    echo "setup: installing Python packages into .venv (pyqg builds from source: about 2-3 minutes)"
+    # pyqg 0.7.2 only builds with Cython < 3 against NumPy < 2, and newer pip versions do not pass
+    # constraints into build isolation: install its build dependencies first, then build without
+    # isolation (pyqg.md route A). setuptools_scm is required, or pip silently picks pyqg 0.4.0.
+    c="$PWD/tests/pyqg/constraints.txt"
+    .venv/bin/pip install -q -c "$c" "cython<3" "numpy<2" setuptools wheel "setuptools_scm[toml]>=6.2" pyfftw
+    .venv/bin/pip install -q -c "$c" --no-build-isolation -r tests/requirements.txt
+fi
+echo "setup: done"

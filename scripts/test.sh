@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every test of medida, as CI runs it: set-up, the Rust test suite, and the cross-checks that
+# regenerate reference data with pyqg and compare it with the committed files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export MEDIDA_PYTHON="$PWD/.venv/bin/python"
+cargo test --workspace --all-targets
+cargo test --workspace --doc
+echo "== pyqg cross-check: committed reference data against a fresh pyqg run"
+"$MEDIDA_PYTHON" tests/pyqg/make_reference.py --check

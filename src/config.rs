@@ -1,0 +1,306 @@
+//! Run configuration: a preset shipped in the binary or a TOML file, then `--set key=value`
+//! overrides. Unknown keys and out-of-range values are [`InputError`]s naming the key, the value
+//! and the allowed range.
+
+use medida_solver::QgParams;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Bad input from the user: exit code 2, and no file is written.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for InputError {}
+
+/// `Err(InputError)` with a formatted message.
+macro_rules! input_err {
+    ($($arg:tt)*) => { Err(anyhow::Error::new($crate::config::InputError(format!($($arg)*)))) };
+}
+pub(crate) use input_err;
+
+/// Presets shipped in the binary: name, TOML.
+pub const PRESETS: [(&str, &str); 2] = [
+    ("pyqg-eddy", include_str!("presets/pyqg-eddy.toml")),
+    ("pyqg-jet", include_str!("presets/pyqg-jet.toml")),
+];
+
+/// Everything a run needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Physics, grid and time step (pyqg names and units).
+    pub model: QgParams,
+    /// Initial condition.
+    pub init: InitConfig,
+    /// Length of the run and threads.
+    pub run: RunSection,
+    /// What is written and how often.
+    pub output: OutputConfig,
+}
+
+/// The initial condition: pyqg's random recipe from `seed`, unless `--init FILE` gives q.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitConfig {
+    /// Seed of pyqg's random initial PV (NumPy's legacy generator, so pyqg gives the same field).
+    pub seed: u32,
+}
+
+/// Length of the run: `steps`, or `tmax` [s] (then `ceil(tmax / dt)` steps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    /// Number of steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u64>,
+    /// Model time to reach [s].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmax: Option<f64>,
+    /// Threads (the two layers run in parallel; results are the same at any count).
+    pub threads: usize,
+}
+
+/// Output intervals (in steps; 0 = never) and storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Steps between snapshots of q, p, u, v (the initial state is the first).
+    pub snapshot_interval: u64,
+    /// Steps between diagnostics records.
+    pub diagnostics_interval: u64,
+    /// Steps between checkpoints (one is always written at the end).
+    pub checkpoint_interval: u64,
+    /// `"f32"` or `"f64"` storage of fields and series.
+    pub precision: String,
+    /// Deflate level, 0 (none) to 9.
+    pub compression: u8,
+}
+
+impl RunConfig {
+    /// Resolves a preset or a file, then applies `key=value` overrides, and validates.
+    pub fn resolve(
+        preset: Option<&str>,
+        file: Option<&Path>,
+        overrides: &[String],
+    ) -> anyhow::Result<Self> {
+        let text = match (preset, file) {
+            (Some(_), Some(_)) => return input_err!("give either --preset or --config, not both"),
+            (_, Some(path)) => match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => return input_err!("--config {}: {e}", path.display()),
+            },
+            (name, None) => preset_text(name.unwrap_or("pyqg-eddy"))?.to_string(),
+        };
+        let mut table: toml::Table = match text.parse() {
+            Ok(t) => t,
+            Err(e) => return input_err!("config is not valid TOML: {e}"),
+        };
+        for o in overrides {
+            apply_override(&mut table, o)?;
+        }
+        Self::from_table(table)
+    }
+
+    /// Parses and validates a complete config (as printed by `config show`, or kept in a checkpoint).
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        match text.parse() {
+            Ok(t) => Self::from_table(t),
+            Err(e) => input_err!("config is not valid TOML: {e}"),
+        }
+    }
+
+    fn from_table(table: toml::Table) -> anyhow::Result<Self> {
+        let cfg: Self = match table.try_into() {
+            Ok(c) => c,
+            Err(e) => return input_err!("invalid config: {}", e.to_string().trim()),
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks every range; the error names the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Err(e) = self.model.validate() {
+            return input_err!("invalid config: [model] {e}");
+        }
+        match (self.run.steps, self.run.tmax) {
+            (Some(_), Some(_)) => {
+                return input_err!("invalid config: set one of `run.steps` or `run.tmax`, not both");
+            }
+            (None, None) => return input_err!("invalid config: set `run.steps` or `run.tmax`"),
+            (None, Some(t)) if !(t.is_finite() && t > 0.0) => {
+                return input_err!(
+                    "invalid config: `run.tmax` = {t}: allowed a finite time > 0 [s]"
+                );
+            }
+            _ => {}
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if self.run.threads == 0 || self.run.threads > 256 {
+            return input_err!(
+                "invalid config: `run.threads` = {}: allowed 1 to 256 (this machine has {cores} cores)",
+                self.run.threads
+            );
+        }
+        if !matches!(self.output.precision.as_str(), "f32" | "f64") {
+            return input_err!(
+                "invalid config: `output.precision` = {:?}: allowed \"f32\" or \"f64\"",
+                self.output.precision
+            );
+        }
+        if self.output.compression > 9 {
+            return input_err!(
+                "invalid config: `output.compression` = {}: allowed 0 (none) to 9",
+                self.output.compression
+            );
+        }
+        Ok(())
+    }
+
+    /// Total number of steps of the run.
+    pub fn total_steps(&self) -> u64 {
+        match (self.run.steps, self.run.tmax) {
+            (Some(n), _) => n,
+            (None, Some(t)) => (t / self.model.dt * (1.0 - 1e-12)).ceil() as u64,
+            (None, None) => 0,
+        }
+    }
+
+    /// The config as TOML (complete: every key, so it can be edited and passed to `--config`).
+    /// Small and large numbers print in exponent form (`beta = 1.5e-11`).
+    pub fn to_toml(&self) -> String {
+        let table = toml::Table::try_from(self).expect("a config always serialises");
+        let mut out = String::new();
+        for (section, body) in &table {
+            let toml::Value::Table(body) = body else {
+                unreachable!("every section is a table")
+            };
+            out.push_str(&format!(
+                "{}[{section}]\n",
+                if out.is_empty() { "" } else { "\n" }
+            ));
+            for (key, value) in body {
+                let v = match value {
+                    toml::Value::Float(x) => format_float(*x),
+                    other => other.to_string(),
+                };
+                out.push_str(&format!("{key} = {v}\n"));
+            }
+        }
+        out
+    }
+}
+
+/// A float as TOML that reads back to the same bits: exponent form outside `[1e-3, 1e7)`.
+fn format_float(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e7).contains(&a) {
+        format!("{x:e}")
+    } else if x.fract() == 0.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// The TOML of preset `name`.
+pub fn preset_text(name: &str) -> anyhow::Result<&'static str> {
+    match PRESETS.iter().find(|(n, _)| *n == name) {
+        Some((_, t)) => Ok(t),
+        None => {
+            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            input_err!("unknown preset `{name}`: allowed {}", names.join(", "))
+        }
+    }
+}
+
+/// Applies `section.key=value`; the value is read as TOML (number, string, boolean), or as a
+/// bare string when it is not valid TOML.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> anyhow::Result<()> {
+    let Some((key, raw)) = assignment.split_once('=') else {
+        return input_err!("--set {assignment:?}: expected key=value, e.g. model.dt=3600");
+    };
+    let key = key.trim();
+    let Some((section, field)) = key.split_once('.') else {
+        let sections: Vec<&String> = table.keys().collect();
+        return input_err!("--set {key}: keys are section.name, with section one of {sections:?}");
+    };
+    let value: toml::Value = match format!("v = {}", raw.trim()).parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").expect("parsed key"),
+        Err(_) => toml::Value::String(raw.trim().to_string()),
+    };
+    let Some(toml::Value::Table(sec)) = table.get_mut(section) else {
+        let sections: Vec<&String> = table.keys().collect();
+        return input_err!("--set {key}: unknown section `{section}`: allowed {sections:?}");
+    };
+    sec.insert(field.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(r: anyhow::Result<RunConfig>) -> String {
+        let e = r.unwrap_err();
+        assert!(e.is::<InputError>(), "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn presets_resolve_and_round_trip() {
+        for (name, _) in PRESETS {
+            let c = RunConfig::resolve(Some(name), None, &[]).unwrap();
+            assert_eq!(RunConfig::from_toml(&c.to_toml()).unwrap(), c);
+        }
+        let eddy = RunConfig::resolve(None, None, &[]).unwrap();
+        assert_eq!(
+            eddy.model,
+            QgParams::default(),
+            "pyqg-eddy is pyqg's defaults"
+        );
+    }
+
+    #[test]
+    fn overrides_apply_and_bad_ones_are_named() {
+        let c = RunConfig::resolve(None, None, &["model.dt=3600".into(), "run.steps=10".into()])
+            .unwrap();
+        assert_eq!((c.model.dt, c.total_steps()), (3600.0, 10));
+        assert!(err(RunConfig::resolve(None, None, &["model.dt=-1".into()])).contains("`dt` = -1"));
+        assert!(err(RunConfig::resolve(None, None, &["model.nx=63".into()])).contains("`nx` = 63"));
+        assert!(
+            err(RunConfig::resolve(
+                None,
+                None,
+                &["model.viscosity=1".into()]
+            ))
+            .contains("viscosity")
+        );
+        assert!(err(RunConfig::resolve(None, None, &["physics.dt=1".into()])).contains("physics"));
+        assert!(
+            err(RunConfig::resolve(
+                None,
+                None,
+                &["output.compression=12".into()]
+            ))
+            .contains("output.compression")
+        );
+        assert!(err(RunConfig::resolve(Some("nope"), None, &[])).contains("pyqg-eddy"));
+    }
+
+    #[test]
+    fn tmax_gives_pyqg_step_count() {
+        let c = RunConfig::resolve(None, None, &["run.tmax=72000.0".into()]);
+        assert!(err(c).contains("not both"));
+        let mut c = RunConfig::resolve(None, None, &[]).unwrap();
+        (c.run.steps, c.run.tmax) = (None, Some(72000.0));
+        assert_eq!(c.total_steps(), 10);
+        c.run.tmax = Some(72001.0);
+        assert_eq!(c.total_steps(), 11);
+    }
+}

@@ -1,0 +1,309 @@
+//! End-to-end tests of the `medida` binary: output read by Python (h5py, xarray), restart after a
+//! real SIGKILL, and bad input.
+
+use medida_data::Checkpoint;
+use medida_solver::{Model, QgParams};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn medida() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_medida"))
+}
+
+fn run_ok(args: &[&str]) -> Output {
+    let out = medida().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "medida {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The Python with h5py and xarray: $MEDIDA_PYTHON, else the repository's .venv (scripts/setup.sh).
+fn python() -> PathBuf {
+    let p = std::env::var_os("MEDIDA_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} not found: run scripts/setup.sh or set MEDIDA_PYTHON",
+        p.display()
+    );
+    p
+}
+
+#[test]
+fn h5py_and_xarray_read_what_rust_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.h5");
+    let o = out.to_str().unwrap();
+    run_ok(&[
+        "simulate",
+        "-q",
+        "--steps",
+        "24",
+        "--set",
+        "output.snapshot_interval=12",
+        "--set",
+        "output.diagnostics_interval=6",
+        "--out",
+        o,
+    ]);
+
+    // The same run in-process.
+    let mut m = Model::new(QgParams::default()).unwrap();
+    m.set_pyqg_random_q(0);
+    let mut ke = Vec::new();
+    for _ in 0..4 {
+        ke.push(m.diagnostics().ke);
+        m.run(6).unwrap();
+    }
+    ke.push(m.diagnostics().ke);
+    let expected = dir.path().join("expected.npz");
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&expected).unwrap());
+    npz.add_array("q", &m.q()).unwrap();
+    npz.add_array("time", &ndarray::arr1(&[0.0, 12.0 * 7200.0, 24.0 * 7200.0]))
+        .unwrap();
+    npz.add_array("ke", &ndarray::Array1::from(ke)).unwrap();
+    npz.add_array("nx", &ndarray::arr0(64.0)).unwrap();
+    npz.add_array("dt", &ndarray::arr0(7200.0)).unwrap();
+    npz.finish().unwrap();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_output.py");
+    let check = Command::new(python())
+        .arg(script)
+        .arg(&out)
+        .arg(&expected)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+/// The final model state in a checkpoint: (name, f64 bits) of every array.
+fn final_state(ckpt: &Path) -> Vec<(String, Vec<u64>)> {
+    let c = Checkpoint::read(ckpt).unwrap();
+    c.arrays
+        .iter()
+        .map(|(n, a)| (n.clone(), a.iter().map(|x| x.to_bits()).collect()))
+        .collect()
+}
+
+#[test]
+fn restart_after_sigkill_is_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps = "20000";
+    let common = [
+        "--set",
+        "output.checkpoint_interval=1000",
+        "--set",
+        "output.snapshot_interval=500",
+        "-q",
+    ];
+    let straight = dir.path().join("straight.h5");
+    let mut args = vec![
+        "simulate",
+        "--steps",
+        steps,
+        "--out",
+        straight.to_str().unwrap(),
+    ];
+    args.extend(common);
+    run_ok(&args);
+
+    let killed = dir.path().join("killed.h5");
+    let ckpt = dir.path().join("killed.ckpt.h5");
+    let mut first = vec![
+        "simulate",
+        "--steps",
+        steps,
+        "--out",
+        killed.to_str().unwrap(),
+    ];
+    first.extend(common);
+    let restart = ["simulate", "-q", "--restart", killed.to_str().unwrap()];
+    // Kill three times at different moments, each time after a new checkpoint appeared.
+    let mut kills = 0;
+    for (round, wait_ms) in [7u64, 23, 41].into_iter().enumerate() {
+        let before = std::fs::metadata(&ckpt).and_then(|m| m.modified()).ok();
+        let mut child = medida()
+            .args(if round == 0 { &first[..] } else { &restart[..] })
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::fs::metadata(&ckpt).and_then(|m| m.modified()).ok() == before
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(wait_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        Checkpoint::read(&ckpt).expect("a checkpoint survives SIGKILL whole");
+        medida_data::read_array(&killed, "q").expect("the output stays readable after SIGKILL");
+    }
+    assert!(
+        kills >= 2,
+        "the runs finished before they could be killed ({kills} kills)"
+    );
+    run_ok(&restart);
+    assert!(
+        final_state(&ckpt) == final_state(&dir.path().join("straight.ckpt.h5")),
+        "restarted run differs from the straight run"
+    );
+    let q_a = medida_data::read_array(&killed, "q").unwrap();
+    let q_b = medida_data::read_array(&straight, "q").unwrap();
+    assert_eq!(q_a, q_b, "snapshots of the restarted run differ");
+}
+
+/// Runs medida expecting bad-input failure: exit code 2, `needle` in the message, no output written.
+fn rejects(args: &[&str], needle: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.h5");
+    let mut full: Vec<&str> = args.to_vec();
+    full.extend(["--out", out.to_str().unwrap()]);
+    let o = medida()
+        .current_dir(dir.path())
+        .args(&full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "medida {args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "medida {args:?}: expected {needle:?} in: {err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "medida {args:?} left files: {left:?}");
+}
+
+#[test]
+fn bad_input_is_a_named_error_with_exit_code_2_and_no_output() {
+    rejects(&["simulate", "--set", "model.dt=-1"], "`dt` = -1");
+    rejects(&["simulate", "--set", "model.nx=63"], "`nx` = 63");
+    rejects(&["simulate", "--set", "model.nx=4"], "`nx` = 4");
+    rejects(&["simulate", "--set", "model.viscosity=1e3"], "viscosity");
+    rejects(
+        &["simulate", "--set", "output.precision=f16"],
+        "output.precision",
+    );
+    rejects(&["simulate", "--config", "missing.toml"], "missing.toml");
+    rejects(&["simulate", "--init", "missing.npy"], "missing.npy");
+    rejects(&["simulate", "--preset", "pyqg-ocean"], "pyqg-eddy");
+    rejects(
+        &["simulate", "--steps", "10", "--tmax", "1e5"],
+        "--steps or --tmax",
+    );
+}
+
+#[test]
+fn truncated_restart_file_is_rejected_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.h5");
+    run_ok(&[
+        "simulate",
+        "-q",
+        "--steps",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let ckpt = dir.path().join("run.ckpt.h5");
+    let bytes = std::fs::read(&ckpt).unwrap();
+    std::fs::write(&ckpt, &bytes[..bytes.len() / 3]).unwrap();
+    let before = std::fs::read(&out).unwrap();
+    let o = medida()
+        .args([
+            "simulate",
+            "--restart",
+            out.to_str().unwrap(),
+            "--steps",
+            "40",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("run.ckpt.h5"), "{err}");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the output was modified"
+    );
+    // A truncated output (with a good checkpoint) is rejected too.
+    std::fs::write(&ckpt, &bytes).unwrap();
+    std::fs::write(&out, &before[..before.len() / 2]).unwrap();
+    let o = medida()
+        .args([
+            "simulate",
+            "--restart",
+            out.to_str().unwrap(),
+            "--steps",
+            "40",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("run.h5"));
+}
+
+#[test]
+fn init_from_npy_and_config_show_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let show = run_ok(&[
+        "config",
+        "show",
+        "--preset",
+        "pyqg-jet",
+        "--set",
+        "model.nx=32",
+        "--set",
+        "model.ny=32",
+    ]);
+    let cfg = dir.path().join("jet.toml");
+    std::fs::write(&cfg, &show.stdout).unwrap();
+    assert!(String::from_utf8_lossy(&show.stdout).contains("rek = 7e-8"));
+
+    let mut m = Model::new(QgParams {
+        nx: 32,
+        ny: 32,
+        ..Default::default()
+    })
+    .unwrap();
+    m.set_pyqg_random_q(5);
+    let q0 = m.q();
+    let npy = dir.path().join("q0.npy");
+    ndarray_npy::write_npy(&npy, &q0).unwrap();
+    let out = dir.path().join("run.h5");
+    run_ok(&[
+        "simulate",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--init",
+        npy.to_str().unwrap(),
+        "--steps",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let q = medida_data::read_array(&out, "q").unwrap();
+    assert_eq!(q.index_axis(ndarray::Axis(0), 0), q0.into_dyn().view());
+}
