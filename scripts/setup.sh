@@ -11,6 +11,9 @@ pkg-config --exists hdf5 2>/dev/null || need_apt+=(libhdf5-dev)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v python3 >/dev/null || need_apt+=(python3 python3-dev)
 python3 -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
+# pyqg builds a C extension: it needs Python's headers and a C compiler.
+python3 -c "import os, sysconfig; assert os.path.exists(sysconfig.get_paths()['include'] + '/Python.h')" 2>/dev/null || need_apt+=(python3-dev)
+command -v cc >/dev/null || need_apt+=(gcc)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: apt-get install ${need_apt[*]}"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -3,11 +3,18 @@
 //!
 //! ```
 //! use medida_solver::{Model, QgParams};
-//! let mut m = Model::new(QgParams { nx: 32, ny: 32, ..Default::default() })?;
-//! m.set_pyqg_random_q(0);
+//!
+//! let mut m = Model::new(QgParams { nx: 32, ny: 32, ..Default::default() })?; // pyqg defaults otherwise
+//! m.set_pyqg_random_q(0); // pyqg's random IC after np.random.seed(0), bit for bit
 //! m.run(10)?;
-//! let d = m.diagnostics();
+//! let d = m.diagnostics(); // KE per layer and total, APE, energy, enstrophy, CFL
 //! assert!(d.energy > 0.0 && d.cfl < 1.0);
+//! let spectrum = m.ke_spectrum(); // pyqg's calc_ispec of the KE spectrum
+//! assert_eq!(spectrum.kr.len(), spectrum.total.len());
+//! m.set_coefficient("beta", 1.2e-11)?; // an imperfect model: same terms, one coefficient changed
+//! for t in m.terms() {
+//!     println!("{:22} {:>12.4e}  {}", t.name(), t.coefficient, t.symbol());
+//! }
 //! # Ok::<(), medida_solver::SolverError>(())
 //! ```
 
