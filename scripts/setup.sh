@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what medida and its tests need on a fresh Debian machine that has Rust:
-# system packages (HDF5, pkg-config, Python venv support) and a Python environment in .venv with
-# pyqg 0.7.2 (the solver's reference) and the packages the cross-checks and notebooks use.
+# - system packages: HDF5 (with its high-level library), pkg-config, Python headers and venv;
+# - .venv: the Python environment of the cross-checks and notebooks (h5py, xarray, h5netcdf,
+#   PySINDy 2.1; NumPy 2), see tests/requirements.txt;
+# - .venv-pyqg: pyqg 0.7.2, the solver's reference, which needs NumPy < 2 and Cython < 3.
 # Safe to re-run: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,17 +23,20 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ]; then
-    echo "setup: creating .venv"
-    python3 -m venv .venv
+[ -x .venv/bin/python ] || { echo "setup: creating .venv"; python3 -m venv .venv; }
+if ! .venv/bin/python -c "import h5py, xarray, h5netcdf, pysindy" 2>/dev/null; then
+    echo "setup: installing Python packages into .venv"
+    .venv/bin/pip install -q -r tests/requirements.txt
 fi
-if ! .venv/bin/python -c "import pyqg, h5py, xarray, h5netcdf" 2>/dev/null; then
-    echo "setup: installing Python packages into .venv (pyqg builds from source: about 2-3 minutes)"
+
+[ -x .venv-pyqg/bin/python ] || { echo "setup: creating .venv-pyqg"; python3 -m venv .venv-pyqg; }
+if ! .venv-pyqg/bin/python -c "import pyqg" 2>/dev/null; then
+    echo "setup: building pyqg 0.7.2 into .venv-pyqg (about 2-3 minutes)"
     # pyqg 0.7.2 only builds with Cython < 3 against NumPy < 2, and newer pip versions do not pass
     # constraints into build isolation: install its build dependencies first, then build without
     # isolation (pyqg.md route A). setuptools_scm is required, or pip silently picks pyqg 0.4.0.
     c="$PWD/tests/pyqg/constraints.txt"
-    .venv/bin/pip install -q -c "$c" "cython<3" "numpy<2" setuptools wheel "setuptools_scm[toml]>=6.2" pyfftw
-    .venv/bin/pip install -q -c "$c" --no-build-isolation -r tests/requirements.txt
+    .venv-pyqg/bin/pip install -q -c "$c" "cython<3" "numpy<2" setuptools wheel "setuptools_scm[toml]>=6.2" pyfftw
+    .venv-pyqg/bin/pip install -q -c "$c" --no-build-isolation -r tests/pyqg/requirements.txt
 fi
 echo "setup: done"

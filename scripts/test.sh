@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export MEDIDA_PYTHON="$PWD/.venv/bin/python"
+export MEDIDA_PYQG_PYTHON="$PWD/.venv-pyqg/bin/python"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 echo "== pyqg cross-check: committed reference data against a fresh pyqg run"
-"$MEDIDA_PYTHON" tests/pyqg/make_reference.py --check
+"$MEDIDA_PYQG_PYTHON" tests/pyqg/make_reference.py --check
+echo "== PySINDy cross-check: committed STLSQ reference fits against a fresh PySINDy run"
+"$MEDIDA_PYTHON" tests/pysindy/make_reference.py --check

@@ -130,7 +130,9 @@ impl RunConfig {
         }
         match (self.run.steps, self.run.tmax) {
             (Some(_), Some(_)) => {
-                return input_err!("invalid config: set one of `run.steps` or `run.tmax`, not both");
+                return input_err!(
+                    "invalid config: set one of `run.steps` or `run.tmax`, not both"
+                );
             }
             (None, None) => return input_err!("invalid config: set `run.steps` or `run.tmax`"),
             (None, Some(t)) if !(t.is_finite() && t > 0.0) => {

@@ -1,0 +1,36 @@
+//! Errors of the regression engine.
+
+use thiserror::Error;
+
+/// What can go wrong in a fit.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum DiscoveryError {
+    /// A setting is out of range.
+    #[error("invalid setting `{name}` = {value}: allowed {allowed}")]
+    InvalidSetting {
+        /// Setting name.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// The allowed range.
+        allowed: &'static str,
+    },
+    /// Inputs do not fit together (library size vs columns, target names vs targets, ...).
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// The data cannot identify the model (no rows, a zero column under scaling, ...).
+    #[error("cannot fit: {0}")]
+    Degenerate(String),
+}
+
+pub(crate) fn invalid(
+    name: &'static str,
+    value: impl ToString,
+    allowed: &'static str,
+) -> DiscoveryError {
+    DiscoveryError::InvalidSetting {
+        name,
+        value: value.to_string(),
+        allowed,
+    }
+}

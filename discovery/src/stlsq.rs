@@ -1,0 +1,279 @@
+//! Sequentially thresholded least squares (STLSQ), from the sufficient statistics.
+//!
+//! Each iteration, for each target: ridge-solve on its current support, then drop the terms with
+//! `|w| < threshold`. Stop when no target's support changes (or the first pass removes nothing),
+//! or after `max_iter` iterations; then refit ordinary least squares on each support (`unbias`).
+//! With [`Stlsq::pysindy`] this is PySINDy 2.1's `STLSQ` (threshold kept when `|w| >= thr`,
+//! absolute ridge `alpha`, `normalize_columns` as division by column L2 norms, joint stopping
+//! rule), with its warnings but not its bugs (ill-conditioning is reported, not swallowed).
+
+use crate::error::{DiscoveryError, invalid};
+use crate::fit::SparseFit;
+use crate::gram::Gram;
+use crate::library::Library;
+use crate::linalg::{condition_sub, solve_sub};
+use ndarray::Array2;
+
+/// How columns (and targets) are scaled before thresholding; coefficients are always reported in
+/// the units of the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scaling {
+    /// None: the threshold is in the units of the coefficients.
+    None,
+    /// Columns divided by their L2 norm (PySINDy's `normalize_columns=True`).
+    L2Norm,
+    /// Columns and targets divided by their root-mean-square: the threshold is the size of a term's
+    /// contribution relative to the target's, whatever the units. The default: library terms span
+    /// many orders of magnitude.
+    Rms,
+}
+
+/// Sequentially thresholded least squares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stlsq {
+    /// Threshold per target (one value is used for every target).
+    pub threshold: Vec<f64>,
+    /// Optional per-term factors: term `j` of target `i` is dropped when
+    /// `|w_ij| < threshold_i * term_factor_j`.
+    pub term_factor: Option<Vec<f64>>,
+    /// Ridge parameter added to the diagonal of the (scaled) `X_S^T X_S` during selection.
+    pub alpha: f64,
+    /// Maximum number of threshold iterations.
+    pub max_iter: usize,
+    /// Column (and target) scaling.
+    pub scaling: Scaling,
+    /// Refit ordinary least squares on the final supports.
+    pub unbias: bool,
+}
+
+impl Default for Stlsq {
+    /// Threshold 0.05 on RMS-scaled data (a term must contribute 5% of the target's size), no
+    /// ridge, 20 iterations, OLS refit.
+    fn default() -> Self {
+        Self {
+            threshold: vec![0.05],
+            term_factor: None,
+            alpha: 0.0,
+            max_iter: 20,
+            scaling: Scaling::Rms,
+            unbias: true,
+        }
+    }
+}
+
+impl Stlsq {
+    /// PySINDy 2.1's `STLSQ(threshold, alpha, max_iter, normalize_columns)` with `unbias=True`.
+    pub fn pysindy(threshold: f64, alpha: f64, max_iter: usize, normalize_columns: bool) -> Self {
+        let scaling = if normalize_columns {
+            Scaling::L2Norm
+        } else {
+            Scaling::None
+        };
+        Self {
+            threshold: vec![threshold],
+            term_factor: None,
+            alpha,
+            max_iter,
+            scaling,
+            unbias: true,
+        }
+    }
+
+    /// The same settings with another uniform threshold.
+    pub fn with_threshold(&self, threshold: f64) -> Self {
+        Self {
+            threshold: vec![threshold],
+            ..self.clone()
+        }
+    }
+
+    /// The threshold of target `i`.
+    fn target_threshold(&self, i: usize) -> f64 {
+        if self.threshold.len() == 1 {
+            self.threshold[0]
+        } else {
+            self.threshold[i]
+        }
+    }
+
+    fn check(&self, p: usize, m: usize) -> Result<(), DiscoveryError> {
+        if self.threshold.len() != 1 && self.threshold.len() != m {
+            return Err(DiscoveryError::Shape(format!(
+                "{} thresholds for {m} targets",
+                self.threshold.len()
+            )));
+        }
+        if let Some(t) = self
+            .threshold
+            .iter()
+            .find(|t| !(t.is_finite() && **t >= 0.0))
+        {
+            return Err(invalid("threshold", t, "a finite number >= 0"));
+        }
+        if let Some(f) = &self.term_factor {
+            if f.len() != p {
+                return Err(DiscoveryError::Shape(format!(
+                    "{} term factors for {p} terms",
+                    f.len()
+                )));
+            }
+            if let Some(v) = f.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                return Err(invalid("term_factor", v, "finite numbers >= 0"));
+            }
+        }
+        if !(self.alpha.is_finite() && self.alpha >= 0.0) {
+            return Err(invalid("alpha", self.alpha, "a finite number >= 0"));
+        }
+        if self.max_iter == 0 {
+            return Err(invalid("max_iter", self.max_iter, "at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Fits every target of `gram` over `library`; `targets` names the targets.
+    pub fn fit(
+        &self,
+        gram: &Gram,
+        library: &Library,
+        targets: &[&str],
+    ) -> Result<SparseFit, DiscoveryError> {
+        let (p, m) = (gram.p(), gram.m());
+        self.check(p, m)?;
+        if library.len() != p || targets.len() != m {
+            return Err(DiscoveryError::Shape(format!(
+                "library has {} terms and {} target names; the data have {p} columns and {m} targets",
+                library.len(),
+                targets.len()
+            )));
+        }
+        if gram.n == 0 {
+            return Err(DiscoveryError::Degenerate("no rows".into()));
+        }
+        let (col, tgt) = scales(gram, self.scaling)?;
+        let g = Array2::from_shape_fn((p, p), |(a, b)| gram.xtx[[a, b]] / (col[a] * col[b]));
+        let xty = Array2::from_shape_fn((p, m), |(a, i)| gram.xty[[a, i]] / (col[a] * tgt[i]));
+        let thr = |i: usize, j: usize| {
+            self.target_threshold(i) * self.term_factor.as_ref().map_or(1.0, |f| f[j])
+        };
+
+        let mut warnings = Vec::new();
+        let mut supports: Vec<Vec<usize>> = vec![(0..p).collect(); m];
+        let mut w = Array2::<f64>::zeros((m, p));
+        let mut iterations = 0;
+        let mut converged = false;
+        for k in 0..self.max_iter {
+            if supports.iter().all(|s| s.is_empty()) {
+                warnings.push(format!(
+                    "the threshold eliminated every term of every target (iteration {k})"
+                ));
+                converged = true;
+                break;
+            }
+            let previous = supports.clone();
+            w.fill(0.0);
+            for i in 0..m {
+                if supports[i].is_empty() {
+                    continue;
+                }
+                let b: Vec<f64> = supports[i].iter().map(|&j| xty[[j, i]]).collect();
+                let (sol, fallback) = solve_sub(&g, &supports[i], &b, self.alpha);
+                iterations += 1;
+                if fallback {
+                    warnings.push(format!(
+                        "{}: singular system on {} terms, minimum-norm solution used",
+                        targets[i],
+                        supports[i].len()
+                    ));
+                }
+                let mut kept = Vec::new();
+                for (&j, &c) in supports[i].iter().zip(&sol) {
+                    if c.abs() >= thr(i, j) {
+                        w[[i, j]] = c;
+                        kept.push(j);
+                    }
+                }
+                supports[i] = kept;
+            }
+            let none_removed = supports.iter().map(Vec::len).sum::<usize>() == p * m;
+            if none_removed || supports == previous {
+                converged = true;
+                break;
+            }
+        }
+        if !converged {
+            warnings.push(format!(
+                "STLSQ did not converge after {} iterations",
+                self.max_iter
+            ));
+        }
+        for (i, s) in supports.iter_mut().enumerate() {
+            // PySINDy's support is |w| > 1e-14 before the refit.
+            s.retain(|&j| w[[i, j]].abs() > 1e-14);
+            if s.is_empty() {
+                warnings.push(format!("{}: every term eliminated", targets[i]));
+            }
+        }
+        let mut condition = Vec::with_capacity(m);
+        for (i, s) in supports.iter().enumerate() {
+            let c = condition_sub(&g, s);
+            if c > 1e10 {
+                warnings.push(format!("{}: ill-conditioned support (condition number {c:.2e}); coefficients of correlated terms are unreliable", targets[i]));
+            }
+            condition.push(c);
+            if self.unbias && !s.is_empty() {
+                let b: Vec<f64> = s.iter().map(|&j| xty[[j, i]]).collect();
+                let (sol, _) = solve_sub(&g, s, &b, 0.0);
+                for (&j, c) in s.iter().zip(sol) {
+                    w[[i, j]] = c;
+                }
+            }
+        }
+        let coef = Array2::from_shape_fn((m, p), |(i, j)| w[[i, j]] * tgt[i] / col[j]);
+        let threshold = (0..m).map(|i| self.target_threshold(i)).collect();
+        let mut fit = SparseFit {
+            method: format!(
+                "STLSQ (scaling {:?}, alpha {}, max_iter {}, unbias {})",
+                self.scaling, self.alpha, self.max_iter, self.unbias
+            ),
+            terms: library.names().to_vec(),
+            targets: targets.iter().map(|s| s.to_string()).collect(),
+            coef,
+            std: None,
+            n: gram.n,
+            rss: vec![],
+            r2: vec![],
+            condition,
+            threshold,
+            iterations,
+            warnings,
+        };
+        fit.score(gram);
+        Ok(fit)
+    }
+}
+
+/// Column and target scale factors for `scaling`.
+fn scales(gram: &Gram, scaling: Scaling) -> Result<(Vec<f64>, Vec<f64>), DiscoveryError> {
+    let (p, m, n) = (gram.p(), gram.m(), gram.n as f64);
+    let diag = |j: usize| gram.xtx[[j, j]];
+    let (col, tgt): (Vec<f64>, Vec<f64>) = match scaling {
+        Scaling::None => (vec![1.0; p], vec![1.0; m]),
+        Scaling::L2Norm => ((0..p).map(|j| diag(j).sqrt()).collect(), vec![1.0; m]),
+        Scaling::Rms => (
+            (0..p).map(|j| (diag(j) / n).sqrt()).collect(),
+            (0..m).map(|i| (gram.yty[i] / n).sqrt()).collect(),
+        ),
+    };
+    if let Some(j) = col.iter().position(|c| *c == 0.0 || !c.is_finite()) {
+        return Err(DiscoveryError::Degenerate(format!(
+            "column {j} is zero (or not finite) and cannot be scaled; remove it or use no scaling"
+        )));
+    }
+    // A zero target keeps scale 1: its model is the zero model.
+    Ok((
+        col,
+        tgt.into_iter()
+            .map(|t| if t > 0.0 && t.is_finite() { t } else { 1.0 })
+            .collect(),
+    ))
+}
