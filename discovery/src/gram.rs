@@ -4,7 +4,7 @@
 //! sums of squares `y^T y`, and the row count. Every optimizer works from these alone, so rows are
 //! never held all at once.
 //!
-//! Rows are summed in fixed blocks of [`BLOCK_ROWS`], whatever chunk sizes arrive, and blocks are
+//! Rows are summed in fixed blocks (of [`BLOCK_ROWS`] unless set), whatever chunk sizes arrive, and blocks are
 //! merged in order: the result is the same bit for bit whether the data come whole or in chunks,
 //! and at any number of threads. Each block's statistics can be kept ([`GramBuilder::keep_blocks`])
 //! so that cross-validation and bagging re-combine blocks without another pass over the data.
@@ -91,6 +91,7 @@ impl Gram {
 #[derive(Debug, Clone)]
 pub struct GramBuilder {
     total: Gram,
+    block_rows: usize,
     blocks: Option<Vec<Gram>>,
     /// Rows waiting for a full block.
     pending_x: Vec<f64>,
@@ -102,10 +103,18 @@ impl GramBuilder {
     pub fn new(p: usize, m: usize) -> Self {
         Self {
             total: Gram::zeros(p, m),
+            block_rows: BLOCK_ROWS,
             blocks: None,
             pending_x: Vec::new(),
             pending_y: Vec::new(),
         }
+    }
+
+    /// Sums rows in blocks of `rows` instead of [`BLOCK_ROWS`] (smaller blocks give more
+    /// cross-validation folds and bootstrap units). Totals are bit-identical for a given block size.
+    pub fn block_rows(mut self, rows: usize) -> Self {
+        self.block_rows = rows.max(1);
+        self
     }
 
     /// Also keep each block's statistics (for cross-validation folds and bagging).
@@ -127,28 +136,29 @@ impl GramBuilder {
         let mut start = 0;
         if !self.pending_x.is_empty() {
             let have = self.pending_x.len() / p;
-            let take = (BLOCK_ROWS - have).min(x.nrows());
+            let take = (self.block_rows - have).min(x.nrows());
             self.pending_x.extend(x.slice(s![..take, ..]).iter());
             self.pending_y.extend(y.slice(s![..take, ..]).iter());
             start = take;
-            if have + take == BLOCK_ROWS {
+            if have + take == self.block_rows {
                 let px = std::mem::take(&mut self.pending_x);
                 let py = std::mem::take(&mut self.pending_y);
-                let bx = ArrayView2::from_shape((BLOCK_ROWS, p), &px).expect("block shape");
-                let by = ArrayView2::from_shape((BLOCK_ROWS, m), &py).expect("block shape");
+                let bx = ArrayView2::from_shape((self.block_rows, p), &px).expect("block shape");
+                let by = ArrayView2::from_shape((self.block_rows, m), &py).expect("block shape");
                 self.add_blocks(vec![Gram::of_block(bx, by)]);
             }
         }
-        let full = (x.nrows() - start) / BLOCK_ROWS;
+        let rows = self.block_rows;
+        let full = (x.nrows() - start) / rows;
         let grams: Vec<Gram> = (0..full)
             .into_par_iter()
             .map(|b| {
-                let r = start + b * BLOCK_ROWS..start + (b + 1) * BLOCK_ROWS;
+                let r = start + b * rows..start + (b + 1) * rows;
                 Gram::of_block(x.slice(s![r.clone(), ..]), y.slice(s![r, ..]))
             })
             .collect();
         self.add_blocks(grams);
-        let rest = start + full * BLOCK_ROWS;
+        let rest = start + full * rows;
         self.pending_x.extend(x.slice(s![rest.., ..]).iter());
         self.pending_y.extend(y.slice(s![rest.., ..]).iter());
         Ok(())

@@ -19,15 +19,21 @@
 //! # Ok::<(), medida_discovery::DiscoveryError>(())
 //! ```
 
+pub mod ensemble;
 pub mod error;
 pub mod fit;
 pub mod gram;
 pub mod library;
 mod linalg;
+pub mod rvm;
+pub mod select;
 pub mod stlsq;
 
+pub use ensemble::{Ensemble, EnsembleSummary};
 pub use error::DiscoveryError;
 pub use fit::SparseFit;
 pub use gram::Gram;
 pub use library::Library;
+pub use rvm::Rvm;
+pub use select::{Criterion, Optimizer, Selection, Sweep};
 pub use stlsq::{Scaling, Stlsq};

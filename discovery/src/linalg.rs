@@ -62,3 +62,13 @@ pub(crate) fn condition_sub(g: &Array2<f64>, s: &[usize]) -> f64 {
         Err(_) => f64::INFINITY,
     }
 }
+
+/// Inverse of a symmetric positive definite matrix, by Cholesky; `None` if it is not.
+pub(crate) fn spd_inverse_sub(a: &Array2<f64>) -> Option<Array2<f64>> {
+    use faer::linalg::solvers::DenseSolveCore;
+    let k = a.nrows();
+    let m = Mat::from_fn(k, k, |i, j| a[[i, j]]);
+    let inv = m.llt(Side::Lower).ok()?.inverse();
+    let out = Array2::from_shape_fn((k, k), |(i, j)| inv[(i, j)]);
+    out.iter().all(|v| v.is_finite()).then_some(out)
+}

@@ -253,7 +253,10 @@ impl Stlsq {
 }
 
 /// Column and target scale factors for `scaling`.
-fn scales(gram: &Gram, scaling: Scaling) -> Result<(Vec<f64>, Vec<f64>), DiscoveryError> {
+pub(crate) fn scales(
+    gram: &Gram,
+    scaling: Scaling,
+) -> Result<(Vec<f64>, Vec<f64>), DiscoveryError> {
     let (p, m, n) = (gram.p(), gram.m(), gram.n as f64);
     let diag = |j: usize| gram.xtx[[j, j]];
     let (col, tgt): (Vec<f64>, Vec<f64>) = match scaling {

@@ -1,0 +1,107 @@
+//! Bagging ensembles over row blocks: each model is fitted on a bootstrap sample of the blocks
+//! (drawn with replacement from a seeded generator), summing their stored statistics, so no pass
+//! over the data is repeated and time-correlated rows stay together. Gives each term's inclusion
+//! probability and coefficient quantiles. Same seed, same result, at any number of threads.
+
+use crate::error::{DiscoveryError, invalid};
+use crate::gram::Gram;
+use crate::library::Library;
+use crate::select::Optimizer;
+use ndarray::{Array2, Array3, Axis};
+use rand_mt::Mt64;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Bagging settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ensemble {
+    /// Number of models.
+    pub n_models: usize,
+    /// Seed of the block sampling.
+    pub seed: u64,
+}
+
+impl Default for Ensemble {
+    /// 100 models, seed 0.
+    fn default() -> Self {
+        Self {
+            n_models: 100,
+            seed: 0,
+        }
+    }
+}
+
+/// What the ensemble says about each (target, term).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnsembleSummary {
+    /// Fraction of models that selected the term, `m x p`.
+    pub inclusion: Array2<f64>,
+    /// 5%, 50% and 95% quantiles of the coefficient over models (0 where not selected), `3 x m x p`.
+    pub quantiles: Array3<f64>,
+    /// Every model's coefficients, `n_models x m x p`.
+    pub models: Array3<f64>,
+}
+
+impl Ensemble {
+    /// Fits `optimizer` (at its own threshold) on `n_models` bootstrap samples of `blocks`.
+    pub fn run(
+        &self,
+        optimizer: &Optimizer,
+        blocks: &[Gram],
+        library: &Library,
+        targets: &[&str],
+    ) -> Result<EnsembleSummary, DiscoveryError> {
+        if self.n_models == 0 {
+            return Err(invalid("n_models", 0, "at least 1"));
+        }
+        if blocks.len() < 2 {
+            return Err(DiscoveryError::Degenerate(format!(
+                "bagging needs at least 2 row blocks, the data have {}; use smaller blocks",
+                blocks.len()
+            )));
+        }
+        let (p, m) = (blocks[0].p(), blocks[0].m());
+        let coefs: Vec<Array2<f64>> = (0..self.n_models)
+            .into_par_iter()
+            .map(|b| {
+                let mut rng = Mt64::new(
+                    self.seed
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .wrapping_add(b as u64),
+                );
+                let mut bag = Gram::zeros(p, m);
+                for _ in 0..blocks.len() {
+                    bag.merge(&blocks[(rng.next_u64() % blocks.len() as u64) as usize]);
+                }
+                optimizer.fit(&bag, library, targets).map(|f| f.coef)
+            })
+            .collect::<Result<_, _>>()?;
+        let views: Vec<_> = coefs.iter().map(|c| c.view()).collect();
+        let models = ndarray::stack(Axis(0), &views).expect("models have one shape");
+        let inclusion = models.map_axis(Axis(0), |c| {
+            c.iter().filter(|v| **v != 0.0).count() as f64 / self.n_models as f64
+        });
+        let mut quantiles = Array3::zeros((3, m, p));
+        for i in 0..m {
+            for j in 0..p {
+                let mut v: Vec<f64> = models.slice(ndarray::s![.., i, j]).to_vec();
+                v.sort_by(f64::total_cmp);
+                for (q, level) in [0.05, 0.5, 0.95].iter().enumerate() {
+                    quantiles[[q, i, j]] = quantile(&v, *level);
+                }
+            }
+        }
+        Ok(EnsembleSummary {
+            inclusion,
+            quantiles,
+            models,
+        })
+    }
+}
+
+/// Linear-interpolation quantile of sorted values (NumPy's default).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}

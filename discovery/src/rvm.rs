@@ -1,0 +1,256 @@
+//! Relevance vector machine (Tipping 2001): sparse Bayesian regression by type-II maximum
+//! likelihood, from the sufficient statistics. Each coefficient has a Gaussian prior of precision
+//! `alpha_i`; the noise has precision `beta`. One iteration, on the active terms A:
+//!
+//! ```text
+//! Sigma = (beta G_AA + diag(alpha_A))^-1,   m = beta Sigma b_A
+//! gamma_i = 1 - alpha_i Sigma_ii,           alpha_i <- gamma_i / m_i^2
+//! beta <- (n - sum gamma) / |y - X_A m|^2
+//! ```
+//!
+//! then terms with `alpha_i >= threshold_alpha` are pruned, and the loop stops when
+//! `max |alpha - alpha_previous| < tol` over the active terms (after the second iteration), as in
+//! the `rvm.py` of the MEDIDA study (from scikit-rvm). The result is the posterior mean, with the
+//! posterior standard deviation of each coefficient, on the final active set.
+
+use crate::error::{DiscoveryError, invalid};
+use crate::fit::SparseFit;
+use crate::gram::Gram;
+use crate::library::Library;
+use crate::linalg::{condition_sub, spd_inverse_sub};
+use crate::stlsq::{Scaling, scales};
+use ndarray::Array2;
+
+/// Relevance vector machine settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rvm {
+    /// Terms whose prior precision reaches this value are pruned (the sparsity knob).
+    pub threshold_alpha: f64,
+    /// Convergence tolerance on the change of the precisions.
+    pub tol: f64,
+    /// Maximum iterations.
+    pub max_iter: usize,
+    /// Initial prior precision of every coefficient.
+    pub alpha_init: f64,
+    /// Initial noise precision.
+    pub beta_init: f64,
+    /// Column (and target) scaling, as for [`crate::Stlsq`].
+    pub scaling: Scaling,
+}
+
+impl Default for Rvm {
+    /// `threshold_alpha = 1e4`, `tol = 1e-3`, 3000 iterations, initial precisions 1e-6 (the MEDIDA
+    /// QG settings), on RMS-scaled data.
+    fn default() -> Self {
+        Self {
+            threshold_alpha: 1e4,
+            tol: 1e-3,
+            max_iter: 3000,
+            alpha_init: 1e-6,
+            beta_init: 1e-6,
+            scaling: Scaling::Rms,
+        }
+    }
+}
+
+/// One target's posterior: active terms, mean, standard deviation, iterations, convergence.
+struct Posterior {
+    active: Vec<usize>,
+    mean: Vec<f64>,
+    std: Vec<f64>,
+    iterations: usize,
+    converged: bool,
+}
+
+impl Rvm {
+    /// The same settings with another pruning threshold.
+    pub fn with_threshold(&self, threshold_alpha: f64) -> Self {
+        Self {
+            threshold_alpha,
+            ..self.clone()
+        }
+    }
+
+    fn check(&self) -> Result<(), DiscoveryError> {
+        for (name, v) in [
+            ("threshold_alpha", self.threshold_alpha),
+            ("tol", self.tol),
+            ("alpha_init", self.alpha_init),
+            ("beta_init", self.beta_init),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(invalid(name, v, "a finite number > 0"));
+            }
+        }
+        if self.max_iter == 0 {
+            return Err(invalid("max_iter", self.max_iter, "at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Fits every target of `gram` over `library`.
+    pub fn fit(
+        &self,
+        gram: &Gram,
+        library: &Library,
+        targets: &[&str],
+    ) -> Result<SparseFit, DiscoveryError> {
+        self.check()?;
+        let (p, m) = (gram.p(), gram.m());
+        if library.len() != p || targets.len() != m {
+            return Err(DiscoveryError::Shape(format!(
+                "library has {} terms and {} target names; the data have {p} columns and {m} targets",
+                library.len(),
+                targets.len()
+            )));
+        }
+        if gram.n == 0 {
+            return Err(DiscoveryError::Degenerate("no rows".into()));
+        }
+        let (col, tgt) = scales(gram, self.scaling)?;
+        let g = Array2::from_shape_fn((p, p), |(a, b)| gram.xtx[[a, b]] / (col[a] * col[b]));
+        let mut coef = Array2::zeros((m, p));
+        let mut std = Array2::zeros((m, p));
+        let mut warnings = Vec::new();
+        let mut condition = Vec::new();
+        let mut iterations = 0;
+        for i in 0..m {
+            let b: Vec<f64> = (0..p)
+                .map(|a| gram.xty[[a, i]] / (col[a] * tgt[i]))
+                .collect();
+            let yty = gram.yty[i] / (tgt[i] * tgt[i]);
+            let post = self.target(&g, &b, yty, gram.n as f64);
+            iterations = iterations.max(post.iterations);
+            if !post.converged {
+                warnings.push(format!(
+                    "{}: RVM did not converge in {} iterations",
+                    targets[i], self.max_iter
+                ));
+            }
+            if post.active.is_empty() {
+                warnings.push(format!("{}: every term pruned", targets[i]));
+            }
+            condition.push(condition_sub(&g, &post.active));
+            for ((&j, mu), sd) in post.active.iter().zip(&post.mean).zip(&post.std) {
+                coef[[i, j]] = mu * tgt[i] / col[j];
+                std[[i, j]] = sd * tgt[i] / col[j];
+            }
+        }
+        let mut fit = SparseFit {
+            method: format!(
+                "RVM (threshold_alpha {:e}, tol {:e}, scaling {:?})",
+                self.threshold_alpha, self.tol, self.scaling
+            ),
+            terms: library.names().to_vec(),
+            targets: targets.iter().map(|s| s.to_string()).collect(),
+            coef,
+            std: Some(std),
+            n: gram.n,
+            rss: vec![],
+            r2: vec![],
+            condition,
+            threshold: vec![self.threshold_alpha; m],
+            iterations,
+            warnings,
+        };
+        fit.score(gram);
+        Ok(fit)
+    }
+
+    /// Type-II maximum likelihood for one target with (scaled) statistics `g`, `b`, `yty`, `n`.
+    fn target(&self, g: &Array2<f64>, b: &[f64], yty: f64, n: f64) -> Posterior {
+        let p = b.len();
+        let mut active: Vec<usize> = (0..p).collect();
+        let mut alpha = vec![self.alpha_init; p];
+        let mut alpha_old = alpha.clone();
+        let mut beta = self.beta_init;
+        let (mut iterations, mut converged) = (0, false);
+        for it in 0..self.max_iter {
+            iterations = it + 1;
+            let Some((sigma, mean)) = posterior(g, b, &active, &alpha, beta) else {
+                break;
+            };
+            let gamma: Vec<f64> = (0..active.len())
+                .map(|k| 1.0 - alpha[k] * sigma[[k, k]])
+                .collect();
+            for k in 0..active.len() {
+                alpha[k] = gamma[k] / (mean[k] * mean[k]);
+            }
+            let rss = rss_sub(g, b, yty, &active, &mean);
+            beta = (n - gamma.iter().sum::<f64>()) / rss.max(f64::MIN_POSITIVE);
+            // Prune, keeping alpha and alpha_old aligned with the active set.
+            let keep: Vec<usize> = (0..active.len())
+                .filter(|&k| alpha[k] < self.threshold_alpha)
+                .collect();
+            active = keep.iter().map(|&k| active[k]).collect();
+            alpha = keep.iter().map(|&k| alpha[k]).collect();
+            alpha_old = keep.iter().map(|&k| alpha_old[k]).collect();
+            if active.is_empty() {
+                converged = true;
+                break;
+            }
+            let delta = alpha
+                .iter()
+                .zip(&alpha_old)
+                .map(|(a, o)| (a - o).abs())
+                .fold(0.0, f64::max);
+            if delta < self.tol && it > 1 {
+                converged = true;
+                break;
+            }
+            alpha_old.clone_from(&alpha);
+        }
+        match posterior(g, b, &active, &alpha, beta) {
+            Some((sigma, mean)) if !active.is_empty() => {
+                let std = (0..active.len())
+                    .map(|k| sigma[[k, k]].max(0.0).sqrt())
+                    .collect();
+                Posterior {
+                    active,
+                    mean,
+                    std,
+                    iterations,
+                    converged,
+                }
+            }
+            _ => Posterior {
+                active: vec![],
+                mean: vec![],
+                std: vec![],
+                iterations,
+                converged,
+            },
+        }
+    }
+}
+
+/// Posterior covariance and mean on `active`: `Sigma = (beta G_AA + diag(alpha))^-1`, `m = beta Sigma b_A`.
+fn posterior(
+    g: &Array2<f64>,
+    b: &[f64],
+    active: &[usize],
+    alpha: &[f64],
+    beta: f64,
+) -> Option<(Array2<f64>, Vec<f64>)> {
+    let k = active.len();
+    let a = Array2::from_shape_fn((k, k), |(r, c)| {
+        beta * g[[active[r], active[c]]] + if r == c { alpha[r] } else { 0.0 }
+    });
+    let sigma = spd_inverse_sub(&a)?;
+    let mean = (0..k)
+        .map(|r| beta * (0..k).map(|c| sigma[[r, c]] * b[active[c]]).sum::<f64>())
+        .collect();
+    Some((sigma, mean))
+}
+
+/// `|y - X_A m|^2` from the statistics.
+fn rss_sub(g: &Array2<f64>, b: &[f64], yty: f64, active: &[usize], mean: &[f64]) -> f64 {
+    let mut r = yty;
+    for (r_idx, &a) in active.iter().enumerate() {
+        r -= 2.0 * mean[r_idx] * b[a];
+        for (c_idx, &c) in active.iter().enumerate() {
+            r += mean[r_idx] * g[[a, c]] * mean[c_idx];
+        }
+    }
+    r.max(0.0)
+}

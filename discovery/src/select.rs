@@ -1,0 +1,284 @@
+//! Threshold sweeps and automatic model selection.
+//!
+//! A [`Sweep`] fits an [`Optimizer`] at every threshold of a grid and records the path (support,
+//! residual, AIC, BIC and, with row blocks, k-fold cross-validation error per target). The chosen
+//! model is picked per target by the [`Criterion`]: the smallest AIC or BIC (ties go to the
+//! sparser model), or the sparsest model whose cross-validation error is within one standard
+//! error of the smallest. Cross-validation folds are contiguous runs of row blocks, each block
+//! with its own Gram statistics, so folds cost no extra pass over the data.
+
+use crate::error::{DiscoveryError, invalid};
+use crate::fit::{SparseFit, rss};
+use crate::gram::Gram;
+use crate::library::Library;
+use crate::rvm::Rvm;
+use crate::stlsq::Stlsq;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// An optimizer whose sparsity is set by one threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Optimizer {
+    /// STLSQ; the threshold is its coefficient threshold.
+    Stlsq(Stlsq),
+    /// RVM; the threshold is `threshold_alpha`.
+    Rvm(Rvm),
+}
+
+impl Optimizer {
+    /// Fits at `threshold`.
+    pub fn fit_at(
+        &self,
+        threshold: f64,
+        gram: &Gram,
+        library: &Library,
+        targets: &[&str],
+    ) -> Result<SparseFit, DiscoveryError> {
+        match self {
+            Self::Stlsq(s) => s.with_threshold(threshold).fit(gram, library, targets),
+            Self::Rvm(r) => r.with_threshold(threshold).fit(gram, library, targets),
+        }
+    }
+
+    /// Fits at the optimizer's own threshold.
+    pub fn fit(
+        &self,
+        gram: &Gram,
+        library: &Library,
+        targets: &[&str],
+    ) -> Result<SparseFit, DiscoveryError> {
+        match self {
+            Self::Stlsq(s) => s.fit(gram, library, targets),
+            Self::Rvm(r) => r.fit(gram, library, targets),
+        }
+    }
+
+    /// A default grid: STLSQ thresholds 1e-4 to 1 (RMS-scaled units), RVM `threshold_alpha`
+    /// 1e0 to 1e8; 33 values, log-spaced, from sparse-permissive to strict.
+    pub fn default_thresholds(&self) -> Vec<f64> {
+        let (lo, hi) = match self {
+            Self::Stlsq(_) => (-4.0, 0.0),
+            Self::Rvm(_) => (8.0, 0.0),
+        };
+        (0..33)
+            .map(|i| 10f64.powf(lo + (hi - lo) * i as f64 / 32.0))
+            .collect()
+    }
+}
+
+/// How the model is chosen from the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Criterion {
+    /// Akaike: `n ln(rss/n) + 2k`.
+    Aic,
+    /// Bayesian (Schwarz): `n ln(rss/n) + k ln n`. Consistent: recovers the true support as n grows.
+    Bic,
+    /// k-fold cross-validation over row blocks, one-standard-error rule.
+    Cv {
+        /// Number of folds (>= 2).
+        folds: usize,
+    },
+}
+
+/// One threshold of the path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathPoint {
+    /// The threshold.
+    pub threshold: f64,
+    /// Terms selected, per target.
+    pub complexity: Vec<usize>,
+    /// Residual sum of squares on all rows, per target.
+    pub rss: Vec<f64>,
+    /// AIC per target.
+    pub aic: Vec<f64>,
+    /// BIC per target.
+    pub bic: Vec<f64>,
+    /// Mean squared cross-validation error per target (with `Criterion::Cv`).
+    pub cv: Option<Vec<f64>>,
+    /// Its standard error over folds.
+    pub cv_se: Option<Vec<f64>>,
+}
+
+/// A sweep's path and the model it chose.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Selection {
+    /// Every threshold, in the order swept.
+    pub path: Vec<PathPoint>,
+    /// Index into `path` of the chosen threshold, per target.
+    pub chosen: Vec<usize>,
+    /// The chosen model of each target, as one fit.
+    pub fit: SparseFit,
+}
+
+/// A sweep of an optimizer over thresholds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    /// The optimizer (its own threshold is ignored).
+    pub optimizer: Optimizer,
+    /// Thresholds to try.
+    pub thresholds: Vec<f64>,
+}
+
+impl Sweep {
+    /// A sweep over the optimizer's default grid.
+    pub fn new(optimizer: Optimizer) -> Self {
+        let thresholds = optimizer.default_thresholds();
+        Self {
+            optimizer,
+            thresholds,
+        }
+    }
+
+    /// Runs the sweep on `gram` (all rows) and chooses by `criterion`. Cross-validation needs
+    /// `blocks`, the per-block statistics whose sum is `gram` (see `GramBuilder::keep_blocks`).
+    pub fn run(
+        &self,
+        gram: &Gram,
+        blocks: &[Gram],
+        library: &Library,
+        targets: &[&str],
+        criterion: Criterion,
+    ) -> Result<Selection, DiscoveryError> {
+        if self.thresholds.is_empty() {
+            return Err(invalid("thresholds", "[]", "at least one threshold"));
+        }
+        let folds = match criterion {
+            Criterion::Cv { folds } if folds < 2 => {
+                return Err(invalid("folds", folds, "at least 2"));
+            }
+            Criterion::Cv { folds } if blocks.len() < folds => {
+                return Err(DiscoveryError::Degenerate(format!(
+                    "{folds}-fold cross-validation needs at least {folds} row blocks, the data have {}; use smaller blocks",
+                    blocks.len()
+                )));
+            }
+            Criterion::Cv { folds } => Some(fold_grams(blocks, folds)),
+            _ => None,
+        };
+        let fits: Vec<SparseFit> = self
+            .thresholds
+            .par_iter()
+            .map(|&t| self.optimizer.fit_at(t, gram, library, targets))
+            .collect::<Result<_, _>>()?;
+        let n = gram.n as f64;
+        let m = gram.m();
+        let mut path = Vec::with_capacity(fits.len());
+        for (fit, &threshold) in fits.iter().zip(&self.thresholds) {
+            let k = fit.complexity();
+            let ll = |i: usize| n * (fit.rss[i] / n).max(1e-300).ln();
+            let (cv, cv_se) = match &folds {
+                Some(f) => {
+                    let (e, se) = cross_validate(&self.optimizer, threshold, f, library, targets)?;
+                    (Some(e), Some(se))
+                }
+                None => (None, None),
+            };
+            path.push(PathPoint {
+                threshold,
+                complexity: k.clone(),
+                rss: fit.rss.clone(),
+                aic: (0..m).map(|i| ll(i) + 2.0 * k[i] as f64).collect(),
+                bic: (0..m).map(|i| ll(i) + k[i] as f64 * n.ln()).collect(),
+                cv,
+                cv_se,
+            });
+        }
+        let chosen: Vec<usize> = (0..m).map(|i| choose(&path, i, criterion)).collect();
+        let mut fit = fits[chosen[0]].clone();
+        for (i, &c) in chosen.iter().enumerate() {
+            let src = &fits[c];
+            fit.coef.row_mut(i).assign(&src.coef.row(i));
+            if let (Some(dst), Some(s)) = (fit.std.as_mut(), src.std.as_ref()) {
+                dst.row_mut(i).assign(&s.row(i));
+            }
+            fit.rss[i] = src.rss[i];
+            fit.r2[i] = src.r2[i];
+            fit.condition[i] = src.condition[i];
+            fit.threshold[i] = src.threshold[i];
+        }
+        fit.method = format!(
+            "{} selected by {criterion:?} over {} thresholds",
+            fit.method,
+            self.thresholds.len()
+        );
+        fit.warnings = chosen
+            .iter()
+            .flat_map(|&c| fits[c].warnings.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Ok(Selection { path, chosen, fit })
+    }
+}
+
+/// The path index chosen for target `i`.
+fn choose(path: &[PathPoint], i: usize, criterion: Criterion) -> usize {
+    let sparsest_min = |score: &dyn Fn(&PathPoint) -> f64| {
+        (0..path.len())
+            .min_by(|&a, &b| {
+                let (sa, sb) = (score(&path[a]), score(&path[b]));
+                sa.total_cmp(&sb)
+                    .then(path[a].complexity[i].cmp(&path[b].complexity[i]))
+            })
+            .expect("non-empty path")
+    };
+    match criterion {
+        Criterion::Aic => sparsest_min(&|p| p.aic[i]),
+        Criterion::Bic => sparsest_min(&|p| p.bic[i]),
+        Criterion::Cv { .. } => {
+            let best = sparsest_min(&|p| p.cv.as_ref().expect("cv")[i]);
+            let bound =
+                path[best].cv.as_ref().expect("cv")[i] + path[best].cv_se.as_ref().expect("cv")[i];
+            (0..path.len())
+                .filter(|&j| path[j].cv.as_ref().expect("cv")[i] <= bound)
+                .min_by_key(|&j| (path[j].complexity[i], std::cmp::Reverse(j)))
+                .unwrap_or(best)
+        }
+    }
+}
+
+/// (train, test) statistics of each fold: contiguous runs of blocks.
+fn fold_grams(blocks: &[Gram], folds: usize) -> Vec<(Gram, Gram)> {
+    let (p, m) = (blocks[0].p(), blocks[0].m());
+    (0..folds)
+        .map(|f| {
+            let (mut train, mut test) = (Gram::zeros(p, m), Gram::zeros(p, m));
+            for (b, g) in blocks.iter().enumerate() {
+                if b * folds / blocks.len() == f {
+                    test.merge(g)
+                } else {
+                    train.merge(g)
+                }
+            }
+            (train, test)
+        })
+        .collect()
+}
+
+/// Mean and standard error over folds of the test mean squared error, per target.
+fn cross_validate(
+    opt: &Optimizer,
+    threshold: f64,
+    folds: &[(Gram, Gram)],
+    library: &Library,
+    targets: &[&str],
+) -> Result<(Vec<f64>, Vec<f64>), DiscoveryError> {
+    let m = targets.len();
+    let k = folds.len() as f64;
+    let mut errors = vec![Vec::with_capacity(folds.len()); m];
+    for (train, test) in folds {
+        let fit = opt.fit_at(threshold, train, library, targets)?;
+        for (i, e) in errors.iter_mut().enumerate() {
+            e.push(rss(test, &fit.coef.row(i).to_vec(), i) / test.n.max(1) as f64);
+        }
+    }
+    let mean: Vec<f64> = errors.iter().map(|e| e.iter().sum::<f64>() / k).collect();
+    let se = errors
+        .iter()
+        .zip(&mean)
+        .map(|(e, mu)| {
+            (e.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (k - 1.0)).sqrt() / k.sqrt()
+        })
+        .collect();
+    Ok((mean, se))
+}
