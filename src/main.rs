@@ -2,6 +2,7 @@
 //! from data. Thin: parse, configure, report, call the crates.
 
 mod config;
+mod fit;
 mod progress;
 mod simulate;
 
@@ -49,6 +50,57 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Sparse regression on your own data: which library terms explain the targets.
+    Fit {
+        /// Library matrix (rows x terms): a float64 .npy file, or FILE.h5:DATASET.
+        #[arg(long)]
+        library: String,
+        /// Targets (rows, or rows x targets): .npy or FILE.h5:DATASET.
+        #[arg(long)]
+        target: String,
+        /// Term names, one per line (default x0, x1, ...).
+        #[arg(long)]
+        names: Option<PathBuf>,
+        /// Target names, comma-separated (default y or y0, y1, ...).
+        #[arg(long)]
+        target_names: Option<String>,
+        /// stlsq or rvm.
+        #[arg(long, default_value = "stlsq")]
+        optimizer: String,
+        /// Model selection: bic, aic, cv (k-fold over row blocks) or threshold=NUMBER.
+        #[arg(long, default_value = "bic")]
+        select: String,
+        /// Thresholds to sweep, comma-separated (default: a log grid for the optimizer).
+        #[arg(long, value_delimiter = ',')]
+        thresholds: Option<Vec<f64>>,
+        /// Cross-validation folds.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Column scaling: rms (columns and targets by RMS; default), l2 (PySINDy normalize_columns) or none.
+        #[arg(long, default_value = "rms")]
+        scaling: String,
+        /// STLSQ ridge parameter (default 0, or 0.05 with --pysindy).
+        #[arg(long, default_value_t = f64::NAN, hide_default_value = true)]
+        alpha: f64,
+        /// STLSQ iterations.
+        #[arg(long, default_value_t = 20)]
+        max_iter: usize,
+        /// PySINDy 2.1 STLSQ semantics: no scaling (unless --scaling l2), alpha 0.05.
+        #[arg(long)]
+        pysindy: bool,
+        /// Rows per block, the unit of CV folds and bootstrap samples (default rows/100).
+        #[arg(long)]
+        block_rows: Option<usize>,
+        /// Bagging ensemble of this many models (inclusion probabilities, quantiles).
+        #[arg(long, default_value_t = 0)]
+        ensemble: usize,
+        /// Seed of the bagging.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect configurations.
     Config {
         #[command(subcommand)]
@@ -94,6 +146,41 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             restart,
             quiet,
+        }),
+        Command::Fit {
+            library,
+            target,
+            names,
+            target_names,
+            optimizer,
+            select,
+            thresholds,
+            folds,
+            scaling,
+            alpha,
+            max_iter,
+            pysindy,
+            block_rows,
+            ensemble,
+            seed,
+            json,
+        } => fit::fit(fit::FitArgs {
+            library,
+            target,
+            names,
+            target_names,
+            optimizer,
+            select,
+            thresholds,
+            folds,
+            scaling,
+            alpha,
+            max_iter,
+            pysindy,
+            block_rows,
+            ensemble,
+            seed,
+            json,
         }),
         Command::Config {
             command:

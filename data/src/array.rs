@@ -1,12 +1,70 @@
-//! Reading one named array from any HDF5 file (a user's initial state, say).
+//! Reading arrays from any HDF5 file: a whole named dataset (a user's initial state), or the rows
+//! of a 1-D or 2-D dataset a slice at a time (a design matrix larger than memory).
 
 use crate::error::{Context, DataError};
-use ndarray::ArrayD;
-use std::path::Path;
+use ndarray::{Array2, ArrayD, Axis, s};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 /// The dataset `name` of the HDF5 file at `path`, as f64.
 pub fn read_array(path: &Path, name: &str) -> Result<ArrayD<f64>, DataError> {
     let file = hdf5::File::open(path).at(path, "open")?;
     let ds = file.dataset(name).at(path, format!("dataset `{name}`"))?;
     ds.read_dyn::<f64>().at(path, format!("read `{name}`"))
+}
+
+/// A 1-D (`n`) or 2-D (`n x k`) dataset read by rows.
+#[derive(Debug)]
+pub struct RowReader {
+    path: PathBuf,
+    ds: hdf5::Dataset,
+    rows: usize,
+    cols: usize,
+}
+
+impl RowReader {
+    /// Opens dataset `name` of `path`.
+    pub fn open(path: &Path, name: &str) -> Result<Self, DataError> {
+        let file = hdf5::File::open(path).at(path, "open")?;
+        let ds = file.dataset(name).at(path, format!("dataset `{name}`"))?;
+        let shape = ds.shape();
+        let (rows, cols) = match shape[..] {
+            [n] => (n, 1),
+            [n, k] => (n, k),
+            _ => {
+                return Err(DataError::Invalid {
+                    path: path.into(),
+                    what: format!(
+                        "dataset `{name}` has shape {shape:?}; expected (rows,) or (rows, columns)"
+                    ),
+                });
+            }
+        };
+        Ok(Self {
+            path: path.into(),
+            ds,
+            rows,
+            cols,
+        })
+    }
+
+    /// `(rows, columns)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// Rows `range` as a `rows x columns` array.
+    pub fn read(&self, range: Range<usize>) -> Result<Array2<f64>, DataError> {
+        if self.ds.ndim() == 1 {
+            let v: ndarray::Array1<f64> = self
+                .ds
+                .read_slice_1d(s![range])
+                .at(&self.path, "read rows")?;
+            Ok(v.insert_axis(Axis(1)))
+        } else {
+            self.ds
+                .read_slice_2d(s![range, ..])
+                .at(&self.path, "read rows")
+        }
+    }
 }

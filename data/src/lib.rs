@@ -10,7 +10,7 @@ mod dimscale;
 pub mod error;
 pub mod output;
 
-pub use array::read_array;
+pub use array::{RowReader, read_array};
 pub use checkpoint::Checkpoint;
 pub use error::DataError;
 pub use output::{AttrValue, Coordinate, OutputFile, Precision, Schema, Variable};

@@ -35,18 +35,39 @@ impl Default for Ensemble {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EnsembleSummary {
     /// Fraction of models that selected the term, `m x p`.
+    #[serde(serialize_with = "crate::serde_rows::matrix")]
     pub inclusion: Array2<f64>,
     /// 5%, 50% and 95% quantiles of the coefficient over models (0 where not selected), `3 x m x p`.
+    #[serde(serialize_with = "crate::serde_rows::cube")]
     pub quantiles: Array3<f64>,
     /// Every model's coefficients, `n_models x m x p`.
+    #[serde(skip)]
     pub models: Array3<f64>,
 }
 
 impl Ensemble {
-    /// Fits `optimizer` (at its own threshold) on `n_models` bootstrap samples of `blocks`.
+    /// Fits `optimizer` on `n_models` bootstrap samples of `blocks`, target `i` at `thresholds[i]`
+    /// (one value applies to every target), e.g. the thresholds a [`crate::Sweep`] chose.
+    ///
+    /// ```
+    /// use medida_discovery::gram::GramBuilder;
+    /// use medida_discovery::{Ensemble, Library, Optimizer, Stlsq};
+    /// use ndarray::Array2;
+    /// let x = Array2::from_shape_fn((400, 3), |(i, j)| (((i * 7919 + j * 104729) % 1000) as f64 / 500.0 - 1.0));
+    /// let y = x.column(1).mapv(|v| 3.0 * v).insert_axis(ndarray::Axis(1));
+    /// let mut b = GramBuilder::new(3, 1).block_rows(20).keep_blocks();
+    /// b.push(x.view(), y.view())?;
+    /// let (_, blocks) = b.finish_with_blocks();
+    /// let opt = Optimizer::Stlsq(Stlsq::default());
+    /// let s = Ensemble { n_models: 20, seed: 1 }.run(&opt, &[0.05], &blocks, &Library::numbered(3), &["y"])?;
+    /// assert_eq!(s.inclusion.row(0).to_vec(), vec![0.0, 1.0, 0.0]);
+    /// assert!((s.quantiles[[1, 0, 1]] - 3.0).abs() < 1e-12);
+    /// # Ok::<(), medida_discovery::DiscoveryError>(())
+    /// ```
     pub fn run(
         &self,
         optimizer: &Optimizer,
+        thresholds: &[f64],
         blocks: &[Gram],
         library: &Library,
         targets: &[&str],
@@ -61,6 +82,12 @@ impl Ensemble {
             )));
         }
         let (p, m) = (blocks[0].p(), blocks[0].m());
+        if thresholds.len() != 1 && thresholds.len() != m {
+            return Err(DiscoveryError::Shape(format!(
+                "{} thresholds for {m} targets",
+                thresholds.len()
+            )));
+        }
         let coefs: Vec<Array2<f64>> = (0..self.n_models)
             .into_par_iter()
             .map(|b| {
@@ -73,9 +100,15 @@ impl Ensemble {
                 for _ in 0..blocks.len() {
                     bag.merge(&blocks[(rng.next_u64() % blocks.len() as u64) as usize]);
                 }
-                optimizer.fit(&bag, library, targets).map(|f| f.coef)
+                let mut coef = Array2::zeros((m, p));
+                for (i, target) in targets.iter().enumerate() {
+                    let t = thresholds[if thresholds.len() == 1 { 0 } else { i }];
+                    let fit = optimizer.fit_at(t, &bag.target(i), library, &[target])?;
+                    coef.row_mut(i).assign(&fit.coef.row(0));
+                }
+                Ok(coef)
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, DiscoveryError>>()?;
         let views: Vec<_> = coefs.iter().map(|c| c.view()).collect();
         let models = ndarray::stack(Axis(0), &views).expect("models have one shape");
         let inclusion = models.map_axis(Axis(0), |c| {

@@ -15,8 +15,10 @@ pub struct SparseFit {
     /// Target names (rows of `coef`).
     pub targets: Vec<String>,
     /// Coefficients, `m x p`, in the units of the data; 0 for terms not selected.
+    #[serde(serialize_with = "crate::serde_rows::matrix")]
     pub coef: Array2<f64>,
     /// Posterior standard deviations of the coefficients (Bayesian fits), `m x p`.
+    #[serde(serialize_with = "crate::serde_rows::opt_matrix")]
     pub std: Option<Array2<f64>>,
     /// Rows fitted.
     pub n: usize,

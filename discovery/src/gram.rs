@@ -58,6 +58,16 @@ impl Gram {
         b.finish()
     }
 
+    /// The statistics of target `i` alone.
+    pub fn target(&self, i: usize) -> Gram {
+        Gram {
+            n: self.n,
+            xtx: self.xtx.clone(),
+            xty: self.xty.slice(ndarray::s![.., i..i + 1]).to_owned(),
+            yty: self.yty.slice(ndarray::s![i..i + 1]).to_owned(),
+        }
+    }
+
     /// Adds another block's statistics.
     pub fn merge(&mut self, other: &Gram) {
         self.n += other.n;

@@ -1,7 +1,10 @@
 //! Sparse regression for model-error discovery: a [`Library`] of named candidate terms, the
 //! streamed sufficient statistics [`Gram`] (`X^T X`, `X^T y`, `y^T y` accumulated over row chunks,
 //! deterministic at any thread count), and optimizers that work from them alone:
-//! [`Stlsq`] (sequentially thresholded least squares, with a PySINDy-parity mode).
+//! [`Stlsq`] (sequentially thresholded least squares, with a PySINDy-parity mode) and [`Rvm`]
+//! (relevance vector machine, with posterior standard deviations); threshold [`Sweep`]s with
+//! AIC/BIC/cross-validation selection, and bagging [`Ensemble`]s over row blocks for inclusion
+//! probabilities.
 //!
 //! ```
 //! use medida_discovery::{Gram, Library, Stlsq};
@@ -27,6 +30,7 @@ pub mod library;
 mod linalg;
 pub mod rvm;
 pub mod select;
+mod serde_rows;
 pub mod stlsq;
 
 pub use ensemble::{Ensemble, EnsembleSummary};

@@ -88,7 +88,21 @@ impl Rvm {
         Ok(())
     }
 
-    /// Fits every target of `gram` over `library`.
+    /// Fits every target of `gram` over `library`: posterior means, with standard deviations in
+    /// [`SparseFit::std`].
+    ///
+    /// ```
+    /// use medida_discovery::{Gram, Library, Rvm};
+    /// use ndarray::Array2;
+    /// let x = Array2::from_shape_fn((500, 4), |(i, j)| (((i * 7919 + j * 104729) % 1000) as f64 / 500.0 - 1.0));
+    /// let noise = Array2::from_shape_fn((500, 1), |(i, _)| 1e-3 * (((i * 37) % 11) as f64 - 5.0));
+    /// let y = &x.column(0).mapv(|v| 0.8 * v).insert_axis(ndarray::Axis(1)) + &noise;
+    /// let fit = Rvm::default().fit(&Gram::from_rows(x.view(), y.view()), &Library::numbered(4), &["y"])?;
+    /// assert_eq!(fit.support(0), vec![0]);
+    /// let sd = fit.std.as_ref().unwrap()[[0, 0]];
+    /// assert!((fit.coef[[0, 0]] - 0.8).abs() < 5.0 * sd);
+    /// # Ok::<(), medida_discovery::DiscoveryError>(())
+    /// ```
     pub fn fit(
         &self,
         gram: &Gram,

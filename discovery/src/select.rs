@@ -80,6 +80,19 @@ pub enum Criterion {
     },
 }
 
+impl Criterion {
+    /// In words: `BIC`, `AIC`, `5-fold cross-validation`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Aic => "AIC".into(),
+            Self::Bic => "BIC".into(),
+            Self::Cv { folds } => {
+                format!("{folds}-fold cross-validation (one-standard-error rule)")
+            }
+        }
+    }
+}
+
 /// One threshold of the path.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PathPoint {
@@ -131,6 +144,25 @@ impl Sweep {
 
     /// Runs the sweep on `gram` (all rows) and chooses by `criterion`. Cross-validation needs
     /// `blocks`, the per-block statistics whose sum is `gram` (see `GramBuilder::keep_blocks`).
+    ///
+    /// ```
+    /// use medida_discovery::gram::GramBuilder;
+    /// use medida_discovery::{Criterion, Library, Optimizer, Stlsq, Sweep};
+    /// use ndarray::Array2;
+    /// let x = Array2::from_shape_fn((1000, 5), |(i, j)| (((i * 7919 + j * 104729) % 1000) as f64 / 500.0 - 1.0));
+    /// let noise = Array2::from_shape_fn((1000, 1), |(i, _)| 1e-2 * (((i * 37) % 11) as f64 - 5.0));
+    /// let y = &x.column(2).mapv(|v| -1.5 * v).insert_axis(ndarray::Axis(1)) + &noise;
+    /// let mut b = GramBuilder::new(5, 1).block_rows(100).keep_blocks();
+    /// b.push(x.view(), y.view())?;
+    /// let (gram, blocks) = b.finish_with_blocks();
+    /// let sweep = Sweep::new(Optimizer::Stlsq(Stlsq::default()));
+    /// for criterion in [Criterion::Bic, Criterion::Aic, Criterion::Cv { folds: 5 }] {
+    ///     let sel = sweep.run(&gram, &blocks, &Library::numbered(5), &["y"], criterion)?;
+    ///     assert_eq!(sel.fit.support(0), vec![2]);
+    ///     assert_eq!(sel.path.len(), 33);
+    /// }
+    /// # Ok::<(), medida_discovery::DiscoveryError>(())
+    /// ```
     pub fn run(
         &self,
         gram: &Gram,

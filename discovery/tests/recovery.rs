@@ -122,7 +122,7 @@ fn ensemble_gives_certain_inclusion_to_true_terms_only() {
         n_models: 50,
         seed: 3,
     }
-    .run(&opt, &blocks, &lib, &["y"])
+    .run(&opt, &[0.05], &blocks, &lib, &["y"])
     .unwrap();
     for j in 0..10 {
         let p = summary.inclusion[[0, j]];
@@ -147,7 +147,7 @@ fn ensemble_gives_certain_inclusion_to_true_terms_only() {
             n_models: 50,
             seed: 3,
         }
-        .run(&opt, &blocks, &lib, &["y"])
+        .run(&opt, &[0.05], &blocks, &lib, &["y"])
         .unwrap()
     });
     assert!(again == summary);
