@@ -13,11 +13,12 @@ import argparse
 import json
 import os
 import pathlib
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+from sections import machine, write_section
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SIZES = [64, 128, 256, 512]
@@ -52,7 +53,6 @@ def time_pyqg(nx, seconds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter measurements")
-    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = ap.parse_args()
     crit = ["--warm-up-time", "1", "--measurement-time", "2"] if args.quick else []
     subprocess.run(["cargo", "bench", "-q", "-p", "medida-solver", "--bench", "step", "--", *crit],
@@ -70,14 +70,7 @@ def main():
         print(f"nx={nx}: pyqg {pw:.3f} ms wall, {pc:.3f} ms CPU; medida {r1:.3f} ms (1 thread), "
               f"{r2:.3f} ms (2 threads), FFT floor {floor:.3f} ms", flush=True)
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     lines = [
-        "# Benchmarks",
-        "",
         "## One step of the two-layer model: medida vs pyqg 0.7.2",
         "",
         "Default pyqg physics (eddy case), pyqg's random initial condition with seed 0, double precision.",
@@ -85,8 +78,7 @@ def main():
         "",
         "    python bench/compare_pyqg.py" + (" --quick" if args.quick else ""),
         "",
-        f"on {cpu}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, pyqg {pyqg.__version__} "
-        f"(pyFFTW build, ntd=1), load average before the run {os.getloadavg()[0]:.2f}.",
+        f"on {machine()}; pyqg {pyqg.__version__} (pyFFTW build, ntd=1).",
         "medida times are criterion medians (`cargo bench -p medida-solver --bench step`); pyqg times are",
         "medians of 7 batches. The FFT floor is the 10 single-layer real FFTs a step needs (4 forward,",
         "6 inverse), timed with medida's own planned transforms.",
@@ -103,10 +95,8 @@ def main():
         "Reading the table: the speed-up columns are pyqg's time over medida's single-thread time; medida",
         "runs one thread unless a rayon pool with more is installed, and its CPU time equals its wall time",
         "then. Two threads split the two layers, and give the same bytes as one thread.",
-        "",
     ]
-    pathlib.Path(args.out).write_text("\n".join(lines))
-    print(f"wrote {args.out}")
+    write_section("solver", "\n".join(lines))
 
 
 if __name__ == "__main__":

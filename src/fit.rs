@@ -1,19 +1,16 @@
 //! `medida fit`: sparse regression on the user's own data. The library X (n x p) and targets Y
-//! (n x m, or n) come from `.npy` files (memory-mapped) or HDF5 datasets (`file.h5:name`) and are
-//! streamed in row chunks into the sufficient statistics, so they need not fit in memory.
+//! (n x m, or n) come from float64 `.npy` files or HDF5 datasets (`file.h5:name`) and are read in
+//! row chunks into the sufficient statistics: memory holds one chunk, whatever the file size.
 
 use crate::config::{InputError, input_err};
-use anyhow::Context;
-use medida_data::RowReader;
+use medida_data::{Rows, open_rows};
 use medida_discovery::gram::GramBuilder;
 use medida_discovery::stlsq::Scaling;
 use medida_discovery::{Criterion, Ensemble, Library, Optimizer, Rvm, Stlsq, Sweep};
-use ndarray::{ArrayView2, ArrayViewD, Axis, CowArray, Ix2};
-use ndarray_npy::ViewNpyExt;
 use std::path::PathBuf;
 
-/// Rows read per chunk.
-const CHUNK_ROWS: usize = 65_536;
+/// Rows read per chunk (rounded to whole blocks).
+const CHUNK_ROWS: usize = 16_384;
 
 /// What `medida fit` was asked to do.
 pub struct FitArgs {
@@ -51,84 +48,18 @@ pub struct FitArgs {
     pub json: bool,
 }
 
-/// Row source: a memory-mapped `.npy` or an HDF5 dataset.
-enum Source {
-    Npy { map: memmap2::Mmap, path: String },
-    H5(RowReader),
-}
-
-impl Source {
-    fn open(spec: &str, flag: &str) -> anyhow::Result<Self> {
-        if let Some((file, name)) = spec
-            .rsplit_once(':')
-            .filter(|(f, _)| f.ends_with(".h5") || f.ends_with(".hdf5") || f.ends_with(".nc"))
-        {
-            return match RowReader::open(file.as_ref(), name) {
-                Ok(r) => Ok(Self::H5(r)),
-                Err(e) => input_err!("{flag} {spec}: {e}"),
-            };
-        }
-        let file = match std::fs::File::open(spec) {
-            Ok(f) => f,
-            Err(e) => {
-                return input_err!("{flag} {spec}: {e} (give a .npy file or file.h5:dataset)");
-            }
-        };
-        // SAFETY: the file is opened read-only and only read; a concurrent writer could change what
-        // is read, as with any reader.
-        let map = unsafe { memmap2::Mmap::map(&file) }
-            .with_context(|| format!("{flag} {spec}: memory map"))?;
-        let src = Self::Npy {
-            map,
-            path: spec.to_string(),
-        };
-        if let Err(e) = src.npy_view() {
-            return input_err!("{flag} {spec}: not a float64 .npy array: {e}");
-        }
-        Ok(src)
-    }
-
-    fn npy_view(&self) -> anyhow::Result<ArrayViewD<'_, f64>> {
-        match self {
-            Self::Npy { map, .. } => Ok(ArrayViewD::<f64>::view_npy(map)?),
-            Self::H5(_) => unreachable!("only for .npy sources"),
-        }
-    }
-
-    fn shape(&self) -> anyhow::Result<(usize, usize)> {
-        match self {
-            Self::H5(r) => Ok(r.shape()),
-            Self::Npy { path, .. } => {
-                let v = self.npy_view()?;
-                match v.shape() {
-                    [n] => Ok((*n, 1)),
-                    [n, k] => Ok((*n, *k)),
-                    s => input_err!("{path}: shape {s:?}; expected (rows,) or (rows, columns)"),
-                }
-            }
-        }
-    }
-
-    fn rows(&self, range: std::ops::Range<usize>) -> anyhow::Result<CowArray<'_, f64, Ix2>> {
-        match self {
-            Self::H5(r) => Ok(CowArray::from(r.read(range)?)),
-            Self::Npy { .. } => {
-                let v = self.npy_view()?;
-                let v: ArrayView2<f64> = if v.ndim() == 1 {
-                    v.insert_axis(Axis(1)).into_dimensionality()?
-                } else {
-                    v.into_dimensionality()?
-                };
-                Ok(CowArray::from(v.slice_move(ndarray::s![range, ..])))
-            }
-        }
+/// Opens a row source, as an input error naming the flag when it cannot be read.
+fn open(spec: &str, flag: &str) -> anyhow::Result<Box<dyn Rows>> {
+    match open_rows(spec) {
+        Ok(r) => Ok(r),
+        Err(e) => input_err!("{flag}: {e} (give a float64 .npy file or FILE.h5:DATASET)"),
     }
 }
 
 pub fn fit(a: FitArgs) -> anyhow::Result<()> {
-    let x = Source::open(&a.library, "--library")?;
-    let y = Source::open(&a.target, "--target")?;
-    let ((n, p), (ny, m)) = (x.shape()?, y.shape()?);
+    let x = open(&a.library, "--library")?;
+    let y = open(&a.target, "--target")?;
+    let ((n, p), (ny, m)) = (x.shape(), y.shape());
     if n != ny {
         return input_err!("--library has {n} rows but --target has {ny}");
     }
@@ -176,8 +107,8 @@ pub fn fit(a: FitArgs) -> anyhow::Result<()> {
             Some(Ok(t)) => {
                 return run(
                     &a,
-                    &x,
-                    &y,
+                    x.as_ref(),
+                    y.as_ref(),
                     n,
                     p,
                     m,
@@ -191,7 +122,7 @@ pub fn fit(a: FitArgs) -> anyhow::Result<()> {
         },
     };
     run(
-        &a, &x, &y, n, p, m, &library, &targets, optimizer, criterion,
+        &a, x.as_ref(), y.as_ref(), n, p, m, &library, &targets, optimizer, criterion,
     )
 }
 
@@ -239,8 +170,8 @@ fn optimizer_at(o: &Optimizer, t: f64) -> Optimizer {
 #[allow(clippy::too_many_arguments)]
 fn run(
     a: &FitArgs,
-    x: &Source,
-    y: &Source,
+    x: &dyn Rows,
+    y: &dyn Rows,
     n: usize,
     p: usize,
     m: usize,
@@ -255,15 +186,16 @@ fn run(
     if need_blocks {
         builder = builder.keep_blocks();
     }
-    for start in (0..n).step_by(CHUNK_ROWS) {
-        let end = (start + CHUNK_ROWS).min(n);
-        let (xc, yc) = (x.rows(start..end)?, y.rows(start..end)?);
-        if !xc.iter().chain(yc.iter()).all(|v| v.is_finite()) {
-            return input_err!("rows {start}..{end} contain NaN or Inf: remove or fill them first");
-        }
-        builder.push(xc.view(), yc.view())?;
+    // Whole blocks per chunk, so rows go from the read buffer to the statistics without a copy.
+    let chunk = block_rows * (CHUNK_ROWS / block_rows).max(1);
+    for start in (0..n).step_by(chunk) {
+        let end = (start + chunk).min(n);
+        builder.push(x.read(start..end)?.view(), y.read(start..end)?.view())?;
     }
     let (gram, blocks) = builder.finish_with_blocks();
+    if !gram.xtx.iter().chain(gram.xty.iter()).chain(gram.yty.iter()).all(|v| v.is_finite()) {
+        return input_err!("the data contain NaN or Inf (or values so large their squares overflow): remove or fill them first");
+    }
     let bad = |e: medida_discovery::DiscoveryError| anyhow::Error::new(InputError(e.to_string()));
     let (fit, selection) = match criterion {
         Some(c) => {

@@ -13,6 +13,41 @@ pub fn read_array(path: &Path, name: &str) -> Result<ArrayD<f64>, DataError> {
     ds.read_dyn::<f64>().at(path, format!("read `{name}`"))
 }
 
+/// A 2-D table read a slice of rows at a time: `(rows, columns)` and rows by range.
+pub trait Rows {
+    /// `(rows, columns)`; a 1-D array is one column.
+    fn shape(&self) -> (usize, usize);
+    /// Rows `range` as a `rows x columns` array.
+    fn read(&self, range: Range<usize>) -> Result<Array2<f64>, DataError>;
+}
+
+impl Rows for RowReader {
+    fn shape(&self) -> (usize, usize) {
+        self.shape()
+    }
+    fn read(&self, range: Range<usize>) -> Result<Array2<f64>, DataError> {
+        self.read(range)
+    }
+}
+
+impl Rows for crate::npy::NpyRows {
+    fn shape(&self) -> (usize, usize) {
+        self.shape()
+    }
+    fn read(&self, range: Range<usize>) -> Result<Array2<f64>, DataError> {
+        self.read(range)
+    }
+}
+
+/// Opens `spec`: a float64 `.npy` file, or `FILE.h5:DATASET` (also `.hdf5`, `.nc`).
+pub fn open_rows(spec: &str) -> Result<Box<dyn Rows>, DataError> {
+    let h5 = spec.rsplit_once(':').filter(|(f, _)| [".h5", ".hdf5", ".nc"].iter().any(|e| f.ends_with(e)));
+    match h5 {
+        Some((file, name)) => Ok(Box::new(RowReader::open(Path::new(file), name)?)),
+        None => Ok(Box::new(crate::npy::NpyRows::open(Path::new(spec))?)),
+    }
+}
+
 /// A 1-D (`n`) or 2-D (`n x k`) dataset read by rows.
 #[derive(Debug)]
 pub struct RowReader {

@@ -8,9 +8,11 @@ mod array;
 pub mod checkpoint;
 mod dimscale;
 pub mod error;
+pub mod npy;
 pub mod output;
 
-pub use array::{RowReader, read_array};
+pub use array::{RowReader, Rows, open_rows, read_array};
+pub use npy::NpyRows;
 pub use checkpoint::Checkpoint;
 pub use error::DataError;
 pub use output::{AttrValue, Coordinate, OutputFile, Precision, Schema, Variable};

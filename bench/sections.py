@@ -1,0 +1,30 @@
+"""Write one benchmark script's section of docs/benchmarks.md, between markers, keeping the others."""
+import pathlib
+
+DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+HEAD = "# Benchmarks\n\nEach section is written by the script it names; rerun that script to refresh it.\n"
+
+
+def write_section(name, body):
+    text = DOC.read_text() if DOC.exists() else HEAD
+    begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->"
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    if begin in text:
+        pre, rest = text.split(begin, 1)
+        text = pre + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(text)
+    print(f"wrote section {name!r} of {DOC}")
+
+
+def machine():
+    import os
+    import time
+    cpu = "unknown CPU"
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, load average before the run {os.getloadavg()[0]:.2f}"
