@@ -6,7 +6,7 @@ use crate::config::{InputError, input_err};
 use medida_data::{Rows, open_rows};
 use medida_discovery::gram::GramBuilder;
 use medida_discovery::stlsq::Scaling;
-use medida_discovery::{Criterion, Ensemble, Library, Optimizer, Rvm, Stlsq, Sweep};
+use medida_discovery::{Criterion, Ensemble, Library, Optimizer, QrRefit, Rvm, Stlsq, Sweep};
 use std::path::PathBuf;
 
 /// Rows read per chunk (rounded to whole blocks).
@@ -44,6 +44,8 @@ pub struct FitArgs {
     pub ensemble: usize,
     /// Bagging seed.
     pub seed: u64,
+    /// Final refit: `cholesky` (from the statistics) or `qr` (a second pass over the rows).
+    pub refit: String,
     /// Print JSON instead of text.
     pub json: bool,
 }
@@ -122,7 +124,16 @@ pub fn fit(a: FitArgs) -> anyhow::Result<()> {
         },
     };
     run(
-        &a, x.as_ref(), y.as_ref(), n, p, m, &library, &targets, optimizer, criterion,
+        &a,
+        x.as_ref(),
+        y.as_ref(),
+        n,
+        p,
+        m,
+        &library,
+        &targets,
+        optimizer,
+        criterion,
     )
 }
 
@@ -193,11 +204,19 @@ fn run(
         builder.push(x.read(start..end)?.view(), y.read(start..end)?.view())?;
     }
     let (gram, blocks) = builder.finish_with_blocks();
-    if !gram.xtx.iter().chain(gram.xty.iter()).chain(gram.yty.iter()).all(|v| v.is_finite()) {
-        return input_err!("the data contain NaN or Inf (or values so large their squares overflow): remove or fill them first");
+    if !gram
+        .xtx
+        .iter()
+        .chain(gram.xty.iter())
+        .chain(gram.yty.iter())
+        .all(|v| v.is_finite())
+    {
+        return input_err!(
+            "the data contain NaN or Inf (or values so large their squares overflow): remove or fill them first"
+        );
     }
     let bad = |e: medida_discovery::DiscoveryError| anyhow::Error::new(InputError(e.to_string()));
-    let (fit, selection) = match criterion {
+    let (mut fit, selection) = match criterion {
         Some(c) => {
             let sweep = match &a.thresholds {
                 Some(t) => Sweep {
@@ -213,6 +232,18 @@ fn run(
         }
         None => (optimizer.fit(&gram, library, targets).map_err(bad)?, None),
     };
+    match a.refit.as_str() {
+        "cholesky" => {}
+        "qr" => {
+            let mut refit = QrRefit::new(&fit);
+            for start in (0..n).step_by(chunk) {
+                let end = (start + chunk).min(n);
+                refit.push(x.read(start..end)?.view(), y.read(start..end)?.view())?;
+            }
+            refit.finish(&mut fit).map_err(bad)?;
+        }
+        r => return input_err!("--refit {r:?}: allowed cholesky or qr"),
+    }
     let ensemble = if a.ensemble > 0 {
         Some(
             Ensemble {

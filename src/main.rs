@@ -97,6 +97,10 @@ enum Command {
         /// Seed of the bagging.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Final refit on the selected terms: cholesky (from the statistics) or qr (a second pass
+        /// over the rows; accurate when selected terms are nearly collinear).
+        #[arg(long, default_value = "cholesky")]
+        refit: String,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -163,6 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             block_rows,
             ensemble,
             seed,
+            refit,
             json,
         } => fit::fit(fit::FitArgs {
             library,
@@ -180,6 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             block_rows,
             ensemble,
             seed,
+            refit,
             json,
         }),
         Command::Config {

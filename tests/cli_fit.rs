@@ -138,6 +138,36 @@ fn npy_and_hdf5_inputs_give_the_same_fit_and_ensembles_report_inclusion() {
 }
 
 #[test]
+fn qr_refit_agrees_with_cholesky_on_a_well_conditioned_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y, _, _) = pysindy_case(dir.path(), "noisy_3targets");
+    let chol = json(&["fit", "--library", &x, "--target", &y, "--json"]);
+    let qr = json(&[
+        "fit",
+        "--library",
+        &x,
+        "--target",
+        &y,
+        "--refit",
+        "qr",
+        "--json",
+    ]);
+    assert!(qr["fit"]["method"].as_str().unwrap().contains("QR refit"));
+    for (a, b) in chol["fit"]["coef"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(qr["fit"]["coef"].as_array().unwrap())
+    {
+        for (a, b) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert_eq!(a != 0.0, b != 0.0);
+            assert!((a - b).abs() <= 1e-10 * a.abs().max(1e-300), "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
 fn bad_fit_input_is_a_named_error_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let (x, y, _, _) = pysindy_case(dir.path(), "small_exact");

@@ -41,7 +41,9 @@ impl Rows for crate::npy::NpyRows {
 
 /// Opens `spec`: a float64 `.npy` file, or `FILE.h5:DATASET` (also `.hdf5`, `.nc`).
 pub fn open_rows(spec: &str) -> Result<Box<dyn Rows>, DataError> {
-    let h5 = spec.rsplit_once(':').filter(|(f, _)| [".h5", ".hdf5", ".nc"].iter().any(|e| f.ends_with(e)));
+    let h5 = spec
+        .rsplit_once(':')
+        .filter(|(f, _)| [".h5", ".hdf5", ".nc"].iter().any(|e| f.ends_with(e)));
     match h5 {
         Some((file, name)) => Ok(Box::new(RowReader::open(Path::new(file), name)?)),
         None => Ok(Box::new(crate::npy::NpyRows::open(Path::new(spec))?)),

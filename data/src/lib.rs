@@ -12,7 +12,7 @@ pub mod npy;
 pub mod output;
 
 pub use array::{RowReader, Rows, open_rows, read_array};
-pub use npy::NpyRows;
 pub use checkpoint::Checkpoint;
 pub use error::DataError;
+pub use npy::NpyRows;
 pub use output::{AttrValue, Coordinate, OutputFile, Precision, Schema, Variable};

@@ -33,25 +33,37 @@ fn problem(p: usize) -> (Array2<f64>, Array2<f64>) {
     }
     let w = [1.5, -0.8, 0.3, 2.0, -1.2];
     let k = 3 + p / 50;
-    let y = x.columns().into_iter().take(k).zip(w).fold(ndarray::Array1::zeros(N), |acc, (c, w)| acc + &(&c * w));
+    let y = x
+        .columns()
+        .into_iter()
+        .take(k)
+        .zip(w)
+        .fold(ndarray::Array1::zeros(N), |acc, (c, w)| acc + &(&c * w));
     let sd = (y.mapv(|v: f64| v * v).sum() / N as f64).sqrt();
     let y = y.mapv(|v| v + 0.1 * sd * normal(&mut r));
     (x, y.insert_axis(ndarray::Axis(1)))
 }
 
 fn bench(c: &mut Criterion) {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let mut g = c.benchmark_group("stlsq_400k");
     g.sample_size(10).measurement_time(Duration::from_secs(6));
     for p in [20, 50, 100] {
         let (x, y) = problem(p);
         let lib = Library::numbered(p);
-        g.bench_with_input(BenchmarkId::new("gram_only", p), &p, |b, _| b.iter(|| pool.install(|| Gram::from_rows(x.view(), y.view()))));
+        g.bench_with_input(BenchmarkId::new("gram_only", p), &p, |b, _| {
+            b.iter(|| pool.install(|| Gram::from_rows(x.view(), y.view())))
+        });
         g.bench_with_input(BenchmarkId::new("gram_and_fit", p), &p, |b, _| {
             b.iter(|| {
                 pool.install(|| {
                     let gram = Gram::from_rows(x.view(), y.view());
-                    Stlsq::pysindy(0.1, 0.05, 20, false).fit(&gram, &lib, &["y"]).unwrap()
+                    Stlsq::pysindy(0.1, 0.05, 20, false)
+                        .fit(&gram, &lib, &["y"])
+                        .unwrap()
                 })
             })
         });
