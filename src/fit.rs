@@ -4,8 +4,8 @@
 
 use crate::config::{InputError, input_err};
 use medida_data::{Rows, open_rows};
+use medida_discovery::Scaling;
 use medida_discovery::gram::GramBuilder;
-use medida_discovery::stlsq::Scaling;
 use medida_discovery::{Criterion, Ensemble, Library, Optimizer, QrRefit, Rvm, Stlsq, Sweep};
 use std::path::PathBuf;
 
@@ -13,40 +13,59 @@ use std::path::PathBuf;
 const CHUNK_ROWS: usize = 16_384;
 
 /// What `medida fit` was asked to do.
+#[derive(clap::Args)]
 pub struct FitArgs {
-    /// Library: `.npy`, or `file.h5:dataset`.
+    /// Library matrix (rows x terms): a float64 .npy file, or FILE.h5:DATASET.
+    #[arg(long)]
     pub library: String,
-    /// Targets: `.npy`, or `file.h5:dataset`.
+    /// Targets (rows, or rows x targets): .npy or FILE.h5:DATASET.
+    #[arg(long)]
     pub target: String,
-    /// File with one term name per line.
+    /// Term names, one per line (default x0, x1, ...).
+    #[arg(long)]
     pub names: Option<PathBuf>,
-    /// Comma-separated target names.
+    /// Target names, comma-separated (default y or y0, y1, ...).
+    #[arg(long)]
     pub target_names: Option<String>,
-    /// `stlsq` or `rvm`.
+    /// stlsq or rvm.
+    #[arg(long, default_value = "stlsq")]
     pub optimizer: String,
-    /// `aic`, `bic`, `cv`, or `threshold=X`.
+    /// Model selection: bic, aic, cv (k-fold over row blocks) or threshold=NUMBER.
+    #[arg(long, default_value = "bic")]
     pub select: String,
-    /// Thresholds of the sweep (default: the optimizer's grid).
+    /// Thresholds to sweep, comma-separated (default: a log grid for the optimizer).
+    #[arg(long, value_delimiter = ',')]
     pub thresholds: Option<Vec<f64>>,
     /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
     pub folds: usize,
-    /// `rms`, `l2` or `none`.
+    /// Column scaling: rms (columns and targets by RMS; default), l2 (PySINDy normalize_columns) or none.
+    #[arg(long, default_value = "rms")]
     pub scaling: String,
-    /// STLSQ ridge.
+    /// STLSQ ridge parameter (default 0, or 0.05 with --pysindy).
+    #[arg(long, default_value_t = f64::NAN, hide_default_value = true)]
     pub alpha: f64,
     /// STLSQ iterations.
+    #[arg(long, default_value_t = 20)]
     pub max_iter: usize,
-    /// PySINDy STLSQ semantics (no scaling unless `--scaling l2`, alpha 0.05 unless given).
+    /// PySINDy 2.1 STLSQ semantics: no scaling (unless --scaling l2), alpha 0.05.
+    #[arg(long)]
     pub pysindy: bool,
-    /// Rows per block (CV folds and bootstrap units); default n/100.
+    /// Rows per block, the unit of CV folds and bootstrap samples (default rows/100).
+    #[arg(long)]
     pub block_rows: Option<usize>,
-    /// Bagging models (0 = none).
+    /// Bagging ensemble of this many models (inclusion probabilities, quantiles).
+    #[arg(long, default_value_t = 0)]
     pub ensemble: usize,
-    /// Bagging seed.
+    /// Seed of the bagging.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Final refit: `cholesky` (from the statistics) or `qr` (a second pass over the rows).
+    /// Final refit on the selected terms: cholesky (from the statistics) or qr (a second pass
+    /// over the rows; accurate when selected terms are nearly collinear).
+    #[arg(long, default_value = "cholesky")]
     pub refit: String,
-    /// Print JSON instead of text.
+    /// Print the result as JSON.
+    #[arg(long)]
     pub json: bool,
 }
 

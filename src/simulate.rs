@@ -23,24 +23,34 @@ const SERIES: [(&str, &str, &str); 9] = [
 ];
 
 /// What `medida simulate` was asked to do.
+#[derive(clap::Args)]
 pub struct SimulateArgs {
-    /// Preset name.
+    /// A preset shipped in the binary: pyqg-eddy (default) or pyqg-jet.
+    #[arg(long)]
     pub preset: Option<String>,
-    /// Config file.
+    /// A TOML config file (see `medida config show`).
+    #[arg(long)]
     pub config: Option<PathBuf>,
-    /// `key=value` overrides.
+    /// Override a setting, e.g. --set model.dt=3600 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Total steps.
+    /// Total number of steps (overrides run.steps / run.tmax).
+    #[arg(long)]
     pub steps: Option<u64>,
-    /// Model time to reach [s].
+    /// Model time to reach, in seconds (overrides run.steps / run.tmax).
+    #[arg(long)]
     pub tmax: Option<f64>,
-    /// Initial q file.
+    /// Initial PV: a .npy array (2, ny, nx) or an HDF5 file with a `q` dataset (lev, y, x).
+    #[arg(long, value_name = "FILE")]
     pub init: Option<PathBuf>,
-    /// Output file.
+    /// Output file; its checkpoint goes beside it as NAME.ckpt.h5.
+    #[arg(long, default_value = "run.h5")]
     pub out: PathBuf,
-    /// Output file (or checkpoint) of a run to continue.
+    /// Continue the run whose output (or checkpoint) this is, bit for bit.
+    #[arg(long, value_name = "OUT.h5")]
     pub restart: Option<PathBuf>,
     /// No progress output.
+    #[arg(long, short)]
     pub quiet: bool,
 }
 

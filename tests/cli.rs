@@ -224,16 +224,19 @@ fn truncated_restart_file_is_rejected_and_left_alone() {
     let bytes = std::fs::read(&ckpt).unwrap();
     std::fs::write(&ckpt, &bytes[..bytes.len() / 3]).unwrap();
     let before = std::fs::read(&out).unwrap();
-    let o = medida()
-        .args([
-            "simulate",
-            "--restart",
-            out.to_str().unwrap(),
-            "--steps",
-            "40",
-        ])
-        .output()
-        .unwrap();
+    let restart = || {
+        medida()
+            .args([
+                "simulate",
+                "--restart",
+                out.to_str().unwrap(),
+                "--steps",
+                "40",
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = restart();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("run.ckpt.h5"), "{err}");
@@ -245,16 +248,7 @@ fn truncated_restart_file_is_rejected_and_left_alone() {
     // A truncated output (with a good checkpoint) is rejected too.
     std::fs::write(&ckpt, &bytes).unwrap();
     std::fs::write(&out, &before[..before.len() / 2]).unwrap();
-    let o = medida()
-        .args([
-            "simulate",
-            "--restart",
-            out.to_str().unwrap(),
-            "--steps",
-            "40",
-        ])
-        .output()
-        .unwrap();
+    let o = restart();
     assert_eq!(
         o.status.code(),
         Some(2),

@@ -37,6 +37,26 @@ pub struct SparseFit {
 }
 
 impl SparseFit {
+    /// A fit of `targets` over `library` by `method` with every coefficient zero, for an optimizer
+    /// to fill in before [`SparseFit::score`].
+    pub(crate) fn new(method: String, library: &crate::Library, targets: &[&str]) -> Self {
+        let (m, p) = (targets.len(), library.len());
+        Self {
+            method,
+            terms: library.names().to_vec(),
+            targets: targets.iter().map(|s| s.to_string()).collect(),
+            coef: Array2::zeros((m, p)),
+            std: None,
+            n: 0,
+            rss: vec![],
+            r2: vec![],
+            condition: vec![1.0; m],
+            threshold: vec![],
+            iterations: 0,
+            warnings: vec![],
+        }
+    }
+
     /// Indices of the terms selected for target `i`.
     pub fn support(&self, i: usize) -> Vec<usize> {
         self.coef

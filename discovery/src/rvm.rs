@@ -18,7 +18,7 @@ use crate::fit::SparseFit;
 use crate::gram::Gram;
 use crate::library::Library;
 use crate::linalg::{condition_sub, spd_inverse_sub};
-use crate::stlsq::{Scaling, scales};
+use crate::problem::{Scaled, Scaling};
 use ndarray::Array2;
 
 /// Relevance vector machine settings.
@@ -111,29 +111,15 @@ impl Rvm {
     ) -> Result<SparseFit, DiscoveryError> {
         self.check()?;
         let (p, m) = (gram.p(), gram.m());
-        if library.len() != p || targets.len() != m {
-            return Err(DiscoveryError::Shape(format!(
-                "library has {} terms and {} target names; the data have {p} columns and {m} targets",
-                library.len(),
-                targets.len()
-            )));
-        }
-        if gram.n == 0 {
-            return Err(DiscoveryError::Degenerate("no rows".into()));
-        }
-        let (col, tgt) = scales(gram, self.scaling)?;
-        let g = Array2::from_shape_fn((p, p), |(a, b)| gram.xtx[[a, b]] / (col[a] * col[b]));
+        let scaled = Scaled::new(gram, library, targets, self.scaling)?;
         let mut coef = Array2::zeros((m, p));
         let mut std = Array2::zeros((m, p));
         let mut warnings = Vec::new();
         let mut condition = Vec::new();
         let mut iterations = 0;
         for i in 0..m {
-            let b: Vec<f64> = (0..p)
-                .map(|a| gram.xty[[a, i]] / (col[a] * tgt[i]))
-                .collect();
-            let yty = gram.yty[i] / (tgt[i] * tgt[i]);
-            let post = self.target(&g, &b, yty, gram.n as f64);
+            let b = scaled.xty.column(i).to_vec();
+            let post = self.target(&scaled.g, &b, scaled.yty[i], gram.n as f64);
             iterations = iterations.max(post.iterations);
             if !post.converged {
                 warnings.push(format!(
@@ -144,29 +130,20 @@ impl Rvm {
             if post.active.is_empty() {
                 warnings.push(format!("{}: every term pruned", targets[i]));
             }
-            condition.push(condition_sub(&g, &post.active));
+            condition.push(condition_sub(&scaled.g, &post.active));
             for ((&j, mu), sd) in post.active.iter().zip(&post.mean).zip(&post.std) {
-                coef[[i, j]] = mu * tgt[i] / col[j];
-                std[[i, j]] = sd * tgt[i] / col[j];
+                coef[[i, j]] = scaled.unscale(i, j, *mu);
+                std[[i, j]] = scaled.unscale(i, j, *sd);
             }
         }
-        let mut fit = SparseFit {
-            method: format!(
-                "RVM (threshold_alpha {:e}, tol {:e}, scaling {:?})",
-                self.threshold_alpha, self.tol, self.scaling
-            ),
-            terms: library.names().to_vec(),
-            targets: targets.iter().map(|s| s.to_string()).collect(),
-            coef,
-            std: Some(std),
-            n: gram.n,
-            rss: vec![],
-            r2: vec![],
-            condition,
-            threshold: vec![self.threshold_alpha; m],
-            iterations,
-            warnings,
-        };
+        let method = format!(
+            "RVM (threshold_alpha {:.3e}, tol {:.1e}, scaling {:?})",
+            self.threshold_alpha, self.tol, self.scaling
+        );
+        let mut fit = SparseFit::new(method, library, targets);
+        (fit.coef, fit.std) = (coef, Some(std));
+        fit.threshold = vec![self.threshold_alpha; m];
+        (fit.condition, fit.iterations, fit.warnings) = (condition, iterations, warnings);
         fit.score(gram);
         Ok(fit)
     }

@@ -12,21 +12,8 @@ use crate::fit::SparseFit;
 use crate::gram::Gram;
 use crate::library::Library;
 use crate::linalg::{condition_sub, solve_sub};
+use crate::problem::{Scaled, Scaling};
 use ndarray::Array2;
-
-/// How columns (and targets) are scaled before thresholding; coefficients are always reported in
-/// the units of the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scaling {
-    /// None: the threshold is in the units of the coefficients.
-    None,
-    /// Columns divided by their L2 norm (PySINDy's `normalize_columns=True`).
-    L2Norm,
-    /// Columns and targets divided by their root-mean-square: the threshold is the size of a term's
-    /// contribution relative to the target's, whatever the units. The default: library terms span
-    /// many orders of magnitude.
-    Rms,
-}
 
 /// Sequentially thresholded least squares.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,19 +126,8 @@ impl Stlsq {
     ) -> Result<SparseFit, DiscoveryError> {
         let (p, m) = (gram.p(), gram.m());
         self.check(p, m)?;
-        if library.len() != p || targets.len() != m {
-            return Err(DiscoveryError::Shape(format!(
-                "library has {} terms and {} target names; the data have {p} columns and {m} targets",
-                library.len(),
-                targets.len()
-            )));
-        }
-        if gram.n == 0 {
-            return Err(DiscoveryError::Degenerate("no rows".into()));
-        }
-        let (col, tgt) = scales(gram, self.scaling)?;
-        let g = Array2::from_shape_fn((p, p), |(a, b)| gram.xtx[[a, b]] / (col[a] * col[b]));
-        let xty = Array2::from_shape_fn((p, m), |(a, i)| gram.xty[[a, i]] / (col[a] * tgt[i]));
+        let scaled = Scaled::new(gram, library, targets, self.scaling)?;
+        let (g, xty) = (&scaled.g, &scaled.xty);
         let thr = |i: usize, j: usize| {
             self.target_threshold(i) * self.term_factor.as_ref().map_or(1.0, |f| f[j])
         };
@@ -176,7 +152,7 @@ impl Stlsq {
                     continue;
                 }
                 let b: Vec<f64> = supports[i].iter().map(|&j| xty[[j, i]]).collect();
-                let (sol, fallback) = solve_sub(&g, &supports[i], &b, self.alpha);
+                let (sol, fallback) = solve_sub(g, &supports[i], &b, self.alpha);
                 iterations += 1;
                 if fallback {
                     warnings.push(format!(
@@ -215,68 +191,28 @@ impl Stlsq {
         }
         let mut condition = Vec::with_capacity(m);
         for (i, s) in supports.iter().enumerate() {
-            let c = condition_sub(&g, s);
+            let c = condition_sub(g, s);
             if c > 1e10 {
                 warnings.push(format!("{}: ill-conditioned support (condition number {c:.2e}); coefficients of correlated terms are unreliable", targets[i]));
             }
             condition.push(c);
             if self.unbias && !s.is_empty() {
                 let b: Vec<f64> = s.iter().map(|&j| xty[[j, i]]).collect();
-                let (sol, _) = solve_sub(&g, s, &b, 0.0);
+                let (sol, _) = solve_sub(g, s, &b, 0.0);
                 for (&j, c) in s.iter().zip(sol) {
                     w[[i, j]] = c;
                 }
             }
         }
-        let coef = Array2::from_shape_fn((m, p), |(i, j)| w[[i, j]] * tgt[i] / col[j]);
-        let threshold = (0..m).map(|i| self.target_threshold(i)).collect();
-        let mut fit = SparseFit {
-            method: format!(
-                "STLSQ (scaling {:?}, alpha {}, max_iter {}, unbias {})",
-                self.scaling, self.alpha, self.max_iter, self.unbias
-            ),
-            terms: library.names().to_vec(),
-            targets: targets.iter().map(|s| s.to_string()).collect(),
-            coef,
-            std: None,
-            n: gram.n,
-            rss: vec![],
-            r2: vec![],
-            condition,
-            threshold,
-            iterations,
-            warnings,
-        };
+        let method = format!(
+            "STLSQ (scaling {:?}, alpha {}, max_iter {}, unbias {})",
+            self.scaling, self.alpha, self.max_iter, self.unbias
+        );
+        let mut fit = SparseFit::new(method, library, targets);
+        fit.coef = Array2::from_shape_fn((m, p), |(i, j)| scaled.unscale(i, j, w[[i, j]]));
+        fit.threshold = (0..m).map(|i| self.target_threshold(i)).collect();
+        (fit.condition, fit.iterations, fit.warnings) = (condition, iterations, warnings);
         fit.score(gram);
         Ok(fit)
     }
-}
-
-/// Column and target scale factors for `scaling`.
-pub(crate) fn scales(
-    gram: &Gram,
-    scaling: Scaling,
-) -> Result<(Vec<f64>, Vec<f64>), DiscoveryError> {
-    let (p, m, n) = (gram.p(), gram.m(), gram.n as f64);
-    let diag = |j: usize| gram.xtx[[j, j]];
-    let (col, tgt): (Vec<f64>, Vec<f64>) = match scaling {
-        Scaling::None => (vec![1.0; p], vec![1.0; m]),
-        Scaling::L2Norm => ((0..p).map(|j| diag(j).sqrt()).collect(), vec![1.0; m]),
-        Scaling::Rms => (
-            (0..p).map(|j| (diag(j) / n).sqrt()).collect(),
-            (0..m).map(|i| (gram.yty[i] / n).sqrt()).collect(),
-        ),
-    };
-    if let Some(j) = col.iter().position(|c| *c == 0.0 || !c.is_finite()) {
-        return Err(DiscoveryError::Degenerate(format!(
-            "column {j} is zero (or not finite) and cannot be scaled; remove it or use no scaling"
-        )));
-    }
-    // A zero target keeps scale 1: its model is the zero model.
-    Ok((
-        col,
-        tgt.into_iter()
-            .map(|t| if t > 0.0 && t.is_finite() { t } else { 1.0 })
-            .collect(),
-    ))
 }

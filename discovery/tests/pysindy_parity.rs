@@ -2,27 +2,14 @@
 //! the same support and coefficients within 1e-8 relative (PySINDy refits with an SVD least
 //! squares on the data, medida with Cholesky on the Gram matrix; they agree to ~1e-13 here).
 
+mod common;
+
 use medida_discovery::{Gram, Library, Stlsq};
 use ndarray::{Array1, Array2};
-use ndarray_npy::NpzReader;
-use std::fs::File;
 
 #[test]
 fn stlsq_matches_pysindy() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/data/pysindy_stlsq.npz"
-    );
-    let mut npz = NpzReader::new(File::open(path).unwrap()).unwrap();
-    let names = npz.names().unwrap();
-    let cases: Vec<String> = names
-        .iter()
-        .filter_map(|n| {
-            n.trim_end_matches(".npy")
-                .strip_suffix("/coef")
-                .map(str::to_string)
-        })
-        .collect();
+    let (mut npz, cases) = common::reference("pysindy_stlsq.npz");
     assert!(cases.len() >= 7, "cases: {cases:?}");
     for case in cases {
         let x: Array2<f64> = npz.by_name(&format!("{case}/x.npy")).unwrap();

@@ -2,27 +2,14 @@
 //! (`tests/rvm/rvm_reference.py`): the same support, coefficients and posterior standard
 //! deviations within 1e-6 relative (widths below 1e-6 of the coefficient count as zero).
 
+mod common;
+
 use medida_discovery::{Gram, Library, Rvm};
 use ndarray::{Array1, Array2};
-use ndarray_npy::NpzReader;
-use std::fs::File;
 
 #[test]
 fn rvm_matches_numpy_reference() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/data/rvm_reference.npz"
-    );
-    let mut npz = NpzReader::new(File::open(path).unwrap()).unwrap();
-    let names = npz.names().unwrap();
-    let cases: Vec<String> = names
-        .iter()
-        .filter_map(|n| {
-            n.trim_end_matches(".npy")
-                .strip_suffix("/coef")
-                .map(str::to_string)
-        })
-        .collect();
+    let (mut npz, cases) = common::reference("rvm_reference.npz");
     assert_eq!(cases.len(), 4, "{cases:?}");
     for case in cases {
         let x: Array2<f64> = npz.by_name(&format!("{case}/x.npy")).unwrap();
