@@ -45,6 +45,10 @@ pub struct FitArgs {
     /// STLSQ ridge parameter (default 0, or 0.05 with --pysindy).
     #[arg(long, default_value_t = f64::NAN, hide_default_value = true)]
     pub alpha: f64,
+    /// STLSQ per-term threshold factors, comma-separated, one per library term: term j is kept
+    /// when |w_j| >= threshold * factor_j (e.g. 0 to always keep a term, 10 to demand more).
+    #[arg(long, value_delimiter = ',')]
+    pub term_factors: Option<Vec<f64>>,
     /// STLSQ iterations.
     #[arg(long, default_value_t = 20)]
     pub max_iter: usize,
@@ -179,8 +183,12 @@ fn optimizer(a: &FitArgs) -> anyhow::Result<Optimizer> {
                 scaling,
                 alpha,
                 max_iter: a.max_iter,
+                term_factor: a.term_factors.clone(),
                 ..base
             }))
+        }
+        "rvm" if a.term_factors.is_some() => {
+            input_err!("--term-factors applies to --optimizer stlsq only")
         }
         "rvm" => Ok(Optimizer::Rvm(Rvm {
             scaling,

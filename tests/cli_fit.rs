@@ -226,6 +226,36 @@ fn bad_fit_input_is_a_named_error_with_exit_code_2() {
             ],
             "cross-validation",
         ),
+        (
+            vec!["fit", "--library", &x, "--target", &y, "--refit", "svd"],
+            "--refit",
+        ),
+        (
+            vec![
+                "fit",
+                "--library",
+                &x,
+                "--target",
+                &y,
+                "--term-factors",
+                "1,2",
+            ],
+            "term factors",
+        ),
+        (
+            vec![
+                "fit",
+                "--library",
+                &x,
+                "--target",
+                &y,
+                "--optimizer",
+                "rvm",
+                "--term-factors",
+                "1",
+            ],
+            "--term-factors",
+        ),
     ] {
         let out = medida(&args);
         let err = String::from_utf8_lossy(&out.stderr);

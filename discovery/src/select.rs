@@ -229,8 +229,9 @@ impl Sweep {
             fit.threshold[i] = src.threshold[i];
         }
         fit.method = format!(
-            "{} selected by {criterion:?} over {} thresholds",
+            "{} selected by {} over {} thresholds",
             fit.method,
+            criterion.describe(),
             self.thresholds.len()
         );
         fit.warnings = chosen

@@ -216,3 +216,51 @@ impl Stlsq {
         Ok(fit)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn per_term_and_per_target_thresholds() {
+        // y0 = 1.0 x0 + 0.2 x1, y1 = 0.2 x2 (RMS-scaled contributions about 1 and 0.2).
+        let x = Array2::from_shape_fn((600, 3), |(i, j)| {
+            ((i * 7919 + j * 104729) % 1000) as f64 / 500.0 - 1.0
+        });
+        let y = Array2::from_shape_fn((600, 2), |(i, k)| {
+            if k == 0 {
+                x[[i, 0]] + 0.2 * x[[i, 1]]
+            } else {
+                0.2 * x[[i, 2]]
+            }
+        });
+        let gram = Gram::from_rows(x.view(), y.view());
+        let lib = Library::numbered(3);
+        let base = Stlsq {
+            threshold: vec![0.1],
+            ..Stlsq::default()
+        };
+        let fit = base.fit(&gram, &lib, &["a", "b"]).unwrap();
+        assert_eq!((fit.support(0), fit.support(1)), (vec![0, 1], vec![2]));
+        // Term x1 must be 5x as large to stay: it goes.
+        let strict = Stlsq {
+            term_factor: Some(vec![1.0, 5.0, 1.0]),
+            ..base.clone()
+        };
+        let fit = strict.fit(&gram, &lib, &["a", "b"]).unwrap();
+        assert_eq!(fit.support(0), vec![0]);
+        // A threshold per target: b (all of it one term: scaled coefficient 1) is held to 1.5.
+        let per_target = Stlsq {
+            threshold: vec![0.1, 1.5],
+            ..base
+        };
+        let fit = per_target.fit(&gram, &lib, &["a", "b"]).unwrap();
+        assert_eq!((fit.support(0), fit.support(1)), (vec![0, 1], vec![]));
+        assert!(
+            fit.warnings
+                .iter()
+                .any(|w| w.contains("b: every term eliminated"))
+        );
+    }
+}
