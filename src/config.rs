@@ -79,6 +79,9 @@ pub struct OutputConfig {
     pub precision: String,
     /// Deflate level, 0 (none) to 9.
     pub compression: u8,
+    /// Also write the spectral PV (`qh_re`, `qh_im`, dims `time, lev, l, k`, pyqg's order).
+    #[serde(default)]
+    pub spectral: bool,
 }
 
 impl RunConfig {

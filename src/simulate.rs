@@ -174,12 +174,17 @@ fn execute(mut run: Run, quiet: bool) -> anyhow::Result<()> {
             }
             if due(tc, o.snapshot_interval) {
                 let [p, u, v] = run.model.p_u_v();
-                let fields = [
+                let mut fields = vec![
                     run.model.q().into_dyn(),
                     p.into_dyn(),
                     u.into_dyn(),
                     v.into_dyn(),
                 ];
+                if o.spectral {
+                    let qh = run.model.qh();
+                    fields.push(qh.mapv(|z| z.re).into_dyn());
+                    fields.push(qh.mapv(|z| z.im).into_dyn());
+                }
                 let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
                 run.output.append_snapshot(run.model.t(), &views)?;
                 run.output.flush()?;
@@ -312,12 +317,14 @@ fn schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
         units: units.into(),
         long_name: long_name.into(),
     };
-    let var = |name: &str, units: &str, long_name: &str| Variable {
+    let on = |dims: [&str; 3], name: &str, units: &str, long_name: &str| Variable {
         name: name.into(),
-        dims: vec!["lev".into(), "y".into(), "x".into()],
+        dims: dims.iter().map(|d| d.to_string()).collect(),
         units: units.into(),
         long_name: long_name.into(),
     };
+    let var =
+        |name: &str, units: &str, long_name: &str| on(["lev", "y", "x"], name, units, long_name);
     let mut attrs: Vec<(String, AttrValue)> = vec![
         (
             "title".into(),
@@ -351,22 +358,43 @@ fn schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
     ] {
         attrs.push((k.into(), AttrValue::F64(x)));
     }
+    let mut coords = vec![
+        coord("lev", vec![1.0, 2.0], "1", "layer (1 = upper)"),
+        coord("y", g.y(), "m", "meridional position (cell centres)"),
+        coord("x", g.x(), "m", "zonal position (cell centres)"),
+    ];
+    let mut variables = vec![
+        var("q", "s^-1", "potential vorticity anomaly"),
+        var("p", "m^2 s^-1", "streamfunction"),
+        var(
+            "u",
+            "m s^-1",
+            "zonal velocity anomaly (without the background flow U)",
+        ),
+        var("v", "m s^-1", "meridional velocity"),
+    ];
+    if cfg.output.spectral {
+        coords.push(coord(
+            "l",
+            g.ll.clone(),
+            "m^-1",
+            "meridional wavenumber (FFT order)",
+        ));
+        coords.push(coord("k", g.kk.clone(), "m^-1", "zonal wavenumber"));
+        let spectral = |name: &str, part: &str| {
+            on(
+                ["lev", "l", "k"],
+                name,
+                "s^-1",
+                &format!("{part} part of the PV spectrum rfft2(q) (unnormalised, pyqg qh)"),
+            )
+        };
+        variables.push(spectral("qh_re", "real"));
+        variables.push(spectral("qh_im", "imaginary"));
+    }
     Schema {
-        coords: vec![
-            coord("lev", vec![1.0, 2.0], "1", "layer (1 = upper)"),
-            coord("y", g.y(), "m", "meridional position (cell centres)"),
-            coord("x", g.x(), "m", "zonal position (cell centres)"),
-        ],
-        variables: vec![
-            var("q", "s^-1", "potential vorticity anomaly"),
-            var("p", "m^2 s^-1", "streamfunction"),
-            var(
-                "u",
-                "m s^-1",
-                "zonal velocity anomaly (without the background flow U)",
-            ),
-            var("v", "m s^-1", "meridional velocity"),
-        ],
+        coords,
+        variables,
         series: SERIES
             .iter()
             .map(|(n, u, l)| Variable {

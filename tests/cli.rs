@@ -48,6 +48,8 @@ fn h5py_and_xarray_read_what_rust_wrote() {
         "output.snapshot_interval=12",
         "--set",
         "output.diagnostics_interval=6",
+        "--set",
+        "output.spectral=true",
         "--out",
         o,
     ]);
