@@ -175,88 +175,12 @@ fn bad_fit_input_is_a_named_error_with_exit_code_2() {
     ndarray_npy::write_npy(&short, &Array2::<f64>::zeros((10, 1))).unwrap();
     let names = dir.path().join("names.txt");
     std::fs::write(&names, "a\nb\n").unwrap();
-    for (args, needle) in [
-        (
-            vec!["fit", "--library", "missing.npy", "--target", &y],
-            "missing.npy",
-        ),
-        (
-            vec!["fit", "--library", &x, "--target", short.to_str().unwrap()],
-            "rows",
-        ),
-        (
-            vec!["fit", "--library", &x, "--target", &y, "--select", "magic"],
-            "--select",
-        ),
-        (
-            vec![
-                "fit",
-                "--library",
-                &x,
-                "--target",
-                &y,
-                "--optimizer",
-                "lasso",
-            ],
-            "--optimizer",
-        ),
-        (
-            vec![
-                "fit",
-                "--library",
-                &x,
-                "--target",
-                &y,
-                "--names",
-                names.to_str().unwrap(),
-            ],
-            "--names",
-        ),
-        (
-            vec![
-                "fit",
-                "--library",
-                &x,
-                "--target",
-                &y,
-                "--select",
-                "cv",
-                "--block-rows",
-                "1000000",
-            ],
-            "cross-validation",
-        ),
-        (
-            vec!["fit", "--library", &x, "--target", &y, "--refit", "svd"],
-            "--refit",
-        ),
-        (
-            vec![
-                "fit",
-                "--library",
-                &x,
-                "--target",
-                &y,
-                "--term-factors",
-                "1,2",
-            ],
-            "term factors",
-        ),
-        (
-            vec![
-                "fit",
-                "--library",
-                &x,
-                "--target",
-                &y,
-                "--optimizer",
-                "rvm",
-                "--term-factors",
-                "1",
-            ],
-            "--term-factors",
-        ),
-    ] {
+    let rejects = |library: &str, target: &str, extra: &[&str], needle: &str| {
+        let args = [
+            &["fit", "--library", library, "--target", target][..],
+            extra,
+        ]
+        .concat();
         let out = medida(&args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
@@ -264,5 +188,25 @@ fn bad_fit_input_is_a_named_error_with_exit_code_2() {
             err.contains(needle),
             "{args:?}: expected {needle:?} in {err}"
         );
+    };
+    rejects("missing.npy", &y, &[], "missing.npy");
+    rejects(&x, short.to_str().unwrap(), &[], "rows");
+    let cases: [(&[&str], &str); 7] = [
+        (&["--select", "magic"], "--select"),
+        (&["--optimizer", "lasso"], "--optimizer"),
+        (&["--names", names.to_str().unwrap()], "--names"),
+        (
+            &["--select", "cv", "--block-rows", "1000000"],
+            "cross-validation",
+        ),
+        (&["--refit", "svd"], "--refit"),
+        (&["--term-factors", "1,2"], "term factors"),
+        (
+            &["--optimizer", "rvm", "--term-factors", "1"],
+            "--term-factors",
+        ),
+    ];
+    for (extra, needle) in cases {
+        rejects(&x, &y, extra, needle);
     }
 }
