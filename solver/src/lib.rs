@@ -25,6 +25,7 @@ pub mod filter;
 pub mod grid;
 pub mod init;
 pub mod inversion;
+pub mod jet;
 pub mod model;
 pub mod params;
 pub mod term;

@@ -40,7 +40,13 @@ struct Operators {
     /// `l` at each k-major spectral index.
     l: Vec<f64>,
     inversion: Inversion,
+    /// Multiplies the whole update: pyqg's exponential filter, divided by `1 + dt nu (k^8 + l^8)`
+    /// for implicit hyperviscosity.
     filtr: Vec<f64>,
+    /// State-independent forcing per layer (from the jet forcing), k-major.
+    forcing: [Option<Vec<Complex64>>; NZ],
+    /// Sponge profile `s(y)` times its coefficient, one value per row (when a sponge is present).
+    sponge: Option<Vec<f64>>,
     /// Every linear term as multipliers of `q_hat`: `b[i][k]` (see [`LinearTendency::through_inversion`]).
     linear_on_q: [[Vec<Complex64>; NZ]; NZ],
     /// Coefficient of the advection term (0 when absent).
@@ -63,6 +69,9 @@ impl Operators {
         let [b0, b1] = &self.linear_on_q[lev];
         for ((((l, b0), b1), q0), q1) in lin.iter_mut().zip(b0).zip(b1).zip(qh[0]).zip(qh[1]) {
             *l = b0 * q0 + b1 * q1;
+        }
+        if let Some(f) = &self.forcing[lev] {
+            lin.iter_mut().zip(f).for_each(|(l, f)| *l += f);
         }
     }
 }
@@ -96,6 +105,8 @@ struct Layer {
     /// Spectral fluxes `FFT(u q)`, `FFT(v q)`.
     uqh: Vec<Complex64>,
     vqh: Vec<Complex64>,
+    /// Linear tendency minus the sponge, when a sponge is present.
+    damped: Vec<Complex64>,
     /// Physical velocities, then fluxes.
     u: Vec<f64>,
     v: Vec<f64>,
@@ -120,6 +131,7 @@ impl Layer {
             dqhdt_pp: zc(),
             fft: Fft2::new(plans),
             uqh: zc(),
+            damped: zc(),
             vqh: zc(),
             u: vec![0.0; np],
             v: vec![0.0; np],
@@ -145,6 +157,13 @@ impl Layer {
                 u: ops.ubg[lev].abs(),
                 v: 0.0,
             }
+        };
+        let lin = match &ops.sponge {
+            Some(s) => {
+                self.sponge(s, lin);
+                &self.damped[..]
+            }
+            None => lin,
         };
         // Equal-length slices let the compiler drop bounds checks in the loops below.
         let n = self.qh.len();
@@ -172,6 +191,27 @@ impl Layer {
         std::mem::swap(&mut self.dqhdt_p, &mut self.dqhdt);
         self.fft.inverse(&self.qh, &mut self.q);
         (speeds, self.q.iter().sum::<f64>().is_finite())
+    }
+
+    /// `damped = lin - FFT(s(y) (q - <q>_x))`; uses `u` as scratch (free after the fluxes).
+    fn sponge(&mut self, s: &[f64], lin: &[Complex64]) {
+        let nx = self.q.len() / s.len();
+        for ((row, out), &sj) in self
+            .q
+            .chunks_exact(nx)
+            .zip(self.u.chunks_exact_mut(nx))
+            .zip(s)
+        {
+            let mean = row.iter().sum::<f64>() / nx as f64;
+            out.iter_mut()
+                .zip(row)
+                .for_each(|(o, q)| *o = sj * (q - mean));
+        }
+        self.fft.forward(&mut self.u, &mut self.damped);
+        self.damped
+            .iter_mut()
+            .zip(lin)
+            .for_each(|(d, l)| *d = l - *d);
     }
 
     /// `uqh = FFT(u q)`, `vqh = FFT(v q)` with `u = irfft2(-i l ph)`, `v = irfft2(i k ph)`.
@@ -287,12 +327,28 @@ impl Model {
             }
         }
         let grid = params.grid()?;
+        for t in &terms {
+            let (len, want) = match &t.kind {
+                TermKind::Sponge { profile } => (profile.len(), grid.ny),
+                TermKind::JetForcing { psi_r_hat } => (psi_r_hat.len(), grid.n_spec()),
+                _ => continue,
+            };
+            if len != want {
+                return Err(SolverError::Shape {
+                    name: "term data",
+                    got: vec![len],
+                    expected: vec![want],
+                });
+            }
+        }
         let plans = FftPlans::new(&grid);
         let ops = Operators {
             k: grid.spectral_map(|k, _| k),
             l: grid.spectral_map(|_, l| l),
             inversion: Inversion::new(&grid, params.f1(), params.f2()),
-            filtr: exponential_filter(&grid, params.filterfac),
+            filtr: Vec::new(),
+            forcing: Default::default(),
+            sponge: None,
             linear_on_q: Default::default(),
             c_j: 0.0,
             ubg: [0.0; NZ],
@@ -319,8 +375,32 @@ impl Model {
 
     /// Rebuilds the fused operators after the term set changed.
     fn fuse_terms(&mut self) {
-        self.ops.linear_on_q =
-            LinearTendency::fuse(&self.terms, &self.grid).through_inversion(&self.ops.inversion);
+        let linear = LinearTendency::fuse(&self.terms, &self.grid);
+        self.ops.linear_on_q = linear.through_inversion(&self.ops.inversion);
+        self.ops.forcing = linear.constant;
+        let mut filtr = exponential_filter(&self.grid, self.params.filterfac);
+        let mut sponge: Option<Vec<f64>> = None;
+        for t in self.terms.iter().filter(|t| t.coefficient != 0.0) {
+            match &t.kind {
+                TermKind::Hyperviscosity => {
+                    let k8 = self.grid.spectral_map(|k, l| k.powi(8) + l.powi(8));
+                    let dt_nu = self.params.dt * t.coefficient;
+                    filtr
+                        .iter_mut()
+                        .zip(&k8)
+                        .for_each(|(f, k8)| *f /= 1.0 + dt_nu * k8);
+                }
+                TermKind::Sponge { profile } => {
+                    let acc = sponge.get_or_insert_with(|| vec![0.0; profile.len()]);
+                    acc.iter_mut()
+                        .zip(profile)
+                        .for_each(|(a, s)| *a += t.coefficient * s);
+                }
+                _ => {}
+            }
+        }
+        self.ops.filtr = filtr;
+        self.ops.sponge = sponge;
         self.ops.c_j = self
             .terms
             .iter()

@@ -18,6 +18,8 @@ pub enum Operand {
     Q,
     /// Streamfunction `psi_hat`.
     Psi,
+    /// Nothing: the multiplier itself is added (a forcing independent of the state).
+    Constant,
 }
 
 /// A linear, wavenumber-diagonal piece of a term: adds `multiplier(k, l) * operand_hat[source]`
@@ -55,8 +57,26 @@ pub enum TermKind {
         /// `F2` [1/m^2].
         f2: f64,
     },
-    /// `-lap(psi2)` in the lower layer: linear bottom drag. Coefficient `rek`.
+    /// `-lap(psi2)` in the lower layer: linear bottom drag. Coefficient `rek` (MEDIDA's `tau_f`).
     BottomDrag,
+    /// `+(psi1 - psi2)` in the upper layer and `-(psi1 - psi2)` in the lower: relaxation of the
+    /// interface (MEDIDA). Coefficient `tau_d1` (a rate).
+    InterfaceRelaxation,
+    /// `-psi_R(y)` in the upper layer and `+psi_R(y)` in the lower: the state-independent part of
+    /// the relaxation toward the jet profile (MEDIDA). Coefficient `tau_d2` (a rate).
+    JetForcing {
+        /// `psi_R` as a spectral field (k-major), see [`crate::jet::JetProfiles`].
+        psi_r_hat: Vec<Complex64>,
+    },
+    /// `-s(y) (q_i - <q_i>_x)` in both layers: a sponge on the eddy PV (MEDIDA). Coefficient 1 in the
+    /// truth (it scales the profile).
+    Sponge {
+        /// `s(y)`, one value per grid row.
+        profile: Vec<f64>,
+    },
+    /// `-nu (dx^8 + dy^8) q_i`, i.e. `-nu (k^8 + l^8) q_hat`, treated implicitly: the update is
+    /// divided by `1 + dt nu (k^8 + l^8)` (MEDIDA). Coefficient `nu`.
+    Hyperviscosity,
 }
 
 /// A term with its coefficient.
@@ -82,6 +102,10 @@ impl Term {
             TermKind::Beta => "beta".into(),
             TermKind::ShearPvGradient { .. } => "shear_pv_gradient".into(),
             TermKind::BottomDrag => "bottom_drag".into(),
+            TermKind::InterfaceRelaxation => "interface_relaxation".into(),
+            TermKind::JetForcing { .. } => "jet_forcing".into(),
+            TermKind::Sponge { .. } => "sponge".into(),
+            TermKind::Hyperviscosity => "hyperviscosity".into(),
         }
     }
 
@@ -93,6 +117,10 @@ impl Term {
             TermKind::Beta => "-beta dx(psi_i)".into(),
             TermKind::ShearPvGradient { .. } => "-(U1-U2) [F1 dx(psi1); -F2 dx(psi2)]".into(),
             TermKind::BottomDrag => "-rek lap(psi2)".into(),
+            TermKind::InterfaceRelaxation => "tau_d1 [(psi1 - psi2); -(psi1 - psi2)]".into(),
+            TermKind::JetForcing { .. } => "tau_d2 [-psi_R(y); psi_R(y)]".into(),
+            TermKind::Sponge { .. } => "-s(y) (q_i - <q_i>_x)".into(),
+            TermKind::Hyperviscosity => "-nu (dx^8 + dy^8) q_i (implicit)".into(),
         }
     }
 
@@ -107,13 +135,14 @@ impl Term {
             operand,
             multiplier,
         };
-        match self.kind {
-            TermKind::Advection => Vec::new(),
-            TermKind::MeanFlowAdvection { lev } => vec![action(lev, lev, Operand::Q, minus_dx(c))],
+        let constant = |v: Complex64| grid.spectral_map(|_, _| v);
+        match &self.kind {
+            TermKind::Advection | TermKind::Sponge { .. } | TermKind::Hyperviscosity => Vec::new(),
+            &TermKind::MeanFlowAdvection { lev } => vec![action(lev, lev, Operand::Q, minus_dx(c))],
             TermKind::Beta => (0..2)
                 .map(|i| action(i, i, Operand::Psi, minus_dx(c)))
                 .collect(),
-            TermKind::ShearPvGradient { f1, f2 } => vec![
+            &TermKind::ShearPvGradient { f1, f2 } => vec![
                 action(0, 0, Operand::Psi, minus_dx(c * f1)),
                 action(1, 1, Operand::Psi, minus_dx(-c * f2)),
             ],
@@ -122,6 +151,26 @@ impl Term {
                 let m = grid.spectral_map(|k, l| Complex64::new(c * (k * k + l * l), 0.0));
                 vec![action(1, 1, Operand::Psi, m)]
             }
+            TermKind::InterfaceRelaxation => vec![
+                action(0, 0, Operand::Psi, constant(Complex64::new(c, 0.0))),
+                action(0, 1, Operand::Psi, constant(Complex64::new(-c, 0.0))),
+                action(1, 0, Operand::Psi, constant(Complex64::new(-c, 0.0))),
+                action(1, 1, Operand::Psi, constant(Complex64::new(c, 0.0))),
+            ],
+            TermKind::JetForcing { psi_r_hat } => vec![
+                action(
+                    0,
+                    0,
+                    Operand::Constant,
+                    psi_r_hat.iter().map(|p| -c * p).collect(),
+                ),
+                action(
+                    1,
+                    1,
+                    Operand::Constant,
+                    psi_r_hat.iter().map(|p| c * p).collect(),
+                ),
+            ],
         }
     }
 }
@@ -133,6 +182,8 @@ pub struct LinearTendency {
     pub on_q: [Option<Vec<Complex64>>; 2],
     /// `on_psi[i][j]`: multiplier of `psi_hat[j]` in `dq_hat[i]/dt`.
     pub on_psi: [[Option<Vec<Complex64>>; 2]; 2],
+    /// `constant[i]`: state-independent forcing added to `dq_hat[i]/dt`.
+    pub constant: [Option<Vec<Complex64>>; 2],
 }
 
 impl LinearTendency {
@@ -153,6 +204,7 @@ impl LinearTendency {
                     &mut out.on_q[action.target]
                 }
                 Operand::Psi => &mut out.on_psi[action.target][action.source],
+                Operand::Constant => &mut out.constant[action.target],
             };
             match slot {
                 Some(acc) => acc

@@ -1,0 +1,114 @@
+//! The jet of the MEDIDA forced-jet model (non-dimensional units): the equilibrium vertical shear
+//! `u_eq(y) = U1 [sech^2(y/sigma) - sech^2(y_e/sigma)]`, the relaxation streamfunction `psi_R(y)`
+//! with `d psi_R/dy = -u_eq` (computed spectrally, mean removed, as the released code does), and the
+//! sponge `s(y) = U1 sech^2(y_e/sigma)`. Here `y` is measured from the channel centre and
+//! `y_e = Ly/2 - |y|` is the distance to the nearest y-edge; profiles are sampled at the grid's
+//! rows (cell centres).
+
+use crate::Complex64;
+use crate::fft::{Fft2, FftPlans};
+use crate::grid::Grid;
+use rustfft::FftPlanner;
+
+/// The jet's profiles, one value per grid row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JetProfiles {
+    /// Distance of each row from the channel centre.
+    pub y: Vec<f64>,
+    /// Equilibrium shear `u_eq(y)`.
+    pub u_eq: Vec<f64>,
+    /// Relaxation streamfunction `psi_R(y)`.
+    pub psi_r: Vec<f64>,
+    /// Sponge `s(y)`.
+    pub sponge: Vec<f64>,
+}
+
+fn sech2(x: f64) -> f64 {
+    1.0 / x.cosh().powi(2)
+}
+
+impl JetProfiles {
+    /// Profiles of a jet of amplitude `u1` and width `sigma` on `grid`.
+    pub fn new(grid: &Grid, u1: f64, sigma: f64) -> Self {
+        let half = grid.ly / 2.0;
+        let y: Vec<f64> = grid.y().iter().map(|y| y - half).collect();
+        let edge = |y: f64| half - y.abs();
+        let u_eq: Vec<f64> = y
+            .iter()
+            .map(|&y| u1 * (sech2(y / sigma) - sech2(edge(y) / sigma)))
+            .collect();
+        let sponge = y.iter().map(|&y| u1 * sech2(edge(y) / sigma)).collect();
+        // psi_R_hat(l) = -u_eq_hat(l) / (i l), zero mean.
+        let ny = grid.ny;
+        let mut planner = FftPlanner::new();
+        let mut buf: Vec<Complex64> = u_eq.iter().map(|&u| Complex64::new(u, 0.0)).collect();
+        planner.plan_fft_forward(ny).process(&mut buf);
+        for (b, &l) in buf.iter_mut().zip(&grid.ll) {
+            *b = if l == 0.0 {
+                Complex64::default()
+            } else {
+                -*b / Complex64::new(0.0, l)
+            };
+        }
+        planner.plan_fft_inverse(ny).process(&mut buf);
+        let psi_r = buf.iter().map(|b| b.re / ny as f64).collect();
+        Self {
+            y,
+            u_eq,
+            psi_r,
+            sponge,
+        }
+    }
+
+    /// `psi_R(y)`, constant in x, as a spectral field (k-major) for [`crate::TermKind::JetForcing`].
+    pub fn psi_r_hat(&self, grid: &Grid) -> Vec<Complex64> {
+        let mut field: Vec<f64> = self
+            .psi_r
+            .iter()
+            .flat_map(|&p| std::iter::repeat_n(p, grid.nx))
+            .collect();
+        let mut out = vec![Complex64::default(); grid.n_spec()];
+        Fft2::new(FftPlans::new(grid)).forward(&mut field, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psi_r_is_the_integral_of_minus_u_eq() {
+        // MEDIDA's grid: Lx = 46, Ly = 68, 96 x 192; U1 = 1, sigma = 3.5.
+        let grid = Grid::new(96, 192, 46.0, 68.0).unwrap();
+        let (u1, sigma) = (1.0, 3.5);
+        let jet = JetProfiles::new(&grid, u1, sigma);
+        // Closed form: psi_R = U1 sigma [-tanh(y/sigma) + sign(y) (tanh(Ly/(2 sigma)) - tanh(y_e/sigma))],
+        // periodic and continuous; compare after removing the mean.
+        let t = (34.0f64 / sigma).tanh();
+        let exact: Vec<f64> = jet
+            .y
+            .iter()
+            .map(|&y| {
+                u1 * sigma
+                    * (-(y / sigma).tanh() + y.signum() * (t - ((34.0 - y.abs()) / sigma).tanh()))
+            })
+            .collect();
+        let mean = exact.iter().sum::<f64>() / exact.len() as f64;
+        let scale = exact.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        for (got, want) in jet.psi_r.iter().zip(&exact) {
+            assert!(
+                (got - (want - mean)).abs() < 1e-7 * scale,
+                "{got} vs {}",
+                want - mean
+            );
+        }
+        // The jet: eastward shear of about U1 at the centre, the sponge about U1 at the edges.
+        let mid = grid.ny / 2;
+        assert!(
+            (jet.u_eq[mid] - u1).abs() < 0.01
+                && jet.sponge[mid] < 1e-6
+                && (jet.sponge[0] - u1).abs() < 0.01
+        );
+    }
+}
