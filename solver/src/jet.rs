@@ -6,9 +6,103 @@
 //! rows (cell centres).
 
 use crate::Complex64;
+use crate::error::SolverError;
 use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
+use crate::model::Model;
+use crate::params::QgParams;
+use crate::term::{Term, TermKind};
 use rustfft::FftPlanner;
+
+/// The MEDIDA forced-jet model's constants (non-dimensional; lengths in deformation radii), the
+/// truth of the study. `tau_*` are rates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JetConstants {
+    /// Planetary vorticity gradient.
+    pub beta: f64,
+    /// Interface relaxation rate (the `psi1 - psi2` part).
+    pub tau_d1: f64,
+    /// Jet forcing rate (the `psi_R` part).
+    pub tau_d2: f64,
+    /// Lower-layer drag rate on `lap(psi2)`.
+    pub tau_f: f64,
+    /// Hyperviscosity on `k^8 + l^8`, implicit.
+    pub nu: f64,
+    /// Jet width.
+    pub sigma: f64,
+    /// Jet amplitude.
+    pub u1: f64,
+    /// Coefficient of the advected PV.
+    pub c_j: f64,
+}
+
+impl Default for JetConstants {
+    /// The released code's truth: beta 0.196, tau_d 0.01, tau_f 0.07, nu 1e-6, sigma 3.5, U1 1, c_J 1.
+    fn default() -> Self {
+        Self {
+            beta: 0.196,
+            tau_d1: 0.01,
+            tau_d2: 0.01,
+            tau_f: 0.07,
+            nu: 1e-6,
+            sigma: 3.5,
+            u1: 1.0,
+            c_j: 1.0,
+        }
+    }
+}
+
+/// MEDIDA's domain and time step on an `nx` by `ny` grid (the study: 96 x 192): Lx = 46, Ly = 68,
+/// dt = 0.025, equal layers with unit coupling (F1 = F2 = 1: delta = 1, rd = 1/sqrt(2)), no
+/// background flow, no exponential filter.
+pub fn jet_params(nx: usize, ny: usize) -> QgParams {
+    QgParams {
+        nx,
+        ny,
+        L: 46.0,
+        W: 68.0,
+        dt: 0.025,
+        beta: 0.196,
+        rd: 0.5f64.sqrt(),
+        delta: 1.0,
+        H1: 1.0,
+        U1: 0.0,
+        U2: 0.0,
+        rek: 0.0,
+        filterfac: 0.0,
+    }
+}
+
+/// The MEDIDA model's terms with the coefficients of `c`: advection (c_J), beta, bottom drag
+/// (tau_f), interface relaxation (tau_d1), jet forcing (tau_d2), sponge, hyperviscosity (nu).
+pub fn jet_terms(grid: &Grid, c: &JetConstants) -> Vec<Term> {
+    let profiles = JetProfiles::new(grid, c.u1, c.sigma);
+    vec![
+        Term::new(TermKind::Advection, c.c_j),
+        Term::new(TermKind::Beta, c.beta),
+        Term::new(TermKind::BottomDrag, c.tau_f),
+        Term::new(TermKind::InterfaceRelaxation, c.tau_d1),
+        Term::new(
+            TermKind::JetForcing {
+                psi_r_hat: profiles.psi_r_hat(grid),
+            },
+            c.tau_d2,
+        ),
+        Term::new(
+            TermKind::Sponge {
+                profile: profiles.sponge,
+            },
+            1.0,
+        ),
+        Term::new(TermKind::Hyperviscosity, c.nu),
+    ]
+}
+
+/// The MEDIDA forced-jet model on `params` (see [`jet_params`]) with constants `c`, `q = 0`.
+pub fn jet_model(params: QgParams, c: &JetConstants) -> Result<Model, SolverError> {
+    let terms = jet_terms(&params.grid()?, c);
+    Model::with_terms(params, terms)
+}
 
 /// The jet's profiles, one value per grid row.
 #[derive(Debug, Clone, PartialEq)]
