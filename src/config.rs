@@ -3,7 +3,9 @@
 //! and the allowed range.
 
 use medida_solver::QgParams;
+use medida_solver::jet::JetConstants;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Bad input from the user: exit code 2, and no file is written.
@@ -24,23 +26,54 @@ macro_rules! input_err {
 pub(crate) use input_err;
 
 /// Presets shipped in the binary: name, TOML.
-pub const PRESETS: [(&str, &str); 2] = [
+pub const PRESETS: [(&str, &str); 3] = [
     ("pyqg-eddy", include_str!("presets/pyqg-eddy.toml")),
     ("pyqg-jet", include_str!("presets/pyqg-jet.toml")),
+    ("medida-jet", include_str!("presets/medida-jet.toml")),
 ];
+
+/// The model-error cases of the MEDIDA study, as coefficient changes by term name.
+const MODEL_ERRORS: &str = include_str!("presets/model-errors.toml");
 
 /// Everything a run needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
-    /// Physics, grid and time step (pyqg names and units).
+    /// Grid, time step, inversion and filter (pyqg names and units), and pyqg's physics unless
+    /// `jet` is given.
     pub model: QgParams,
+    /// The MEDIDA forced-jet physics: when present, its terms replace pyqg's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jet: Option<JetConstants>,
     /// Initial condition.
     pub init: InitConfig,
     /// Length of the run and threads.
     pub run: RunSection,
     /// What is written and how often.
     pub output: OutputConfig,
+    /// An imperfect model: coefficients changed from the truth, by term name.
+    #[serde(default, skip_serializing_if = "ModelError::is_empty")]
+    pub model_error: ModelError,
+}
+
+/// Coefficient changes that turn the configured truth into an imperfect model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelError {
+    /// The named case the changes come from (`--model-error case1002`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// What the case changes, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// New coefficient by term name (`interface_relaxation = 0.11`).
+    #[serde(flatten)]
+    pub coefficients: BTreeMap<String, f64>,
+}
+
+impl ModelError {
+    fn is_empty(&self) -> bool {
+        self.case.is_none() && self.coefficients.is_empty()
+    }
 }
 
 /// The initial condition: pyqg's random recipe from `seed`, unless `--init FILE` gives q.
@@ -49,6 +82,13 @@ pub struct RunConfig {
 pub struct InitConfig {
     /// Seed of pyqg's random initial PV (NumPy's legacy generator, so pyqg gives the same field).
     pub seed: u32,
+    /// Factor on that field (1: pyqg's amplitude).
+    #[serde(default = "unit")]
+    pub scale: f64,
+}
+
+fn unit() -> f64 {
+    1.0
 }
 
 /// Length of the run: `steps`, or `tmax` [s] (then `ceil(tmax / dt)` steps).
@@ -61,6 +101,9 @@ pub struct RunSection {
     /// Model time to reach [s].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmax: Option<f64>,
+    /// Model time run before the first snapshot or diagnostics record (spin-up, not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spinup: Option<f64>,
     /// Threads (the two layers run in parallel; results are the same at any count).
     pub threads: usize,
 }
@@ -89,6 +132,7 @@ impl RunConfig {
     pub fn resolve(
         preset: Option<&str>,
         file: Option<&Path>,
+        model_error: Option<&str>,
         overrides: &[String],
     ) -> anyhow::Result<Self> {
         let text = match (preset, file) {
@@ -103,6 +147,12 @@ impl RunConfig {
             Ok(t) => t,
             Err(e) => return input_err!("config is not valid TOML: {e}"),
         };
+        if let Some(case) = model_error {
+            table.insert(
+                "model_error".into(),
+                toml::Value::Table(model_error_case(case)?),
+            );
+        }
         for o in overrides {
             apply_override(&mut table, o)?;
         }
@@ -152,6 +202,38 @@ impl RunConfig {
                 self.run.threads
             );
         }
+        if let Some(jet) = &self.jet {
+            let values = [
+                jet.beta, jet.tau_d1, jet.tau_d2, jet.tau_f, jet.nu, jet.sigma, jet.u1, jet.c_j,
+            ];
+            if values.iter().any(|v| !v.is_finite()) || jet.sigma <= 0.0 {
+                return input_err!("invalid config: [jet] needs finite constants and sigma > 0");
+            }
+        }
+        if let Some((name, v)) = self
+            .model_error
+            .coefficients
+            .iter()
+            .find(|(_, v)| !v.is_finite())
+        {
+            return input_err!(
+                "invalid config: `model_error.{name}` = {v}: allowed a finite number"
+            );
+        }
+        if !(self.init.scale.is_finite() && self.init.scale > 0.0) {
+            return input_err!(
+                "invalid config: `init.scale` = {}: allowed a finite number > 0",
+                self.init.scale
+            );
+        }
+        if let Some(s) = self.run.spinup {
+            let length = self.total_steps() as f64 * self.model.dt;
+            if !(s.is_finite() && s >= 0.0 && s < length) {
+                return input_err!(
+                    "invalid config: `run.spinup` = {s}: allowed 0 <= spinup < the run's length ({length})"
+                );
+            }
+        }
         if !matches!(self.output.precision.as_str(), "f32" | "f64") {
             return input_err!(
                 "invalid config: `output.precision` = {:?}: allowed \"f32\" or \"f64\"",
@@ -165,6 +247,13 @@ impl RunConfig {
             );
         }
         Ok(())
+    }
+
+    /// Steps of spin-up (no records written before this step).
+    pub fn spinup_steps(&self) -> u64 {
+        self.run
+            .spinup
+            .map_or(0, |s| (s / self.model.dt * (1.0 - 1e-12)).ceil() as u64)
     }
 
     /// Total number of steps of the run.
@@ -213,6 +302,24 @@ fn format_float(x: f64) -> String {
     }
 }
 
+/// The coefficient changes of model-error case `name` (with its name and description).
+pub fn model_error_case(name: &str) -> anyhow::Result<toml::Table> {
+    let cases: toml::Table = MODEL_ERRORS
+        .parse()
+        .expect("the embedded case table is valid TOML");
+    match cases.get(name) {
+        Some(toml::Value::Table(t)) => {
+            let mut t = t.clone();
+            t.insert("case".into(), toml::Value::String(name.into()));
+            Ok(t)
+        }
+        _ => {
+            let names: Vec<&String> = cases.keys().collect();
+            input_err!("unknown model-error case `{name}`: allowed {names:?}")
+        }
+    }
+}
+
 /// The TOML of preset `name`.
 pub fn preset_text(name: &str) -> anyhow::Result<&'static str> {
     match PRESETS.iter().find(|(n, _)| *n == name) {
@@ -239,6 +346,10 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> anyhow::Result<(
         Ok(mut t) => t.remove("v").expect("parsed key"),
         Err(_) => toml::Value::String(raw.trim().to_string()),
     };
+    // The model-error table is optional: `--set model_error.TERM=VALUE` starts it.
+    if section == "model_error" && !table.contains_key(section) {
+        table.insert(section.into(), toml::Value::Table(toml::Table::new()));
+    }
     let Some(toml::Value::Table(sec)) = table.get_mut(section) else {
         let sections: Vec<&String> = table.keys().collect();
         return input_err!("--set {key}: unknown section `{section}`: allowed {sections:?}");
@@ -260,10 +371,10 @@ mod tests {
     #[test]
     fn presets_resolve_and_round_trip() {
         for (name, _) in PRESETS {
-            let c = RunConfig::resolve(Some(name), None, &[]).unwrap();
+            let c = RunConfig::resolve(Some(name), None, None, &[]).unwrap();
             assert_eq!(RunConfig::from_toml(&c.to_toml()).unwrap(), c);
         }
-        let eddy = RunConfig::resolve(None, None, &[]).unwrap();
+        let eddy = RunConfig::resolve(None, None, None, &[]).unwrap();
         assert_eq!(
             eddy.model,
             QgParams::default(),
@@ -273,36 +384,67 @@ mod tests {
 
     #[test]
     fn overrides_apply_and_bad_ones_are_named() {
-        let c = RunConfig::resolve(None, None, &["model.dt=3600".into(), "run.steps=10".into()])
-            .unwrap();
+        let c = RunConfig::resolve(
+            None,
+            None,
+            None,
+            &["model.dt=3600".into(), "run.steps=10".into()],
+        )
+        .unwrap();
         assert_eq!((c.model.dt, c.total_steps()), (3600.0, 10));
-        assert!(err(RunConfig::resolve(None, None, &["model.dt=-1".into()])).contains("`dt` = -1"));
-        assert!(err(RunConfig::resolve(None, None, &["model.nx=63".into()])).contains("`nx` = 63"));
         assert!(
             err(RunConfig::resolve(
+                None,
+                None,
+                None,
+                &["model.dt=-1".into()]
+            ))
+            .contains("`dt` = -1")
+        );
+        assert!(
+            err(RunConfig::resolve(
+                None,
+                None,
+                None,
+                &["model.nx=63".into()]
+            ))
+            .contains("`nx` = 63")
+        );
+        assert!(
+            err(RunConfig::resolve(
+                None,
                 None,
                 None,
                 &["model.viscosity=1".into()]
             ))
             .contains("viscosity")
         );
-        assert!(err(RunConfig::resolve(None, None, &["physics.dt=1".into()])).contains("physics"));
         assert!(
             err(RunConfig::resolve(
+                None,
+                None,
+                None,
+                &["physics.dt=1".into()]
+            ))
+            .contains("physics")
+        );
+        assert!(
+            err(RunConfig::resolve(
+                None,
                 None,
                 None,
                 &["output.compression=12".into()]
             ))
             .contains("output.compression")
         );
-        assert!(err(RunConfig::resolve(Some("nope"), None, &[])).contains("pyqg-eddy"));
+        assert!(err(RunConfig::resolve(Some("nope"), None, None, &[])).contains("pyqg-eddy"));
     }
 
     #[test]
     fn tmax_gives_pyqg_step_count() {
-        let c = RunConfig::resolve(None, None, &["run.tmax=72000.0".into()]);
+        let c = RunConfig::resolve(None, None, None, &["run.tmax=72000.0".into()]);
         assert!(err(c).contains("not both"));
-        let mut c = RunConfig::resolve(None, None, &[]).unwrap();
+        let mut c = RunConfig::resolve(None, None, None, &[]).unwrap();
         (c.run.steps, c.run.tmax) = (None, Some(72000.0));
         assert_eq!(c.total_steps(), 10);
         c.run.tmax = Some(72001.0);

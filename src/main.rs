@@ -42,6 +42,9 @@ enum ConfigCommand {
         /// Config file to start from.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// A model-error case: the truth with some coefficients changed (case1001 ... case1009).
+        #[arg(long, value_name = "CASE")]
+        model_error: Option<String>,
         /// Override a setting (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
@@ -57,12 +60,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ConfigCommand::Show {
                     preset,
                     config,
+                    model_error,
                     set,
                 },
         } => {
             print!(
                 "{}",
-                RunConfig::resolve(preset.as_deref(), config.as_deref(), &set)?.to_toml()
+                RunConfig::resolve(
+                    preset.as_deref(),
+                    config.as_deref(),
+                    model_error.as_deref(),
+                    &set
+                )?
+                .to_toml()
             );
             Ok(())
         }

@@ -14,12 +14,14 @@ pub struct Progress {
     start: u64,
     total: u64,
     started: Instant,
+    /// Model time in seconds (shown in days), or non-dimensional (shown as is).
+    seconds: bool,
     next_log: u64,
 }
 
 impl Progress {
     /// A reporter for steps `start..=total`.
-    pub fn new(start: u64, total: u64, quiet: bool) -> Self {
+    pub fn new(start: u64, total: u64, quiet: bool, seconds: bool) -> Self {
         let terminal = !quiet && std::io::stderr().is_terminal();
         let bar = terminal.then(|| {
             let bar = ProgressBar::new(total);
@@ -39,6 +41,7 @@ impl Progress {
             total,
             started: Instant::now(),
             next_log: start,
+            seconds,
         }
     }
 
@@ -46,7 +49,7 @@ impl Progress {
     pub fn update(&mut self, tc: u64, t: f64) {
         if let Some(bar) = &self.bar {
             bar.set_position(tc);
-            bar.set_message(format!("{:.1} d", t / DAY));
+            bar.set_message(self.time(t));
         } else if self.log && tc >= self.next_log {
             let done = tc - self.start;
             let secs = self.started.elapsed().as_secs_f64();
@@ -57,12 +60,21 @@ impl Progress {
                 0.0
             };
             eprintln!(
-                "step {tc}/{} ({:.0}%)  t = {:.1} d  {rate:.0} steps/s  ETA {eta:.0} s",
+                "step {tc}/{} ({:.0}%)  t = {}  {rate:.0} steps/s  ETA {eta:.0} s",
                 self.total,
                 100.0 * tc as f64 / self.total.max(1) as f64,
-                t / DAY
+                self.time(t)
             );
             self.next_log = tc + (self.total - self.start).div_ceil(10).max(1);
+        }
+    }
+
+    /// Model time `t` as shown: days for a model in seconds, the number itself otherwise.
+    pub fn time(&self, t: f64) -> String {
+        if self.seconds {
+            format!("{:.1} d", t / DAY)
+        } else {
+            format!("{t:.2}")
         }
     }
 

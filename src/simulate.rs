@@ -49,6 +49,13 @@ pub struct SimulateArgs {
     /// Continue the run whose output (or checkpoint) this is, bit for bit.
     #[arg(long, value_name = "OUT.h5")]
     pub restart: Option<PathBuf>,
+    /// Run an imperfect model: a model-error case, the truth with some coefficients changed
+    /// (case1001 ... case1009; see `medida config show --model-error CASE`).
+    #[arg(long, value_name = "CASE")]
+    pub model_error: Option<String>,
+    /// Model time to run before the first snapshot or diagnostics record (overrides run.spinup).
+    #[arg(long)]
+    pub spinup: Option<f64>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -87,10 +94,17 @@ fn apply_length(cfg: &mut RunConfig, steps: Option<u64>, tmax: Option<f64>) -> a
 }
 
 fn start(args: &SimulateArgs) -> anyhow::Result<Run> {
-    let mut cfg = RunConfig::resolve(args.preset.as_deref(), args.config.as_deref(), &args.set)?;
+    let mut cfg = RunConfig::resolve(
+        args.preset.as_deref(),
+        args.config.as_deref(),
+        args.model_error.as_deref(),
+        &args.set,
+    )?;
+    if let Some(s) = args.spinup {
+        cfg.run.spinup = Some(s);
+    }
     apply_length(&mut cfg, args.steps, args.tmax)?;
-    let mut model =
-        Model::new(cfg.model.clone()).map_err(|e| InputError(format!("invalid config: {e}")))?;
+    let mut model = build_model(&cfg)?;
     let init = match &args.init {
         Some(path) => {
             let q = read_initial_q(path)?;
@@ -100,8 +114,15 @@ fn start(args: &SimulateArgs) -> anyhow::Result<Run> {
             format!("q from {}", path.display())
         }
         None => {
-            model.set_pyqg_random_q(cfg.init.seed);
-            format!("pyqg random, seed {}", cfg.init.seed)
+            let q =
+                medida_solver::init::pyqg_random_q(model.grid(), cfg.init.seed) * cfg.init.scale;
+            model
+                .set_q(q.view())
+                .expect("the random field has the model's shape and is finite");
+            format!(
+                "pyqg random, seed {}, scale {}",
+                cfg.init.seed, cfg.init.scale
+            )
         }
     };
     // Everything is validated: only now touch the disk.
@@ -114,11 +135,36 @@ fn start(args: &SimulateArgs) -> anyhow::Result<Run> {
     })
 }
 
+/// The model a config describes: the MEDIDA forced jet when `[jet]` is given, pyqg's model
+/// otherwise, with the `[model_error]` coefficient changes applied.
+fn build_model(cfg: &RunConfig) -> anyhow::Result<Model> {
+    let built = match &cfg.jet {
+        Some(jet) => medida_solver::jet::jet_model(cfg.model.clone(), jet),
+        None => Model::new(cfg.model.clone()),
+    };
+    let mut model = built.map_err(|e| InputError(format!("invalid config: {e}")))?;
+    for (name, value) in &cfg.model_error.coefficients {
+        if let Err(e) = model.set_coefficient(name, *value) {
+            let names: Vec<String> = model.terms().iter().map(|t| t.name()).collect();
+            return input_err!(
+                "invalid config: `model_error.{name}`: {e}; this model's terms: {}",
+                names.join(", ")
+            );
+        }
+    }
+    Ok(model)
+}
+
 fn restart(path: &Path, args: &SimulateArgs) -> anyhow::Result<Run> {
-    if args.preset.is_some() || args.config.is_some() || !args.set.is_empty() || args.init.is_some()
+    if args.preset.is_some()
+        || args.config.is_some()
+        || !args.set.is_empty()
+        || args.init.is_some()
+        || args.model_error.is_some()
+        || args.spinup.is_some()
     {
         return input_err!(
-            "--restart continues a run with its own config: --preset, --config, --set and --init do not apply (--steps and --tmax do)"
+            "--restart continues a run with its own config: --preset, --config, --set, --init, --model-error and --spinup do not apply (--steps and --tmax do)"
         );
     }
     let (out, ckpt) = match path.to_str().and_then(|s| s.strip_suffix(".ckpt.h5")) {
@@ -135,8 +181,7 @@ fn restart(path: &Path, args: &SimulateArgs) -> anyhow::Result<Run> {
     };
     let mut cfg = RunConfig::from_toml(c.text("config").ok_or_else(|| bad("config"))?)?;
     apply_length(&mut cfg, args.steps, args.tmax)?;
-    let mut model =
-        Model::new(cfg.model.clone()).map_err(|e| InputError(format!("checkpoint config: {e}")))?;
+    let mut model = build_model(&cfg)?;
     let state = state_from_checkpoint(&c).ok_or_else(|| bad("a complete model state"))?;
     model
         .restore(&state)
@@ -159,7 +204,10 @@ fn execute(mut run: Run, quiet: bool) -> anyhow::Result<()> {
     let start = run.model.tc();
     let o = run.cfg.output.clone();
     let due = |tc: u64, every: u64| every > 0 && tc.is_multiple_of(every);
-    let mut progress = Progress::new(start, total, quiet);
+    // Snapshots and diagnostics start after the spin-up and count from there.
+    let first = run.cfg.spinup_steps();
+    let record = |tc: u64, every: u64| tc >= first && due(tc - first, every);
+    let mut progress = Progress::new(start, total, quiet, run.cfg.jet.is_none());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(run.cfg.run.threads)
         .build()
@@ -172,7 +220,7 @@ fn execute(mut run: Run, quiet: bool) -> anyhow::Result<()> {
                 run.output.flush()?;
                 write_checkpoint(&run)?;
             }
-            if due(tc, o.snapshot_interval) {
+            if record(tc, o.snapshot_interval) {
                 let [p, u, v] = run.model.p_u_v();
                 let mut fields = vec![
                     run.model.q().into_dyn(),
@@ -189,7 +237,7 @@ fn execute(mut run: Run, quiet: bool) -> anyhow::Result<()> {
                 run.output.append_snapshot(run.model.t(), &views)?;
                 run.output.flush()?;
             }
-            if due(tc, o.diagnostics_interval) {
+            if record(tc, o.diagnostics_interval) {
                 let d = run.model.diagnostics();
                 let values = [
                     d.ke,
@@ -216,9 +264,9 @@ fn execute(mut run: Run, quiet: bool) -> anyhow::Result<()> {
     result?;
     let (n_snap, n_series) = run.output.counts();
     progress.println(&format!(
-        "done: {} steps, t = {:.1} d, {n_snap} snapshots, {n_series} diagnostics records",
+        "done: {} steps, t = {}, {n_snap} snapshots, {n_series} diagnostics records",
         total,
-        run.model.t() / 86400.0
+        progress.time(run.model.t())
     ));
     Ok(())
 }
@@ -307,20 +355,29 @@ fn read_initial_q(path: &Path) -> anyhow::Result<Array3<f64>> {
     }
 }
 
-/// The output layout: pyqg's names, dims (time, lev, y, x), units, every parameter as an attribute.
+/// The output layout: pyqg's names, dims (time, lev, y, x), units, every parameter and every
+/// term's coefficient as an attribute. The MEDIDA jet is non-dimensional: its units are "1".
 fn schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
     let g = model.grid();
     let p = &cfg.model;
+    let dimensional = cfg.jet.is_none();
+    let unit = |si: &str| {
+        if dimensional {
+            si.to_string()
+        } else {
+            "1".to_string()
+        }
+    };
     let coord = |name: &str, values: Vec<f64>, units: &str, long_name: &str| Coordinate {
         name: name.into(),
         values,
-        units: units.into(),
+        units: unit(units),
         long_name: long_name.into(),
     };
     let on = |dims: [&str; 3], name: &str, units: &str, long_name: &str| Variable {
         name: name.into(),
         dims: dims.iter().map(|d| d.to_string()).collect(),
-        units: units.into(),
+        units: unit(units),
         long_name: long_name.into(),
     };
     let var =
@@ -328,7 +385,11 @@ fn schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
     let mut attrs: Vec<(String, AttrValue)> = vec![
         (
             "title".into(),
-            AttrValue::Str("medida two-layer quasi-geostrophic run (pyqg physics)".into()),
+            AttrValue::Str(if dimensional {
+                "medida two-layer quasi-geostrophic run (pyqg physics)".into()
+            } else {
+                "medida two-layer quasi-geostrophic run (MEDIDA forced jet, non-dimensional)".into()
+            }),
         ),
         (
             "medida_version".into(),
@@ -357,6 +418,15 @@ fn schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
         ("Qy2", qy2),
     ] {
         attrs.push((k.into(), AttrValue::F64(x)));
+    }
+    for t in model.terms() {
+        attrs.push((
+            format!("coefficient_{}", t.name()),
+            AttrValue::F64(t.coefficient),
+        ));
+    }
+    if let Some(case) = &cfg.model_error.case {
+        attrs.push(("model_error_case".into(), AttrValue::Str(case.clone())));
     }
     let mut coords = vec![
         coord("lev", vec![1.0, 2.0], "1", "layer (1 = upper)"),
@@ -411,5 +481,26 @@ fn schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
             Precision::F64
         },
         compression: cfg.output.compression,
+        time_units: unit("s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_error_case_applies_to_the_jet_model() {
+        let cases: toml::Table = include_str!("presets/model-errors.toml").parse().unwrap();
+        assert_eq!(cases.len(), 9);
+        for case in cases.keys() {
+            let set = ["model.nx=16".to_string(), "model.ny=16".to_string()];
+            let cfg = RunConfig::resolve(Some("medida-jet"), None, Some(case), &set).unwrap();
+            let model = build_model(&cfg).unwrap_or_else(|e| panic!("{case}: {e}"));
+            for (name, value) in &cfg.model_error.coefficients {
+                let term = model.terms().iter().find(|t| &t.name() == name).unwrap();
+                assert_eq!(term.coefficient, *value, "{case}: {name}");
+            }
+        }
     }
 }

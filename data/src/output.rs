@@ -76,6 +76,8 @@ pub struct Schema {
     pub precision: Precision,
     /// Deflate level 0 (none) to 9.
     pub compression: u8,
+    /// Units of the `time` coordinates (`s`, or `1` for non-dimensional models).
+    pub time_units: String,
 }
 
 /// Name of the group holding the diagnostics series.
@@ -147,7 +149,7 @@ impl OutputFile {
             scales.push(ds);
         }
         let time = Self::unlimited(&file, "time", &[], Precision::F64, 0).at(path, "time")?;
-        describe(&time, "s", "model time").at(path, "time")?;
+        describe(&time, &schema.time_units, "model time").at(path, "time")?;
         set_scale(&time, "time").map_err(|what| DataError::Invalid {
             path: path.into(),
             what,
@@ -183,7 +185,7 @@ impl OutputFile {
             .at(path, "diagnostics group")?;
         let stime =
             Self::unlimited(&group, "time", &[], Precision::F64, 0).at(path, "diagnostics/time")?;
-        describe(&stime, "s", "model time").at(path, "diagnostics/time")?;
+        describe(&stime, &schema.time_units, "model time").at(path, "diagnostics/time")?;
         set_scale(&stime, "time").map_err(|what| DataError::Invalid {
             path: path.into(),
             what,

@@ -17,6 +17,11 @@ use rustfft::FftPlanner;
 /// The MEDIDA forced-jet model's constants (non-dimensional; lengths in deformation radii), the
 /// truth of the study. `tau_*` are rates.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 pub struct JetConstants {
     /// Planetary vorticity gradient.
     pub beta: f64,
