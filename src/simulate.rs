@@ -280,6 +280,7 @@ fn write_checkpoint(run: &Run) -> anyhow::Result<()> {
             ("qh".into(), split_complex(&s.qh)),
             ("dqhdt_p".into(), split_complex(&s.dqhdt_p)),
             ("dqhdt_pp".into(), split_complex(&s.dqhdt_pp)),
+            ("qh_prev".into(), split_complex(&s.qh_prev)),
         ],
         numbers: vec![
             ("tc".into(), s.tc as f64),
@@ -322,6 +323,7 @@ fn state_from_checkpoint(c: &Checkpoint) -> Option<ModelState> {
         qh: join_complex(c.array("qh")?)?,
         dqhdt_p: join_complex(c.array("dqhdt_p")?)?,
         dqhdt_pp: join_complex(c.array("dqhdt_pp")?)?,
+        qh_prev: join_complex(c.array("qh_prev")?)?,
         ablevel: c.number("ablevel")? as u8,
         tc: c.number("tc")? as u64,
         t: c.number("t")?,

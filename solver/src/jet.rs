@@ -10,7 +10,7 @@ use crate::error::SolverError;
 use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
 use crate::model::Model;
-use crate::params::QgParams;
+use crate::params::{QgParams, Stepper};
 use crate::term::{Term, TermKind};
 use rustfft::FftPlanner;
 
@@ -57,8 +57,8 @@ impl Default for JetConstants {
     }
 }
 
-/// MEDIDA's domain and time step on an `nx` by `ny` grid (the study: 96 x 192): Lx = 46, Ly = 68,
-/// dt = 0.025, equal layers with unit coupling (F1 = F2 = 1: delta = 1, rd = 1/sqrt(2)), no
+/// MEDIDA's domain and time stepping on an `nx` by `ny` grid (the study: 96 x 192): Lx = 46,
+/// Ly = 68, dt = 0.025, leapfrog with a Robert-Asselin filter (g = 0.04) as released, equal layers with unit coupling (F1 = F2 = 1: delta = 1, rd = 1/sqrt(2)), no
 /// background flow, no exponential filter.
 pub fn jet_params(nx: usize, ny: usize) -> QgParams {
     QgParams {
@@ -75,6 +75,8 @@ pub fn jet_params(nx: usize, ny: usize) -> QgParams {
         U2: 0.0,
         rek: 0.0,
         filterfac: 0.0,
+        stepper: Stepper::Leapfrog,
+        robert_asselin: 0.04,
     }
 }
 

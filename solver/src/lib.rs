@@ -37,5 +37,5 @@ pub use diagnostics::Diagnostics;
 pub use error::SolverError;
 pub use grid::Grid;
 pub use model::{Model, ModelState, NZ, pyqg_terms};
-pub use params::QgParams;
+pub use params::{QgParams, Stepper};
 pub use term::{Term, TermKind};

@@ -1,4 +1,5 @@
-//! The two-layer QG model: state, terms with coefficients, and pyqg's AB3 step.
+//! The two-layer QG model: state, terms with coefficients, and its time steppers (pyqg's AB3 by
+//! default; leapfrog with a Robert-Asselin filter; classical RK4).
 //!
 //! One step (pyqg `_step_forward`): invert `psi_hat = a q_hat`; per layer, velocities to physical
 //! space, flux-form advection, the fused linear terms, then
@@ -15,7 +16,7 @@ use crate::fft::{Fft2, FftPlans};
 use crate::filter::exponential_filter;
 use crate::grid::Grid;
 use crate::inversion::Inversion;
-use crate::params::QgParams;
+use crate::params::{QgParams, Stepper};
 use crate::term::{LinearTendency, Term, TermKind};
 use ndarray::{Array3, ArrayView3};
 use rayon::prelude::*;
@@ -43,6 +44,8 @@ struct Operators {
     /// Multiplies the whole update: pyqg's exponential filter, divided by `1 + dt nu (k^8 + l^8)`
     /// for implicit hyperviscosity.
     filtr: Vec<f64>,
+    /// The same for an update over `2 dt` (leapfrog).
+    filtr_2dt: Vec<f64>,
     /// State-independent forcing per layer (from the jet forcing), k-major.
     forcing: [Option<Vec<Complex64>>; NZ],
     /// Sponge profile `s(y)` times its coefficient, one value per row (when a sponge is present).
@@ -107,6 +110,10 @@ struct Layer {
     vqh: Vec<Complex64>,
     /// Linear tendency minus the sponge, when a sponge is present.
     damped: Vec<Complex64>,
+    /// Leapfrog: the (Robert-Asselin filtered) previous level. RK4: the level at the step's start.
+    prev: Vec<Complex64>,
+    /// RK4: the weighted sum of the stage tendencies.
+    acc: Vec<Complex64>,
     /// Physical velocities, then fluxes.
     u: Vec<f64>,
     v: Vec<f64>,
@@ -132,6 +139,8 @@ impl Layer {
             fft: Fft2::new(plans),
             uqh: zc(),
             damped: zc(),
+            prev: zc(),
+            acc: zc(),
             vqh: zc(),
             u: vec![0.0; np],
             v: vec![0.0; np],
@@ -191,6 +200,59 @@ impl Layer {
         std::mem::swap(&mut self.dqhdt_p, &mut self.dqhdt);
         self.fft.inverse(&self.qh, &mut self.q);
         (speeds, self.q.iter().sum::<f64>().is_finite())
+    }
+
+    /// RK4 stage: `acc += w dqhdt`, then the next stage `qh = prev + h dqhdt`, or with
+    /// `finish = Some((dt, filtr))` the step's end `qh = filtr (prev + dt acc)`; and `q = irfft2(qh)`.
+    fn rk4_stage(&mut self, h: f64, w: f64, finish: Option<(f64, &[f64])>) {
+        for ((a, d), (q, p)) in self
+            .acc
+            .iter_mut()
+            .zip(&self.dqhdt)
+            .zip(self.qh.iter_mut().zip(&self.prev))
+        {
+            *a += d * w;
+            *q = p + d * h;
+        }
+        if let Some((dt, filtr)) = finish {
+            for (((q, p), a), f) in self.qh.iter_mut().zip(&self.prev).zip(&self.acc).zip(filtr) {
+                *q = (p + a * dt) * f;
+            }
+        }
+        self.fft.inverse(&self.qh, &mut self.q);
+    }
+
+    /// Leapfrog step from the tendency in `dqhdt`: forward Euler on the first step, else
+    /// `q^(n+1) = filtr_2dt (q^(n-1) + 2 dt N^n)` and the Robert-Asselin filter
+    /// `q^n <- q^n + g (q^(n+1) - 2 q^n + q^(n-1))`, kept as the next step's `q^(n-1)`.
+    /// Returns whether the new `q` is finite.
+    fn leapfrog(&mut self, dt: f64, g: f64, euler: bool, ops: &Operators) -> bool {
+        if euler {
+            for (((q, p), d), f) in self
+                .qh
+                .iter_mut()
+                .zip(self.prev.iter_mut())
+                .zip(&self.dqhdt)
+                .zip(&ops.filtr)
+            {
+                *p = *q;
+                *q = (*q + d * dt) * f;
+            }
+        } else {
+            for (((q, p), d), f) in self
+                .qh
+                .iter_mut()
+                .zip(self.prev.iter_mut())
+                .zip(&self.dqhdt)
+                .zip(&ops.filtr_2dt)
+            {
+                let new = (*p + d * (2.0 * dt)) * f;
+                *p = *q + (new - *q * 2.0 + *p) * g;
+                *q = new;
+            }
+        }
+        self.fft.inverse(&self.qh, &mut self.q);
+        self.q.iter().sum::<f64>().is_finite()
     }
 
     /// `damped = lin - FFT(s(y) (q - <q>_x))`; uses `u` as scratch (free after the fluxes).
@@ -279,6 +341,8 @@ pub struct ModelState {
     pub dqhdt_p: Array3<Complex64>,
     /// See `dqhdt_p`.
     pub dqhdt_pp: Array3<Complex64>,
+    /// Leapfrog's previous (filtered) level.
+    pub qh_prev: Array3<Complex64>,
     /// Adams-Bashforth level: 0 (next step Euler), 1 (AB2) or 2 (AB3).
     pub ablevel: u8,
     /// Steps taken.
@@ -347,6 +411,7 @@ impl Model {
             l: grid.spectral_map(|_, l| l),
             inversion: Inversion::new(&grid, params.f1(), params.f2()),
             filtr: Vec::new(),
+            filtr_2dt: Vec::new(),
             forcing: Default::default(),
             sponge: None,
             linear_on_q: Default::default(),
@@ -378,17 +443,17 @@ impl Model {
         let linear = LinearTendency::fuse(&self.terms, &self.grid);
         self.ops.linear_on_q = linear.through_inversion(&self.ops.inversion);
         self.ops.forcing = linear.constant;
-        let mut filtr = exponential_filter(&self.grid, self.params.filterfac);
+        let exp_filter = exponential_filter(&self.grid, self.params.filterfac);
+        let mut nu_k8 = vec![0.0; exp_filter.len()];
         let mut sponge: Option<Vec<f64>> = None;
         for t in self.terms.iter().filter(|t| t.coefficient != 0.0) {
             match &t.kind {
                 TermKind::Hyperviscosity => {
                     let k8 = self.grid.spectral_map(|k, l| k.powi(8) + l.powi(8));
-                    let dt_nu = self.params.dt * t.coefficient;
-                    filtr
+                    nu_k8
                         .iter_mut()
                         .zip(&k8)
-                        .for_each(|(f, k8)| *f /= 1.0 + dt_nu * k8);
+                        .for_each(|(a, k8)| *a += t.coefficient * k8);
                 }
                 TermKind::Sponge { profile } => {
                     let acc = sponge.get_or_insert_with(|| vec![0.0; profile.len()]);
@@ -399,7 +464,16 @@ impl Model {
                 _ => {}
             }
         }
-        self.ops.filtr = filtr;
+        // Implicit hyperviscosity: the update over h is divided by 1 + h nu (k^8 + l^8).
+        let damping = |h: f64| -> Vec<f64> {
+            exp_filter
+                .iter()
+                .zip(&nu_k8)
+                .map(|(f, nk)| if *nk == 0.0 { *f } else { f / (1.0 + h * nk) })
+                .collect()
+        };
+        self.ops.filtr = damping(self.params.dt);
+        self.ops.filtr_2dt = damping(2.0 * self.params.dt);
         self.ops.sponge = sponge;
         self.ops.c_j = self
             .terms
@@ -523,15 +597,76 @@ impl Model {
 
     /// The tendency `dq_hat/dt` of the current state, `(lev, l, k)` (pyqg `dqhdt`).
     pub fn dqhdt(&mut self) -> Array3<Complex64> {
+        self.evaluate();
+        self.stack_pyqg([&self.layers[0].dqhdt, &self.layers[1].dqhdt])
+    }
+
+    /// The tendency of the current state into each layer's `dqhdt`; the speeds that advect it.
+    fn evaluate(&mut self) -> [Speeds; NZ] {
         self.phase_one();
         let (ph, lin, ops) = (&self.ph, &self.lin, &self.ops);
+        let mut speeds = [Speeds::default(); NZ];
         self.layers
             .par_iter_mut()
+            .zip(speeds.par_iter_mut())
             .enumerate()
-            .for_each(|(lev, layer)| {
-                layer.tendency_and_update(lev, &ph[lev], &lin[lev], ops, None);
+            .for_each(|(lev, (layer, s))| {
+                *s = layer
+                    .tendency_and_update(lev, &ph[lev], &lin[lev], ops, None)
+                    .0;
             });
-        self.stack_pyqg([&self.layers[0].dqhdt, &self.layers[1].dqhdt])
+        speeds
+    }
+
+    /// One classical RK4 step; the update is multiplied by `filtr` (filter, implicit hyperviscosity).
+    fn step_rk4(&mut self) -> ([Speeds; NZ], bool) {
+        let dt = self.params.dt;
+        for layer in &mut self.layers {
+            layer.prev.copy_from_slice(&layer.qh);
+            layer.acc.fill(Complex64::default());
+        }
+        let mut first = [Speeds::default(); NZ];
+        for (stage, (a, w)) in [
+            (0.5, 1.0 / 6.0),
+            (0.5, 2.0 / 6.0),
+            (1.0, 2.0 / 6.0),
+            (0.0, 1.0 / 6.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let speeds = self.evaluate();
+            if stage == 0 {
+                first = speeds;
+            }
+            let finish = (stage == 3).then_some((dt, &self.ops.filtr[..]));
+            self.layers
+                .par_iter_mut()
+                .for_each(|layer| layer.rk4_stage(a * dt, w, finish));
+        }
+        (
+            first,
+            self.layers
+                .iter()
+                .all(|l| l.q.iter().sum::<f64>().is_finite()),
+        )
+    }
+
+    /// One leapfrog step with the Robert-Asselin filter (Euler on the first step).
+    fn step_leapfrog(&mut self) -> ([Speeds; NZ], bool) {
+        let speeds = self.evaluate();
+        let (dt, g, euler, ops) = (
+            self.params.dt,
+            self.params.robert_asselin,
+            self.ablevel == 0,
+            &self.ops,
+        );
+        let mut finite = [true; NZ];
+        self.layers
+            .par_iter_mut()
+            .zip(finite.par_iter_mut())
+            .for_each(|(layer, f)| *f = layer.leapfrog(dt, g, euler, ops));
+        (speeds, finite.iter().all(|f| *f))
     }
 
     /// Inversion and linear tendency of both layers, in parallel.
@@ -555,6 +690,7 @@ impl Model {
             qh: self.qh(),
             dqhdt_p: self.stack_pyqg([&l[0].dqhdt_p, &l[1].dqhdt_p]),
             dqhdt_pp: self.stack_pyqg([&l[0].dqhdt_pp, &l[1].dqhdt_pp]),
+            qh_prev: self.stack_pyqg([&l[0].prev, &l[1].prev]),
             ablevel: self.ablevel,
             tc: self.tc,
             t: self.t,
@@ -570,6 +706,7 @@ impl Model {
             ("qh", s.qh.shape()),
             ("dqhdt_p", s.dqhdt_p.shape()),
             ("dqhdt_pp", s.dqhdt_pp.shape()),
+            ("qh_prev", s.qh_prev.shape()),
         ] {
             let expected: &[usize] = if name == "q" { &[NZ, ny, nx] } else { &spec };
             if shape != expected {
@@ -591,6 +728,7 @@ impl Model {
             layer.qh = take(&s.qh);
             layer.dqhdt_p = take(&s.dqhdt_p);
             layer.dqhdt_pp = take(&s.dqhdt_pp);
+            layer.prev = take(&s.qh_prev);
             layer.q =
                 s.q.index_axis(ndarray::Axis(0), lev)
                     .iter()
@@ -666,6 +804,28 @@ impl Model {
 
     /// Advances one time step. On error (non-finite values or CFL > 1) the state is not meaningful.
     pub fn step(&mut self) -> Result<(), SolverError> {
+        let (speeds, finite) = match self.params.stepper {
+            Stepper::Ab3 => self.step_ab3(),
+            Stepper::Rk4 => self.step_rk4(),
+            Stepper::Leapfrog => self.step_leapfrog(),
+        };
+        let (step, time) = (self.tc, self.t);
+        self.tc += 1;
+        self.t += self.params.dt;
+        self.ablevel = (self.ablevel + 1).min(2);
+        let unstable = |reason: String| Err(SolverError::Unstable { step, time, reason });
+        let cfl = self.cfl_of(&speeds);
+        if !finite || cfl.is_nan() {
+            return unstable("non-finite values in q, u or v".into());
+        }
+        if cfl > 1.0 {
+            return unstable(format!("CFL number {cfl:.3} > 1; reduce dt"));
+        }
+        Ok(())
+    }
+
+    /// pyqg's AB3 step (Euler, then AB2, then AB3), fused with the tendency per layer.
+    fn step_ab3(&mut self) -> ([Speeds; NZ], bool) {
         let dts = ab_weights(self.ablevel).map(|c| c * self.params.dt);
         self.phase_one();
         let (ph, lin, ops) = (&self.ph, &self.lin, &self.ops);
@@ -677,19 +837,7 @@ impl Model {
             .for_each(|(lev, (layer, out))| {
                 *out = layer.tendency_and_update(lev, &ph[lev], &lin[lev], ops, Some(dts));
             });
-        let (step, time) = (self.tc, self.t);
-        self.tc += 1;
-        self.t += self.params.dt;
-        self.ablevel = (self.ablevel + 1).min(2);
-        let unstable = |reason: String| Err(SolverError::Unstable { step, time, reason });
-        let cfl = self.cfl_of(&outcome.map(|o| o.0));
-        if outcome.iter().any(|o| !o.1) || cfl.is_nan() {
-            return unstable("non-finite values in q, u or v".into());
-        }
-        if cfl > 1.0 {
-            return unstable(format!("CFL number {cfl:.3} > 1; reduce dt"));
-        }
-        Ok(())
+        (outcome.map(|o| o.0), outcome.iter().all(|o| o.1))
     }
 
     /// Advances `n` steps, stopping at the first error.

@@ -3,6 +3,23 @@
 use crate::error::{SolverError, invalid};
 use crate::grid::Grid;
 
+/// Time-stepping scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+pub enum Stepper {
+    /// Adams-Bashforth 3 with forward Euler and AB2 start-up (pyqg's).
+    #[default]
+    Ab3,
+    /// Leapfrog with a Robert-Asselin filter and a forward-Euler first step (the MEDIDA study's).
+    Leapfrog,
+    /// Classical fourth-order Runge-Kutta.
+    Rk4,
+}
+
 /// Physical and numerical parameters of the two-layer QG model (pyqg `QGModel`).
 ///
 /// SI units as in pyqg: metres, seconds. Layer 1 is the upper layer.
@@ -40,6 +57,17 @@ pub struct QgParams {
     pub rek: f64,
     /// Strength of pyqg's exponential filter; 0 turns the filter off.
     pub filterfac: f64,
+    /// Time-stepping scheme.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub stepper: Stepper,
+    /// Robert-Asselin filter coefficient of the leapfrog scheme.
+    #[cfg_attr(feature = "serde", serde(default = "robert_asselin_default"))]
+    pub robert_asselin: f64,
+}
+
+#[cfg(feature = "serde")]
+fn robert_asselin_default() -> f64 {
+    0.04
 }
 
 impl Default for QgParams {
@@ -59,6 +87,8 @@ impl Default for QgParams {
             U2: 0.0,
             rek: 5.787e-7,
             filterfac: 23.6,
+            stepper: Stepper::Ab3,
+            robert_asselin: 0.04,
         }
     }
 }
@@ -76,6 +106,13 @@ impl QgParams {
         finite("U2", self.U2)?;
         if !(self.rek.is_finite() && self.rek >= 0.0) {
             return Err(invalid("rek", self.rek, "a finite rate >= 0"));
+        }
+        if !(self.robert_asselin.is_finite() && (0.0..0.5).contains(&self.robert_asselin)) {
+            return Err(invalid(
+                "robert_asselin",
+                self.robert_asselin,
+                "a number in [0, 0.5)",
+            ));
         }
         if !(self.filterfac.is_finite() && self.filterfac >= 0.0) {
             return Err(invalid(

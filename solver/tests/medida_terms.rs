@@ -22,6 +22,7 @@ fn params() -> QgParams {
         U2: 0.0,
         rek: 0.0,
         filterfac: 0.0,
+        ..Default::default()
     }
 }
 

@@ -50,6 +50,7 @@ impl Reference {
             U2: p("U2"),
             rek: p("rek"),
             filterfac: p("filterfac"),
+            ..Default::default()
         }
     }
 }
