@@ -10,7 +10,7 @@ use crate::error::SolverError;
 use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
 use crate::model::Model;
-use crate::params::{QgParams, Stepper};
+use crate::params::{Dealias, QgParams, Stepper};
 use crate::term::{Term, TermKind};
 use rustfft::FftPlanner;
 
@@ -58,7 +58,7 @@ impl Default for JetConstants {
 }
 
 /// MEDIDA's domain and time stepping on an `nx` by `ny` grid (the study: 96 x 192): Lx = 46,
-/// Ly = 68, dt = 0.025, leapfrog with a Robert-Asselin filter (g = 0.04) as released, equal layers with unit coupling (F1 = F2 = 1: delta = 1, rd = 1/sqrt(2)), no
+/// Ly = 68, dt = 0.025, leapfrog with a Robert-Asselin filter (g = 0.04) and 3/2 de-aliasing as released, equal layers with unit coupling (F1 = F2 = 1: delta = 1, rd = 1/sqrt(2)), no
 /// background flow, no exponential filter.
 pub fn jet_params(nx: usize, ny: usize) -> QgParams {
     QgParams {
@@ -76,6 +76,7 @@ pub fn jet_params(nx: usize, ny: usize) -> QgParams {
         rek: 0.0,
         filterfac: 0.0,
         stepper: Stepper::Leapfrog,
+        dealias: Dealias::ThreeHalves,
         robert_asselin: 0.04,
     }
 }

@@ -18,6 +18,7 @@
 //! # Ok::<(), medida_solver::SolverError>(())
 //! ```
 
+pub mod dealias;
 pub mod diagnostics;
 pub mod error;
 pub mod fft;
@@ -37,5 +38,5 @@ pub use diagnostics::Diagnostics;
 pub use error::SolverError;
 pub use grid::Grid;
 pub use model::{Model, ModelState, NZ, pyqg_terms};
-pub use params::{QgParams, Stepper};
+pub use params::{Dealias, QgParams, Stepper};
 pub use term::{Term, TermKind};

@@ -11,12 +11,13 @@
 //! are identical byte for byte at any number of threads.
 
 use crate::Complex64;
+use crate::dealias::{Padded, two_thirds_mask};
 use crate::error::{SolverError, invalid};
 use crate::fft::{Fft2, FftPlans};
 use crate::filter::exponential_filter;
 use crate::grid::Grid;
 use crate::inversion::Inversion;
-use crate::params::{QgParams, Stepper};
+use crate::params::{Dealias, QgParams, Stepper};
 use crate::term::{LinearTendency, Term, TermKind};
 use ndarray::{Array3, ArrayView3};
 use rayon::prelude::*;
@@ -50,6 +51,8 @@ struct Operators {
     forcing: [Option<Vec<Complex64>>; NZ],
     /// Sponge profile `s(y)` times its coefficient, one value per row (when a sponge is present).
     sponge: Option<Vec<f64>>,
+    /// The 2/3 rule's mask on the advection products (with `Dealias::TwoThirds`).
+    dealias_mask: Option<Vec<f64>>,
     /// Every linear term as multipliers of `q_hat`: `b[i][k]` (see [`LinearTendency::through_inversion`]).
     linear_on_q: [[Vec<Complex64>; NZ]; NZ],
     /// Coefficient of the advection term (0 when absent).
@@ -114,6 +117,8 @@ struct Layer {
     prev: Vec<Complex64>,
     /// RK4: the weighted sum of the stage tendencies.
     acc: Vec<Complex64>,
+    /// The 3/2 rule's padded transforms (with `Dealias::ThreeHalves`).
+    padded: Option<Padded>,
     /// Physical velocities, then fluxes.
     u: Vec<f64>,
     v: Vec<f64>,
@@ -127,7 +132,7 @@ struct Speeds {
 }
 
 impl Layer {
-    fn new(grid: &Grid, plans: FftPlans) -> Self {
+    fn new(grid: &Grid, plans: FftPlans, dealias: Dealias) -> Self {
         let (ns, np) = (grid.n_spec(), grid.n_phys());
         let zc = || vec![Complex64::default(); ns];
         Self {
@@ -141,6 +146,7 @@ impl Layer {
             damped: zc(),
             prev: zc(),
             acc: zc(),
+            padded: (dealias == Dealias::ThreeHalves).then(|| Padded::new(grid)),
             vqh: zc(),
             u: vec![0.0; np],
             v: vec![0.0; np],
@@ -279,6 +285,18 @@ impl Layer {
     /// `uqh = FFT(u q)`, `vqh = FFT(v q)` with `u = irfft2(-i l ph)`, `v = irfft2(i k ph)`.
     /// `ubg` is the layer's background flow, counted in the returned speeds only.
     fn fluxes(&mut self, ph: &[Complex64], ops: &Operators, ubg: f64) -> Speeds {
+        if let Some(padded) = self.padded.as_mut() {
+            let (u, v) = padded.fluxes(
+                ph,
+                &self.qh,
+                &ops.k,
+                &ops.l,
+                ubg,
+                &mut self.uqh,
+                &mut self.vqh,
+            );
+            return Speeds { u, v };
+        }
         let norm = self.fft.inverse_norm();
         let (k, l) = (&ops.k, &ops.l);
         self.fft.inverse_with(
@@ -310,6 +328,12 @@ impl Layer {
         }
         self.fft.forward(&mut self.u, &mut self.uqh);
         self.fft.forward(&mut self.v, &mut self.vqh);
+        if let Some(mask) = &ops.dealias_mask {
+            for ((u, v), m) in self.uqh.iter_mut().zip(self.vqh.iter_mut()).zip(mask) {
+                *u *= m;
+                *v *= m;
+            }
+        }
         Speeds { u: umax, v: vmax }
     }
 }
@@ -414,11 +438,15 @@ impl Model {
             filtr_2dt: Vec::new(),
             forcing: Default::default(),
             sponge: None,
+            dealias_mask: (params.dealias == Dealias::TwoThirds).then(|| two_thirds_mask(&grid)),
             linear_on_q: Default::default(),
             c_j: 0.0,
             ubg: [0.0; NZ],
         };
-        let layers = [Layer::new(&grid, plans.clone()), Layer::new(&grid, plans)];
+        let layers = [
+            Layer::new(&grid, plans.clone(), params.dealias),
+            Layer::new(&grid, plans, params.dealias),
+        ];
         let zeros = vec![Complex64::default(); grid.n_spec()];
         let ph = [zeros.clone(), zeros.clone()];
         let lin = [zeros.clone(), zeros];

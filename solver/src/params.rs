@@ -20,6 +20,24 @@ pub enum Stepper {
     Rk4,
 }
 
+/// De-aliasing of the advection products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
+pub enum Dealias {
+    /// None: products on the model grid (pyqg's; its filter damps what aliases).
+    #[default]
+    None,
+    /// The 2/3 rule: the products' spectrum is truncated to |k|, |l| <= n/3 modes.
+    TwoThirds,
+    /// The 3/2 rule (Orszag): products on a grid 3/2 as fine from zero-padded spectra (the MEDIDA
+    /// study's). Needs nx and ny divisible by 4.
+    ThreeHalves,
+}
+
 /// Physical and numerical parameters of the two-layer QG model (pyqg `QGModel`).
 ///
 /// SI units as in pyqg: metres, seconds. Layer 1 is the upper layer.
@@ -60,6 +78,9 @@ pub struct QgParams {
     /// Time-stepping scheme.
     #[cfg_attr(feature = "serde", serde(default))]
     pub stepper: Stepper,
+    /// De-aliasing of the advection products.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub dealias: Dealias,
     /// Robert-Asselin filter coefficient of the leapfrog scheme.
     #[cfg_attr(feature = "serde", serde(default = "robert_asselin_default"))]
     pub robert_asselin: f64,
@@ -88,6 +109,7 @@ impl Default for QgParams {
             rek: 5.787e-7,
             filterfac: 23.6,
             stepper: Stepper::Ab3,
+            dealias: Dealias::None,
             robert_asselin: 0.04,
         }
     }
@@ -106,6 +128,15 @@ impl QgParams {
         finite("U2", self.U2)?;
         if !(self.rek.is_finite() && self.rek >= 0.0) {
             return Err(invalid("rek", self.rek, "a finite rate >= 0"));
+        }
+        if self.dealias == Dealias::ThreeHalves
+            && !(self.nx.is_multiple_of(4) && self.ny.is_multiple_of(4))
+        {
+            return Err(invalid(
+                "dealias",
+                "three-halves",
+                "nx and ny divisible by 4 for the 3/2 rule",
+            ));
         }
         if !(self.robert_asselin.is_finite() && (0.0..0.5).contains(&self.robert_asselin)) {
             return Err(invalid(

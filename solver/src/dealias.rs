@@ -1,0 +1,144 @@
+//! De-aliasing of the quadratic advection products: the 3/2 rule (Orszag: the velocities and the
+//! PV go to a grid 3/2 as fine through zero-padded spectra, the products are formed there and their
+//! spectrum is truncated back) and the 2/3 rule's truncation mask.
+
+use crate::Complex64;
+use crate::fft::{Fft2, FftPlans};
+use crate::grid::Grid;
+
+/// Index of each original k-major spectral coefficient in the padded k-major spectrum, or `None`
+/// for the original Nyquist row and column (dropped).
+fn padded_index(nx: usize, ny: usize, nyp: usize) -> Vec<Option<usize>> {
+    let nk = nx / 2 + 1;
+    let mut out = Vec::with_capacity(nk * ny);
+    for ik in 0..nk {
+        for il in 0..ny {
+            let ilp = if il < ny / 2 {
+                Some(il)
+            } else if il > ny / 2 {
+                Some(il + nyp - ny)
+            } else {
+                None
+            };
+            out.push(if ik == nx / 2 {
+                None
+            } else {
+                ilp.map(|l| ik * nyp + l)
+            });
+        }
+    }
+    out
+}
+
+/// The padded grid's transforms and buffers for one layer.
+#[derive(Debug, Clone)]
+pub struct Padded {
+    fft: Fft2,
+    map: Vec<Option<usize>>,
+    /// `M' / M`: padded over original point count.
+    ratio: f64,
+    spec: Vec<Complex64>,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    q: Vec<f64>,
+}
+
+impl Padded {
+    /// Padded transforms for `grid` (whose sizes are divisible by 4).
+    pub fn new(grid: &Grid) -> Self {
+        let (nxp, nyp) = (3 * grid.nx / 2, 3 * grid.ny / 2);
+        let padded = Grid::new(nxp, nyp, grid.lx, grid.ly).expect("3/2 of a valid grid is valid");
+        let np = padded.n_phys();
+        Self {
+            fft: Fft2::new(FftPlans::new(&padded)),
+            map: padded_index(grid.nx, grid.ny, nyp),
+            ratio: np as f64 / grid.n_phys() as f64,
+            spec: vec![Complex64::default(); padded.n_spec()],
+            u: vec![0.0; np],
+            v: vec![0.0; np],
+            q: vec![0.0; np],
+        }
+    }
+
+    /// The physical field on the padded grid of the original spectrum `f(idx)`.
+    fn to_padded(
+        fft: &mut Fft2,
+        map: &[Option<usize>],
+        ratio: f64,
+        f: impl Fn(usize) -> Complex64,
+        out: &mut [f64],
+    ) {
+        let scale = ratio * fft.inverse_norm();
+        fft.inverse_with(
+            |spec| {
+                spec.iter_mut().for_each(|s| *s = Complex64::default());
+                for (idx, p) in map.iter().enumerate() {
+                    if let Some(p) = p {
+                        spec[*p] = f(idx) * scale;
+                    }
+                }
+            },
+            out,
+        );
+    }
+
+    /// `FFT(u q)` and `FFT(v q)` on the original modes, from `ph` and `qh` (k-major, original grid)
+    /// with wavenumbers `k`, `l`. Returns `max |u + ubg|` and `max |v|` on the padded grid.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fluxes(
+        &mut self,
+        ph: &[Complex64],
+        qh: &[Complex64],
+        k: &[f64],
+        l: &[f64],
+        ubg: f64,
+        uqh: &mut [Complex64],
+        vqh: &mut [Complex64],
+    ) -> (f64, f64) {
+        let (map, ratio) = (&self.map, self.ratio);
+        Self::to_padded(
+            &mut self.fft,
+            map,
+            ratio,
+            |i| Complex64::new(l[i] * ph[i].im, -l[i] * ph[i].re),
+            &mut self.u,
+        );
+        Self::to_padded(
+            &mut self.fft,
+            map,
+            ratio,
+            |i| Complex64::new(-k[i] * ph[i].im, k[i] * ph[i].re),
+            &mut self.v,
+        );
+        Self::to_padded(&mut self.fft, map, ratio, |i| qh[i], &mut self.q);
+        let (mut umax, mut vmax) = (0.0f64, 0.0f64);
+        for ((u, v), &q) in self.u.iter_mut().zip(self.v.iter_mut()).zip(&self.q) {
+            umax = umax.max((*u + ubg).abs());
+            vmax = vmax.max(v.abs());
+            *u *= q;
+            *v *= q;
+        }
+        for (field, out) in [(&mut self.u, uqh), (&mut self.v, vqh)] {
+            self.fft.forward(field, &mut self.spec);
+            for (o, p) in out.iter_mut().zip(map) {
+                *o = p.map_or(Complex64::default(), |p| self.spec[p] / ratio);
+            }
+        }
+        (umax, vmax)
+    }
+}
+
+/// The 2/3 rule's mask (k-major): 1 for `|k| <= nx/3` and `|l| <= ny/3` modes, else 0.
+pub fn two_thirds_mask(grid: &Grid) -> Vec<f64> {
+    let (kmax, lmax) = (
+        grid.kk[1] * (grid.nx / 3) as f64,
+        grid.ll[1] * (grid.ny / 3) as f64,
+    );
+    grid.spectral_map(|k, l| {
+        if k <= kmax * (1.0 + 1e-12) && l.abs() <= lmax * (1.0 + 1e-12) {
+            1.0
+        } else {
+            0.0
+        }
+    })
+}
