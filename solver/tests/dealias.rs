@@ -3,7 +3,7 @@
 //! rule reproduces it on the modes it keeps (for fields within n/3) and zeroes the rest.
 
 use medida_solver::{Complex64, Dealias, Model, QgParams, Term, TermKind};
-use ndarray::{Array3, Axis};
+use ndarray::Array3;
 
 /// The advection tendency of `modes` (per layer: amplitude, mode numbers (m, n), phase) on an
 /// `n x n` grid, normalised by the number of points so grids compare.
