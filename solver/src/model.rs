@@ -629,6 +629,13 @@ impl Model {
         self.stack_pyqg([&self.layers[0].dqhdt, &self.layers[1].dqhdt])
     }
 
+    /// The tendency `dq/dt` of the current state in physical space, `(lev, y, x)` (pyqg `dqdt`).
+    pub fn dqdt(&mut self) -> Array3<f64> {
+        self.evaluate();
+        let tendency = [self.layers[0].dqhdt.clone(), self.layers[1].dqhdt.clone()];
+        self.to_physical(&tendency)
+    }
+
     /// The tendency of the current state into each layer's `dqhdt`; the speeds that advect it.
     fn evaluate(&mut self) -> [Speeds; NZ] {
         self.phase_one();
