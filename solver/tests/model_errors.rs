@@ -4,7 +4,7 @@
 
 use medida_solver::jet::{JetConstants, JetProfiles, jet_model, jet_params};
 use medida_solver::{Model, QgParams, Term, TermKind};
-use ndarray::{Array2, Array3, Axis};
+use ndarray::{Array2, Axis};
 
 /// Coefficient changes of each case, by term name.
 const CASES: [(&str, &[(&str, f64)]); 8] = [
