@@ -143,6 +143,16 @@ impl RunConfig {
             },
             (name, None) => preset_text(name.unwrap_or("pyqg-eddy"))?.to_string(),
         };
+        Self::resolve_text(&text, model_error, overrides)
+    }
+
+    /// Resolves config TOML `text` (a file's, or one kept in an output's `config` attribute) with
+    /// a model-error case and `key=value` overrides, and validates.
+    pub fn resolve_text(
+        text: &str,
+        model_error: Option<&str>,
+        overrides: &[String],
+    ) -> anyhow::Result<Self> {
         let mut table: toml::Table = match text.parse() {
             Ok(t) => t,
             Err(e) => return input_err!("config is not valid TOML: {e}"),

@@ -4,9 +4,12 @@
 
 use crate::config::{InputError, input_err};
 use medida_data::{Rows, open_rows};
-use medida_discovery::Scaling;
 use medida_discovery::gram::GramBuilder;
-use medida_discovery::{Criterion, Ensemble, Library, Optimizer, QrRefit, Rvm, Stlsq, Sweep};
+use medida_discovery::{
+    Criterion, Ensemble, EnsembleSummary, Library, Optimizer, QrRefit, Rvm, Scaling, Selection,
+    SparseFit, Stlsq, Sweep,
+};
+use ndarray::ArrayView2;
 use std::path::PathBuf;
 
 /// Rows read per chunk (rounded to whole blocks).
@@ -27,6 +30,16 @@ pub struct FitArgs {
     /// Target names, comma-separated (default y or y0, y1, ...).
     #[arg(long)]
     pub target_names: Option<String>,
+    #[command(flatten)]
+    pub regression: RegressionArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How to regress: the flags `medida fit` and `medida discover` share.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RegressionArgs {
     /// stlsq or rvm.
     #[arg(long, default_value = "stlsq")]
     pub optimizer: String,
@@ -68,9 +81,6 @@ pub struct FitArgs {
     /// over the rows; accurate when selected terms are nearly collinear).
     #[arg(long, default_value = "cholesky")]
     pub refit: String,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Opens a row source, as an input error naming the flag when it cannot be read.
@@ -123,44 +133,213 @@ pub fn fit(a: FitArgs) -> anyhow::Result<()> {
         );
     }
     let targets: Vec<&str> = target_names.iter().map(String::as_str).collect();
-    let optimizer = optimizer(&a)?;
-    let criterion = match a.select.as_str() {
-        "aic" => Some(Criterion::Aic),
-        "bic" => Some(Criterion::Bic),
-        "cv" => Some(Criterion::Cv { folds: a.folds }),
-        s => match s.strip_prefix("threshold=").map(str::parse::<f64>) {
-            Some(Ok(t)) => {
-                return run(
-                    &a,
-                    x.as_ref(),
-                    y.as_ref(),
-                    n,
-                    p,
-                    m,
-                    &library,
-                    &targets,
-                    optimizer_at(&optimizer, t),
-                    None,
-                );
-            }
-            _ => return input_err!("--select {s:?}: allowed aic, bic, cv or threshold=NUMBER"),
-        },
+    let plan = Plan::new(&a.regression, n)?;
+    // Whole blocks per chunk, so rows go from the read buffer to the statistics without a copy.
+    let chunk = plan.block_rows * (CHUNK_ROWS / plan.block_rows).max(1);
+    let pass = |sink: &mut RowSink| {
+        for start in (0..n).step_by(chunk) {
+            let end = (start + chunk).min(n);
+            sink(x.read(start..end)?.view(), y.read(start..end)?.view())?;
+        }
+        Ok(())
     };
-    run(
-        &a,
-        x.as_ref(),
-        y.as_ref(),
-        n,
-        p,
-        m,
-        &library,
-        &targets,
-        optimizer,
-        criterion,
-    )
+    let out = plan.run(p, m, &library, &targets, pass)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out.to_json()?)?);
+        return Ok(());
+    }
+    println!("{}  ({n} rows, {p} terms)\n", out.fit.method);
+    print!("{}", out.fit.equations(4));
+    println!();
+    for (i, t) in targets.iter().enumerate() {
+        println!(
+            "{t}: R^2 {:.6}, residual sum of squares {:.4e}, condition number {:.3e}, threshold {:.3e}",
+            out.fit.r2[i], out.fit.rss[i], out.fit.condition[i], out.fit.threshold[i]
+        );
+    }
+    out.print_ensemble(&library, &targets);
+    for w in &out.fit.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
 }
 
-fn optimizer(a: &FitArgs) -> anyhow::Result<Optimizer> {
+/// Receives rows of the library and of the targets.
+pub type RowSink<'a> = dyn FnMut(ArrayView2<f64>, ArrayView2<f64>) -> anyhow::Result<()> + 'a;
+
+/// A resolved regression: optimizer, how the threshold is chosen, blocks, ensemble, refit.
+pub struct Plan {
+    optimizer: Optimizer,
+    /// `None`: fit at the optimizer's own (given) threshold.
+    criterion: Option<Criterion>,
+    thresholds: Option<Vec<f64>>,
+    /// Rows per block (CV folds and bootstrap samples are made of blocks).
+    pub block_rows: usize,
+    ensemble: usize,
+    seed: u64,
+    qr: bool,
+}
+
+/// What a regression found.
+pub struct Regression {
+    pub fit: SparseFit,
+    pub selection: Option<Selection>,
+    pub ensemble: Option<EnsembleSummary>,
+    /// Number of row blocks and rows per block.
+    pub blocks: (usize, usize),
+    /// Sum of squares of each target.
+    pub yty: Vec<f64>,
+}
+
+impl Plan {
+    /// Checks the flags for a problem of `n` rows.
+    pub fn new(r: &RegressionArgs, n: usize) -> anyhow::Result<Self> {
+        let optimizer = optimizer(r)?;
+        let (optimizer, criterion) = match r.select.as_str() {
+            "aic" => (optimizer, Some(Criterion::Aic)),
+            "bic" => (optimizer, Some(Criterion::Bic)),
+            "cv" => (optimizer, Some(Criterion::Cv { folds: r.folds })),
+            s => match s.strip_prefix("threshold=").map(str::parse::<f64>) {
+                Some(Ok(t)) if t.is_finite() && t >= 0.0 => (optimizer_at(&optimizer, t), None),
+                _ => {
+                    return input_err!(
+                        "--select {s:?}: allowed aic, bic, cv or threshold=NUMBER (>= 0)"
+                    );
+                }
+            },
+        };
+        let qr = match r.refit.as_str() {
+            "cholesky" => false,
+            "qr" => true,
+            s => return input_err!("--refit {s:?}: allowed cholesky or qr"),
+        };
+        Ok(Self {
+            optimizer,
+            criterion,
+            thresholds: r.thresholds.clone(),
+            block_rows: r.block_rows.unwrap_or(n.div_ceil(100)).max(1),
+            ensemble: r.ensemble,
+            seed: r.seed,
+            qr,
+        })
+    }
+
+    /// Runs the regression of `m` targets on `p` library columns. `pass` feeds every row (library,
+    /// targets) to its sink, in chunks of whole blocks; it is called once, or twice for a QR refit.
+    pub fn run(
+        &self,
+        p: usize,
+        m: usize,
+        library: &Library,
+        targets: &[&str],
+        pass: impl Fn(&mut RowSink) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Regression> {
+        let mut builder = GramBuilder::new(p, m).block_rows(self.block_rows);
+        if matches!(self.criterion, Some(Criterion::Cv { .. })) || self.ensemble > 0 {
+            builder = builder.keep_blocks();
+        }
+        pass(&mut |x, y| Ok(builder.push(x, y)?))?;
+        let (gram, blocks) = builder.finish_with_blocks();
+        if !gram
+            .xtx
+            .iter()
+            .chain(gram.xty.iter())
+            .chain(gram.yty.iter())
+            .all(|v| v.is_finite())
+        {
+            return input_err!(
+                "the data contain NaN or Inf (or values so large their squares overflow): remove or fill them first"
+            );
+        }
+        let bad =
+            |e: medida_discovery::DiscoveryError| anyhow::Error::new(InputError(e.to_string()));
+        let (mut fit, selection) = match self.criterion {
+            Some(c) => {
+                let sweep = match &self.thresholds {
+                    Some(t) => Sweep {
+                        optimizer: self.optimizer.clone(),
+                        thresholds: t.clone(),
+                    },
+                    None => Sweep::new(self.optimizer.clone()),
+                };
+                let sel = sweep
+                    .run(&gram, &blocks, library, targets, c)
+                    .map_err(bad)?;
+                (sel.fit.clone(), Some(sel))
+            }
+            None => (
+                self.optimizer.fit(&gram, library, targets).map_err(bad)?,
+                None,
+            ),
+        };
+        if self.qr {
+            let mut refit = QrRefit::new(&fit);
+            pass(&mut |x, y| Ok(refit.push(x, y)?))?;
+            refit.finish(&mut fit).map_err(bad)?;
+        }
+        let ensemble = if self.ensemble > 0 {
+            Some(
+                Ensemble {
+                    n_models: self.ensemble,
+                    seed: self.seed,
+                }
+                .run(&self.optimizer, &fit.threshold, &blocks, library, targets)
+                .map_err(bad)?,
+            )
+        } else {
+            None
+        };
+        let n_blocks = gram.n.div_ceil(self.block_rows);
+        Ok(Regression {
+            fit,
+            selection,
+            ensemble,
+            blocks: (n_blocks, self.block_rows),
+            yty: gram.yty.to_vec(),
+        })
+    }
+}
+
+impl Regression {
+    /// The fit, the path and the ensemble as JSON.
+    pub fn to_json(&self) -> anyhow::Result<serde_json::Value> {
+        let mut out = serde_json::json!({ "fit": self.fit });
+        if let Some(sel) = &self.selection {
+            out["path"] = serde_json::to_value(&sel.path)?;
+            out["chosen"] = serde_json::to_value(&sel.chosen)?;
+        }
+        if let Some(e) = &self.ensemble {
+            out["ensemble"] = serde_json::to_value(e)?;
+        }
+        Ok(out)
+    }
+
+    /// Prints the ensemble's inclusion probabilities and quantiles, if there is one.
+    pub fn print_ensemble(&self, library: &Library, targets: &[&str]) {
+        let Some(e) = &self.ensemble else { return };
+        let (blocks, rows) = self.blocks;
+        println!(
+            "\nbagging over {blocks} blocks of {rows} rows, {} models: inclusion probability and 5-50-95% quantiles",
+            e.models.shape()[0]
+        );
+        for (i, t) in targets.iter().enumerate() {
+            for (j, name) in library.names().iter().enumerate() {
+                if e.inclusion[[i, j]] > 0.0 {
+                    let q = |k: usize| e.quantiles[[k, i, j]];
+                    println!(
+                        "  {t}: {name:>16}  {:>5.2}  [{:.4e}, {:.4e}, {:.4e}]",
+                        e.inclusion[[i, j]],
+                        q(0),
+                        q(1),
+                        q(2)
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn optimizer(a: &RegressionArgs) -> anyhow::Result<Optimizer> {
     let scaling = match (a.scaling.as_str(), a.pysindy) {
         ("rms", false) => Scaling::Rms,
         ("rms", true) | ("none", _) => Scaling::None,
@@ -205,128 +384,14 @@ fn optimizer_at(o: &Optimizer, t: f64) -> Optimizer {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
-    a: &FitArgs,
-    x: &dyn Rows,
-    y: &dyn Rows,
-    n: usize,
-    p: usize,
-    m: usize,
-    library: &Library,
-    targets: &[&str],
-    optimizer: Optimizer,
-    criterion: Option<Criterion>,
-) -> anyhow::Result<()> {
-    let block_rows = a.block_rows.unwrap_or(n.div_ceil(100)).max(1);
-    let mut builder = GramBuilder::new(p, m).block_rows(block_rows);
-    let need_blocks = matches!(criterion, Some(Criterion::Cv { .. })) || a.ensemble > 0;
-    if need_blocks {
-        builder = builder.keep_blocks();
-    }
-    // Whole blocks per chunk, so rows go from the read buffer to the statistics without a copy.
-    let chunk = block_rows * (CHUNK_ROWS / block_rows).max(1);
-    for start in (0..n).step_by(chunk) {
-        let end = (start + chunk).min(n);
-        builder.push(x.read(start..end)?.view(), y.read(start..end)?.view())?;
-    }
-    let (gram, blocks) = builder.finish_with_blocks();
-    if !gram
-        .xtx
-        .iter()
-        .chain(gram.xty.iter())
-        .chain(gram.yty.iter())
-        .all(|v| v.is_finite())
-    {
-        return input_err!(
-            "the data contain NaN or Inf (or values so large their squares overflow): remove or fill them first"
-        );
-    }
-    let bad = |e: medida_discovery::DiscoveryError| anyhow::Error::new(InputError(e.to_string()));
-    let (mut fit, selection) = match criterion {
-        Some(c) => {
-            let sweep = match &a.thresholds {
-                Some(t) => Sweep {
-                    optimizer: optimizer.clone(),
-                    thresholds: t.clone(),
-                },
-                None => Sweep::new(optimizer.clone()),
-            };
-            let sel = sweep
-                .run(&gram, &blocks, library, targets, c)
-                .map_err(bad)?;
-            (sel.fit.clone(), Some(sel))
+impl Default for RegressionArgs {
+    /// The command line's defaults.
+    fn default() -> Self {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            regression: RegressionArgs,
         }
-        None => (optimizer.fit(&gram, library, targets).map_err(bad)?, None),
-    };
-    match a.refit.as_str() {
-        "cholesky" => {}
-        "qr" => {
-            let mut refit = QrRefit::new(&fit);
-            for start in (0..n).step_by(chunk) {
-                let end = (start + chunk).min(n);
-                refit.push(x.read(start..end)?.view(), y.read(start..end)?.view())?;
-            }
-            refit.finish(&mut fit).map_err(bad)?;
-        }
-        r => return input_err!("--refit {r:?}: allowed cholesky or qr"),
+        <Flags as clap::Parser>::parse_from(["medida"]).regression
     }
-    let ensemble = if a.ensemble > 0 {
-        Some(
-            Ensemble {
-                n_models: a.ensemble,
-                seed: a.seed,
-            }
-            .run(&optimizer, &fit.threshold, &blocks, library, targets)
-            .map_err(bad)?,
-        )
-    } else {
-        None
-    };
-    if a.json {
-        let mut out = serde_json::json!({ "fit": fit });
-        if let Some(sel) = &selection {
-            out["path"] = serde_json::to_value(&sel.path)?;
-            out["chosen"] = serde_json::to_value(&sel.chosen)?;
-        }
-        if let Some(e) = &ensemble {
-            out["ensemble"] = serde_json::to_value(e)?;
-        }
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
-    }
-    println!("{}  ({n} rows, {p} terms)\n", fit.method);
-    print!("{}", fit.equations(4));
-    println!();
-    for (i, t) in targets.iter().enumerate() {
-        println!(
-            "{t}: R^2 {:.6}, residual sum of squares {:.4e}, condition number {:.3e}, threshold {:.3e}",
-            fit.r2[i], fit.rss[i], fit.condition[i], fit.threshold[i]
-        );
-    }
-    if let Some(e) = &ensemble {
-        println!(
-            "\nbagging over {} blocks of {block_rows} rows, {} models: inclusion probability and 5-50-95% quantiles",
-            blocks.len(),
-            a.ensemble
-        );
-        for (i, t) in targets.iter().enumerate() {
-            for (j, name) in library.names().iter().enumerate() {
-                if e.inclusion[[i, j]] > 0.0 {
-                    let q = |k: usize| e.quantiles[[k, i, j]];
-                    println!(
-                        "  {t}: {name:>16}  {:>5.2}  [{:.4e}, {:.4e}, {:.4e}]",
-                        e.inclusion[[i, j]],
-                        q(0),
-                        q(1),
-                        q(2)
-                    );
-                }
-            }
-        }
-    }
-    for w in &fit.warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(())
 }

@@ -1,8 +1,9 @@
-//! `medida`: run a two-layer QG model (`simulate`) and find which terms explain data (`fit`);
-//! model-error discovery (`increments`, `discover`, `demo`) is to come. Thin: parse, configure,
-//! report, call the crates.
+//! `medida`: run a two-layer QG model (`simulate`), discover the error of an imperfect model from
+//! analysis increments (`increments`, `discover`, `demo`), and find which terms explain any data
+//! (`fit`). Thin: parse, configure, report, call the crates.
 
 mod config;
+mod discover;
 mod fit;
 mod progress;
 mod simulate;
@@ -23,6 +24,12 @@ struct Cli {
 enum Command {
     /// Run the model and write snapshots and diagnostics to HDF5 (xarray-readable).
     Simulate(simulate::SimulateArgs),
+    /// Run spin-up, truth, increments and discovery for a model-error case, and print the table.
+    Demo(discover::DemoArgs),
+    /// Analysis increments of an imperfect model against a truth run.
+    Increments(discover::IncrementsArgs),
+    /// Discover the model error from increments, as an equation per layer.
+    Discover(discover::DiscoverArgs),
     /// Sparse regression on your own data: which library terms explain the targets.
     Fit(fit::FitArgs),
     /// Inspect configurations.
@@ -55,6 +62,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::simulate(args),
         Command::Fit(args) => fit::fit(args),
+        Command::Demo(args) => discover::demo(args),
+        Command::Increments(args) => discover::increments(args),
+        Command::Discover(args) => discover::discover(args),
         Command::Config {
             command:
                 ConfigCommand::Show {

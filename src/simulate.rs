@@ -137,7 +137,7 @@ fn start(args: &SimulateArgs) -> anyhow::Result<Run> {
 
 /// The model a config describes: the MEDIDA forced jet when `[jet]` is given, pyqg's model
 /// otherwise, with the `[model_error]` coefficient changes applied.
-fn build_model(cfg: &RunConfig) -> anyhow::Result<Model> {
+pub fn build_model(cfg: &RunConfig) -> anyhow::Result<Model> {
     let built = match &cfg.jet {
         Some(jet) => medida_solver::jet::jet_model(cfg.model.clone(), jet),
         None => Model::new(cfg.model.clone()),
@@ -360,48 +360,109 @@ fn read_initial_q(path: &Path) -> anyhow::Result<Array3<f64>> {
 /// The output layout: pyqg's names, dims (time, lev, y, x), units, every parameter and every
 /// term's coefficient as an attribute. The MEDIDA jet is non-dimensional: its units are "1".
 fn schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
+    let title = if cfg.jet.is_none() {
+        "medida two-layer quasi-geostrophic run (pyqg physics)"
+    } else {
+        "medida two-layer quasi-geostrophic run (MEDIDA forced jet, non-dimensional)"
+    };
+    let mut schema = field_schema(
+        cfg,
+        model,
+        title,
+        &[
+            ("q", "s^-1", "potential vorticity anomaly"),
+            ("p", "m^2 s^-1", "streamfunction"),
+            (
+                "u",
+                "m s^-1",
+                "zonal velocity anomaly (without the background flow U)",
+            ),
+            ("v", "m s^-1", "meridional velocity"),
+        ],
+    );
+    if !init.is_empty() {
+        schema
+            .attrs
+            .push(("initial_condition".into(), AttrValue::Str(init.into())));
+    }
     let g = model.grid();
-    let p = &cfg.model;
+    let unit = units(cfg);
+    if cfg.output.spectral {
+        let coord = |name: &str, values: Vec<f64>, long_name: &str| Coordinate {
+            name: name.into(),
+            values,
+            units: unit("m^-1"),
+            long_name: long_name.into(),
+        };
+        schema.coords.push(coord(
+            "l",
+            g.ll.clone(),
+            "meridional wavenumber (FFT order)",
+        ));
+        schema
+            .coords
+            .push(coord("k", g.kk.clone(), "zonal wavenumber"));
+        for part in ["real", "imaginary"] {
+            schema.variables.push(Variable {
+                name: format!("qh_{}", &part[..2]),
+                dims: vec!["lev".into(), "l".into(), "k".into()],
+                units: unit("s^-1"),
+                long_name: format!(
+                    "{part} part of the PV spectrum rfft2(q) (unnormalised, pyqg qh)"
+                ),
+            });
+        }
+    }
+    schema.series = SERIES
+        .iter()
+        .map(|(n, u, l)| Variable {
+            name: (*n).into(),
+            dims: vec![],
+            units: (*u).into(),
+            long_name: (*l).into(),
+        })
+        .collect();
+    schema
+}
+
+/// SI units for pyqg runs, `"1"` for the non-dimensional jet.
+pub fn units(cfg: &RunConfig) -> impl Fn(&str) -> String {
     let dimensional = cfg.jet.is_none();
-    let unit = |si: &str| {
+    move |si: &str| {
         if dimensional {
             si.to_string()
         } else {
             "1".to_string()
         }
-    };
+    }
+}
+
+/// A file of `(time, lev, y, x)` fields `(name, SI units, long name)` of the model `cfg`
+/// describes: coordinates, the full config and every parameter and term coefficient as attributes,
+/// no diagnostics series.
+pub fn field_schema(
+    cfg: &RunConfig,
+    model: &Model,
+    title: &str,
+    fields: &[(&str, &str, &str)],
+) -> Schema {
+    let g = model.grid();
+    let p = &cfg.model;
+    let unit = units(cfg);
     let coord = |name: &str, values: Vec<f64>, units: &str, long_name: &str| Coordinate {
         name: name.into(),
         values,
         units: unit(units),
         long_name: long_name.into(),
     };
-    let on = |dims: [&str; 3], name: &str, units: &str, long_name: &str| Variable {
-        name: name.into(),
-        dims: dims.iter().map(|d| d.to_string()).collect(),
-        units: unit(units),
-        long_name: long_name.into(),
-    };
-    let var =
-        |name: &str, units: &str, long_name: &str| on(["lev", "y", "x"], name, units, long_name);
     let mut attrs: Vec<(String, AttrValue)> = vec![
-        (
-            "title".into(),
-            AttrValue::Str(if dimensional {
-                "medida two-layer quasi-geostrophic run (pyqg physics)".into()
-            } else {
-                "medida two-layer quasi-geostrophic run (MEDIDA forced jet, non-dimensional)".into()
-            }),
-        ),
+        ("title".into(), AttrValue::Str(title.into())),
         (
             "medida_version".into(),
             AttrValue::Str(env!("CARGO_PKG_VERSION").into()),
         ),
         ("config".into(), AttrValue::Str(cfg.to_toml())),
     ];
-    if !init.is_empty() {
-        attrs.push(("initial_condition".into(), AttrValue::Str(init.into())));
-    }
     let table = toml::Table::try_from(p).expect("parameters serialise");
     for (k, v) in table {
         let value = match v {
@@ -430,52 +491,22 @@ fn schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
     if let Some(case) = &cfg.model_error.case {
         attrs.push(("model_error_case".into(), AttrValue::Str(case.clone())));
     }
-    let mut coords = vec![
-        coord("lev", vec![1.0, 2.0], "1", "layer (1 = upper)"),
-        coord("y", g.y(), "m", "meridional position (cell centres)"),
-        coord("x", g.x(), "m", "zonal position (cell centres)"),
-    ];
-    let mut variables = vec![
-        var("q", "s^-1", "potential vorticity anomaly"),
-        var("p", "m^2 s^-1", "streamfunction"),
-        var(
-            "u",
-            "m s^-1",
-            "zonal velocity anomaly (without the background flow U)",
-        ),
-        var("v", "m s^-1", "meridional velocity"),
-    ];
-    if cfg.output.spectral {
-        coords.push(coord(
-            "l",
-            g.ll.clone(),
-            "m^-1",
-            "meridional wavenumber (FFT order)",
-        ));
-        coords.push(coord("k", g.kk.clone(), "m^-1", "zonal wavenumber"));
-        let spectral = |name: &str, part: &str| {
-            on(
-                ["lev", "l", "k"],
-                name,
-                "s^-1",
-                &format!("{part} part of the PV spectrum rfft2(q) (unnormalised, pyqg qh)"),
-            )
-        };
-        variables.push(spectral("qh_re", "real"));
-        variables.push(spectral("qh_im", "imaginary"));
-    }
     Schema {
-        coords,
-        variables,
-        series: SERIES
+        coords: vec![
+            coord("lev", vec![1.0, 2.0], "1", "layer (1 = upper)"),
+            coord("y", g.y(), "m", "meridional position (cell centres)"),
+            coord("x", g.x(), "m", "zonal position (cell centres)"),
+        ],
+        variables: fields
             .iter()
-            .map(|(n, u, l)| Variable {
-                name: (*n).into(),
-                dims: vec![],
-                units: (*u).into(),
-                long_name: (*l).into(),
+            .map(|(name, u, long_name)| Variable {
+                name: (*name).into(),
+                dims: vec!["lev".into(), "y".into(), "x".into()],
+                units: unit(u),
+                long_name: (*long_name).into(),
             })
             .collect(),
+        series: Vec::new(),
         attrs,
         precision: if cfg.output.precision == "f32" {
             Precision::F32

@@ -105,3 +105,70 @@ impl RowReader {
         }
     }
 }
+
+/// The text attribute `name` of the HDF5 file at `path` (e.g. a medida output's `config`).
+pub fn read_text_attr(path: &Path, name: &str) -> Result<String, DataError> {
+    let file = hdf5::File::open(path).at(path, "open")?;
+    let attr = file.attr(name).at(path, format!("attribute `{name}`"))?;
+    let t: hdf5::types::VarLenUnicode = attr
+        .read_scalar()
+        .at(path, format!("read attribute `{name}`"))?;
+    Ok(t.as_str().to_owned())
+}
+
+/// A `(time, lev, y, x)` dataset read one time at a time.
+#[derive(Debug)]
+pub struct Frames {
+    path: PathBuf,
+    ds: hdf5::Dataset,
+    shape: [usize; 4],
+}
+
+impl Frames {
+    /// Opens dataset `name` of the file at `path`; it must have four dimensions.
+    pub fn open(path: &Path, name: &str) -> Result<Self, DataError> {
+        let file = hdf5::File::open(path).at(path, "open")?;
+        let ds = file.dataset(name).at(path, format!("dataset `{name}`"))?;
+        let shape: [usize; 4] = ds.shape().try_into().map_err(|_| DataError::Invalid {
+            path: path.to_path_buf(),
+            what: format!(
+                "dataset `{name}` has shape {:?}, expected (time, lev, y, x)",
+                ds.shape()
+            ),
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            ds,
+            shape,
+        })
+    }
+
+    /// `(time, lev, y, x)`.
+    pub fn shape(&self) -> [usize; 4] {
+        self.shape
+    }
+
+    /// The field at time index `i`, `(lev, y, x)`.
+    pub fn read(&self, i: usize) -> Result<ndarray::Array3<f64>, DataError> {
+        if i >= self.shape[0] {
+            return Err(DataError::Invalid {
+                path: self.path.clone(),
+                what: format!(
+                    "time index {i} out of range (the file has {})",
+                    self.shape[0]
+                ),
+            });
+        }
+        self.ds
+            .read_slice::<f64, _, ndarray::Ix3>(s![i, .., .., ..])
+            .at(&self.path, format!("read time {i}"))
+    }
+}
+
+/// The numeric attribute `name` of the HDF5 file at `path`, as f64.
+pub fn read_number_attr(path: &Path, name: &str) -> Result<f64, DataError> {
+    let file = hdf5::File::open(path).at(path, "open")?;
+    let attr = file.attr(name).at(path, format!("attribute `{name}`"))?;
+    attr.read_scalar::<f64>()
+        .at(path, format!("read attribute `{name}`"))
+}

@@ -21,6 +21,12 @@ pub enum DiscoveryError {
     /// The data cannot identify the model (no rows, a zero column under scaling, ...).
     #[error("cannot fit: {0}")]
     Degenerate(String),
+    /// A library term is malformed or cannot be evaluated on the given model.
+    #[error("library term {0}")]
+    Library(String),
+    /// The solver refused a model or a state.
+    #[error(transparent)]
+    Solver(#[from] medida_solver::SolverError),
 }
 
 pub(crate) fn invalid(

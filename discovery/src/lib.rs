@@ -29,6 +29,7 @@ pub mod gram;
 pub mod library;
 mod linalg;
 mod problem;
+pub mod qg;
 pub mod refit;
 pub mod rvm;
 pub mod select;

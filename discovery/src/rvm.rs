@@ -168,7 +168,10 @@ impl Rvm {
                 alpha[k] = gamma[k] / (mean[k] * mean[k]);
             }
             let rss = rss_sub(g, b, yty, &active, &mean);
-            beta = (n - gamma.iter().sum::<f64>()) / rss.max(f64::MIN_POSITIVE);
+            // Below round-off of |y|^2 the residual is not noise: exact data would send beta to
+            // infinity and the posterior out of range.
+            let floor = (yty * f64::EPSILON).max(f64::MIN_POSITIVE);
+            beta = (n - gamma.iter().sum::<f64>()) / rss.max(floor);
             // Prune, keeping alpha and alpha_old aligned with the active set.
             let keep: Vec<usize> = (0..active.len())
                 .filter(|&k| alpha[k] < self.threshold_alpha)

@@ -39,4 +39,4 @@ pub use error::SolverError;
 pub use grid::Grid;
 pub use model::{Model, ModelState, NZ, pyqg_terms};
 pub use params::{Dealias, QgParams, Stepper};
-pub use term::{Term, TermKind};
+pub use term::{External, ExternalTendency, Term, TermKind};

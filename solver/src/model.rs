@@ -18,7 +18,7 @@ use crate::filter::exponential_filter;
 use crate::grid::Grid;
 use crate::inversion::Inversion;
 use crate::params::{Dealias, QgParams, Stepper};
-use crate::term::{LinearTendency, Term, TermKind};
+use crate::term::{External, LinearTendency, Term, TermKind};
 use ndarray::{Array3, ArrayView3};
 use rayon::prelude::*;
 
@@ -59,6 +59,8 @@ struct Operators {
     c_j: f64,
     /// Background flow per layer, from the mean-flow-advection terms (for the CFL number).
     ubg: [f64; NZ],
+    /// Terms evaluated by outside code, with their coefficients, added to the linear tendency.
+    external: Vec<(External, f64)>,
 }
 
 impl Operators {
@@ -442,6 +444,7 @@ impl Model {
             linear_on_q: Default::default(),
             c_j: 0.0,
             ubg: [0.0; NZ],
+            external: Vec::new(),
         };
         let layers = [
             Layer::new(&grid, plans.clone(), params.dealias),
@@ -509,6 +512,15 @@ impl Model {
             .filter(|t| t.kind == TermKind::Advection)
             .map(|t| t.coefficient)
             .sum();
+        self.ops.external = self
+            .terms
+            .iter()
+            .filter(|t| t.coefficient != 0.0)
+            .filter_map(|t| match &t.kind {
+                TermKind::External(e) => Some((e.clone(), t.coefficient)),
+                _ => None,
+            })
+            .collect();
         self.ops.ubg = [0.0; NZ];
         for t in &self.terms {
             if let TermKind::MeanFlowAdvection { lev } = t.kind {
@@ -543,6 +555,27 @@ impl Model {
             ndarray::ArrayView2::from_shape((self.grid.nk(), self.grid.nl()), &self.ops.filtr)
                 .expect("filter size");
         view.t().to_owned()
+    }
+
+    /// Adds a term (with its coefficient) to the tendency; its name must be new.
+    pub fn add_term(&mut self, term: Term) -> Result<(), SolverError> {
+        if !term.coefficient.is_finite() {
+            return Err(invalid(
+                "coefficient",
+                format!("{} for term `{}`", term.coefficient, term.name()),
+                "a finite number",
+            ));
+        }
+        if self.terms.iter().any(|t| t.name() == term.name()) {
+            return Err(invalid(
+                "term",
+                term.name(),
+                "a name that is not already one of the model's terms",
+            ));
+        }
+        self.terms.push(term);
+        self.fuse_terms();
+        Ok(())
     }
 
     /// Sets the coefficient of the term called `name` (see [`Term::name`]).
@@ -715,6 +748,10 @@ impl Model {
             .for_each(|(lev, (ph, lin))| {
                 ops.invert_and_linear(lev, qh, ph, lin);
             });
+        let [lin0, lin1] = &mut self.lin;
+        for (e, c) in &ops.external {
+            e.0.add_tendency(qh, [&self.ph[0], &self.ph[1]], *c, [lin0, lin1]);
+        }
     }
 
     /// The complete state, for checkpoints.

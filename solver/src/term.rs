@@ -10,6 +10,36 @@
 use crate::Complex64;
 use crate::grid::Grid;
 use crate::inversion::Inversion;
+use std::sync::Arc;
+
+/// A term evaluated outside the solver: a discovered correction, a learned closure. It sees the
+/// spectral state of both layers and adds its shape to the tendency; the solver calls it once per
+/// tendency evaluation, after the inversion, for every stepper.
+pub trait ExternalTendency: Send + Sync + std::fmt::Debug {
+    /// A unique, stable name (configs, output attributes, [`Model::set_coefficient`](crate::Model::set_coefficient)).
+    fn name(&self) -> String;
+    /// How the term reads in an equation.
+    fn symbol(&self) -> String;
+    /// Adds `coefficient * T(state)` to `dqh[lev]` (k-major spectra of `grid`), from the PV anomaly
+    /// `qh` and streamfunction `ph` of both layers (k-major spectra).
+    fn add_tendency(
+        &self,
+        qh: [&[Complex64]; 2],
+        ph: [&[Complex64]; 2],
+        coefficient: f64,
+        dqh: [&mut [Complex64]; 2],
+    );
+}
+
+/// A shared [`ExternalTendency`]; two are equal when they are the same object.
+#[derive(Debug, Clone)]
+pub struct External(pub Arc<dyn ExternalTendency>);
+
+impl PartialEq for External {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// Which spectral field of a layer a linear action multiplies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +107,8 @@ pub enum TermKind {
     /// `-nu (dx^8 + dy^8) q_i`, i.e. `-nu (k^8 + l^8) q_hat`, treated implicitly: the update is
     /// divided by `1 + dt nu (k^8 + l^8)` (MEDIDA). Coefficient `nu`.
     Hyperviscosity,
+    /// A term evaluated by outside code (see [`ExternalTendency`]), e.g. a discovered correction.
+    External(External),
 }
 
 /// A term with its coefficient.
@@ -96,9 +128,10 @@ impl Term {
 
     /// A unique, stable name, used to look a term up and in configs.
     pub fn name(&self) -> String {
-        match self.kind {
+        match &self.kind {
             TermKind::Advection => "advection".into(),
             TermKind::MeanFlowAdvection { lev } => format!("mean_flow_advection{}", lev + 1),
+            TermKind::External(e) => e.0.name(),
             TermKind::Beta => "beta".into(),
             TermKind::ShearPvGradient { .. } => "shear_pv_gradient".into(),
             TermKind::BottomDrag => "bottom_drag".into(),
@@ -111,9 +144,10 @@ impl Term {
 
     /// How the term reads in an equation, with its coefficient's symbol.
     pub fn symbol(&self) -> String {
-        match self.kind {
+        match &self.kind {
             TermKind::Advection => "-c_J J(psi_i, q_i)".into(),
             TermKind::MeanFlowAdvection { lev } => format!("-U{0} dx(q{0})", lev + 1),
+            TermKind::External(e) => e.0.symbol(),
             TermKind::Beta => "-beta dx(psi_i)".into(),
             TermKind::ShearPvGradient { .. } => "-(U1-U2) [F1 dx(psi1); -F2 dx(psi2)]".into(),
             TermKind::BottomDrag => "-rek lap(psi2)".into(),
@@ -122,6 +156,32 @@ impl Term {
             TermKind::Sponge { .. } => "-s(y) (q_i - <q_i>_x)".into(),
             TermKind::Hyperviscosity => "-nu (dx^8 + dy^8) q_i (implicit)".into(),
         }
+    }
+
+    /// The term's shape in each layer (at unit coefficient) as a sum of `(factor, library term)`,
+    /// the terms written in `medida-discovery`'s QG library grammar (`psi1`, `lap(psi2)`,
+    /// `dx(psi1)`, `J(psi1, q1)`, `psi_R`). `None` when the shape is not a finite sum of such terms
+    /// (sponge, hyperviscosity, external terms). A model error `(c_true - c_model) * shape` is
+    /// thus known in the library's basis, which is what discovery should return.
+    pub fn layer_shapes(&self) -> Option<[Vec<(f64, &'static str)>; 2]> {
+        Some(match &self.kind {
+            TermKind::Advection => [vec![(-1.0, "J(psi1, q1)")], vec![(-1.0, "J(psi2, q2)")]],
+            TermKind::MeanFlowAdvection { lev: 0 } => [vec![(-1.0, "dx(q1)")], vec![]],
+            TermKind::MeanFlowAdvection { .. } => [vec![], vec![(-1.0, "dx(q2)")]],
+            TermKind::Beta => [vec![(-1.0, "dx(psi1)")], vec![(-1.0, "dx(psi2)")]],
+            TermKind::ShearPvGradient { f1, f2 } => {
+                [vec![(-f1, "dx(psi1)")], vec![(*f2, "dx(psi2)")]]
+            }
+            TermKind::BottomDrag => [vec![], vec![(-1.0, "lap(psi2)")]],
+            TermKind::InterfaceRelaxation => [
+                vec![(1.0, "psi1"), (-1.0, "psi2")],
+                vec![(-1.0, "psi1"), (1.0, "psi2")],
+            ],
+            TermKind::JetForcing { .. } => [vec![(-1.0, "psi_R")], vec![(1.0, "psi_R")]],
+            TermKind::Sponge { .. } | TermKind::Hyperviscosity | TermKind::External(_) => {
+                return None;
+            }
+        })
     }
 
     /// The term's linear, wavenumber-diagonal actions; empty for nonlinear terms.
@@ -137,7 +197,10 @@ impl Term {
         };
         let constant = |v: Complex64| grid.spectral_map(|_, _| v);
         match &self.kind {
-            TermKind::Advection | TermKind::Sponge { .. } | TermKind::Hyperviscosity => Vec::new(),
+            TermKind::Advection
+            | TermKind::Sponge { .. }
+            | TermKind::Hyperviscosity
+            | TermKind::External(_) => Vec::new(),
             &TermKind::MeanFlowAdvection { lev } => vec![action(lev, lev, Operand::Q, minus_dx(c))],
             TermKind::Beta => (0..2)
                 .map(|i| action(i, i, Operand::Psi, minus_dx(c)))

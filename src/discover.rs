@@ -1,0 +1,652 @@
+//! `medida increments`, `medida discover` and `medida demo`: the MEDIDA pipeline. A truth run's
+//! snapshots start short forecasts of the truth and of an imperfect model; their difference per
+//! unit time (the analysis increment) is regressed on a library of QG terms, and the result is
+//! printed as an equation beside the error the case planted, then optionally added back to the
+//! imperfect model to measure the corrected forecasts.
+
+use crate::config::{InputError, RunConfig, input_err};
+use crate::fit::{Plan, RegressionArgs, RowSink};
+use crate::simulate::{SimulateArgs, build_model, field_schema};
+use anyhow::Context;
+use medida_data::{
+    AttrValue, Checkpoint, Frames, OutputFile, read_array, read_number_attr, read_text_attr,
+};
+use medida_discovery::qg::{
+    Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, expected_error,
+};
+use medida_solver::{External, Model, Stepper, Term, TermKind};
+use ndarray::{Array2, Array3, Axis};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What `medida increments` was asked to do.
+#[derive(clap::Args, Clone)]
+pub struct IncrementsArgs {
+    /// A truth run written by `medida simulate` (its snapshots start the forecasts).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// The imperfect model: a model-error case (case1001 ... case1009) applied to the truth's config.
+    #[arg(long, value_name = "CASE")]
+    pub model_error: Option<String>,
+    /// Override a setting of both models (`model.stepper=rk4`), or of the imperfect model only
+    /// (`model_error.bottom_drag=0.37`). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Forecast window in time steps.
+    #[arg(long, default_value_t = 1)]
+    pub window: u64,
+    /// Use every k-th snapshot of the truth run.
+    #[arg(long, default_value_t = 1)]
+    pub every: usize,
+    /// Use at most this many snapshots (default all).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Output file.
+    #[arg(long, default_value = "increments.h5")]
+    pub out: PathBuf,
+    /// Threads (default: the truth config's run.threads).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What `medida discover` was asked to do.
+#[derive(clap::Args, Clone)]
+pub struct DiscoverArgs {
+    /// Increments written by `medida increments`.
+    #[arg(long)]
+    pub increments: PathBuf,
+    /// Library: presets medida10 (the released 10 terms) or wide (20), and/or terms, separated by
+    /// `;` (e.g. "medida10; lap2(psi1); J(psi1, psi2)").
+    #[arg(long, default_value = "medida10")]
+    pub library: String,
+    /// Grid points removed on each side in x and y before the regression (the released code: 20).
+    #[arg(long, default_value_t = 0)]
+    pub trim: usize,
+    /// The state the library is evaluated on: start (the observed state the forecasts start
+    /// from; exact for one-step windows of AB3 or leapfrog, whose first step is Euler), forecast
+    /// (the imperfect model's forecast, as the released code), mean (of the two: second order in
+    /// the window) or auto (start for one Euler step, else mean).
+    #[arg(long, default_value = "auto")]
+    pub library_state: String,
+    /// Do not multiply the library's columns by the model's update filter (pyqg's filter, implicit
+    /// hyperviscosity), which one-step increments carry; the released code does not filter.
+    #[arg(long)]
+    pub unfiltered_library: bool,
+    #[command(flatten)]
+    pub regression: RegressionArgs,
+    /// Add the discovered terms to the imperfect model and compare its forecasts with the truth's.
+    #[arg(long)]
+    pub correct: bool,
+    /// Length of each corrected forecast, in time steps (from every increment's start state).
+    #[arg(long, default_value_t = 400)]
+    pub correct_steps: u64,
+    /// Write the results to FILE.json and FILE.h5 (same stem).
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+    /// Print the result as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// No notes on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What `medida demo` was asked to do.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Model-error case.
+    #[arg(long, default_value = "case1002")]
+    pub case: String,
+    /// Directory for the truth run, the increments and the results.
+    #[arg(long, default_value = "medida-demo")]
+    pub dir: PathBuf,
+    /// Spin-up time (model time units, from the random initial state).
+    #[arg(long, default_value_t = 250.0)]
+    pub spinup: f64,
+    /// Number of truth snapshots (one per time unit after the spin-up) giving increments.
+    #[arg(long, default_value_t = 3)]
+    pub snapshots: usize,
+    /// Library (see `medida discover --library`).
+    #[arg(long, default_value = "medida10")]
+    pub library: String,
+    /// Override a setting of the truth run (`model.nx=48`). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Splits `--set` into overrides of both models and of the imperfect model only.
+fn split_sets(set: &[String]) -> (Vec<String>, Vec<String>) {
+    set.iter()
+        .cloned()
+        .partition(|s| !s.trim_start().starts_with("model_error."))
+}
+
+/// The truth's config from a medida output's `config` attribute.
+fn config_of(path: &Path, attr: &str) -> anyhow::Result<String> {
+    read_text_attr(path, attr).map_err(|e| {
+        InputError(format!(
+            "{}: {e} (is it a file written by medida?)",
+            path.display()
+        ))
+        .into()
+    })
+}
+
+pub fn increments(a: IncrementsArgs) -> anyhow::Result<()> {
+    let text = config_of(&a.truth, "config")?;
+    let (both, model_only) = split_sets(&a.set);
+    let truth_cfg = RunConfig::resolve_text(&text, None, &both)?;
+    let all: Vec<String> = both.iter().chain(&model_only).cloned().collect();
+    let model_cfg = RunConfig::resolve_text(&text, a.model_error.as_deref(), &all)?;
+    if model_cfg.model_error == truth_cfg.model_error {
+        return input_err!(
+            "the imperfect model equals the truth: give --model-error CASE or --set model_error.TERM=VALUE"
+        );
+    }
+    if a.every == 0 {
+        return input_err!("--every 0: allowed 1 or more");
+    }
+    let truth = build_model(&truth_cfg)?;
+    let model = build_model(&model_cfg)?;
+    let mut inc = Increments::new(truth, model, a.window)
+        .map_err(|e| InputError(format!("--window: {e}")))?;
+    let frames = Frames::open(&a.truth, "q").map_err(|e| InputError(e.to_string()))?;
+    let times = read_array(&a.truth, "time").map_err(|e| InputError(e.to_string()))?;
+    let picked: Vec<usize> = (0..frames.shape()[0])
+        .step_by(a.every)
+        .take(a.count.unwrap_or(usize::MAX))
+        .collect();
+    if picked.is_empty() {
+        return input_err!("--truth {}: the run has no snapshots", a.truth.display());
+    }
+    let title = "medida analysis increments: (truth forecast - imperfect forecast) / window";
+    let mut schema = field_schema(
+        &truth_cfg,
+        inc.truth(),
+        title,
+        &[
+            (
+                "dqdt",
+                "s^-2",
+                "analysis increment per unit time: (q_truth - q_model)(t + window) / window",
+            ),
+            ("q", "s^-1", "observed PV anomaly at the forecast start"),
+            (
+                "q_forecast",
+                "s^-1",
+                "imperfect model's PV anomaly at the end of the window",
+            ),
+        ],
+    );
+    schema.attrs.extend([
+        ("model_config".into(), AttrValue::Str(model_cfg.to_toml())),
+        ("window_steps".into(), AttrValue::I64(a.window as i64)),
+        ("window_time".into(), AttrValue::F64(inc.window_time())),
+        (
+            "truth_file".into(),
+            AttrValue::Str(a.truth.display().to_string()),
+        ),
+        (
+            "observations".into(),
+            AttrValue::Str("full grid, no noise".into()),
+        ),
+    ]);
+    for t in inc.model().terms() {
+        schema.attrs.push((
+            format!("model_coefficient_{}", t.name()),
+            AttrValue::F64(t.coefficient),
+        ));
+    }
+    if let Some(case) = &model_cfg.model_error.case {
+        schema.attrs.retain(|(k, _)| k != "model_error_case");
+        schema
+            .attrs
+            .push(("model_error_case".into(), AttrValue::Str(case.clone())));
+    }
+    let threads = a.threads.unwrap_or(truth_cfg.run.threads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("thread pool")?;
+    let tmp = a.out.with_extension("h5.part");
+    let mut out = OutputFile::create(&tmp, &schema)?;
+    let written = pool.install(|| -> anyhow::Result<()> {
+        for (n, &i) in picked.iter().enumerate() {
+            let q0 = frames.read(i)?;
+            let h = inc
+                .at(q0.view())
+                .with_context(|| format!("forecast from snapshot {i} of {}", a.truth.display()))?;
+            let fields = [h.dqdt.into_dyn(), q0.into_dyn(), h.q_forecast.into_dyn()];
+            let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
+            out.append_snapshot(times[i], &views)?;
+            if !a.quiet {
+                eprint!("\rincrements: {}/{}", n + 1, picked.len());
+            }
+        }
+        out.flush()?;
+        Ok(())
+    });
+    drop(out);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, &a.out).with_context(|| format!("rename to {}", a.out.display()))?;
+    if !a.quiet {
+        eprintln!(
+            "\rincrements: {} snapshots, window {} steps ({}), written to {}",
+            picked.len(),
+            a.window,
+            inc.window_time(),
+            a.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// One row of the comparison table.
+#[derive(serde::Serialize)]
+struct Row {
+    layer: usize,
+    term: String,
+    expected: f64,
+    discovered: f64,
+    std: Option<f64>,
+    /// `100 |discovered - expected| / |expected|`, when a term is expected.
+    error_percent: Option<f64>,
+}
+
+/// The forecast errors of the imperfect and the corrected model.
+#[derive(serde::Serialize)]
+struct CorrectionReport {
+    steps: u64,
+    time: f64,
+    /// Per start state: relative L2 error of q after `steps`, imperfect and corrected.
+    imperfect: Vec<f64>,
+    corrected: Vec<f64>,
+    /// Median of imperfect / corrected.
+    improvement: f64,
+}
+
+pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
+    let truth_cfg = RunConfig::from_toml(&config_of(&a.increments, "config")?)?;
+    let model_cfg = RunConfig::from_toml(&config_of(&a.increments, "model_config")?)?;
+    let truth = build_model(&truth_cfg)?;
+    let model = build_model(&model_cfg)?;
+    let geometry = Geometry::new(
+        &truth_cfg.model,
+        truth_cfg.jet.as_ref().map(|j| (j.u1, j.sigma)),
+    )
+    .map_err(|e| InputError(e.to_string()))?;
+    let mut library =
+        QgLibrary::parse(&a.library).map_err(|e| InputError(format!("--library: {e}")))?;
+    library.trim = a.trim;
+    if !a.unfiltered_library {
+        // filtr is (l, k); the library wants k-major.
+        let f = truth.filtr();
+        let (nl, nk) = f.dim();
+        library.filter = Some((0..nk * nl).map(|i| f[[i % nl, i / nl]]).collect());
+    }
+    let eval = Evaluator::new(geometry.clone());
+    library
+        .check(&eval)
+        .map_err(|e| InputError(format!("--library/--trim: {e}")))?;
+    let window =
+        read_number_attr(&a.increments, "window_steps").map_err(|e| InputError(e.to_string()))?;
+    // Which snapshots' average the library is evaluated on: q (start), q_forecast, or both.
+    let weights: [f64; 2] = match a.library_state.as_str() {
+        "auto" if window == 1.0 && truth_cfg.model.stepper != Stepper::Rk4 => [1.0, 0.0],
+        "auto" | "mean" => [0.5, 0.5],
+        "start" => [1.0, 0.0],
+        "forecast" => [0.0, 1.0],
+        s => return input_err!("--library-state {s:?}: allowed auto, start, forecast or mean"),
+    };
+    let open = |name: &str| {
+        Frames::open(&a.increments, name).map_err(|e| anyhow::Error::new(InputError(e.to_string())))
+    };
+    let (starts, forecasts, targets) = (open("q")?, open("q_forecast")?, open("dqdt")?);
+    let snapshots = targets.shape()[0];
+    if snapshots == 0 {
+        return input_err!("--increments {}: no increments", a.increments.display());
+    }
+    let rows = library.rows(&eval);
+    let n = snapshots * rows;
+    let names = library.library();
+    let p = names.len();
+    let target_names = ["dq1/dt", "dq2/dt"];
+    let nx = geometry.grid.nx;
+    let pass = |sink: &mut RowSink| {
+        let mut eval = Evaluator::new(geometry.clone());
+        for i in 0..snapshots {
+            let q = match weights {
+                [1.0, 0.0] => starts.read(i)?,
+                [0.0, 1.0] => forecasts.read(i)?,
+                [w0, w1] => starts.read(i)? * w0 + forecasts.read(i)? * w1,
+            };
+            let state = eval.state(q.view());
+            let x = library.columns(&mut eval, &state);
+            let h = targets.read(i)?;
+            let mut y = Array2::zeros((rows, 2));
+            for lev in 0..2 {
+                let field = h.index_axis(Axis(0), lev);
+                let field = field.as_slice().expect("read arrays are contiguous");
+                for (dst, src) in y.column_mut(lev).iter_mut().zip(library.trimmed(field, nx)) {
+                    *dst = src;
+                }
+            }
+            sink(x.view(), y.view())?;
+        }
+        Ok(())
+    };
+    let plan = Plan::new(&a.regression, n)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.max(1))
+        .build()
+        .context("thread pool")?;
+    let out = pool.install(|| plan.run(p, 2, &names, &target_names, pass))?;
+    let expected = expected_error(truth.terms(), model.terms(), &library);
+    let fit = &out.fit;
+    let mut table = Vec::new();
+    for lev in 0..2 {
+        for (j, term) in names.names().iter().enumerate() {
+            let (e, d) = (expected.coef[[lev, j]], fit.coef[[lev, j]]);
+            if e != 0.0 || d != 0.0 {
+                table.push(Row {
+                    layer: lev + 1,
+                    term: term.clone(),
+                    expected: e,
+                    discovered: d,
+                    std: fit.std.as_ref().map(|s| s[[lev, j]]),
+                    error_percent: (e != 0.0).then(|| 100.0 * (d - e).abs() / e.abs()),
+                });
+            }
+        }
+    }
+    let support_exact = (0..2)
+        .all(|lev| (0..p).all(|j| (expected.coef[[lev, j]] != 0.0) == (fit.coef[[lev, j]] != 0.0)));
+    let correction = if a.correct {
+        Some(pool.install(|| correct(&a, &truth_cfg, &model_cfg, &library, fit, &geometry))?)
+    } else {
+        None
+    };
+    let case = model_cfg.model_error.case.clone();
+    let mut json = out.to_json()?;
+    json["case"] = serde_json::to_value(&case)?;
+    json["description"] = serde_json::to_value(&model_cfg.model_error.description)?;
+    json["expected"] = serde_json::to_value(
+        expected
+            .coef
+            .outer_iter()
+            .map(|r| r.to_vec())
+            .collect::<Vec<_>>(),
+    )?;
+    json["expected_outside_library"] = serde_json::to_value(&expected.outside)?;
+    json["table"] = serde_json::to_value(&table)?;
+    json["support_exact"] = serde_json::Value::Bool(support_exact);
+    json["rows"] = serde_json::to_value(n)?;
+    json["snapshots"] = serde_json::to_value(snapshots)?;
+    json["library_state"] = serde_json::to_value(&a.library_state)?;
+    if let Some(c) = &correction {
+        json["correction"] = serde_json::to_value(c)?;
+    }
+    if let Some(path) = &a.out {
+        write_results(path, &json, &expected.coef, fit, &names)?;
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    let what = match (&case, &model_cfg.model_error.description) {
+        (Some(c), Some(d)) => format!("{c}: {d}"),
+        (Some(c), None) => c.clone(),
+        _ => "imperfect model of the [model_error] table".into(),
+    };
+    println!("model error {what}");
+    println!(
+        "{snapshots} increments x {rows} points, library {} ({p} terms), {}\n",
+        a.library, fit.method
+    );
+    print!("{}", fit.equations(4));
+    println!(
+        "\n{:<14} {:>5} {:>12} {:>12} {:>10} {:>9}",
+        "term", "layer", "expected", "discovered", "+-std", "error %"
+    );
+    for r in &table {
+        println!(
+            "{:<14} {:>5} {:>12.5} {:>12.5} {:>10} {:>9}",
+            r.term,
+            r.layer,
+            r.expected,
+            r.discovered,
+            r.std.map_or("".into(), |s| format!("{s:.1e}")),
+            r.error_percent
+                .map_or("spurious".into(), |e| format!("{e:.2e}"))
+        );
+    }
+    let worst = table
+        .iter()
+        .filter_map(|r| r.error_percent)
+        .fold(0.0, f64::max);
+    println!(
+        "\nsupport {}; largest coefficient error {worst:.2e} %",
+        if support_exact {
+            "exact in both layers"
+        } else {
+            "NOT the expected one"
+        }
+    );
+    for o in &expected.outside {
+        println!("note: the library cannot express part of the expected error: {o}");
+    }
+    if let Some(c) = &correction {
+        println!(
+            "\ncorrected model: forecast error after {} steps (t = {}) relative to the truth, median over {} starts: imperfect {:.3e}, corrected {:.3e} ({:.3e} times smaller)",
+            c.steps,
+            c.time,
+            c.imperfect.len(),
+            median(&c.imperfect),
+            median(&c.corrected),
+            c.improvement
+        );
+    }
+    out.print_ensemble(&names, &target_names);
+    for (i, t) in target_names.iter().enumerate() {
+        if out.yty[i] == 0.0 {
+            println!("{t}: the increments are zero: the two models agree in this layer");
+        }
+    }
+    if a.quiet {
+        return Ok(());
+    }
+    for w in &fit.warnings {
+        // A layer whose increments are zero has, rightly, no terms: said above.
+        let zero = target_names
+            .iter()
+            .enumerate()
+            .any(|(i, t)| out.yty[i] == 0.0 && w.starts_with(t));
+        if !zero {
+            eprintln!("warning: {w}");
+        }
+    }
+    if let Some(path) = &a.out {
+        eprintln!(
+            "results written to {} and {}",
+            path.display(),
+            path.with_extension("h5").display()
+        );
+    }
+    Ok(())
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}
+
+/// Runs the truth, the imperfect and the corrected model from every increment's start state.
+fn correct(
+    a: &DiscoverArgs,
+    truth_cfg: &RunConfig,
+    model_cfg: &RunConfig,
+    library: &QgLibrary,
+    fit: &medida_discovery::SparseFit,
+    geometry: &Geometry,
+) -> anyhow::Result<CorrectionReport> {
+    let terms: Vec<(Expr, [f64; 2])> = library
+        .terms()
+        .iter()
+        .enumerate()
+        .map(|(j, e)| (e.clone(), [fit.coef[[0, j]], fit.coef[[1, j]]]))
+        .collect();
+    let correction = Correction::new(terms, Evaluator::new(geometry.clone()));
+    let mut corrected = build_model(model_cfg)?;
+    corrected.add_term(Term::new(
+        TermKind::External(External(Arc::new(correction))),
+        1.0,
+    ))?;
+    let mut models = [build_model(truth_cfg)?, build_model(model_cfg)?, corrected];
+    let starts = Frames::open(&a.increments, "q")?;
+    let (mut imperfect, mut fixed) = (Vec::new(), Vec::new());
+    for i in 0..starts.shape()[0] {
+        let q0 = starts.read(i)?;
+        let finals: Vec<Array3<f64>> = models
+            .iter_mut()
+            .map(|m: &mut Model| -> anyhow::Result<Array3<f64>> {
+                m.set_q(q0.view())?;
+                m.run(a.correct_steps)?;
+                Ok(m.q())
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let norm = |x: &Array3<f64>| x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let scale = norm(&finals[0]);
+        imperfect.push(norm(&(&finals[1] - &finals[0])) / scale);
+        fixed.push(norm(&(&finals[2] - &finals[0])) / scale);
+    }
+    let ratios: Vec<f64> = imperfect.iter().zip(&fixed).map(|(i, c)| i / c).collect();
+    Ok(CorrectionReport {
+        steps: a.correct_steps,
+        time: a.correct_steps as f64 * truth_cfg.model.dt,
+        improvement: median(&ratios),
+        imperfect,
+        corrected: fixed,
+    })
+}
+
+/// FILE.json (everything) and FILE.h5 (coefficients, expected, std, names), both atomically.
+fn write_results(
+    path: &Path,
+    json: &serde_json::Value,
+    expected: &Array2<f64>,
+    fit: &medida_discovery::SparseFit,
+    names: &medida_discovery::Library,
+) -> anyhow::Result<()> {
+    let json_path = path.with_extension("json");
+    let tmp = json_path.with_extension("json.part");
+    std::fs::write(&tmp, serde_json::to_string_pretty(json)?)
+        .with_context(|| format!("write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &json_path)
+        .with_context(|| format!("rename to {}", json_path.display()))?;
+    let mut h5 = Checkpoint::default();
+    h5.arrays.push(("coef".into(), fit.coef.clone().into_dyn()));
+    h5.arrays
+        .push(("expected".into(), expected.clone().into_dyn()));
+    if let Some(s) = &fit.std {
+        h5.arrays.push(("std".into(), s.clone().into_dyn()));
+    }
+    h5.texts.push(("terms".into(), names.names().join("\n")));
+    h5.texts.push(("targets".into(), "dq1/dt\ndq2/dt".into()));
+    h5.texts.push(("equations".into(), fit.equations(6)));
+    h5.texts.push(("method".into(), fit.method.clone()));
+    h5.write_atomic(&path.with_extension("h5"))?;
+    Ok(())
+}
+
+pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
+    if a.snapshots == 0 {
+        return input_err!("--snapshots 0: allowed 1 or more");
+    }
+    std::fs::create_dir_all(&a.dir).with_context(|| format!("create {}", a.dir.display()))?;
+    let started = std::time::Instant::now();
+    let truth = a.dir.join("truth.h5");
+    let mut set = vec![
+        format!("run.threads={}", a.threads),
+        "output.checkpoint_interval=0".to_string(),
+    ];
+    set.extend(a.set.iter().cloned());
+    if !a.quiet {
+        eprintln!(
+            "1/3 truth: MEDIDA jet, {} time units of spin-up, then {} snapshots",
+            a.spinup, a.snapshots
+        );
+    }
+    crate::simulate::simulate(SimulateArgs {
+        preset: Some("medida-jet".into()),
+        config: None,
+        set,
+        steps: None,
+        tmax: Some(a.spinup + a.snapshots as f64 - 1.0),
+        init: None,
+        out: truth.clone(),
+        restart: None,
+        model_error: None,
+        spinup: Some(a.spinup),
+        quiet: a.quiet,
+    })?;
+    let incr = a.dir.join("increments.h5");
+    if !a.quiet {
+        eprintln!(
+            "2/3 increments of {} (one step from every snapshot)",
+            a.case
+        );
+    }
+    increments(IncrementsArgs {
+        truth,
+        model_error: Some(a.case.clone()),
+        set: Vec::new(),
+        window: 1,
+        every: 1,
+        count: None,
+        out: incr.clone(),
+        threads: Some(a.threads),
+        quiet: a.quiet,
+    })?;
+    if !a.quiet {
+        eprintln!("3/3 discovery with library {}\n", a.library);
+    }
+    discover(DiscoverArgs {
+        increments: incr,
+        library: a.library.clone(),
+        trim: 0,
+        library_state: "auto".into(),
+        unfiltered_library: false,
+        regression: RegressionArgs::default(),
+        correct: true,
+        correct_steps: 400,
+        out: Some(a.dir.join("discovery.json")),
+        json: false,
+        threads: a.threads,
+        quiet: a.quiet,
+    })?;
+    if !a.quiet {
+        eprintln!("demo done in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! The MEDIDA pipeline end to end: `medida simulate` (a spun-up jet), `medida increments` and
+//! `medida discover` for every case of the released code, checked against the expected
+//! coefficients of medida-qg.md section 2.2 (derived from the released code by hand, independent
+//! of medida's own `expected_error`).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn medida(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_medida"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = medida(args);
+    assert!(
+        o.status.success(),
+        "medida {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The truth: the study's 96 x 192 jet after 100 time units of spin-up, then 3 snapshots one time
+/// unit apart. Made once per test run.
+fn truth() -> &'static PathBuf {
+    static TRUTH: OnceLock<PathBuf> = OnceLock::new();
+    TRUTH.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("jet-truth-100.h5");
+        ok(&[
+            "simulate",
+            "-q",
+            "--preset",
+            "medida-jet",
+            "--spinup",
+            "100",
+            "--tmax",
+            "102",
+            "--set",
+            "run.threads=2",
+            "--set",
+            "output.checkpoint_interval=0",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        path
+    })
+}
+
+fn increments(case: &str, extra: &[&str]) -> PathBuf {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("incr-{case}-{n}.h5"));
+    let args = [
+        "increments",
+        "--quiet",
+        "--truth",
+        truth().to_str().unwrap(),
+        "--model-error",
+        case,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(&[&args[..], extra].concat());
+    out
+}
+
+fn discover(incr: &Path, extra: &[&str]) -> Value {
+    let args = ["discover", "--json", "--increments", incr.to_str().unwrap()];
+    serde_json::from_str(&ok(&[&args[..], extra].concat())).unwrap()
+}
+
+/// medida-qg.md section 2.2: the error (truth minus imperfect tendency) per layer in the released
+/// library's terms.
+fn published(case: &str) -> [Vec<(&'static str, f64)>; 2] {
+    let relax = |s: f64| {
+        [
+            vec![("psi1", -s), ("psi2", s), ("psi_R", s)],
+            vec![("psi1", s), ("psi2", -s), ("psi_R", -s)],
+        ]
+    };
+    match case {
+        "case1001" => relax(0.1),
+        "case1002" => {
+            let [a, mut b] = relax(0.1);
+            b.push(("lap(psi2)", 0.3));
+            [a, b]
+        }
+        "case1003" => relax(-0.01),
+        "case1004" => [vec![("J(psi1, q1)", -0.5)], vec![("J(psi2, q2)", -0.5)]],
+        "case1005" => {
+            let [mut a, mut b] = relax(0.1);
+            a.push(("J(psi1, q1)", -1.0));
+            b.extend([("J(psi2, q2)", -1.0), ("lap(psi2)", 0.3)]);
+            [a, b]
+        }
+        "case1006" => [vec![], vec![("lap(psi2)", 0.3)]],
+        "case1007" => [vec![], vec![("lap(psi2)", -0.07)]],
+        "case1008" => [vec![("psi_R", -0.01)], vec![("psi_R", 0.01)]],
+        _ => unreachable!(),
+    }
+}
+
+/// Every discovered coefficient as (layer, term) -> value.
+fn discovered(v: &Value) -> Vec<(usize, String, f64)> {
+    let terms: Vec<String> = v["fit"]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    let coef = &v["fit"]["coef"];
+    let p = terms.len();
+    (0..2)
+        .flat_map(|lev| (0..p).map(move |j| (lev, j)))
+        .filter_map(|(lev, j)| {
+            let c = coef[lev][j].as_f64().unwrap();
+            (c != 0.0).then(|| (lev, terms[j].clone(), c))
+        })
+        .collect()
+}
+
+fn check_case(case: &str, v: &Value) {
+    let expected = published(case);
+    let found = discovered(v);
+    let want: usize = expected.iter().map(Vec::len).sum();
+    assert_eq!(
+        found.len(),
+        want,
+        "{case}: discovered {found:?}, expected {expected:?}"
+    );
+    for (lev, terms) in expected.iter().enumerate() {
+        for (term, c) in terms {
+            let (_, _, d) = found
+                .iter()
+                .find(|(l, t, _)| *l == lev && t == term)
+                .unwrap_or_else(|| panic!("{case}: {term} missing in layer {}", lev + 1));
+            let tol = if term.starts_with('J') { 0.02 } else { 0.01 };
+            assert!(
+                (d - c).abs() <= tol * c.abs(),
+                "{case} layer {}: {term} = {d}, expected {c}",
+                lev + 1
+            );
+        }
+    }
+    assert_eq!(v["support_exact"], Value::Bool(true), "{case}");
+}
+
+#[test]
+fn every_case_is_discovered_with_automatic_selection() {
+    for case in [
+        "case1001", "case1002", "case1003", "case1004", "case1005", "case1006", "case1007",
+        "case1008",
+    ] {
+        let incr = increments(case, &[]);
+        // The default (STLSQ, threshold chosen by BIC) and the RVM chosen by 5-fold CV.
+        check_case(case, &discover(&incr, &[]));
+        check_case(
+            case,
+            &discover(&incr, &["--optimizer", "rvm", "--select", "cv"]),
+        );
+        // medida's expected error (from the coefficient changes) equals the published one.
+        let v = discover(&incr, &[]);
+        let terms = v["fit"]["terms"].as_array().unwrap();
+        for (lev, published) in published(case).iter().enumerate() {
+            for (j, t) in terms.iter().enumerate() {
+                let want = published
+                    .iter()
+                    .find(|(n, _)| *n == t.as_str().unwrap())
+                    .map_or(0.0, |(_, c)| *c);
+                let got = v["expected"][lev][j].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() < 1e-12,
+                    "{case}: expected {t} {got} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_wider_library_keeps_the_support() {
+    let incr = increments("case1005", &[]);
+    let v = discover(&incr, &["--library", "wide"]);
+    check_case("case1005", &v);
+    assert_eq!(v["fit"]["terms"].as_array().unwrap().len(), 20);
+}
+
+#[test]
+fn missing_beta_needs_its_term_in_the_library() {
+    let incr = increments("case1009", &[]);
+    let v = discover(&incr, &[]);
+    assert_eq!(v["support_exact"], Value::Bool(false));
+    assert_eq!(v["expected_outside_library"].as_array().unwrap().len(), 2);
+    let v = discover(&incr, &["--library", "medida10; dx(psi1); dx(psi2)"]);
+    assert_eq!(v["support_exact"], Value::Bool(true));
+    let found = discovered(&v);
+    assert_eq!(found.len(), 2, "{found:?}");
+    for (_, t, c) in found {
+        assert!(t.starts_with("dx(psi"), "{t}");
+        assert!((c + 0.196).abs() < 0.01 * 0.196, "{t} {c}");
+    }
+}
+
+#[test]
+fn the_corrected_model_forecasts_at_least_ten_times_better() {
+    for case in ["case1001", "case1002", "case1006"] {
+        let incr = increments(case, &[]);
+        let v = discover(&incr, &["--correct", "--correct-steps", "200"]);
+        let c = &v["correction"];
+        let improvement = c["improvement"].as_f64().unwrap();
+        assert!(improvement >= 10.0, "{case}: {c}");
+        for (i, k) in c["imperfect"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(c["corrected"].as_array().unwrap())
+        {
+            assert!(
+                i.as_f64().unwrap() > 1e-3,
+                "{case}: the error must matter: {c}"
+            );
+            assert!(
+                k.as_f64().unwrap() < 0.1 * i.as_f64().unwrap(),
+                "{case}: {c}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_longer_window_and_rk4_still_find_the_terms() {
+    // Over 4 steps the increment averages the error along the trajectories: coefficients move by
+    // O(window) but the support stays.
+    let incr = increments("case1002", &["--window", "4", "--set", "model.stepper=rk4"]);
+    let v = discover(&incr, &["--unfiltered-library"]);
+    check_case("case1002", &v);
+}
+
+#[test]
+fn bad_input_is_named() {
+    let t = truth().to_str().unwrap();
+    let o = medida(&["increments", "--truth", t, "--out", "/tmp/never.h5"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--model-error"));
+    let incr = increments("case1001", &[]);
+    let i = incr.to_str().unwrap();
+    for (args, msg) in [
+        (vec!["--library", "medida10; lap5(psi1)"], "lap5"),
+        (vec!["--library-state", "middle"], "--library-state"),
+        (vec!["--trim", "100"], "trim"),
+        (vec!["--select", "threshold=-1"], "--select"),
+    ] {
+        let o = medida(&[&["discover", "--increments", i][..], &args[..]].concat());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+    }
+    let o = medida(&["discover", "--increments", t]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("model_config"));
+}
