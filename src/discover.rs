@@ -397,7 +397,15 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
     json["support_exact"] = serde_json::Value::Bool(support_exact);
     json["rows"] = serde_json::to_value(n)?;
     json["snapshots"] = serde_json::to_value(snapshots)?;
-    json["library_state"] = serde_json::to_value(&a.library_state)?;
+    json["library_state"] = serde_json::Value::String(
+        match weights {
+            [1.0, 0.0] => "start",
+            [0.0, 1.0] => "forecast",
+            _ => "mean",
+        }
+        .into(),
+    );
+    json["library_filtered"] = serde_json::Value::Bool(!a.unfiltered_library);
     if let Some(c) = &correction {
         json["correction"] = serde_json::to_value(c)?;
     }
@@ -575,6 +583,11 @@ fn write_results(
     h5.texts.push(("targets".into(), "dq1/dt\ndq2/dt".into()));
     h5.texts.push(("equations".into(), fit.equations(6)));
     h5.texts.push(("method".into(), fit.method.clone()));
+    for key in ["library_state", "case"] {
+        if let Some(v) = json[key].as_str() {
+            h5.texts.push((key.into(), v.into()));
+        }
+    }
     h5.write_atomic(&path.with_extension("h5"))?;
     Ok(())
 }
