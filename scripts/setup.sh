@@ -2,7 +2,8 @@
 # Install what medida and its tests need on a fresh Debian machine that has Rust:
 # - system packages: HDF5 (with its high-level library), pkg-config, Python headers and venv;
 # - .venv: the Python environment of the cross-checks and notebooks (h5py, xarray, h5netcdf,
-#   PySINDy 2.1; NumPy 2), see tests/requirements.txt;
+#   PySINDy 2.1; NumPy 2; matplotlib and nbclient for the notebooks), see tests/requirements.txt
+#   and notebooks/requirements.txt;
 # - .venv-pyqg: pyqg 0.7.2, the solver's reference, which needs NumPy < 2 and Cython < 3.
 # Safe to re-run: what is already there is kept.
 set -euo pipefail
@@ -24,9 +25,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || { echo "setup: creating .venv"; python3 -m venv .venv; }
-if ! .venv/bin/python -c "import h5py, xarray, h5netcdf, pysindy" 2>/dev/null; then
+if ! .venv/bin/python -c "import h5py, xarray, h5netcdf, pysindy, matplotlib, nbclient, ipykernel" 2>/dev/null; then
     echo "setup: installing Python packages into .venv"
-    .venv/bin/pip install -q -r tests/requirements.txt
+    .venv/bin/pip install -q -r tests/requirements.txt -r notebooks/requirements.txt
 fi
 
 [ -x .venv-pyqg/bin/python ] || { echo "setup: creating .venv-pyqg"; python3 -m venv .venv-pyqg; }

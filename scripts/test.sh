@@ -8,6 +8,8 @@ export MEDIDA_PYTHON="$PWD/.venv/bin/python"
 export MEDIDA_PYQG_PYTHON="$PWD/.venv-pyqg/bin/python"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+echo "== notebooks: every notebook executed top to bottom (nbclient), data made by the debug binary"
+MEDIDA_BIN="$PWD/target/debug/medida" "$MEDIDA_PYTHON" tests/notebooks/run_notebooks.py
 echo "== pyqg cross-check: committed reference data against a fresh pyqg run"
 "$MEDIDA_PYQG_PYTHON" tests/pyqg/make_reference.py --check
 echo "== PySINDy cross-check: committed STLSQ reference fits against a fresh PySINDy run"

@@ -95,6 +95,9 @@ pub struct DiscoverArgs {
     /// No notes on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Write the figures (coefficients, sweep, increments) as PNG into this directory (needs --out).
+    #[arg(long, value_name = "DIR", requires = "out")]
+    pub plots: Option<PathBuf>,
 }
 
 /// What `medida demo` was asked to do.
@@ -124,6 +127,10 @@ pub struct DemoArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Write every figure (truth fields, spectrum, diagnostics, increments, coefficients, sweep)
+    /// as PNG into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
 }
 
 /// Splits `--set` into overrides of both models and of the imperfect model only.
@@ -395,6 +402,7 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
     json["expected_outside_library"] = serde_json::to_value(&expected.outside)?;
     json["table"] = serde_json::to_value(&table)?;
     json["support_exact"] = serde_json::Value::Bool(support_exact);
+    json["yty"] = serde_json::to_value(&out.yty)?;
     json["rows"] = serde_json::to_value(n)?;
     json["snapshots"] = serde_json::to_value(snapshots)?;
     json["library_state"] = serde_json::Value::String(
@@ -411,6 +419,10 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
     }
     if let Some(path) = &a.out {
         write_results(path, &json, &expected.coef, fit, &names)?;
+        if let Some(dir) = &a.plots {
+            crate::plot::figures(&path.with_extension("json"), dir, -1)?;
+            crate::plot::figures(&a.increments, dir, -1)?;
+        }
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&json)?);
@@ -611,6 +623,7 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
         );
     }
     crate::simulate::simulate(SimulateArgs {
+        plots: a.plots.clone(),
         preset: Some("medida-jet".into()),
         config: None,
         set,
@@ -657,6 +670,7 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
         json: false,
         threads: a.threads,
         quiet: a.quiet,
+        plots: a.plots.clone(),
     })?;
     if !a.quiet {
         eprintln!("demo done in {:.1} s", started.elapsed().as_secs_f64());

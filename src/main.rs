@@ -5,6 +5,7 @@
 mod config;
 mod discover;
 mod fit;
+mod plot;
 mod progress;
 mod simulate;
 
@@ -32,6 +33,8 @@ enum Command {
     Discover(discover::DiscoverArgs),
     /// Sparse regression on your own data: which library terms explain the targets.
     Fit(fit::FitArgs),
+    /// Draw the figures of a run, increments or discovery results as PNG.
+    Plot(plot::PlotArgs),
     /// Inspect configurations.
     Config {
         #[command(subcommand)]
@@ -63,6 +66,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::simulate(args),
         Command::Fit(args) => fit::fit(args),
         Command::Demo(args) => discover::demo(args),
+        Command::Plot(args) => plot::plot(args),
         Command::Increments(args) => discover::increments(args),
         Command::Discover(args) => discover::discover(args),
         Command::Config {

@@ -59,6 +59,9 @@ pub struct SimulateArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write the figures (fields, spectrum, diagnostics) of the finished run as PNG into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
 }
 
 /// The checkpoint that belongs to output file `out`: `run.h5` -> `run.ckpt.h5`.
@@ -79,7 +82,15 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         Some(path) => restart(path, &args)?,
         None => start(&args)?,
     };
-    execute(run, args.quiet)
+    execute(run, args.quiet)?;
+    if let Some(dir) = &args.plots {
+        for path in crate::plot::figures(&args.out, dir, -1)? {
+            if !args.quiet {
+                eprintln!("figure {}", path.display());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sets the run length from `--steps` / `--tmax`.

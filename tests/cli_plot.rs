@@ -1,0 +1,139 @@
+//! `medida plot` and `--plots`: every figure kind renders from a small run, decodes as PNG, has
+//! the expected size and is not blank.
+
+use std::path::Path;
+use std::process::Command;
+
+fn ok(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_medida"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "medida {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Decodes `path`, checks its size (`height = None`: any height from 300 to 1400) and that the
+/// luminance varies (standard deviation above 20 of 255) with more than a handful of colours.
+fn check_png(path: &Path, width: u32, height: Option<u32>) {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    assert_eq!(img.width(), width, "{}", path.display());
+    match height {
+        Some(h) => assert_eq!(img.height(), h, "{}", path.display()),
+        None => assert!((300..=1400).contains(&img.height()), "{}", path.display()),
+    }
+    let lum: Vec<f64> = img
+        .pixels()
+        .map(|p| 0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64)
+        .collect();
+    let mean = lum.iter().sum::<f64>() / lum.len() as f64;
+    let std = (lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64).sqrt();
+    assert!(std > 20.0, "{}: luminance std {std:.1}", path.display());
+    let mut colours: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 8,
+        "{}: {} colours",
+        path.display(),
+        colours.len()
+    );
+}
+
+#[test]
+fn a_run_gives_fields_spectrum_and_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let plots = dir.path().join("plots");
+    ok(&[
+        "simulate",
+        "-q",
+        "--steps",
+        "200",
+        "--set",
+        "model.nx=32",
+        "--set",
+        "model.ny=32",
+        "--set",
+        "output.snapshot_interval=50",
+        "--set",
+        "output.diagnostics_interval=10",
+        "--out",
+        run.to_str().unwrap(),
+        "--plots",
+        plots.to_str().unwrap(),
+    ]);
+    for f in ["q", "p"] {
+        check_png(&plots.join(format!("{f}.png")), 1040, None);
+    }
+    check_png(&plots.join("spectrum.png"), 900, Some(600));
+    check_png(&plots.join("diagnostics.png"), 900, Some(600));
+    // `medida plot` on the same file, at the first snapshot, lists what it wrote.
+    let again = dir.path().join("again");
+    let listed = ok(&[
+        "plot",
+        run.to_str().unwrap(),
+        "--time",
+        "0",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(listed.lines().count(), 4, "{listed}");
+    check_png(&again.join("q.png"), 1040, None);
+}
+
+#[test]
+fn the_demo_gives_increments_coefficients_and_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    ok(&[
+        "demo",
+        "--quiet",
+        "--spinup",
+        "2",
+        "--snapshots",
+        "2",
+        "--set",
+        "model.nx=48",
+        "--set",
+        "model.ny=96",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--plots",
+        plots.to_str().unwrap(),
+    ]);
+    for f in ["q", "p", "increments_dqdt", "increments_q"] {
+        check_png(&plots.join(format!("{f}.png")), 1040, None);
+    }
+    // case 1002: 7 (layer, term) rows of 140 px
+    check_png(&plots.join("coefficients.png"), 980, Some(600));
+    check_png(&plots.join("sweep.png"), 900, Some(600));
+    check_png(&plots.join("spectrum.png"), 900, Some(600));
+}
+
+#[test]
+fn plot_refuses_what_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("x.json");
+    std::fs::write(&bogus, "{\"a\": 1}").unwrap();
+    for (file, msg) in [
+        (
+            bogus.to_str().unwrap(),
+            "not a `medida discover --out` result",
+        ),
+        ("/nonexistent.h5", "no such file"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_medida"))
+            .args(["plot", file, "--out", dir.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains(msg));
+    }
+}
