@@ -6,11 +6,13 @@
 
 use crate::config::{InputError, RunConfig, input_err};
 use crate::fit::{Plan, RegressionArgs, RowSink};
+use crate::observe::{analysis_spectra, interpolators};
 use crate::simulate::{SimulateArgs, build_model, field_schema};
 use anyhow::Context;
 use medida_data::{
     AttrValue, Checkpoint, Frames, OutputFile, read_array, read_number_attr, read_text_attr,
 };
+use medida_discovery::observe::{ObservationSpec, error_spectrum};
 use medida_discovery::qg::{
     Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, expected_error,
 };
@@ -41,6 +43,18 @@ pub struct IncrementsArgs {
     /// Use at most this many snapshots (default all).
     #[arg(long)]
     pub count: Option<usize>,
+    /// Observe only part of the grid: `fraction=F[,noise=N][,seed=S][,vary=true]` (noise relative to
+    /// each field's standard deviation; vary: new stations at every time). The forecast starts
+    /// from the interpolated observations and the increment is formed at the stations.
+    #[arg(long, value_name = "SPEC")]
+    pub observe: Option<String>,
+    /// Interpolator for --observe: spectral-oi (default), rff-ridge[:frequencies=F,sigma=S,ridge=R,seed=K],
+    /// rff-mlp[:frequencies=F,sigma=S,width=W,depth=D,steps=N,lr=L,seed=K] or mlp[:width=...].
+    #[arg(long, default_value = "spectral-oi")]
+    pub interp: String,
+    /// A model run whose snapshots give spectral-oi its prior spectrum (default: the truth run).
+    #[arg(long)]
+    pub prior: Option<PathBuf>,
     /// Output file.
     #[arg(long, default_value = "increments.h5")]
     pub out: PathBuf,
@@ -121,6 +135,13 @@ pub struct DemoArgs {
     /// Override a setting of the truth run (`model.nx=48`). Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Observe only part of the grid (see `medida increments --observe`); a second run from
+    /// another random state gives spectral-oi its prior.
+    #[arg(long, value_name = "SPEC")]
+    pub observe: Option<String>,
+    /// Interpolator for --observe (see `medida increments --interp`).
+    #[arg(long, default_value = "spectral-oi")]
+    pub interp: String,
     /// Threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -227,15 +248,86 @@ pub fn increments(a: IncrementsArgs) -> anyhow::Result<()> {
         .num_threads(threads)
         .build()
         .context("thread pool")?;
+    let observation = match &a.observe {
+        Some(text) => {
+            let spec =
+                ObservationSpec::parse(text).map_err(|e| InputError(format!("--observe: {e}")))?;
+            let interps = interpolators(&a, &frames, inc.truth(), spec.noise)?;
+            schema.attrs.retain(|(k, _)| k != "observations");
+            schema.attrs.extend([
+                ("observations".into(), AttrValue::Str(format!("{text} (q observed at the stations; increments at the stations only, NaN elsewhere)"))),
+                ("interpolator".into(), AttrValue::Str(interps[0].name())),
+            ]);
+            schema.series = ["analysis_error1", "analysis_error2"]
+                .iter()
+                .map(|n| medida_data::Variable {
+                    name: (*n).into(),
+                    dims: vec![],
+                    units: "1".into(),
+                    long_name: "relative L2 error of the analysis (interpolated observations) against the true state".into(),
+                })
+                .collect();
+            // The analysis error by scale (pyqg's isotropic rings), per time and layer.
+            let zeros = vec![0.0; inc.truth().grid().n_phys()];
+            let (kr, _, _) = error_spectrum(inc.truth().grid(), &zeros, &zeros);
+            schema.coords.push(medida_data::Coordinate {
+                name: "kr".into(),
+                values: kr,
+                units: crate::simulate::units(&truth_cfg)("m^-1"),
+                long_name: "isotropic wavenumber (ring centres)".into(),
+            });
+            for (name, long_name) in [
+                (
+                    "error_spectrum",
+                    "isotropic spectrum of the analysis error (analysis - truth)",
+                ),
+                (
+                    "truth_spectrum",
+                    "isotropic spectrum of the true PV anomaly",
+                ),
+            ] {
+                schema.variables.push(medida_data::Variable {
+                    name: name.into(),
+                    dims: vec!["lev".into(), "kr".into()],
+                    units: "1".into(),
+                    long_name: long_name.into(),
+                });
+            }
+            Some((spec, interps))
+        }
+        None => None,
+    };
     let tmp = a.out.with_extension("h5.part");
     let mut out = OutputFile::create(&tmp, &schema)?;
     let written = pool.install(|| -> anyhow::Result<()> {
         for (n, &i) in picked.iter().enumerate() {
             let q0 = frames.read(i)?;
-            let h = inc
-                .at(q0.view())
-                .with_context(|| format!("forecast from snapshot {i} of {}", a.truth.display()))?;
-            let fields = [h.dqdt.into_dyn(), q0.into_dyn(), h.q_forecast.into_dyn()];
+            let context = || format!("forecast from snapshot {i} of {}", a.truth.display());
+            let fields = match &observation {
+                None => {
+                    let h = inc.at(q0.view()).with_context(context)?;
+                    vec![h.dqdt.into_dyn(), q0.into_dyn(), h.q_forecast.into_dyn()]
+                }
+                Some((spec, interps)) => {
+                    let h = inc
+                        .observed(
+                            q0.view(),
+                            spec,
+                            i as u64,
+                            [interps[0].as_ref(), interps[1].as_ref()],
+                        )
+                        .with_context(context)?;
+                    out.append_series(times[i], &h.analysis_error)?;
+                    let (err, tru) = analysis_spectra(inc.truth().grid(), &q0, &h.q_analysis);
+                    vec![
+                        h.dqdt.into_dyn(),
+                        h.q_analysis.into_dyn(),
+                        h.q_forecast.into_dyn(),
+                        err,
+                        tru,
+                    ]
+                }
+            };
             let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
             out.append_snapshot(times[i], &views)?;
             if !a.quiet {
@@ -353,7 +445,18 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
                     *dst = src;
                 }
             }
-            sink(x.view(), y.view())?;
+            // Sparse observations: increments exist at the stations only (NaN elsewhere).
+            let keep: Vec<usize> = (0..rows)
+                .filter(|&r| y[[r, 0]].is_finite() && y[[r, 1]].is_finite())
+                .collect();
+            if keep.len() == rows {
+                sink(x.view(), y.view())?;
+            } else {
+                sink(
+                    x.select(Axis(0), &keep).view(),
+                    y.select(Axis(0), &keep).view(),
+                )?;
+            }
         }
         Ok(())
     };
@@ -636,6 +739,39 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
         spinup: Some(a.spinup),
         quiet: a.quiet,
     })?;
+    let prior = match &a.observe {
+        Some(_) => {
+            let prior = a.dir.join("prior.h5");
+            if !a.quiet {
+                eprintln!(
+                    "1b/3 prior for the interpolator: the same model from another random state"
+                );
+            }
+            let mut set = vec![
+                format!("run.threads={}", a.threads),
+                "output.checkpoint_interval=0".to_string(),
+                "output.snapshot_interval=160".to_string(),
+                "init.seed=5".to_string(),
+            ];
+            set.extend(a.set.iter().cloned());
+            crate::simulate::simulate(SimulateArgs {
+                plots: None,
+                preset: Some("medida-jet".into()),
+                config: None,
+                set,
+                steps: None,
+                tmax: Some(a.spinup + 40.0),
+                init: None,
+                out: prior.clone(),
+                restart: None,
+                model_error: None,
+                spinup: Some(a.spinup),
+                quiet: a.quiet,
+            })?;
+            Some(prior)
+        }
+        None => None,
+    };
     let incr = a.dir.join("increments.h5");
     if !a.quiet {
         eprintln!(
@@ -650,6 +786,9 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
         window: 1,
         every: 1,
         count: None,
+        observe: a.observe.clone(),
+        interp: a.interp.clone(),
+        prior,
         out: incr.clone(),
         threads: Some(a.threads),
         quiet: a.quiet,

@@ -5,6 +5,7 @@
 mod config;
 mod discover;
 mod fit;
+mod observe;
 mod plot;
 mod progress;
 mod simulate;

@@ -3,7 +3,8 @@
 //!
 //! - a run (`medida simulate` output): `q` and `p` per layer with colour bars, the isotropic KE
 //!   spectrum (time mean over the snapshots), the diagnostics time series;
-//! - increments (`medida increments`): the increment and the start state per layer;
+//! - increments (`medida increments`): the increment and the start state per layer, and with
+//!   sparse observations the analysis error spectrum against the truth's (the spectral-bias picture);
 //! - a discovery (`medida discover --out res.json`): discovered vs expected coefficients with
 //!   intervals (two posterior standard deviations of the RVM, or the ensemble's 5-95% quantiles),
 //!   and the threshold sweep (residual vs number of terms, the chosen model marked).
@@ -57,7 +58,7 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> anyhow::Result<Vec<PathBuf
     })?;
     let cfg = RunConfig::from_toml(&read_text_attr(file, "config")?)?;
     if title.starts_with("medida analysis increments") {
-        return Ok(vec![
+        let mut out = vec![
             field_figure(
                 file,
                 dir,
@@ -70,11 +71,15 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> anyhow::Result<Vec<PathBuf
                 file,
                 dir,
                 ("q", "increments_q"),
-                "observed PV anomaly q",
+                "analysis (start state) q",
                 time,
                 &cfg,
             )?,
-        ]);
+        ];
+        if read_array(file, "kr").is_ok() {
+            out.push(interpolation_figure(file, dir)?);
+        }
+        return Ok(out);
     }
     let mut out = vec![
         field_figure(file, dir, ("q", "q"), "PV anomaly q", time, &cfg)?,
@@ -166,7 +171,12 @@ fn field_figure(
     let cmap = diverging();
     for (lev, area) in root.split_evenly((1, 2)).iter().enumerate() {
         let layer = data.index_axis(ndarray::Axis(0), lev);
-        let vmax = layer.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+        // NaN marks unobserved points (sparse increments): drawn grey, left out of the range.
+        let vmax = layer
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(1e-300);
         let (plot_area, bar_area) = area.split_horizontally(area.dim_in_pixel().0 - 110);
         let mut chart = ChartBuilder::on(&plot_area)
             .caption(format!("layer {}", lev + 1), ("sans-serif", 18))
@@ -193,7 +203,12 @@ fn field_figure(
                 (0..ny)
                     .flat_map(|j| (0..nx).map(move |k| (j, k)))
                     .map(|(j, k)| {
-                        let c = cmap.get_color_normalized(layer[[j, k]], -vmax, vmax);
+                        let v = layer[[j, k]];
+                        let c = if v.is_finite() {
+                            cmap.get_color_normalized(v.clamp(-vmax, vmax), -vmax, vmax)
+                        } else {
+                            RGBColor(215, 215, 215)
+                        };
                         let (x0, y0) = (k as f64 * dx, j as f64 * dy);
                         Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], c.filled())
                     }),
@@ -306,6 +321,46 @@ fn spectrum_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> anyhow::Result<P
     Ok(out)
 }
 
+/// The analysis error spectrum against the truth's, per layer, time mean (sparse observations).
+fn interpolation_figure(file: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
+    let kr = read_array(file, "kr")?;
+    let mean = |name: &str, lev: usize| -> anyhow::Result<Vec<f64>> {
+        let a = read_array(file, name)?;
+        let nt = a.shape()[0] as f64;
+        Ok((0..kr.len())
+            .map(|k| (0..a.shape()[0]).map(|t| a[[t, lev, k]]).sum::<f64>() / nt)
+            .collect())
+    };
+    let mut series = Vec::new();
+    for lev in 0..2 {
+        for (name, what) in [
+            ("truth_spectrum", "truth"),
+            ("error_spectrum", "analysis error"),
+        ] {
+            let v = mean(name, lev)?;
+            let pts = kr
+                .iter()
+                .zip(&v)
+                .filter(|(k, v)| **k > 0.0 && v.is_finite() && **v > 0.0)
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            series.push((format!("{what}, layer {}", lev + 1), pts));
+        }
+    }
+    let interp = read_text_attr(file, "interpolator").unwrap_or_default();
+    let short = interp.split(" (").next().unwrap_or("");
+    let out = dir.join("interpolation.png");
+    line_figure(
+        &out,
+        &format!("{short}: error spectrum of the analysis"),
+        "wavenumber",
+        "PV variance density",
+        &series,
+        true,
+    )?;
+    Ok(out)
+}
+
 /// Energy and enstrophy time series from the `diagnostics` group.
 fn diagnostics_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> anyhow::Result<PathBuf> {
     let t = read_array(file, "diagnostics/time")?;
@@ -350,7 +405,14 @@ fn line_figure(
     }
     let root = BitMapBackend::new(out, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(&e)?;
-    let colours = [BLUE, RED, RGBColor(0, 128, 0), BLACK];
+    let colours = [
+        BLUE,
+        RED,
+        RGBColor(0, 128, 0),
+        BLACK,
+        RGBColor(255, 140, 0),
+        RGBColor(128, 0, 128),
+    ];
     let mut builder = ChartBuilder::on(&root);
     builder
         .caption(title, ("sans-serif", 22))

@@ -3,71 +3,27 @@
 //! coefficients of medida-qg.md section 2.2 (derived from the released code by hand, independent
 //! of medida's own `expected_error`).
 
+mod common;
+
+use common::{medida, ok};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn medida(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medida"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = medida(args);
-    assert!(
-        o.status.success(),
-        "medida {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
 
 /// The truth: the study's 96 x 192 jet after 100 time units of spin-up, then 3 snapshots one time
 /// unit apart. Made once per test run.
 fn truth() -> &'static PathBuf {
     static TRUTH: OnceLock<PathBuf> = OnceLock::new();
     TRUTH.get_or_init(|| {
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("jet-truth-100.h5");
-        ok(&[
-            "simulate",
-            "-q",
-            "--preset",
-            "medida-jet",
-            "--spinup",
-            "100",
-            "--tmax",
-            "102",
-            "--set",
-            "run.threads=2",
-            "--set",
-            "output.checkpoint_interval=0",
-            "--out",
-            path.to_str().unwrap(),
-        ]);
-        path
+        common::jet_truth(
+            "jet-truth-100.h5",
+            &["--spinup", "100", "--tmax", "102", "--set", "run.threads=2"],
+        )
     })
 }
 
 fn increments(case: &str, extra: &[&str]) -> PathBuf {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNT.fetch_add(1, Ordering::Relaxed);
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("incr-{case}-{n}.h5"));
-    let args = [
-        "increments",
-        "--quiet",
-        "--truth",
-        truth().to_str().unwrap(),
-        "--model-error",
-        case,
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    ok(&[&args[..], extra].concat());
-    out
+    common::increments(truth(), case, extra)
 }
 
 fn discover(incr: &Path, extra: &[&str]) -> Value {

@@ -1,21 +1,10 @@
 //! `medida plot` and `--plots`: every figure kind renders from a small run, decodes as PNG, has
 //! the expected size and is not blank.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn ok(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_medida"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "medida {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
+use common::{medida, ok};
+use std::path::Path;
 
 /// Decodes `path`, checks its size (`height = None`: any height from 300 to 1400) and that the
 /// luminance varies (standard deviation above 20 of 255) with more than a handful of colours.
@@ -129,10 +118,7 @@ fn plot_refuses_what_it_cannot_read() {
         ),
         ("/nonexistent.h5", "no such file"),
     ] {
-        let o = Command::new(env!("CARGO_BIN_EXE_medida"))
-            .args(["plot", file, "--out", dir.path().to_str().unwrap()])
-            .output()
-            .unwrap();
+        let o = medida(&["plot", file, "--out", dir.path().to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&o.stderr).contains(msg));
     }

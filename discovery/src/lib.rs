@@ -28,6 +28,7 @@ pub mod fit;
 pub mod gram;
 pub mod library;
 mod linalg;
+pub mod observe;
 mod problem;
 pub mod qg;
 pub mod refit;

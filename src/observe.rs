@@ -1,0 +1,127 @@
+//! The observation side of `medida increments --observe`: interpolators built from the command
+//! line, and the analysis error spectra written beside the increments.
+
+use crate::config::{InputError, input_err};
+use crate::discover::IncrementsArgs;
+use medida_data::Frames;
+use medida_discovery::observe::{Interpolator, Network, RffRidge, SpectralOi, error_spectrum};
+use medida_solver::Model;
+use ndarray::{Array2, Array3, Axis};
+
+/// Isotropic spectra of the analysis error and of the truth, `(lev, kr)` each.
+pub fn analysis_spectra(
+    grid: &medida_solver::Grid,
+    truth: &Array3<f64>,
+    analysis: &Array3<f64>,
+) -> (ndarray::ArrayD<f64>, ndarray::ArrayD<f64>) {
+    let layer = |a: &Array3<f64>, lev: usize| -> Vec<f64> {
+        a.index_axis(Axis(0), lev).iter().copied().collect()
+    };
+    let spectra: Vec<(Vec<f64>, Vec<f64>)> = (0..2)
+        .map(|lev| {
+            let (_, e, t) = error_spectrum(grid, &layer(truth, lev), &layer(analysis, lev));
+            (e, t)
+        })
+        .collect();
+    let nk = spectra[0].0.len();
+    let err = Array2::from_shape_fn((2, nk), |(l, k)| spectra[l].0[k]);
+    let tru = Array2::from_shape_fn((2, nk), |(l, k)| spectra[l].1[k]);
+    (err.into_dyn(), tru.into_dyn())
+}
+
+/// One interpolator per layer for `--interp`, with spectral-oi's prior from `--prior` (or the truth).
+pub fn interpolators(
+    a: &IncrementsArgs,
+    truth: &Frames,
+    model: &Model,
+    noise: f64,
+) -> anyhow::Result<[Box<dyn Interpolator>; 2]> {
+    let grid = model.grid();
+    let (name, options) = a.interp.split_once(':').unwrap_or((a.interp.as_str(), ""));
+    let mut opts = std::collections::BTreeMap::new();
+    for item in options.split(',').filter(|s| !s.trim().is_empty()) {
+        let Some((k, v)) = item.split_once('=') else {
+            return input_err!("--interp {}: options are key=value", a.interp);
+        };
+        let Ok(v) = v.trim().parse::<f64>() else {
+            return input_err!("--interp {}: `{k}` needs a number", a.interp);
+        };
+        opts.insert(k.trim().to_string(), v);
+    }
+    let mut take = |k: &str, default: f64| opts.remove(k).unwrap_or(default);
+    let bad = |e: medida_discovery::DiscoveryError| {
+        anyhow::Error::new(InputError(format!("--interp: {e}")))
+    };
+    let out: [Box<dyn Interpolator>; 2] = match name {
+        "spectral-oi" => {
+            let prior = match &a.prior {
+                Some(p) => Frames::open(p, "q").map_err(|e| InputError(format!("--prior: {e}")))?,
+                None => Frames::open(&a.truth, "q")?,
+            };
+            if prior.shape()[1..] != truth.shape()[1..] {
+                return input_err!(
+                    "--prior: its grid {:?} differs from the truth's {:?}",
+                    &prior.shape()[2..],
+                    &truth.shape()[2..]
+                );
+            }
+            let count = prior.shape()[0];
+            let picks: Vec<usize> = (0..count).step_by(count.div_ceil(50).max(1)).collect();
+            let mut samples = [Vec::new(), Vec::new()];
+            for i in picks {
+                let q = prior.read(i)?;
+                for (lev, s) in samples.iter_mut().enumerate() {
+                    s.push(
+                        q.index_axis(Axis(0), lev)
+                            .iter()
+                            .copied()
+                            .collect::<Vec<f64>>(),
+                    );
+                }
+            }
+            let [s0, s1] = samples;
+            [
+                Box::new(SpectralOi::from_samples(grid, &s0, noise).map_err(bad)?),
+                Box::new(SpectralOi::from_samples(grid, &s1, noise).map_err(bad)?),
+            ]
+        }
+        "rff-ridge" => {
+            let (f, s, r, k) = (
+                take("frequencies", 2000.0),
+                take("sigma", 10.0),
+                take("ridge", 1e-10),
+                take("seed", 0.0),
+            );
+            let make = || RffRidge::new(grid, f as usize, s, r, k as u64);
+            [Box::new(make()), Box::new(make())]
+        }
+        "rff-mlp" | "mlp" => {
+            let rff = (name == "rff-mlp")
+                .then(|| (take("frequencies", 256.0) as usize, take("sigma", 10.0)));
+            let (w, d, steps, lr, seed) = (
+                take("width", 128.0) as usize,
+                take("depth", 2.0) as usize,
+                take("steps", 3000.0) as usize,
+                take("lr", 1e-3),
+                take("seed", 0.0) as u64,
+            );
+            if w == 0 || d == 0 || steps == 0 || lr.is_nan() || lr <= 0.0 {
+                return input_err!(
+                    "--interp {}: width, depth, steps and lr must be positive",
+                    a.interp
+                );
+            }
+            let make = || Network::new(grid, rff, w, d, steps, lr, seed);
+            [Box::new(make()), Box::new(make())]
+        }
+        other => {
+            return input_err!(
+                "--interp {other:?}: allowed spectral-oi, rff-ridge, rff-mlp or mlp"
+            );
+        }
+    };
+    if let Some(k) = opts.keys().next() {
+        return input_err!("--interp {}: unknown option `{k}`", a.interp);
+    }
+    Ok(out)
+}

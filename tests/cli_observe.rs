@@ -1,0 +1,140 @@
+//! `medida increments --observe`: stations, noise, interpolators and the increments they give, on a
+//! small jet (48 x 96).
+
+mod common;
+
+use common::{medida, ok};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// A 48 x 96 jet after 20 time units, 2 snapshots; made once per test run.
+fn truth() -> &'static PathBuf {
+    static TRUTH: OnceLock<PathBuf> = OnceLock::new();
+    TRUTH.get_or_init(|| {
+        common::jet_truth(
+            "jet-48-truth.h5",
+            &[
+                "--set",
+                "model.nx=48",
+                "--set",
+                "model.ny=96",
+                "--spinup",
+                "20",
+                "--tmax",
+                "21",
+            ],
+        )
+    })
+}
+
+fn increments(_name: &str, extra: &[&str]) -> PathBuf {
+    common::increments(truth(), "case1001", extra)
+}
+
+fn read(path: &Path, name: &str) -> ndarray::ArrayD<f64> {
+    medida_data::read_array(path, name).unwrap()
+}
+
+#[test]
+fn increments_exist_at_the_stations_only_and_repeat_with_the_seed() {
+    let a = increments("half", &["--observe", "fraction=0.5,seed=3"]);
+    let dqdt = read(&a, "dqdt");
+    let finite = dqdt.iter().filter(|v| v.is_finite()).count();
+    assert_eq!(
+        finite,
+        2 * 2 * 48 * 96 / 2,
+        "two snapshots, two layers, half the points"
+    );
+    // the analysis honours the observations at the stations (spectral-oi, no noise)...
+    let errors = read(&a, "diagnostics/analysis_error1");
+    assert!(errors.iter().all(|e| *e > 0.0 && *e < 0.5), "{errors:?}");
+    // ...and the same seed gives the same bytes, another seed other stations
+    let b = increments("half-again", &["--observe", "fraction=0.5,seed=3"]);
+    let same = |x: &ndarray::ArrayD<f64>, y: &ndarray::ArrayD<f64>| {
+        x.iter()
+            .zip(y.iter())
+            .all(|(p, q)| p.to_bits() == q.to_bits())
+    };
+    assert!(same(&dqdt, &read(&b, "dqdt")));
+    let c = increments("half-other", &["--observe", "fraction=0.5,seed=4"]);
+    assert!(!same(&dqdt, &read(&c, "dqdt")));
+    // the error spectra are there, on their wavenumber coordinate
+    let kr = read(&a, "kr");
+    assert_eq!(read(&a, "error_spectrum").shape(), &[2, 2, kr.len()]);
+    // discovery runs on the station rows
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "discover",
+        "--json",
+        "--increments",
+        a.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert_eq!(v["fit"]["n"].as_u64(), Some(2 * 48 * 96 / 2));
+}
+
+#[test]
+fn full_observation_through_the_interpolator_is_nearly_exact() {
+    // Observing every point, spectral-oi returns the field up to its regularisation (a noise
+    // variance of 1e-10 of the prior's, which damps the modes whose prior variance is below that),
+    // so the increments agree with those without --observe to about 1e-3 (measured 9e-4).
+    let full = increments("all", &["--observe", "fraction=1"]);
+    let plain = increments("plain", &[]);
+    let (a, b) = (read(&full, "dqdt"), read(&plain, "dqdt"));
+    let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let diff = a
+        .iter()
+        .zip(b.iter())
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    assert!(diff < 1e-2 * scale, "{diff:e} of {scale:e}");
+    let e = read(&full, "diagnostics/analysis_error1");
+    assert!(e.iter().all(|e| *e < 1e-3), "{e:?}");
+}
+
+#[test]
+fn noise_makes_the_analysis_worse() {
+    let clean = increments("clean", &["--observe", "fraction=0.75,seed=1"]);
+    let noisy = increments("noisy", &["--observe", "fraction=0.75,seed=1,noise=0.01"]);
+    let e = |p: &Path| read(p, "diagnostics/analysis_error1").mean().unwrap();
+    assert!(
+        e(&noisy) > 1.05 * e(&clean),
+        "{} vs {}",
+        e(&noisy),
+        e(&clean)
+    );
+}
+
+#[test]
+fn bad_observation_settings_are_named() {
+    let t = truth().to_str().unwrap();
+    for (args, msg) in [
+        (vec!["--observe", "fraction=0"], "observe.fraction"),
+        (vec!["--observe", "fraction=0.5,colour=1"], "observe"),
+        (
+            vec!["--observe", "fraction=0.5", "--interp", "kriging"],
+            "--interp",
+        ),
+        (
+            vec!["--observe", "fraction=0.5", "--interp", "rff-mlp:depth=0"],
+            "depth",
+        ),
+        (
+            vec!["--observe", "fraction=0.5", "--interp", "rff-ridge:nodes=3"],
+            "unknown option",
+        ),
+    ] {
+        let base = [
+            "increments",
+            "--truth",
+            t,
+            "--model-error",
+            "case1001",
+            "--out",
+            "/tmp/never-written.h5",
+        ];
+        let o = medida(&[&base[..], &args[..]].concat());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+        assert!(!Path::new("/tmp/never-written.h5").exists());
+    }
+}
