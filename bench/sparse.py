@@ -70,6 +70,8 @@ def main():
                 configs.append((case, frac, "rff-ridge", 0.0, None))
             configs.append((case, 0.75, "spectral-oi", 1e-3, None))
             configs.append((case, 0.75, "spectral-oi", 1e-4, None))
+        configs.append(("case1001", 0.75, "rbf", 0.0, 1))
+        configs.append(("case1001", 0.5, "rbf", 0.0, 1))
         configs.append(("case1001", 0.75, "rff-mlp:steps=1000", 0.0, 1))
         configs.append(("case1001", 0.75, "mlp:steps=1000", 0.0, 1))
         configs.append(("case1001", 1.0, "spectral-oi", 0.0, None))
@@ -92,7 +94,7 @@ def main():
             lines.append(f"| {case} | {frac:.0%} | {name} | {noise:g} | {e1:.1e} / {e2:.1e} | {cells[0]} | {cells[1]} | {secs:.0f} |")
             print(lines[-1], flush=True)
         timing = []
-        for interp in ["spectral-oi", "rff-ridge", "rff-mlp:steps=1000", "mlp:steps=1000"]:
+        for interp in ["spectral-oi", "rff-ridge", "rbf", "rff-mlp:steps=1000", "mlp:steps=1000"]:
             for frac in [0.5]:
                 base = ["increments", "--quiet", "--truth", str(truth), "--model-error", "case1001", "--threads", "2",
                         "--count", "1", "--prior", str(prior), "--out", str(d / "t.h5")]
@@ -127,7 +129,8 @@ def main():
         f"on {machine()}. Seconds of `medida increments --count 1 --observe fraction=0.5` beyond the same",
         "command without observations (2 threads; median of 3 runs, 1 for the networks). spectral-oi",
         "includes the Cholesky factorisation of the 9,216 x 9,216 station covariance per layer (reused",
-        "for every later snapshot with the same stations); the networks train 1,000 full-batch Adam steps.",
+        "for every later snapshot with the same stations); rbf a dense LU of the same size per layer and",
+        "snapshot; the networks train 1,000 full-batch Adam steps.",
         "",
         "| interpolator | observed | s |",
         "|---|---|---|",

@@ -49,7 +49,8 @@ pub struct IncrementsArgs {
     #[arg(long, value_name = "SPEC")]
     pub observe: Option<String>,
     /// Interpolator for --observe: spectral-oi (default), rff-ridge[:frequencies=F,sigma=S,ridge=R,seed=K],
-    /// rff-mlp[:frequencies=F,sigma=S,width=W,depth=D,steps=N,lr=L,seed=K] or mlp[:width=...].
+    /// rff-mlp[:frequencies=F,sigma=S,width=W,depth=D,steps=N,lr=L,seed=K], mlp[:width=...] or
+    /// rbf (thin-plate spline; rbf:epsilon=E for scipy's multiquadric).
     #[arg(long, default_value = "spectral-oi")]
     pub interp: String,
     /// A model run whose snapshots give spectral-oi its prior spectrum (default: the truth run).
@@ -506,7 +507,7 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
     json["table"] = serde_json::to_value(&table)?;
     json["support_exact"] = serde_json::Value::Bool(support_exact);
     json["yty"] = serde_json::to_value(&out.yty)?;
-    json["rows"] = serde_json::to_value(n)?;
+    json["rows"] = serde_json::to_value(fit.n)?;
     json["snapshots"] = serde_json::to_value(snapshots)?;
     json["library_state"] = serde_json::Value::String(
         match weights {
@@ -537,8 +538,13 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
         _ => "imperfect model of the [model_error] table".into(),
     };
     println!("model error {what}");
+    let points = if fit.n == n {
+        format!("{rows} points")
+    } else {
+        format!("{} observed points on average", fit.n / snapshots)
+    };
     println!(
-        "{snapshots} increments x {rows} points, library {} ({p} terms), {}\n",
+        "{snapshots} increments x {points}, library {} ({p} terms), {}\n",
         a.library, fit.method
     );
     print!("{}", fit.equations(4));

@@ -4,7 +4,9 @@
 use crate::config::{InputError, input_err};
 use crate::discover::IncrementsArgs;
 use medida_data::Frames;
-use medida_discovery::observe::{Interpolator, Network, RffRidge, SpectralOi, error_spectrum};
+use medida_discovery::observe::{
+    Interpolator, Kernel, Network, Rbf, RffRidge, SpectralOi, error_spectrum,
+};
 use medida_solver::Model;
 use ndarray::{Array2, Array3, Axis};
 
@@ -114,9 +116,20 @@ pub fn interpolators(
             let make = || Network::new(grid, rff, w, d, steps, lr, seed);
             [Box::new(make()), Box::new(make())]
         }
+        "rbf" => {
+            let kernel = match take("epsilon", f64::NAN) {
+                e if e.is_nan() => Kernel::ThinPlate,
+                e if e > 0.0 => Kernel::Multiquadric { epsilon: e },
+                e => return input_err!("--interp rbf:epsilon={e}: allowed a number > 0"),
+            };
+            [
+                Box::new(Rbf::new(grid, kernel)),
+                Box::new(Rbf::new(grid, kernel)),
+            ]
+        }
         other => {
             return input_err!(
-                "--interp {other:?}: allowed spectral-oi, rff-ridge, rff-mlp or mlp"
+                "--interp {other:?}: allowed spectral-oi, rff-ridge, rff-mlp, mlp or rbf"
             );
         }
     };

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{medida, ok};
+use common::{check_png, medida, ok};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -61,6 +61,12 @@ fn increments_exist_at_the_stations_only_and_repeat_with_the_seed() {
     // the error spectra are there, on their wavenumber coordinate
     let kr = read(&a, "kr");
     assert_eq!(read(&a, "error_spectrum").shape(), &[2, 2, kr.len()]);
+    // the error spectra plot (the spectral-bias picture), with the increments drawn NaN-grey
+    let figs = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("obs-figures");
+    let listed = ok(&["plot", a.to_str().unwrap(), "--out", figs.to_str().unwrap()]);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    check_png(&figs.join("interpolation.png"), 900, Some(600));
+    check_png(&figs.join("increments_dqdt.png"), 1040, None);
     // discovery runs on the station rows
     let v: serde_json::Value = serde_json::from_str(&ok(&[
         "discover",

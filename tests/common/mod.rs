@@ -61,3 +61,32 @@ pub fn increments(truth: &Path, case: &str, extra: &[&str]) -> PathBuf {
     ok(&[&args[..], extra].concat());
     out
 }
+
+/// Decodes `path`, checks its size (`height = None`: any height from 300 to 1400) and that the
+/// luminance varies (standard deviation above 20 of 255) with more than a handful of colours.
+pub fn check_png(path: &Path, width: u32, height: Option<u32>) {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    assert_eq!(img.width(), width, "{}", path.display());
+    match height {
+        Some(h) => assert_eq!(img.height(), h, "{}", path.display()),
+        None => assert!((300..=1400).contains(&img.height()), "{}", path.display()),
+    }
+    let lum: Vec<f64> = img
+        .pixels()
+        .map(|p| 0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64)
+        .collect();
+    let mean = lum.iter().sum::<f64>() / lum.len() as f64;
+    let std = (lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64).sqrt();
+    assert!(std > 20.0, "{}: luminance std {std:.1}", path.display());
+    let mut colours: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 8,
+        "{}: {} colours",
+        path.display(),
+        colours.len()
+    );
+}

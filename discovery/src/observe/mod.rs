@@ -5,13 +5,16 @@
 //! relative to each field's standard deviation. [`Interpolator`]s map the observed values back to
 //! every grid point: [`SpectralOi`] (optimal interpolation with a prior spectrum estimated from a
 //! model run), [`RffRidge`] (random Fourier features and a closed-form ridge solve) and
-//! [`Network`] (an MLP, with or without a random-Fourier-feature input layer, trained by Adam).
+//! [`Network`] (an MLP, with or without a random-Fourier-feature input layer, trained by Adam), and
+//! the classical baseline [`Rbf`] (thin-plate spline or multiquadric, as the study's code).
 //! [`error_spectrum`] says at which wavenumbers an interpolant is wrong.
 
 mod interp;
 mod network;
+mod rbf;
 mod spec;
 
 pub use interp::{Interpolator, RffRidge, SpectralOi, error_spectrum, relative_error};
 pub use network::Network;
+pub use rbf::{Kernel, Rbf};
 pub use spec::{ObservationSpec, normal};
