@@ -25,7 +25,7 @@ const SERIES: [(&str, &str, &str); 9] = [
 /// What `medida simulate` was asked to do.
 #[derive(clap::Args)]
 pub struct SimulateArgs {
-    /// A preset shipped in the binary: pyqg-eddy (default) or pyqg-jet.
+    /// A preset shipped in the binary: pyqg-eddy (default), pyqg-jet or medida-jet.
     #[arg(long)]
     pub preset: Option<String>,
     /// A TOML config file (see `medida config show`).
