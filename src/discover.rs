@@ -720,31 +720,14 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.dir).with_context(|| format!("create {}", a.dir.display()))?;
     let started = std::time::Instant::now();
     let truth = a.dir.join("truth.h5");
-    let mut set = vec![
-        format!("run.threads={}", a.threads),
-        "output.checkpoint_interval=0".to_string(),
-    ];
-    set.extend(a.set.iter().cloned());
     if !a.quiet {
         eprintln!(
             "1/3 truth: MEDIDA jet, {} time units of spin-up, then {} snapshots",
             a.spinup, a.snapshots
         );
     }
-    crate::simulate::simulate(SimulateArgs {
-        plots: a.plots.clone(),
-        preset: Some("medida-jet".into()),
-        config: None,
-        set,
-        steps: None,
-        tmax: Some(a.spinup + a.snapshots as f64 - 1.0),
-        init: None,
-        out: truth.clone(),
-        restart: None,
-        model_error: None,
-        spinup: Some(a.spinup),
-        quiet: a.quiet,
-    })?;
+    let length = a.snapshots as f64 - 1.0;
+    jet_run(&a, &truth, length, &[], a.plots.clone())?;
     let prior = match &a.observe {
         Some(_) => {
             let prior = a.dir.join("prior.h5");
@@ -753,27 +736,8 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
                     "1b/3 prior for the interpolator: the same model from another random state"
                 );
             }
-            let mut set = vec![
-                format!("run.threads={}", a.threads),
-                "output.checkpoint_interval=0".to_string(),
-                "output.snapshot_interval=160".to_string(),
-                "init.seed=5".to_string(),
-            ];
-            set.extend(a.set.iter().cloned());
-            crate::simulate::simulate(SimulateArgs {
-                plots: None,
-                preset: Some("medida-jet".into()),
-                config: None,
-                set,
-                steps: None,
-                tmax: Some(a.spinup + 40.0),
-                init: None,
-                out: prior.clone(),
-                restart: None,
-                model_error: None,
-                spinup: Some(a.spinup),
-                quiet: a.quiet,
-            })?;
+            let extra = ["output.snapshot_interval=160", "init.seed=5"];
+            jet_run(&a, &prior, 40.0, &extra, None)?;
             Some(prior)
         }
         None => None,
@@ -821,4 +785,35 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
         eprintln!("demo done in {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+/// A demo run of the MEDIDA jet into `out`: the demo's spin-up, then `length` time units; the
+/// demo's threads, no checkpoints, `extra` settings and then the user's `--set`s.
+fn jet_run(
+    a: &DemoArgs,
+    out: &Path,
+    length: f64,
+    extra: &[&str],
+    plots: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut set = vec![
+        format!("run.threads={}", a.threads),
+        "output.checkpoint_interval=0".to_string(),
+    ];
+    set.extend(extra.iter().map(|s| s.to_string()));
+    set.extend(a.set.iter().cloned());
+    crate::simulate::simulate(SimulateArgs {
+        plots,
+        preset: Some("medida-jet".into()),
+        config: None,
+        set,
+        steps: None,
+        tmax: Some(a.spinup + length),
+        init: None,
+        out: out.to_path_buf(),
+        restart: None,
+        model_error: None,
+        spinup: Some(a.spinup),
+        quiet: a.quiet,
+    })
 }

@@ -382,6 +382,18 @@ fn diagnostics_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> anyhow::Resul
     Ok(out)
 }
 
+/// The series legend, in every figure's style.
+fn legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+) -> Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+}
+
 /// Lines with a legend; log-log when `log`.
 fn line_figure(
     out: &Path,
@@ -441,13 +453,7 @@ fn line_figure(
                         PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
                     });
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 14))
-                .draw()
-                .map_err(&e)?;
+            legend(&mut chart).map_err(&e)?;
         }};
     }
     if log {
@@ -657,13 +663,7 @@ fn sweep_figure(v: &serde_json::Value, dir: &Path) -> anyhow::Result<PathBuf> {
                 .map_err(&e)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(&e)?;
+    legend(&mut chart).map_err(&e)?;
     root.present().map_err(&e)?;
     // The drawing borrows `out` until the end of the function.
     Ok(out.clone())

@@ -377,6 +377,19 @@ pub struct ModelState {
     pub t: f64,
 }
 
+/// A term's coefficient must be finite; the error names the term.
+fn check_coefficient(name: &str, value: f64) -> Result<(), SolverError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(invalid(
+            "coefficient",
+            format!("{value} for term `{name}`"),
+            "a finite number",
+        ))
+    }
+}
+
 /// pyqg's terms for `params`, each with its truth coefficient.
 pub fn pyqg_terms(params: &QgParams) -> Vec<Term> {
     vec![
@@ -408,13 +421,7 @@ impl Model {
     pub fn with_terms(params: QgParams, terms: Vec<Term>) -> Result<Self, SolverError> {
         params.validate()?;
         for t in &terms {
-            if !t.coefficient.is_finite() {
-                return Err(invalid(
-                    "coefficient",
-                    format!("{} for term `{}`", t.coefficient, t.name()),
-                    "a finite number",
-                ));
-            }
+            check_coefficient(&t.name(), t.coefficient)?;
         }
         let grid = params.grid()?;
         for t in &terms {
@@ -559,13 +566,7 @@ impl Model {
 
     /// Adds a term (with its coefficient) to the tendency; its name must be new.
     pub fn add_term(&mut self, term: Term) -> Result<(), SolverError> {
-        if !term.coefficient.is_finite() {
-            return Err(invalid(
-                "coefficient",
-                format!("{} for term `{}`", term.coefficient, term.name()),
-                "a finite number",
-            ));
-        }
+        check_coefficient(&term.name(), term.coefficient)?;
         if self.terms.iter().any(|t| t.name() == term.name()) {
             return Err(invalid(
                 "term",
@@ -580,13 +581,7 @@ impl Model {
 
     /// Sets the coefficient of the term called `name` (see [`Term::name`]).
     pub fn set_coefficient(&mut self, name: &str, value: f64) -> Result<(), SolverError> {
-        if !value.is_finite() {
-            return Err(invalid(
-                "coefficient",
-                format!("{value} for term `{name}`"),
-                "a finite number",
-            ));
-        }
+        check_coefficient(name, value)?;
         let term = self
             .terms
             .iter_mut()

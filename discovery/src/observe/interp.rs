@@ -1,7 +1,7 @@
 //! Interpolators from observed grid points back to the whole grid, and their error diagnostics.
 
+use super::features::{FourierFeatures, unit_coords};
 use crate::error::DiscoveryError;
-use crate::observe::spec::normal;
 use faer::linalg::solvers::{Llt, Solve};
 use faer::{Mat, Side};
 use medida_solver::diagnostics::calc_ispec;
@@ -157,28 +157,13 @@ impl RffRidge {
         }
     }
 
-    fn frequencies(&self) -> Vec<[f64; 2]> {
-        let mut rng = Mt64::new(self.seed);
-        (0..self.frequencies)
-            .map(|_| {
-                [
-                    (self.sigma * normal(&mut rng)).round(),
-                    (self.sigma * normal(&mut rng)).round(),
-                ]
-            })
-            .collect()
-    }
-
-    fn features(&self, b: &[[f64; 2]], points: &[usize]) -> Mat<f64> {
-        let (nx, ny) = (self.grid.nx, self.grid.ny);
-        let f = b.len();
-        Mat::from_fn(points.len(), 2 * f, |r, c| {
-            let (j, i) = (points[r] / nx, points[r] % nx);
-            let (x, y) = (i as f64 / nx as f64, j as f64 / ny as f64);
-            let bj = b[c % f];
-            let phase = std::f64::consts::TAU * (bj[0] * x + bj[1] * y);
-            if c < f { phase.cos() } else { phase.sin() }
-        })
+    /// The feature matrix of `points` (flat grid indices), one row per point.
+    fn features(&self, ff: &FourierFeatures, points: &[usize]) -> Mat<f64> {
+        let rows: Vec<Vec<f64>> = points
+            .iter()
+            .map(|&p| ff.row(unit_coords(&self.grid, p)))
+            .collect();
+        Mat::from_fn(points.len(), ff.len(), |r, c| rows[r][c])
     }
 }
 
@@ -191,8 +176,8 @@ impl Interpolator for RffRidge {
     }
 
     fn interpolate(&self, stations: &[usize], values: &[f64]) -> Result<Vec<f64>, DiscoveryError> {
-        let b = self.frequencies();
-        let phi = self.features(&b, stations);
+        let ff = FourierFeatures::draw(&mut Mt64::new(self.seed), self.frequencies, self.sigma);
+        let phi = self.features(&ff, stations);
         let p = phi.ncols();
         let mut g = phi.transpose() * &phi;
         let mean_diag = (0..p).map(|i| g[(i, i)]).sum::<f64>() / p as f64;
@@ -210,7 +195,7 @@ impl Interpolator for RffRidge {
         let all: Vec<usize> = (0..self.grid.n_phys()).collect();
         let mut out = vec![0.0; all.len()];
         for chunk in all.chunks(4096) {
-            let pred = self.features(&b, chunk) * &w;
+            let pred = self.features(&ff, chunk) * &w;
             for (k, &i) in chunk.iter().enumerate() {
                 out[i] = pred[(k, 0)];
             }

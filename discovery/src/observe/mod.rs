@@ -9,6 +9,7 @@
 //! the classical baseline [`Rbf`] (thin-plate spline or multiquadric, as the study's code).
 //! [`error_spectrum`] says at which wavenumbers an interpolant is wrong.
 
+mod features;
 mod interp;
 mod network;
 mod rbf;

@@ -3,8 +3,8 @@
 //! (`rff-mlp`, the MEDIDA study's interpolator). Trained full batch with Adam on the relative MSE
 //! at the stations; weights and features drawn from a seed, so runs repeat exactly.
 
+use super::features::{FourierFeatures, unit_coords};
 use super::interp::Interpolator;
-use super::spec::normal;
 use crate::error::DiscoveryError;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -59,31 +59,19 @@ impl Network {
     }
 
     /// Input features of grid points (flat indices), `(points, inputs)` row-major.
-    fn inputs(&self, b: &[[f64; 2]], points: &[usize]) -> (Vec<f32>, usize) {
-        let (nx, ny) = (self.grid.nx, self.grid.ny);
-        let coords = points
-            .iter()
-            .map(|&p| ((p % nx) as f64 / nx as f64, (p / nx) as f64 / ny as f64));
-        match self.rff {
+    fn inputs(&self, ff: Option<&FourierFeatures>, points: &[usize]) -> (Vec<f32>, usize) {
+        let coords = points.iter().map(|&p| unit_coords(&self.grid, p));
+        match ff {
             None => (
                 coords
                     .flat_map(|(x, y)| [(2.0 * x - 1.0) as f32, (2.0 * y - 1.0) as f32])
                     .collect(),
                 2,
             ),
-            Some(_) => {
-                let f = b.len();
-                let mut out = Vec::with_capacity(points.len() * 2 * f);
-                for (x, y) in coords {
-                    let phases: Vec<f64> = b
-                        .iter()
-                        .map(|bj| std::f64::consts::TAU * (bj[0] * x + bj[1] * y))
-                        .collect();
-                    out.extend(phases.iter().map(|p| p.cos() as f32));
-                    out.extend(phases.iter().map(|p| p.sin() as f32));
-                }
-                (out, 2 * f)
-            }
+            Some(ff) => (
+                coords.flat_map(|c| ff.row(c)).map(|v| v as f32).collect(),
+                ff.len(),
+            ),
         }
     }
 }
@@ -140,25 +128,16 @@ impl Interpolator for Network {
     fn interpolate(&self, stations: &[usize], values: &[f64]) -> Result<Vec<f64>, DiscoveryError> {
         let dev = Device::Cpu;
         let mut rng = Mt64::new(self.seed);
-        let b: Vec<[f64; 2]> = match self.rff {
-            // Rounded to whole cycles per domain: periodic features for periodic fields.
-            Some((f, sigma)) => (0..f)
-                .map(|_| {
-                    [
-                        (sigma * normal(&mut rng)).round(),
-                        (sigma * normal(&mut rng)).round(),
-                    ]
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let ff = self
+            .rff
+            .map(|(f, sigma)| FourierFeatures::draw(&mut rng, f, sigma));
         let n = values.len() as f64;
         let mean = values.iter().sum::<f64>() / n;
         let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n)
             .sqrt()
             .max(f64::MIN_POSITIVE);
         let mut run = || -> candle_core::Result<Vec<f64>> {
-            let (x, inputs) = self.inputs(&b, stations);
+            let (x, inputs) = self.inputs(ff.as_ref(), stations);
             let x = Tensor::from_vec(x, (stations.len(), inputs), &dev)?;
             let y: Vec<f32> = values.iter().map(|v| ((v - mean) / std) as f32).collect();
             let y = Tensor::from_vec(y, (stations.len(), 1), &dev)?;
@@ -199,7 +178,7 @@ impl Interpolator for Network {
             let all: Vec<usize> = (0..self.grid.n_phys()).collect();
             let mut out = Vec::with_capacity(all.len());
             for chunk in all.chunks(8192) {
-                let (xc, _) = self.inputs(&b, chunk);
+                let (xc, _) = self.inputs(ff.as_ref(), chunk);
                 let xc = Tensor::from_vec(xc, (chunk.len(), inputs), &dev)?;
                 let pred = forward(&xc)?
                     .flatten_all()?

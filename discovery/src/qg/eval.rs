@@ -159,23 +159,25 @@ impl Evaluator {
     }
 
     fn eval(&mut self, e: &Expr, s: &SpectralState) -> Value {
-        let grid = &self.geometry.grid.clone();
+        let nx = self.geometry.grid.nx;
         match e {
             Expr::Field(f) => match f {
                 Field::Psi(i) => Value::Spectral(s.ph[*i].clone()),
                 Field::Q(i) => Value::Spectral(s.qh[*i].clone()),
                 Field::PsiR => Value::Spectral(self.jet().0.clone()),
-                Field::Sponge => Value::Physical(rows(&self.jet().1, grid.nx)),
+                Field::Sponge => Value::Physical(rows(&self.jet().1, nx)),
                 Field::Y => {
+                    let grid = &self.geometry.grid;
                     let half = grid.ly / 2.0;
                     let y: Vec<f64> = grid.y().iter().map(|y| y - half).collect();
-                    Value::Physical(rows(&y, grid.nx))
+                    Value::Physical(rows(&y, nx))
                 }
             },
             Expr::Apply(op, a) => {
                 let mut h = self.spectral(a, s);
-                let m: Vec<Complex64> = grid.spectral_map(|k, l| multiplier(*op, k, l));
-                h.iter_mut().zip(&m).for_each(|(h, m)| *h *= m);
+                for ((h, k), l) in h.iter_mut().zip(&self.k).zip(&self.l) {
+                    *h *= multiplier(*op, *k, *l);
+                }
                 Value::Spectral(h)
             }
             Expr::Jacobian(a, b) => {
