@@ -5,7 +5,7 @@ use crate::config::{InputError, input_err};
 use crate::discover::IncrementsArgs;
 use medida_data::Frames;
 use medida_discovery::observe::{
-    Interpolator, Kernel, Network, Rbf, RffRidge, SpectralOi, error_spectrum,
+    Cubic, Interpolator, Kernel, Network, Rbf, RffRidge, SpectralOi, error_spectrum,
 };
 use medida_solver::Model;
 use ndarray::{Array2, Array3, Axis};
@@ -127,9 +127,17 @@ pub fn interpolators(
                 Box::new(Rbf::new(grid, kernel)),
             ]
         }
+        "cubic" => {
+            let margin = take("margin", 8.0);
+            if !(margin >= 1.0 && margin.fract() == 0.0) {
+                return input_err!("--interp cubic:margin={margin}: allowed a whole number >= 1");
+            }
+            let make = || Cubic::new(grid, margin as usize);
+            [Box::new(make()), Box::new(make())]
+        }
         other => {
             return input_err!(
-                "--interp {other:?}: allowed spectral-oi, rff-ridge, rff-mlp, mlp or rbf"
+                "--interp {other:?}: allowed spectral-oi, rff-ridge, rff-mlp, mlp, rbf or cubic"
             );
         }
     };

@@ -4,8 +4,8 @@
 //! and the plain MLP shows spectral bias where the RFF network does not.
 
 use medida_discovery::observe::{
-    Interpolator, Kernel, Network, ObservationSpec, Rbf, RffRidge, SpectralOi, error_spectrum,
-    relative_error,
+    Cubic, Interpolator, Kernel, Network, ObservationSpec, Rbf, RffRidge, SpectralOi,
+    error_spectrum, relative_error,
 };
 use medida_solver::Grid;
 
@@ -70,6 +70,7 @@ fn each_interpolator_reproduces_a_smooth_field_from_a_quarter_of_the_points() {
         ),
         (Box::new(RffRidge::new(&grid, 200, 3.0, 1e-10, 1)), 1e-6),
         (Box::new(Rbf::new(&grid, Kernel::ThinPlate)), 5e-2),
+        (Box::new(Cubic::new(&grid, 8)), 5e-2),
         (
             Box::new(Network::new(&grid, Some((128, 1.5)), 128, 2, 3000, 1e-3, 1)),
             2e-2,

@@ -9,7 +9,7 @@ use ndarray::{Array1, Array2};
 
 #[test]
 fn stlsq_matches_pysindy() {
-    let (mut npz, cases) = common::reference("pysindy_stlsq.npz");
+    let (mut npz, cases) = common::reference("pysindy_stlsq.npz", "coef");
     assert!(cases.len() >= 7, "cases: {cases:?}");
     for case in cases {
         let x: Array2<f64> = npz.by_name(&format!("{case}/x.npy")).unwrap();

@@ -9,7 +9,7 @@ use ndarray::{Array1, Array2};
 
 #[test]
 fn rvm_matches_numpy_reference() {
-    let (mut npz, cases) = common::reference("rvm_reference.npz");
+    let (mut npz, cases) = common::reference("rvm_reference.npz", "coef");
     assert_eq!(cases.len(), 4, "{cases:?}");
     for case in cases {
         let x: Array2<f64> = npz.by_name(&format!("{case}/x.npy")).unwrap();

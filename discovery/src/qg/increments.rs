@@ -88,7 +88,8 @@ impl Increments {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedIncrement {
     /// `(y(t0 + window) - q_model(t0 + window)) / window` at the stations observed at the end of
-    /// the window, NaN elsewhere.
+    /// the window (noise-free: minus the analysis' misfit `(q_analysis - y)(t0) / window` where
+    /// the station was observed at `t0` too), NaN elsewhere.
     pub dqdt: Array3<f64>,
     /// The analysis: the interpolated observations at `t0`, from which the model forecast starts
     /// (and on which the library is evaluated).
@@ -104,7 +105,10 @@ impl Increments {
     /// at observation time `2 time` and interpolated per layer by `interp` (the analysis); the
     /// imperfect model runs from the analysis, the truth from `q0`; the truth at the window's end
     /// is observed (observation time `2 time + 1`) and the increment is formed at those stations
-    /// only, so no interpolation enters the target.
+    /// only, so no interpolation enters the target. With noise-free observations, the analysis'
+    /// misfit at a station observed at both ends (an interpolator's regularisation) is removed:
+    /// the increment is then the observed change minus the model's change from the analysis,
+    /// divided by the window (a misfit of 1e-6 would otherwise enter divided by the time step).
     pub fn observed(
         &mut self,
         q0: ArrayView3<f64>,
@@ -123,10 +127,17 @@ impl Increments {
         let before = spec.stations(n, 2 * time);
         let mut q_analysis = Array3::zeros(q0.raw_dim());
         let mut analysis_error = [0.0; 2];
+        // the analysis' misfit to noise-free observations at the start, per layer and point
+        let mut misfit = vec![vec![0.0; n]; 2];
         for lev in 0..2 {
             let truth = layer(&q0, lev);
             let y = spec.observe(&truth, &before, 2 * time, lev as u64);
             let a = interp[lev].interpolate(&before, &y)?;
+            if spec.noise == 0.0 {
+                for (&i, y) in before.iter().zip(&y) {
+                    misfit[lev][i] = a[i] - y;
+                }
+            }
             analysis_error[lev] = crate::observe::relative_error(&truth, &a);
             q_analysis
                 .index_axis_mut(ndarray::Axis(0), lev)
@@ -142,13 +153,13 @@ impl Increments {
         let after = spec.stations(n, 2 * time + 1);
         let mut dqdt = Array3::from_elem(q0.raw_dim(), f64::NAN);
         let t = self.window_time();
-        for lev in 0..2 {
+        for (lev, misfit) in misfit.iter().enumerate() {
             let y = spec.observe(&layer(&q_true, lev), &after, 2 * time + 1, lev as u64);
             let forecast = layer(&q_forecast, lev);
             let mut out = dqdt.index_axis_mut(ndarray::Axis(0), lev);
             let out = out.as_slice_mut().expect("standard layout");
             for (&i, y) in after.iter().zip(&y) {
-                out[i] = (y - forecast[i]) / t;
+                out[i] = (y - forecast[i] + misfit[i]) / t;
             }
         }
         Ok(ObservedIncrement {

@@ -3,8 +3,8 @@
 use ndarray_npy::NpzReader;
 use std::fs::File;
 
-/// The npz `tests/data/{file}` and the names of its cases (`case/coef` entries).
-pub fn reference(file: &str) -> (NpzReader<File>, Vec<String>) {
+/// The npz `tests/data/{file}` and the names of its cases (those with a `case/{key}` entry).
+pub fn reference(file: &str, key: &str) -> (NpzReader<File>, Vec<String>) {
     let path = format!("{}/../tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
     let mut npz =
         NpzReader::new(File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap();
@@ -14,7 +14,7 @@ pub fn reference(file: &str) -> (NpzReader<File>, Vec<String>) {
         .iter()
         .filter_map(|n| {
             n.trim_end_matches(".npy")
-                .strip_suffix("/coef")
+                .strip_suffix(&format!("/{key}"))
                 .map(str::to_string)
         })
         .collect();
