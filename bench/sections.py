@@ -28,3 +28,11 @@ def machine():
     except (OSError, StopIteration):
         pass
     return f"{cpu}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, load average before the run {os.getloadavg()[0]:.2f}"
+
+
+def page_head(title, script, doc):
+    """The opening lines of a results page written by `script`: title, machine, and the script's
+    docstring after its usage paragraph."""
+    return [f"# {title}", "", f"Written by `python {script}` on " + machine() + ".", "",
+            doc.split("\n\n", 2)[2].strip(), ""]
+

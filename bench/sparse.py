@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from sections import machine, write_section
+from sections import machine, page_head, write_section
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MEDIDA = str(ROOT / "target" / "release" / "medida")
@@ -73,7 +73,8 @@ def verdict(inc, *args):
 
 
 def main():
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    if "--no-build" not in sys.argv:
+        subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory() as d:
         d = pathlib.Path(d)
         common = ["--preset", "medida-jet", "--set", "run.threads=2", "--set", "output.checkpoint_interval=0"]
@@ -128,12 +129,7 @@ def main():
             t_full = statistics.median([timed(*base) for _ in range(3)])
             timing.append(f"| {interp} | 50% | {t_obs - t_full:.2f} |")
     text = "\n".join([
-        "# Discovery from sparse observations",
-        "",
-        "Written by `python bench/sparse.py` on " + machine() + ".",
-        "",
-        __doc__.split("\n\n", 2)[2].strip(),
-        "",
+        *page_head("Discovery from sparse observations", "bench/sparse.py", __doc__),
         "A run **succeeds** when the support is exact in both layers and every expected coefficient is",
         "within 5%; each cell gives the largest error of the expected coefficients and the largest",
         "spurious coefficient (`no rows`: no station has 7 observed neighbours). Analysis error: relative",

@@ -25,7 +25,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || { echo "setup: creating .venv"; python3 -m venv .venv; }
-if ! .venv/bin/python -c "import h5py, xarray, h5netcdf, pysindy, matplotlib, nbclient, ipykernel" 2>/dev/null; then
+if ! .venv/bin/python -c "import h5py, xarray, h5netcdf, pysindy, scipy, matplotlib, nbclient, ipykernel" 2>/dev/null; then
     echo "setup: installing Python packages into .venv"
     .venv/bin/pip install -q -r tests/requirements.txt -r notebooks/requirements.txt
 fi

@@ -14,5 +14,7 @@ echo "== pyqg cross-check: committed reference data against a fresh pyqg run"
 "$MEDIDA_PYQG_PYTHON" tests/pyqg/make_reference.py --check
 echo "== PySINDy cross-check: committed STLSQ reference fits against a fresh PySINDy run"
 "$MEDIDA_PYTHON" tests/pysindy/make_reference.py --check
+echo "== scipy cross-check: committed Clough-Tocher reference against a fresh scipy run"
+"$MEDIDA_PYTHON" tests/scipy/make_reference.py --check
 echo "== RVM cross-check: committed reference against a fresh run of the NumPy implementation"
 "$MEDIDA_PYTHON" tests/rvm/rvm_reference.py --check

@@ -58,6 +58,19 @@ pub struct IncrementsArgs {
     /// A model run whose snapshots give spectral-oi its prior spectrum (default: the truth run).
     #[arg(long)]
     pub prior: Option<PathBuf>,
+    /// With --observe: make the analysis by data assimilation instead of interpolation alone. The
+    /// imperfect model (corrected by --correction, if given) runs this many time units from the
+    /// interpolated observations of each truth snapshot with the observations put in at the
+    /// stations at every step; the increment is formed at the end, so its time is the snapshot's
+    /// plus this. The dynamics fill the gaps between stations far better than interpolation once
+    /// the model is close to the truth: iterate with the discovered correction.
+    #[arg(long, value_name = "TIME")]
+    pub assimilate: Option<f64>,
+    /// With --assimilate: a discovery (`medida discover --out FILE.json`) whose equations are
+    /// added to the imperfect model that assimilates the observations (not to the one whose
+    /// increments are formed: those keep measuring the whole error).
+    #[arg(long, value_name = "FILE.json", requires = "assimilate")]
+    pub correction: Option<PathBuf>,
     /// Output file.
     #[arg(long, default_value = "increments.h5")]
     pub out: PathBuf,
@@ -149,9 +162,19 @@ pub struct DemoArgs {
     /// at least --min-neighbours observed neighbours and 3-fold cross-validation.
     #[arg(long, value_name = "SPEC")]
     pub observe: Option<String>,
-    /// With --observe: see `medida discover --min-neighbours`.
+    /// With --observe, in the pass from interpolated observations: see `medida discover
+    /// --min-neighbours`.
     #[arg(long, default_value_t = 7)]
     pub min_neighbours: u8,
+    /// With --observe: after a first pass from the interpolated observations, make the analyses
+    /// by assimilating the observations for this many time units into the model corrected by the
+    /// previous pass (see `medida increments --assimilate`); 0: interpolation only, one pass.
+    #[arg(long, value_name = "TIME", default_value_t = 10.0)]
+    pub assimilate: f64,
+    /// With --assimilate: passes in all. The first discovers from interpolated observations;
+    /// each later one assimilates with the mean of the previous pass's correction and discovery.
+    #[arg(long, default_value_t = 5)]
+    pub passes: usize,
     /// Interpolator for --observe (see `medida increments --interp`).
     #[arg(long, default_value = "spectral-oi")]
     pub interp: String,
@@ -310,28 +333,56 @@ pub fn increments(a: IncrementsArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let mut assimilation = match a.assimilate {
+        None => None,
+        Some(_) if a.observe.is_none() => {
+            return input_err!("--assimilate needs --observe (what is observed is what is put in)");
+        }
+        Some(t) if !(t >= 0.0 && t.is_finite()) => {
+            return input_err!("--assimilate {t}: allowed a time >= 0 (model time units)");
+        }
+        Some(t) => {
+            let mut model = build_model(&model_cfg)?;
+            let mut what = String::from("the imperfect model");
+            if let Some(path) = &a.correction {
+                model.add_term(correction_from(path, &truth_cfg)?)?;
+                what = format!("the imperfect model corrected by {}", path.display());
+            }
+            let steps = (t / truth_cfg.model.dt).round() as u64;
+            schema.attrs.push((
+                "analysis".into(),
+                AttrValue::Str(format!(
+                    "direct insertion of the observations into {what} at every step for {steps} steps, from the interpolated observations"
+                )),
+            ));
+            Some((model, steps))
+        }
+    };
     let tmp = a.out.with_extension("h5.part");
     let mut out = OutputFile::create(&tmp, &schema)?;
     let written = pool.install(|| -> anyhow::Result<()> {
         for (n, &i) in picked.iter().enumerate() {
             let q0 = frames.read(i)?;
             let context = || format!("forecast from snapshot {i} of {}", a.truth.display());
+            let mut time = times[i];
             let fields = match &observation {
                 None => {
                     let h = inc.at(q0.view()).with_context(context)?;
                     vec![h.dqdt.into_dyn(), q0.into_dyn(), h.q_forecast.into_dyn()]
                 }
                 Some((spec, interps)) => {
-                    let h = inc
-                        .observed(
-                            q0.view(),
-                            spec,
-                            i as u64,
-                            [interps[0].as_ref(), interps[1].as_ref()],
-                        )
-                        .with_context(context)?;
-                    out.append_series(times[i], &h.analysis_error)?;
-                    let (err, tru) = analysis_spectra(inc.truth().grid(), &q0, &h.q_analysis);
+                    let interps = [interps[0].as_ref(), interps[1].as_ref()];
+                    let (q_true, h) = match assimilation.as_mut() {
+                        None => (q0.clone(), inc.observed(q0.view(), spec, i as u64, interps)),
+                        Some((model, steps)) => {
+                            time += *steps as f64 * truth_cfg.model.dt;
+                            inc.assimilated(q0.view(), spec, i as u64, interps, model, *steps)
+                                .map_or_else(|e| (q0.clone(), Err(e)), |(q, h)| (q, Ok(h)))
+                        }
+                    };
+                    let h = h.with_context(context)?;
+                    out.append_series(time, &h.analysis_error)?;
+                    let (err, tru) = analysis_spectra(inc.truth().grid(), &q_true, &h.q_analysis);
                     vec![
                         h.dqdt.into_dyn(),
                         h.q_analysis.into_dyn(),
@@ -342,7 +393,7 @@ pub fn increments(a: IncrementsArgs) -> anyhow::Result<()> {
                 }
             };
             let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
-            out.append_snapshot(times[i], &views)?;
+            out.append_snapshot(time, &views)?;
             if !a.quiet {
                 eprint!("\rincrements: {}/{}", n + 1, picked.len());
             }
@@ -667,6 +718,85 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// Writes to `out` the discovery `b` with every coefficient replaced by the mean of its value in
+/// `a` and in `b` (two discoveries of the same library).
+fn mean_correction(a: &Path, b: &Path, out: &Path) -> anyhow::Result<()> {
+    let read = |p: &Path| -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?,
+        )?)
+    };
+    let (ja, mut jb) = (read(a)?, read(b)?);
+    if ja["fit"]["terms"] != jb["fit"]["terms"] {
+        anyhow::bail!(
+            "{} and {} use different libraries",
+            a.display(),
+            b.display()
+        );
+    }
+    let coef = |j: &serde_json::Value| -> Vec<Vec<f64>> {
+        serde_json::from_value(j["fit"]["coef"].clone()).unwrap_or_default()
+    };
+    let (ca, cb) = (coef(&ja), coef(&jb));
+    let mean: Vec<Vec<f64>> = ca
+        .iter()
+        .zip(&cb)
+        .map(|(ra, rb)| ra.iter().zip(rb).map(|(x, y)| 0.5 * (x + y)).collect())
+        .collect();
+    jb["fit"]["coef"] = serde_json::to_value(mean)?;
+    jb["note"] = format!(
+        "mean of the coefficients of {} and {}",
+        a.display(),
+        b.display()
+    )
+    .into();
+    let tmp = out.with_extension("json.part");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&jb)?)
+        .with_context(|| format!("write {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("rename to {}", out.display()))?;
+    Ok(())
+}
+
+/// The equations of a discovery (`medida discover --out FILE.json`) as a term of the solver.
+fn correction_from(path: &Path, truth_cfg: &RunConfig) -> anyhow::Result<Term> {
+    let bad = |what: String| InputError(format!("--correction {}: {what}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let (Some(terms), Some(coef)) = (
+        json["fit"]["terms"].as_array(),
+        json["fit"]["coef"].as_array(),
+    ) else {
+        return Err(bad(
+            "no fit.terms and fit.coef (is it written by medida discover --out?)".into(),
+        )
+        .into());
+    };
+    let mut out = Vec::with_capacity(terms.len());
+    for (j, t) in terms.iter().enumerate() {
+        let name = t.as_str().unwrap_or_default();
+        let expr = Expr::parse(name).map_err(|e| bad(format!("term {name:?}: {e}")))?;
+        let c = [0, 1].map(|lev| coef.get(lev).and_then(|r| r[j].as_f64()));
+        let [Some(c1), Some(c2)] = c else {
+            return Err(bad(format!(
+                "fit.coef has no value for term {name:?} in both layers"
+            ))
+            .into());
+        };
+        out.push((expr, [c1, c2]));
+    }
+    let geometry = Geometry::new(
+        &truth_cfg.model,
+        truth_cfg.jet.as_ref().map(|j| (j.u1, j.sigma)),
+    )
+    .map_err(|e| InputError(e.to_string()))?;
+    let correction = Correction::new(out, Evaluator::new(geometry));
+    Ok(Term::new(
+        TermKind::External(External(Arc::new(correction))),
+        1.0,
+    ))
+}
+
 /// Runs the truth, the imperfect and the corrected model from every increment's start state.
 fn correct(
     a: &DiscoverArgs,
@@ -799,59 +929,100 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let incr = a.dir.join("increments.h5");
-    if !a.quiet {
-        eprintln!(
-            "2/3 increments of {} (one step from every snapshot)",
-            a.case
-        );
-    }
-    increments(IncrementsArgs {
-        truth,
-        model_error: Some(a.case.clone()),
-        set: Vec::new(),
-        window: 1,
-        every: 1,
-        count: None,
-        observe: a.observe.clone(),
-        interp: a.interp.clone(),
-        prior,
-        out: incr.clone(),
-        threads: Some(a.threads),
-        quiet: a.quiet,
-    })?;
-    if !a.quiet {
-        eprintln!("3/3 discovery with library {}\n", a.library);
-    }
-    discover(DiscoverArgs {
-        increments: incr,
-        library: a.library.clone(),
-        trim: 0,
-        library_state: "auto".into(),
-        unfiltered_library: false,
-        min_neighbours: if a.observe.is_some() {
-            a.min_neighbours
+    // Without assimilation one pass; with it, a first pass from the interpolated observations,
+    // then passes whose analyses assimilate the observations into the model corrected by the
+    // previous pass.
+    let assimilate = (a.observe.is_some() && a.assimilate > 0.0).then_some(a.assimilate);
+    let passes = if assimilate.is_some() {
+        a.passes.max(1)
+    } else {
+        1
+    };
+    let mut correction: Option<PathBuf> = None;
+    for pass in 0..passes {
+        let last = pass + 1 == passes;
+        let incr = a.dir.join("increments.h5");
+        if !a.quiet {
+            let how = match &correction {
+                None => "one step from every snapshot".to_string(),
+                Some(c) => format!(
+                    "analyses assimilating the observations into the model corrected by {}",
+                    c.display()
+                ),
+            };
+            eprintln!("2/3 increments of {} ({how})", a.case);
+        }
+        increments(IncrementsArgs {
+            truth: truth.clone(),
+            model_error: Some(a.case.clone()),
+            set: Vec::new(),
+            window: 1,
+            every: 1,
+            count: None,
+            observe: a.observe.clone(),
+            interp: a.interp.clone(),
+            prior: prior.clone(),
+            assimilate: correction.as_ref().and(assimilate),
+            correction: correction.clone(),
+            out: incr.clone(),
+            threads: Some(a.threads),
+            quiet: a.quiet,
+        })?;
+        let out = if last {
+            a.dir.join("discovery.json")
         } else {
-            0
-        },
-        regression: match a.observe {
-            // Station rows carry correlated analysis errors, which BIC (independent rows)
-            // takes for signal; held-out rows do not reward them.
-            Some(_) => RegressionArgs {
-                select: "cv".into(),
-                folds: 3,
-                ..RegressionArgs::default()
+            a.dir.join(format!("discovery-pass{}.json", pass + 1))
+        };
+        if !a.quiet {
+            eprintln!(
+                "3/3 discovery with library {} (pass {} of {passes})\n",
+                a.library,
+                pass + 1
+            );
+        }
+        discover(DiscoverArgs {
+            increments: incr,
+            library: a.library.clone(),
+            trim: 0,
+            library_state: "auto".into(),
+            unfiltered_library: false,
+            // From interpolated observations the well-observed stations (a first correction
+            // without spurious Jacobians, which would wreck the assimilating model); from
+            // assimilated ones every station (measured to converge).
+            min_neighbours: match (&a.observe, &correction) {
+                (Some(_), None) => a.min_neighbours,
+                _ => 0,
             },
-            None => RegressionArgs::default(),
-        },
-        correct: true,
-        correct_steps: 400,
-        out: Some(a.dir.join("discovery.json")),
-        json: false,
-        threads: a.threads,
-        quiet: a.quiet,
-        plots: a.plots.clone(),
-    })?;
+            regression: match a.observe {
+                // Station rows carry correlated analysis errors, which BIC (independent rows)
+                // takes for signal; held-out rows do not reward them.
+                Some(_) => RegressionArgs {
+                    select: "cv".into(),
+                    folds: 3,
+                    ..RegressionArgs::default()
+                },
+                None => RegressionArgs::default(),
+            },
+            correct: last,
+            correct_steps: 400,
+            out: Some(out.clone()),
+            json: false,
+            threads: a.threads,
+            quiet: a.quiet,
+            plots: if last { a.plots.clone() } else { None },
+        })?;
+        // The next pass assimilates with the mean of this pass's correction and its discovery:
+        // a discovery from analyses made with a correction c overshoots the truth by about as
+        // much as c misses it (measured), so the mean converges where plain iteration would not.
+        correction = Some(match &correction {
+            None => out,
+            Some(previous) => {
+                let mean = a.dir.join(format!("correction-pass{}.json", pass + 1));
+                mean_correction(previous, &out, &mean)?;
+                mean
+            }
+        });
+    }
     if !a.quiet {
         eprintln!("demo done in {:.1} s", started.elapsed().as_secs_f64());
     }

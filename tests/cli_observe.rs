@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{check_png, medida, ok};
+use common::{check_png, ok};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -146,7 +146,7 @@ fn noise_makes_the_analysis_worse() {
 
 #[test]
 fn bad_observation_settings_are_named() {
-    let t = truth().to_str().unwrap();
+    let truth = truth();
     for (args, msg) in [
         (vec!["--observe", "fraction=0"], "observe.fraction"),
         (vec!["--observe", "fraction=0.5,colour=1"], "observe"),
@@ -167,19 +167,6 @@ fn bad_observation_settings_are_named() {
             "margin",
         ),
     ] {
-        let base = [
-            "increments",
-            "--truth",
-            t,
-            "--model-error",
-            "case1001",
-            "--out",
-            "/tmp/never-written.h5",
-        ];
-        let o = medida(&[&base[..], &args[..]].concat());
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(msg), "{args:?}: {err}");
-        assert!(!Path::new("/tmp/never-written.h5").exists());
+        common::increments_refused(truth, &args, msg);
     }
 }

@@ -1,7 +1,9 @@
 //! The QG library against the solver: every solver term's stated shape, evaluated by the library,
 //! equals the term's tendency in the model; a correction made of library terms turns the
-//! imperfect model's tendency into the truth's; one-step increments are the filtered error.
+//! imperfect model's tendency into the truth's; one-step increments are the filtered error;
+//! assimilating every point reproduces the full-observation increment.
 
+use medida_discovery::observe::{Cubic, ObservationSpec};
 use medida_discovery::qg::{
     Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, SpectralState, expected_error,
 };
@@ -240,4 +242,32 @@ fn a_one_step_increment_is_the_filtered_model_error() {
     let err = max_abs(&(&h.dqdt - &want)) / max_abs(&want);
     assert!(err < 1e-9, "one-step increment vs filtered error: {err:e}");
     assert!(Increments::new(inc.truth().clone(), inc.model().clone(), 0).is_err());
+}
+
+#[test]
+fn assimilating_every_point_gives_the_full_observation_increment() {
+    // With every point observed the inserted observations are the true state at every step, so
+    // the analysis after the window is the truth and the increment equals the one from full
+    // observations at that time, whatever the assimilating model and the first interpolation.
+    let params = jet_params(48, 96);
+    let (truth, model, _) = case1005(&params);
+    let grid = params.grid().unwrap();
+    let mut assimilator = model.clone();
+    let mut inc = Increments::new(truth, model, 1).unwrap();
+    let spec = ObservationSpec::parse("fraction=1").unwrap();
+    let cubic = Cubic::new(&grid, 8);
+    let q0 = jet_state(&params);
+    let (q_true, h) = inc
+        .assimilated(q0.view(), &spec, 0, [&cubic, &cubic], &mut assimilator, 12)
+        .unwrap();
+    assert_eq!(h.analysis_error, [0.0, 0.0]);
+    assert_eq!(h.q_analysis, q_true);
+    // the truth moved on 12 steps
+    let mut check = inc.truth().clone();
+    check.set_q(q0.view()).unwrap();
+    check.run(12).unwrap();
+    assert_eq!(check.q(), q_true);
+    let full = inc.at(q_true.view()).unwrap();
+    let err = max_abs(&(&h.dqdt - &full.dqdt)) / max_abs(&full.dqdt);
+    assert!(err < 1e-12, "{err:e}");
 }

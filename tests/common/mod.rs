@@ -62,6 +62,26 @@ pub fn increments(truth: &Path, case: &str, extra: &[&str]) -> PathBuf {
     out
 }
 
+/// `medida increments --truth TRUTH --model-error case1001 ... args` must exit 2 with `msg` in its
+/// error and write nothing.
+pub fn increments_refused(truth: &Path, args: &[&str], msg: &str) {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("never-written.h5");
+    let base = [
+        "increments",
+        "--truth",
+        truth.to_str().unwrap(),
+        "--model-error",
+        "case1001",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = medida(&[&base[..], args].concat());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(msg), "{args:?}: {err}");
+    assert!(!out.exists(), "{args:?} wrote {}", out.display());
+}
+
 /// Decodes `path`, checks its size (`height = None`: any height from 300 to 1400) and that the
 /// luminance varies (standard deviation above 20 of 255) with more than a handful of colours.
 pub fn check_png(path: &Path, width: u32, height: Option<u32>) {

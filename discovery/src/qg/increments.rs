@@ -9,8 +9,9 @@
 //! grid scale). Longer windows average the error along the two trajectories.
 
 use crate::error::DiscoveryError;
+use crate::observe::{Interpolator, ObservationSpec, relative_error};
 use medida_solver::Model;
-use ndarray::{Array3, ArrayView3};
+use ndarray::{Array3, ArrayView3, Axis};
 
 /// One increment.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +101,60 @@ pub struct ObservedIncrement {
     pub analysis_error: [f64; 2],
 }
 
+/// One layer of `q` as a flat row-major vector.
+fn layer(q: &Array3<f64>, lev: usize) -> Vec<f64> {
+    q.index_axis(Axis(0), lev).iter().copied().collect()
+}
+
+/// Observation streams: the analysis' and increment's observations use 0 and 1 (per layer), those
+/// inserted while assimilating 2 and 3, so no two share their noise.
+const ASSIMILATION_STREAM: u64 = 2;
+
+/// A state estimated from observations.
+struct Analysis {
+    /// The estimate, `(lev, y, x)`.
+    q: Array3<f64>,
+    /// Its misfit to noise-free observations at the stations (zero elsewhere, and with noise).
+    misfit: [Vec<f64>; 2],
+    /// Relative L2 error against the true state, per layer.
+    error: [f64; 2],
+}
+
+/// The interpolated observations of `q` at observation time `obs_time`.
+fn analyse(
+    q: &Array3<f64>,
+    spec: &ObservationSpec,
+    obs_time: u64,
+    interp: [&dyn Interpolator; 2],
+) -> Result<Analysis, DiscoveryError> {
+    let n = q.shape()[1] * q.shape()[2];
+    let stations = spec.stations(n, obs_time);
+    let mut q_analysis = Array3::zeros(q.raw_dim());
+    let mut analysis_error = [0.0; 2];
+    let mut misfit = [vec![0.0; n], vec![0.0; n]];
+    for lev in 0..2 {
+        let truth = layer(q, lev);
+        let y = spec.observe(&truth, &stations, obs_time, lev as u64);
+        let a = interp[lev].interpolate(&stations, &y)?;
+        if spec.noise == 0.0 {
+            for (&i, y) in stations.iter().zip(&y) {
+                misfit[lev][i] = a[i] - y;
+            }
+        }
+        analysis_error[lev] = relative_error(&truth, &a);
+        q_analysis
+            .index_axis_mut(Axis(0), lev)
+            .iter_mut()
+            .zip(&a)
+            .for_each(|(d, s)| *d = *s);
+    }
+    Ok(Analysis {
+        q: q_analysis,
+        misfit,
+        error: analysis_error,
+    })
+}
+
 impl Increments {
     /// The increment when only `spec`'s stations are observed: the true state `q0` is observed
     /// at observation time `2 time` and interpolated per layer by `interp` (the analysis); the
@@ -112,51 +167,94 @@ impl Increments {
     pub fn observed(
         &mut self,
         q0: ArrayView3<f64>,
-        spec: &crate::observe::ObservationSpec,
+        spec: &ObservationSpec,
         time: u64,
-        interp: [&dyn crate::observe::Interpolator; 2],
+        interp: [&dyn Interpolator; 2],
     ) -> Result<ObservedIncrement, DiscoveryError> {
-        let n = q0.shape()[1] * q0.shape()[2];
-        let layer = |q: &Array3<f64>, lev: usize| -> Vec<f64> {
-            q.index_axis(ndarray::Axis(0), lev)
-                .iter()
-                .copied()
-                .collect()
-        };
         let q0 = q0.to_owned();
-        let before = spec.stations(n, 2 * time);
-        let mut q_analysis = Array3::zeros(q0.raw_dim());
-        let mut analysis_error = [0.0; 2];
-        // the analysis' misfit to noise-free observations at the start, per layer and point
-        let mut misfit = vec![vec![0.0; n]; 2];
-        for lev in 0..2 {
-            let truth = layer(&q0, lev);
-            let y = spec.observe(&truth, &before, 2 * time, lev as u64);
-            let a = interp[lev].interpolate(&before, &y)?;
-            if spec.noise == 0.0 {
-                for (&i, y) in before.iter().zip(&y) {
-                    misfit[lev][i] = a[i] - y;
+        let analysis = analyse(&q0, spec, 2 * time, interp)?;
+        self.forecast_from(&q0, analysis, spec, time)
+    }
+
+    /// The increment from an analysis by insertion: the truth runs `steps` steps from `q0`
+    /// and is observed at every step; `assimilator` (a model, e.g. the imperfect one corrected by
+    /// an earlier discovery) runs alongside from the interpolated first observations, with the
+    /// observed values put in at the stations before every step (direct insertion; each step
+    /// restarts the stepper, so it is forward Euler). Between the stations the analysis comes from
+    /// the dynamics: advection brings observed values into the gaps, which interpolation cannot.
+    /// The increment is then formed as in [`Increments::observed`] from the truth and the
+    /// analysis after the `steps`; returns it with the true state at its start.
+    pub fn assimilated(
+        &mut self,
+        q0: ArrayView3<f64>,
+        spec: &ObservationSpec,
+        time: u64,
+        interp: [&dyn Interpolator; 2],
+        assimilator: &mut Model,
+        steps: u64,
+    ) -> Result<(Array3<f64>, ObservedIncrement), DiscoveryError> {
+        let q0 = q0.to_owned();
+        let n = q0.shape()[1] * q0.shape()[2];
+        let mut q_analysis = analyse(&q0, spec, 2 * time, interp)?.q;
+        self.truth.set_q(q0.view())?;
+        for step in 0..=steps {
+            let q_true = self.truth.q();
+            let obs_time = (time << 32) | step;
+            let stations = spec.stations(n, obs_time);
+            for lev in 0..2 {
+                let y = spec.observe(
+                    &layer(&q_true, lev),
+                    &stations,
+                    obs_time,
+                    ASSIMILATION_STREAM + lev as u64,
+                );
+                let mut a = q_analysis.index_axis_mut(Axis(0), lev);
+                let a = a.as_slice_mut().expect("standard layout");
+                for (&i, y) in stations.iter().zip(&y) {
+                    a[i] = *y;
                 }
             }
-            analysis_error[lev] = crate::observe::relative_error(&truth, &a);
-            q_analysis
-                .index_axis_mut(ndarray::Axis(0), lev)
-                .iter_mut()
-                .zip(&a)
-                .for_each(|(d, s)| *d = *s);
+            if step == steps {
+                let error = [0, 1]
+                    .map(|lev| relative_error(&layer(&q_true, lev), &layer(&q_analysis, lev)));
+                let analysis = Analysis {
+                    q: q_analysis,
+                    misfit: [vec![0.0; n], vec![0.0; n]],
+                    error,
+                };
+                let inc = self.forecast_from(&q_true, analysis, spec, time)?;
+                return Ok((q_true, inc));
+            }
+            assimilator.set_q(q_analysis.view())?;
+            assimilator.step()?;
+            q_analysis = assimilator.q();
+            self.truth.step()?;
         }
-        self.truth.set_q(q0.view())?;
+        unreachable!("the loop returns at its last step")
+    }
+
+    /// Runs the truth from `q_true` and the imperfect model from the analysis over the window and
+    /// forms the increment at the stations observed at its end (observation time `2 time + 1`).
+    fn forecast_from(
+        &mut self,
+        q_true: &Array3<f64>,
+        analysis: Analysis,
+        spec: &ObservationSpec,
+        time: u64,
+    ) -> Result<ObservedIncrement, DiscoveryError> {
+        let n = q_true.shape()[1] * q_true.shape()[2];
+        self.truth.set_q(q_true.view())?;
         self.truth.run(self.window)?;
-        self.model.set_q(q_analysis.view())?;
+        self.model.set_q(analysis.q.view())?;
         self.model.run(self.window)?;
-        let (q_true, q_forecast) = (self.truth.q(), self.model.q());
+        let (q_end, q_forecast) = (self.truth.q(), self.model.q());
         let after = spec.stations(n, 2 * time + 1);
-        let mut dqdt = Array3::from_elem(q0.raw_dim(), f64::NAN);
+        let mut dqdt = Array3::from_elem(q_true.raw_dim(), f64::NAN);
         let t = self.window_time();
-        for (lev, misfit) in misfit.iter().enumerate() {
-            let y = spec.observe(&layer(&q_true, lev), &after, 2 * time + 1, lev as u64);
+        for (lev, misfit) in analysis.misfit.iter().enumerate() {
+            let y = spec.observe(&layer(&q_end, lev), &after, 2 * time + 1, lev as u64);
             let forecast = layer(&q_forecast, lev);
-            let mut out = dqdt.index_axis_mut(ndarray::Axis(0), lev);
+            let mut out = dqdt.index_axis_mut(Axis(0), lev);
             let out = out.as_slice_mut().expect("standard layout");
             for (&i, y) in after.iter().zip(&y) {
                 out[i] = (y - forecast[i] + misfit[i]) / t;
@@ -164,9 +262,9 @@ impl Increments {
         }
         Ok(ObservedIncrement {
             dqdt,
-            q_analysis,
+            q_analysis: analysis.q,
             q_forecast,
-            analysis_error,
+            analysis_error: analysis.error,
         })
     }
 }
