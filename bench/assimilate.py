@@ -60,7 +60,7 @@ def main():
                     cells = [cell(p)[0] for p in passes]
                     final = "**succeeds**" if passes and cell(passes[-1])[1] else "fails"
                     if out.returncode != 0:
-                        final = "error: " + out.stderr.strip().splitlines()[-1][:80]
+                        final = out.stderr.strip().splitlines()[-1][:90]
                     cells += ["-"] * (5 - len(cells))
                     lines.append(f"| {case} | {frac:.0%} | {seed} | " + " | ".join(cells) + f" | {final} | {secs:.0f} |")
                     print(lines[-1], flush=True)

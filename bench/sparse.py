@@ -162,8 +162,9 @@ def main():
         *timing,
         "",
         "Target for rff-mlp: under 60 s per snapshot at the accuracy that makes discovery succeed. Not met:",
-        "at 1,000 steps it is 3 times slower than that and its analysis (3% error) is too coarse for",
-        "discovery on the turbulent jet, where only spectral-oi (1%) succeeds (docs/sparse.md).",
+        "at 1,000 steps it takes about twice that, and its analysis (3% error) is too coarse: on the",
+        "turbulent jet discovery needs about 2% (spectral-oi at 1.1% succeeds, cubic at 1.9% once; see",
+        "docs/sparse.md).",
     ]))
 
 

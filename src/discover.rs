@@ -107,8 +107,8 @@ pub struct DiscoverArgs {
     pub unfiltered_library: bool,
     /// Sparse observations: use only the stations with at least N of their 8 neighbours observed
     /// (0-8; 0 uses every station). Where the neighbours are observed too, the analysis' gradients,
-    /// and so the library's Jacobians, are far more accurate: on the MEDIDA jet at 75% observed,
-    /// N = 6 removes the spurious upper-layer Jacobian that all stations give.
+    /// and so the library's Jacobians, are far more accurate: on the turbulent MEDIDA jet at 75%
+    /// observed, N = 7 removes the spurious upper-layer Jacobian that all stations give.
     #[arg(long, default_value_t = 0)]
     pub min_neighbours: u8,
     #[command(flatten)]
@@ -373,14 +373,16 @@ pub fn increments(a: IncrementsArgs) -> anyhow::Result<()> {
                 Some((spec, interps)) => {
                     let interps = [interps[0].as_ref(), interps[1].as_ref()];
                     let (q_true, h) = match assimilation.as_mut() {
-                        None => (q0.clone(), inc.observed(q0.view(), spec, i as u64, interps)),
+                        None => {
+                            let h = inc.observed(q0.view(), spec, i as u64, interps);
+                            (q0.clone(), h.with_context(context)?)
+                        }
                         Some((model, steps)) => {
                             time += *steps as f64 * truth_cfg.model.dt;
                             inc.assimilated(q0.view(), spec, i as u64, interps, model, *steps)
-                                .map_or_else(|e| (q0.clone(), Err(e)), |(q, h)| (q, Ok(h)))
+                                .with_context(context)?
                         }
                     };
-                    let h = h.with_context(context)?;
                     out.append_series(time, &h.analysis_error)?;
                     let (err, tru) = analysis_spectra(inc.truth().grid(), &q_true, &h.q_analysis);
                     vec![
