@@ -16,7 +16,7 @@ use medida_discovery::observe::{ObservationSpec, error_spectrum, observed_neighb
 use medida_discovery::qg::{
     Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, expected_error,
 };
-use medida_solver::{External, Model, Stepper, Term, TermKind};
+use medida_solver::{External, Stepper, Term, TermKind};
 use ndarray::{Array2, Array3, Axis};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -827,9 +827,15 @@ fn correct(
         let q0 = starts.read(i)?;
         let finals: Vec<Array3<f64>> = models
             .iter_mut()
-            .map(|m: &mut Model| -> anyhow::Result<Array3<f64>> {
+            .zip([
+                "truth",
+                "imperfect model",
+                "corrected model (imperfect + discovered terms)",
+            ])
+            .map(|(m, name)| -> anyhow::Result<Array3<f64>> {
                 m.set_q(q0.view())?;
-                m.run(a.correct_steps)?;
+                m.run(a.correct_steps)
+                    .with_context(|| format!("--correct: the {name} from increment {i}"))?;
                 Ok(m.q())
             })
             .collect::<anyhow::Result<_>>()?;
@@ -969,6 +975,15 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<()> {
             out: incr.clone(),
             threads: Some(a.threads),
             quiet: a.quiet,
+        })
+        .with_context(|| match &correction {
+            None => format!("pass {}: increments", pass + 1),
+            Some(c) => format!(
+                "pass {}: assimilating into the model corrected by {} (when that correction is far \
+                 from the truth, its analyses are too; passes diverge when the first misses a term)",
+                pass + 1,
+                c.display()
+            ),
         })?;
         let out = if last {
             a.dir.join("discovery.json")
