@@ -16,10 +16,9 @@ use medida_discovery::observe::{ObservationSpec, error_spectrum, observed_neighb
 use medida_discovery::qg::{
     Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, expected_error,
 };
-use medida_solver::{External, Stepper, Term, TermKind};
+use medida_solver::{Stepper, Term};
 use ndarray::{Array2, Array3, Axis};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// What `medida increments` was asked to do.
 #[derive(clap::Args, Clone)]
@@ -450,11 +449,7 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
     let model_cfg = RunConfig::from_toml(&config_of(&a.increments, "model_config")?)?;
     let truth = build_model(&truth_cfg)?;
     let model = build_model(&model_cfg)?;
-    let geometry = Geometry::new(
-        &truth_cfg.model,
-        truth_cfg.jet.as_ref().map(|j| (j.u1, j.sigma)),
-    )
-    .map_err(|e| InputError(e.to_string()))?;
+    let geometry = geometry_of(&truth_cfg)?;
     let mut library =
         QgLibrary::parse(&a.library).map_err(|e| InputError(format!("--library: {e}")))?;
     library.trim = a.trim;
@@ -514,10 +509,17 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
             .collect();
         Ok((y, keep))
     };
-    let mut n = 0;
-    for i in 0..snapshots {
-        n += targets_of(i)?.1.len();
-    }
+    // Rows in all (they set the default CV block): every point unless the increments come from
+    // sparse observations (written with an interpolator), where the stations must be counted.
+    let n = if read_text_attr(&a.increments, "interpolator").is_ok() {
+        let mut n = 0;
+        for i in 0..snapshots {
+            n += targets_of(i)?.1.len();
+        }
+        n
+    } else {
+        snapshots * rows
+    };
     let pass = |sink: &mut RowSink| {
         let mut eval = Evaluator::new(geometry.clone());
         for i in 0..snapshots {
@@ -787,16 +789,13 @@ fn correction_from(path: &Path, truth_cfg: &RunConfig) -> anyhow::Result<Term> {
         };
         out.push((expr, [c1, c2]));
     }
-    let geometry = Geometry::new(
-        &truth_cfg.model,
-        truth_cfg.jet.as_ref().map(|j| (j.u1, j.sigma)),
-    )
-    .map_err(|e| InputError(e.to_string()))?;
-    let correction = Correction::new(out, Evaluator::new(geometry));
-    Ok(Term::new(
-        TermKind::External(External(Arc::new(correction))),
-        1.0,
-    ))
+    Ok(Correction::new(out, Evaluator::new(geometry_of(truth_cfg)?)).into_term())
+}
+
+/// The library's geometry (grid, and the jet profile of the relaxation target) for a run.
+fn geometry_of(cfg: &RunConfig) -> anyhow::Result<Geometry> {
+    Geometry::new(&cfg.model, cfg.jet.as_ref().map(|j| (j.u1, j.sigma)))
+        .map_err(|e| InputError(e.to_string()).into())
 }
 
 /// Runs the truth, the imperfect and the corrected model from every increment's start state.
@@ -814,12 +813,8 @@ fn correct(
         .enumerate()
         .map(|(j, e)| (e.clone(), [fit.coef[[0, j]], fit.coef[[1, j]]]))
         .collect();
-    let correction = Correction::new(terms, Evaluator::new(geometry.clone()));
     let mut corrected = build_model(model_cfg)?;
-    corrected.add_term(Term::new(
-        TermKind::External(External(Arc::new(correction))),
-        1.0,
-    ))?;
+    corrected.add_term(Correction::new(terms, Evaluator::new(geometry.clone())).into_term())?;
     let mut models = [build_model(truth_cfg)?, build_model(model_cfg)?, corrected];
     let starts = Frames::open(&a.increments, "q")?;
     let (mut imperfect, mut fixed) = (Vec::new(), Vec::new());

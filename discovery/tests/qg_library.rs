@@ -8,9 +8,8 @@ use medida_discovery::qg::{
     Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, SpectralState, expected_error,
 };
 use medida_solver::jet::{JetConstants, jet_params, jet_terms};
-use medida_solver::{Dealias, External, Model, QgParams, Term, TermKind, pyqg_terms};
+use medida_solver::{Dealias, Model, QgParams, Term, TermKind, pyqg_terms};
 use ndarray::Array3;
-use std::sync::Arc;
 
 /// pyqg's random field in both layers (pyqg's own IC leaves the lower layer at rest), times `scale`.
 fn random_q(params: &QgParams, scale: f64) -> Array3<f64> {
@@ -176,12 +175,8 @@ fn the_expected_correction_makes_the_imperfect_model_the_truth() {
         .enumerate()
         .map(|(j, e)| (e.clone(), [expected.coef[[0, j]], expected.coef[[1, j]]]))
         .collect();
-    let correction = Correction::new(terms, Evaluator::new(geometry));
     model
-        .add_term(Term::new(
-            TermKind::External(External(Arc::new(correction))),
-            1.0,
-        ))
+        .add_term(Correction::new(terms, Evaluator::new(geometry)).into_term())
         .unwrap();
     let q = jet_state(&params);
     truth.set_q(q.view()).unwrap();

@@ -7,13 +7,15 @@ Each case is a seeded random problem: correlated columns spanning several orders
 a planted sparse model per target, Gaussian noise relative to the target's std, and one set of
 STLSQ settings. Stored per case: X, Y, PySINDy's coef_ (targets x terms) and the settings.
 """
-import argparse
 import pathlib
 import sys
 import warnings
 
 import numpy as np
 import pysindy as ps
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from reference import check_flag, write_or_check  # noqa: E402
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "pysindy_stlsq.npz"
 
@@ -52,10 +54,15 @@ def fit(x, y, threshold, alpha, normalize):
     return opt.coef_
 
 
+def same(fresh, committed):
+    """The same support and coefficients to 1e-12 of the largest."""
+    same_support = np.array_equal(fresh != 0, committed != 0)
+    err = np.abs(fresh - committed).max() / max(np.abs(committed).max(), 1e-300)
+    return same_support and err <= 1e-12, f"rel max err {err:.1e}" + ("" if same_support else ", support differs")
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args()
+    check = check_flag(__doc__)
     assert ps.__version__.startswith("2.1"), f"need pysindy 2.1, found {ps.__version__}"
     out = {}
     for name, (n, p, m, noise, thr, alpha, norm, seed) in CASES.items():
@@ -63,20 +70,7 @@ def main():
         out[f"{name}/x"], out[f"{name}/y"] = x, y
         out[f"{name}/coef"] = fit(x, y, thr, alpha, norm)
         out[f"{name}/settings"] = np.array([thr, alpha, float(norm)])
-    if not args.check:
-        np.savez(DATA, **out)
-        print(f"wrote {DATA} ({DATA.stat().st_size} bytes, {len(CASES)} cases)")
-        return 0
-    ref = np.load(DATA)
-    failed = 0
-    for k, v in out.items():
-        same_support = np.array_equal(v != 0, ref[k] != 0)
-        err = np.abs(v - ref[k]).max() / max(np.abs(ref[k]).max(), 1e-300)
-        ok = same_support and err <= 1e-12
-        failed += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {k}: rel max err {err:.1e}{'' if same_support else ', support differs'}")
-    print(f"{'FAILED' if failed else 'passed'}: committed PySINDy reference {'differs from' if failed else 'matches'} a fresh PySINDy fit")
-    return 1 if failed else 0
+    return write_or_check(DATA, out, check, same, "PySINDy reference")
 
 
 if __name__ == "__main__":

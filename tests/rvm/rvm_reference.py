@@ -10,11 +10,13 @@ alpha >= threshold_alpha, stop when max|alpha - alpha_old| < tol after the secon
 the posterior on the final active set. Coefficients and standard deviations are returned in the
 units of the data.
 """
-import argparse
 import pathlib
 import sys
 
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from reference import check_flag, write_or_check  # noqa: E402
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "rvm_reference.npz"
 
@@ -74,28 +76,21 @@ def problem(n, p, noise, seed):
     return x, y + noise * y.std() * rng.randn(n)
 
 
+def same(fresh, committed):
+    """Equal to 1e-10 of the largest value."""
+    err = np.abs(fresh - committed).max() / max(np.abs(committed).max(), 1e-300)
+    return err <= 1e-10, f"rel max err {err:.1e}"
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args()
+    check = check_flag(__doc__)
     out = {}
     for name, (n, p, noise, thr, seed) in CASES.items():
         x, y = problem(n, p, noise, seed)
         coef, std = rvm(x, y, thr)
         out.update({f"{name}/x": x, f"{name}/y": y[:, None], f"{name}/coef": coef, f"{name}/std": std,
                     f"{name}/threshold_alpha": np.array(thr)})
-    if not args.check:
-        np.savez(DATA, **out)
-        print(f"wrote {DATA} ({DATA.stat().st_size} bytes, {len(CASES)} cases)")
-        return 0
-    ref = np.load(DATA)
-    failed = 0
-    for k, v in out.items():
-        err = np.abs(v - ref[k]).max() / max(np.abs(ref[k]).max(), 1e-300)
-        failed += err > 1e-10
-        print(f"{'ok  ' if err <= 1e-10 else 'FAIL'} {k}: rel max err {err:.1e}")
-    print(f"{'FAILED' if failed else 'passed'}: committed RVM reference {'differs from' if failed else 'matches'} a fresh NumPy fit")
-    return 1 if failed else 0
+    return write_or_check(DATA, out, check, same, "RVM reference")
 
 
 if __name__ == "__main__":

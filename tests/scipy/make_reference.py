@@ -9,13 +9,15 @@ content at the points, and scipy's CloughTocher2DInterpolator (default tol 1e-6,
 random query points inside the points' convex hull and at a regular grid (NaN outside the hull).
 Stored per case: points (n, 2), values (n,), queries (m, 2), scipy's values (m,).
 """
-import argparse
 import pathlib
 import sys
 
 import numpy as np
 import scipy
 from scipy.interpolate import CloughTocher2DInterpolator
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from reference import check_flag, write_or_check  # noqa: E402
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "scipy_clough_tocher.npz"
 
@@ -38,30 +40,20 @@ def case(n, m, w, h, seed):
     return {"points": pts, "values": values, "queries": queries, "scipy": out}
 
 
+def same(fresh, committed):
+    """NaN where scipy's is, and equal to 1e-10 of the largest value elsewhere."""
+    same_nan = np.array_equal(np.isnan(fresh), np.isnan(committed))
+    d = np.nanmax(np.abs(committed - fresh)) / max(1.0, np.nanmax(np.abs(fresh)))
+    return same_nan and d <= 1e-10, f"rel max err {d:.1e}" + ("" if same_nan else ", NaN pattern differs")
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args()
+    check = check_flag(__doc__)
     data = {}
     for name, params in CASES.items():
         for k, v in case(*params).items():
             data[f"{name}/{k}"] = v
-    if not args.check:
-        np.savez(DATA, **data)
-        print(f"wrote {DATA} (scipy {scipy.__version__})")
-        return 0
-    ref = np.load(DATA)
-    worst = 0.0
-    for k, v in data.items():
-        a = ref[k]
-        same_nan = np.array_equal(np.isnan(a), np.isnan(v))
-        d = np.nanmax(np.abs(a - v)) / max(1.0, np.nanmax(np.abs(v)))
-        worst = max(worst, d)
-        if not same_nan or d > 1e-10:
-            print(f"{k}: differs from the committed reference by {d:.3e} (NaN pattern equal: {same_nan})")
-            return 1
-    print(f"scipy {scipy.__version__} Clough-Tocher reproduces the committed reference (largest difference {worst:.1e})")
-    return 0
+    return write_or_check(DATA, data, check, same, f"Clough-Tocher reference (scipy {scipy.__version__})")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@
 //! as scipy). The triangulation is `delaunator`'s (robust predicates), so on points with
 //! cocircular quadruples (a subset of a regular grid) it may pick the other diagonal than Qhull.
 
-use super::interp::Interpolator;
+use super::interp::{Interpolator, grid_point, position};
 use crate::error::DiscoveryError;
 use medida_solver::Grid;
 
@@ -305,7 +305,6 @@ impl Interpolator for Cubic {
 
     fn interpolate(&self, stations: &[usize], values: &[f64]) -> Result<Vec<f64>, DiscoveryError> {
         let (nx, ny) = (self.grid.nx, self.grid.ny);
-        let (dx, dy) = (self.grid.lx / nx as f64, self.grid.ly / ny as f64);
         let m = self.margin as f64;
         let inside =
             |ix: f64, iy: f64| ix >= -m && ix < nx as f64 + m && iy >= -m && iy < ny as f64 + m;
@@ -318,16 +317,14 @@ impl Interpolator for Cubic {
                         (i / nx) as f64 + sy * ny as f64,
                     );
                     if inside(ix, iy) {
-                        points.push([ix * dx, iy * dy]);
+                        points.push(position(&self.grid, ix, iy));
                         vals.push(v);
                     }
                 }
             }
         }
         let ct = CloughTocher2d::new(&points, &vals)?;
-        let grid_points: Vec<[f64; 2]> = (0..nx * ny)
-            .map(|i| [(i % nx) as f64 * dx, (i / nx) as f64 * dy])
-            .collect();
+        let grid_points: Vec<[f64; 2]> = (0..nx * ny).map(|i| grid_point(&self.grid, i)).collect();
         let mut out = ct.evaluate(&grid_points);
         if out.iter().any(|v| v.is_nan()) {
             return Err(DiscoveryError::Degenerate(format!(

@@ -19,6 +19,17 @@ pub trait Interpolator: Send + Sync {
     fn interpolate(&self, stations: &[usize], values: &[f64]) -> Result<Vec<f64>, DiscoveryError>;
 }
 
+/// The physical position `[x, y]` of fractional grid indices `(ix, iy)`, with point 0 at the
+/// origin (an interpolator's stations and queries are flat row-major indices of the grid).
+pub(super) fn position(grid: &Grid, ix: f64, iy: f64) -> [f64; 2] {
+    [ix * grid.dx(), iy * grid.dy()]
+}
+
+/// The physical position of grid point `i` (flat row-major).
+pub(super) fn grid_point(grid: &Grid, i: usize) -> [f64; 2] {
+    position(grid, (i % grid.nx) as f64, (i / grid.nx) as f64)
+}
+
 fn degenerate(what: String) -> DiscoveryError {
     DiscoveryError::Degenerate(what)
 }

@@ -1,7 +1,7 @@
 //! Radial-basis-function interpolation, the classical baseline of the MEDIDA study's code
 //! (`scipy.interpolate.Rbf`): `f(x) = sum_i w_i phi(|x - x_i|) + a + b x + c y`.
 
-use super::interp::Interpolator;
+use super::interp::{Interpolator, grid_point};
 use crate::error::DiscoveryError;
 use faer::Mat;
 use faer::linalg::solvers::Solve;
@@ -45,10 +45,9 @@ impl Rbf {
         }
     }
 
-    fn position(&self, i: usize) -> (f64, f64) {
-        let (nx, ny) = (self.grid.nx, self.grid.ny);
-        let (dx, dy) = (self.grid.lx / nx as f64, self.grid.ly / ny as f64);
-        ((i % nx) as f64 * dx, (i / nx) as f64 * dy)
+    /// The radial function of the distance between `p` and `q`.
+    fn between(&self, p: [f64; 2], q: [f64; 2]) -> f64 {
+        self.phi(((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt())
     }
 }
 
@@ -62,14 +61,14 @@ impl Interpolator for Rbf {
 
     fn interpolate(&self, stations: &[usize], values: &[f64]) -> Result<Vec<f64>, DiscoveryError> {
         let m = stations.len();
-        let pos: Vec<(f64, f64)> = stations.iter().map(|&i| self.position(i)).collect();
+        let pos: Vec<[f64; 2]> = stations
+            .iter()
+            .map(|&i| grid_point(&self.grid, i))
+            .collect();
         let n = m + 3;
-        let poly = |p: (f64, f64), k: usize| [1.0, p.0, p.1][k];
+        let poly = |p: [f64; 2], k: usize| [1.0, p[0], p[1]][k];
         let a = Mat::from_fn(n, n, |r, c| match (r < m, c < m) {
-            (true, true) => {
-                let (p, q) = (pos[r], pos[c]);
-                self.phi(((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt())
-            }
+            (true, true) => self.between(pos[r], pos[c]),
             (true, false) => poly(pos[r], c - m),
             (false, true) => poly(pos[c], r - m),
             (false, false) => 0.0,
@@ -83,13 +82,11 @@ impl Interpolator for Rbf {
         }
         let out = (0..self.grid.n_phys())
             .map(|i| {
-                let p = self.position(i);
+                let p = grid_point(&self.grid, i);
                 let radial: f64 = pos
                     .iter()
                     .enumerate()
-                    .map(|(k, q)| {
-                        w[(k, 0)] * self.phi(((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt())
-                    })
+                    .map(|(k, q)| w[(k, 0)] * self.between(p, *q))
                     .sum();
                 radial + (0..3).map(|k| w[(m + k, 0)] * poly(p, k)).sum::<f64>()
             })

@@ -4,8 +4,8 @@
 
 use super::eval::{Evaluator, SpectralState};
 use super::expr::Expr;
-use medida_solver::{Complex64, ExternalTendency};
-use std::sync::Mutex;
+use medida_solver::{Complex64, External, ExternalTendency, Term, TermKind};
+use std::sync::{Arc, Mutex};
 
 /// The correction `sum_j c_ij T_j` per layer `i`.
 #[derive(Debug)]
@@ -25,6 +25,11 @@ impl Correction {
                 .collect(),
             eval: Mutex::new(eval),
         }
+    }
+
+    /// The correction as a solver term with coefficient 1 (add it with `Model::add_term`).
+    pub fn into_term(self) -> Term {
+        Term::new(TermKind::External(External(Arc::new(self))), 1.0)
     }
 }
 

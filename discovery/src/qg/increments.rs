@@ -195,42 +195,40 @@ impl Increments {
     ) -> Result<(Array3<f64>, ObservedIncrement), DiscoveryError> {
         let q0 = q0.to_owned();
         let n = q0.shape()[1] * q0.shape()[2];
-        let mut q_analysis = analyse(&q0, spec, 2 * time, interp)?.q;
-        self.truth.set_q(q0.view())?;
-        for step in 0..=steps {
-            let q_true = self.truth.q();
+        // Puts the observations of `q_true` at step `step` into `q` at the stations.
+        let insert = |q: &mut Array3<f64>, q_true: &Array3<f64>, step: u64| {
             let obs_time = (time << 32) | step;
             let stations = spec.stations(n, obs_time);
             for lev in 0..2 {
-                let y = spec.observe(
-                    &layer(&q_true, lev),
-                    &stations,
-                    obs_time,
-                    ASSIMILATION_STREAM + lev as u64,
-                );
-                let mut a = q_analysis.index_axis_mut(Axis(0), lev);
+                let stream = ASSIMILATION_STREAM + lev as u64;
+                let y = spec.observe(&layer(q_true, lev), &stations, obs_time, stream);
+                let mut a = q.index_axis_mut(Axis(0), lev);
                 let a = a.as_slice_mut().expect("standard layout");
                 for (&i, y) in stations.iter().zip(&y) {
                     a[i] = *y;
                 }
             }
-            if step == steps {
-                let error = [0, 1]
-                    .map(|lev| relative_error(&layer(&q_true, lev), &layer(&q_analysis, lev)));
-                let analysis = Analysis {
-                    q: q_analysis,
-                    misfit: [vec![0.0; n], vec![0.0; n]],
-                    error,
-                };
-                let inc = self.forecast_from(&q_true, analysis, spec, time)?;
-                return Ok((q_true, inc));
-            }
+        };
+        let mut q_analysis = analyse(&q0, spec, 2 * time, interp)?.q;
+        self.truth.set_q(q0.view())?;
+        for step in 0..steps {
+            insert(&mut q_analysis, &self.truth.q(), step);
             assimilator.set_q(q_analysis.view())?;
             assimilator.step()?;
             q_analysis = assimilator.q();
             self.truth.step()?;
         }
-        unreachable!("the loop returns at its last step")
+        let q_true = self.truth.q();
+        insert(&mut q_analysis, &q_true, steps);
+        let error =
+            [0, 1].map(|lev| relative_error(&layer(&q_true, lev), &layer(&q_analysis, lev)));
+        let analysis = Analysis {
+            q: q_analysis,
+            misfit: [vec![0.0; n], vec![0.0; n]],
+            error,
+        };
+        let inc = self.forecast_from(&q_true, analysis, spec, time)?;
+        Ok((q_true, inc))
     }
 
     /// Runs the truth from `q_true` and the imperfect model from the analysis over the window and
