@@ -234,14 +234,26 @@ impl Sweep {
             criterion.describe(),
             self.thresholds.len()
         );
-        fit.warnings = chosen
-            .iter()
-            .flat_map(|&c| fits[c].warnings.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        fit.warnings = merged_warnings(&fits, &chosen, targets);
         Ok(Selection { path, chosen, fit })
     }
+}
+
+/// The warnings that hold for the chosen fits: one naming a target (`"name: ..."`) from that
+/// target's chosen fit only, one naming none from a fit that every target chose (another
+/// threshold's "every term eliminated" is no warning about the chosen equation).
+fn merged_warnings(fits: &[SparseFit], chosen: &[usize], targets: &[&str]) -> Vec<String> {
+    let names = |w: &str, t: &str| w.strip_prefix(t).is_some_and(|r| r.starts_with(':'));
+    let mut kept = std::collections::BTreeSet::new();
+    for (i, &c) in chosen.iter().enumerate() {
+        for w in &fits[c].warnings {
+            let named = targets.iter().any(|t| names(w, t));
+            if names(w, targets[i]) || (!named && chosen.iter().all(|&d| d == c)) {
+                kept.insert(w.clone());
+            }
+        }
+    }
+    kept.into_iter().collect()
 }
 
 /// The path index chosen for target `i`.
@@ -314,4 +326,45 @@ fn cross_validate(
         })
         .collect();
     Ok((mean, se))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gram::GramBuilder;
+    use crate::{Library, Stlsq};
+    use ndarray::{Array2, Axis};
+
+    #[test]
+    fn warnings_are_those_of_each_targets_chosen_threshold() {
+        // y0 is noise (BIC keeps no term: the high threshold), y1 = x1 (the low one). At the
+        // high threshold y1 loses its term too, which must not be reported for y1's equation.
+        let x = Array2::from_shape_fn((500, 3), |(i, j)| {
+            ((i * 7919 + j * 104_729) % 997) as f64 / 498.0 - 1.0
+        });
+        let noise = x.column(0).mapv(|v| (v * 1e3).sin() * 1e-3);
+        let y = ndarray::stack(Axis(1), &[noise.view(), x.column(1)]).unwrap();
+        let mut b = GramBuilder::new(3, 2).block_rows(100).keep_blocks();
+        b.push(x.view(), y.view()).unwrap();
+        let (gram, blocks) = b.finish_with_blocks();
+        let sweep = Sweep {
+            thresholds: vec![1e-6, 10.0],
+            ..Sweep::new(Optimizer::Stlsq(Stlsq::default()))
+        };
+        let sel = sweep
+            .run(
+                &gram,
+                &blocks,
+                &Library::numbered(3),
+                &["y0", "y1"],
+                Criterion::Bic,
+            )
+            .unwrap();
+        assert_eq!(sel.chosen, vec![1, 0]);
+        assert_eq!(sel.fit.support(1), vec![1]);
+        assert_eq!(
+            sel.fit.warnings,
+            vec!["y0: every term eliminated".to_string()]
+        );
+    }
 }

@@ -5,7 +5,8 @@
 
 use medida_discovery::observe::{Cubic, ObservationSpec};
 use medida_discovery::qg::{
-    Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, SpectralState, expected_error,
+    Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, SpectralState, Update,
+    expected_error,
 };
 use medida_solver::jet::{JetConstants, jet_params, jet_terms};
 use medida_solver::{Dealias, Model, QgParams, Term, TermKind, pyqg_terms};
@@ -241,28 +242,47 @@ fn a_one_step_increment_is_the_filtered_model_error() {
 
 #[test]
 fn assimilating_every_point_gives_the_full_observation_increment() {
-    // With every point observed the inserted observations are the true state at every step, so
-    // the analysis after the window is the truth and the increment equals the one from full
-    // observations at that time, whatever the assimilating model and the first interpolation.
+    // With every point observed the observations are the true state, so the analysis after the
+    // window is the truth and the increment equals the one from full observations at that time,
+    // whatever the assimilating model, the first interpolation and the way observations enter:
+    // inserted at every step, or interpolated innovations added every 5 steps (cubic is exact
+    // at its vertices, so up to round-off).
     let params = jet_params(48, 96);
     let (truth, model, _) = case1005(&params);
     let grid = params.grid().unwrap();
-    let mut assimilator = model.clone();
-    let mut inc = Increments::new(truth, model, 1).unwrap();
     let spec = ObservationSpec::parse("fraction=1").unwrap();
     let cubic = Cubic::new(&grid, 8);
     let q0 = jet_state(&params);
-    let (q_true, h) = inc
-        .assimilated(q0.view(), &spec, 0, [&cubic, &cubic], &mut assimilator, 12)
-        .unwrap();
-    assert_eq!(h.analysis_error, [0.0, 0.0]);
-    assert_eq!(h.q_analysis, q_true);
-    // the truth moved on 12 steps
-    let mut check = inc.truth().clone();
-    check.set_q(q0.view()).unwrap();
-    check.run(12).unwrap();
-    assert_eq!(check.q(), q_true);
-    let full = inc.at(q_true.view()).unwrap();
-    let err = max_abs(&(&h.dqdt - &full.dqdt)) / max_abs(&full.dqdt);
-    assert!(err < 1e-12, "{err:e}");
+    for (update, tol) in [
+        (Update::Insert, 0.0),
+        (Update::Interpolate { every: 5 }, 1e-13),
+    ] {
+        let mut assimilator = model.clone();
+        let mut inc = Increments::new(truth.clone(), model.clone(), 1).unwrap();
+        let (q_true, h) = inc
+            .assimilated(
+                q0.view(),
+                &spec,
+                0,
+                [&cubic, &cubic],
+                &mut assimilator,
+                12,
+                update,
+            )
+            .unwrap();
+        assert!(
+            h.analysis_error.iter().all(|e| *e <= tol),
+            "{update:?}: {:?}",
+            h.analysis_error
+        );
+        assert!(max_abs(&(&h.q_analysis - &q_true)) <= tol * max_abs(&q_true));
+        // the truth moved on 12 steps
+        let mut check = inc.truth().clone();
+        check.set_q(q0.view()).unwrap();
+        check.run(12).unwrap();
+        assert_eq!(check.q(), q_true);
+        let full = inc.at(q_true.view()).unwrap();
+        let err = max_abs(&(&h.dqdt - &full.dqdt)) / max_abs(&full.dqdt);
+        assert!(err < 1e-12, "{update:?}: {err:e}");
+    }
 }

@@ -120,11 +120,14 @@ struct Analysis {
     error: [f64; 2],
 }
 
-/// The interpolated observations of `q` at observation time `obs_time`.
+/// The analysis of the observations of `q` at observation time `obs_time` (noise stream
+/// `stream + lev`): `background + K (y - background at the stations)`, the interpolated
+/// innovations added to the background (zero when there is none: the interpolated observations).
 fn analyse(
     q: &Array3<f64>,
+    background: Option<&Array3<f64>>,
     spec: &ObservationSpec,
-    obs_time: u64,
+    (obs_time, stream): (u64, u64),
     interp: [&dyn Interpolator; 2],
 ) -> Result<Analysis, DiscoveryError> {
     let n = q.shape()[1] * q.shape()[2];
@@ -134,8 +137,11 @@ fn analyse(
     let mut misfit = [vec![0.0; n], vec![0.0; n]];
     for lev in 0..2 {
         let truth = layer(q, lev);
-        let y = spec.observe(&truth, &stations, obs_time, lev as u64);
-        let a = interp[lev].interpolate(&stations, &y)?;
+        let y = spec.observe(&truth, &stations, obs_time, stream + lev as u64);
+        let b = background.map_or_else(|| vec![0.0; n], |b| layer(b, lev));
+        let innovation: Vec<f64> = stations.iter().zip(&y).map(|(&i, y)| y - b[i]).collect();
+        let mut a = interp[lev].interpolate(&stations, &innovation)?;
+        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
         if spec.noise == 0.0 {
             for (&i, y) in stations.iter().zip(&y) {
                 misfit[lev][i] = a[i] - y;
@@ -155,6 +161,42 @@ fn analyse(
     })
 }
 
+/// How observations enter a model that assimilates them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// Direct insertion: the observed values replace the model's at the stations before every
+    /// step (each step restarts the stepper, so it is forward Euler). Cheap, but the model's
+    /// values between the stations drift with its error while the stations do not.
+    Insert,
+    /// Every `every` steps the innovations (observations minus the model at the stations) are
+    /// interpolated over the grid and added to the model state: the background is corrected
+    /// around the stations too, as optimal interpolation does with a forecast as its prior.
+    Interpolate {
+        /// Steps between analyses.
+        every: u64,
+    },
+}
+
+/// Puts the observations of `q_true` at `(obs_time, stream)` into `q` at the stations.
+fn insert(q: &mut Array3<f64>, q_true: &Array3<f64>, spec: &ObservationSpec, obs: (u64, u64)) {
+    let n = q.shape()[1] * q.shape()[2];
+    let (obs_time, stream) = obs;
+    let stations = spec.stations(n, obs_time);
+    for lev in 0..2 {
+        let y = spec.observe(
+            &layer(q_true, lev),
+            &stations,
+            obs_time,
+            stream + lev as u64,
+        );
+        let mut a = q.index_axis_mut(Axis(0), lev);
+        let a = a.as_slice_mut().expect("standard layout");
+        for (&i, y) in stations.iter().zip(&y) {
+            a[i] = *y;
+        }
+    }
+}
+
 impl Increments {
     /// The increment when only `spec`'s stations are observed: the true state `q0` is observed
     /// at observation time `2 time` and interpolated per layer by `interp` (the analysis); the
@@ -172,18 +214,18 @@ impl Increments {
         interp: [&dyn Interpolator; 2],
     ) -> Result<ObservedIncrement, DiscoveryError> {
         let q0 = q0.to_owned();
-        let analysis = analyse(&q0, spec, 2 * time, interp)?;
+        let analysis = analyse(&q0, None, spec, (2 * time, 0), interp)?;
         self.forecast_from(&q0, analysis, spec, time)
     }
 
-    /// The increment from an analysis by insertion: the truth runs `steps` steps from `q0`
-    /// and is observed at every step; `assimilator` (a model, e.g. the imperfect one corrected by
-    /// an earlier discovery) runs alongside from the interpolated first observations, with the
-    /// observed values put in at the stations before every step (direct insertion; each step
-    /// restarts the stepper, so it is forward Euler). Between the stations the analysis comes from
-    /// the dynamics: advection brings observed values into the gaps, which interpolation cannot.
+    /// The increment from an analysis by data assimilation: the truth runs `steps` steps from
+    /// `q0`; `assimilator` (a model, e.g. the imperfect one corrected by an earlier discovery)
+    /// runs alongside from the interpolated first observations, and the observations of the
+    /// truth enter it as `update` says. Between the stations the analysis comes from the
+    /// dynamics: advection brings observed values into the gaps, which interpolation cannot.
     /// The increment is then formed as in [`Increments::observed`] from the truth and the
     /// analysis after the `steps`; returns it with the true state at its start.
+    #[allow(clippy::too_many_arguments)]
     pub fn assimilated(
         &mut self,
         q0: ArrayView3<f64>,
@@ -192,41 +234,39 @@ impl Increments {
         interp: [&dyn Interpolator; 2],
         assimilator: &mut Model,
         steps: u64,
+        update: Update,
     ) -> Result<(Array3<f64>, ObservedIncrement), DiscoveryError> {
         let q0 = q0.to_owned();
         let n = q0.shape()[1] * q0.shape()[2];
-        // Puts the observations of `q_true` at step `step` into `q` at the stations.
-        let insert = |q: &mut Array3<f64>, q_true: &Array3<f64>, step: u64| {
-            let obs_time = (time << 32) | step;
-            let stations = spec.stations(n, obs_time);
-            for lev in 0..2 {
-                let stream = ASSIMILATION_STREAM + lev as u64;
-                let y = spec.observe(&layer(q_true, lev), &stations, obs_time, stream);
-                let mut a = q.index_axis_mut(Axis(0), lev);
-                let a = a.as_slice_mut().expect("standard layout");
-                for (&i, y) in stations.iter().zip(&y) {
-                    a[i] = *y;
-                }
-            }
-        };
-        let mut q_analysis = analyse(&q0, spec, 2 * time, interp)?.q;
+        let obs = |step: u64| ((time << 32) | step, ASSIMILATION_STREAM);
+        let mut analysis = analyse(&q0, None, spec, (2 * time, 0), interp)?;
         self.truth.set_q(q0.view())?;
-        for step in 0..steps {
-            insert(&mut q_analysis, &self.truth.q(), step);
-            assimilator.set_q(q_analysis.view())?;
-            assimilator.step()?;
-            q_analysis = assimilator.q();
-            self.truth.step()?;
+        let every = match update {
+            Update::Insert => 1,
+            Update::Interpolate { every } => every.max(1),
+        };
+        let mut step = 0;
+        while step < steps {
+            let run = every.min(steps - step);
+            if update == Update::Insert {
+                insert(&mut analysis.q, &self.truth.q(), spec, obs(step));
+            }
+            assimilator.set_q(analysis.q.view())?;
+            assimilator.run(run)?;
+            self.truth.run(run)?;
+            step += run;
+            analysis.q = assimilator.q();
+            if let Update::Interpolate { .. } = update {
+                analysis = analyse(&self.truth.q(), Some(&analysis.q), spec, obs(step), interp)?;
+            }
         }
         let q_true = self.truth.q();
-        insert(&mut q_analysis, &q_true, steps);
-        let error =
-            [0, 1].map(|lev| relative_error(&layer(&q_true, lev), &layer(&q_analysis, lev)));
-        let analysis = Analysis {
-            q: q_analysis,
-            misfit: [vec![0.0; n], vec![0.0; n]],
-            error,
-        };
+        if update == Update::Insert {
+            insert(&mut analysis.q, &q_true, spec, obs(steps));
+            analysis.misfit = [vec![0.0; n], vec![0.0; n]];
+            analysis.error =
+                [0, 1].map(|lev| relative_error(&layer(&q_true, lev), &layer(&analysis.q, lev)));
+        }
         let inc = self.forecast_from(&q_true, analysis, spec, time)?;
         Ok((q_true, inc))
     }
