@@ -1,12 +1,13 @@
 """Discovery from sparse observations by data assimilation (`medida demo --observe`), per case,
 observed fraction, station set and noise, written to docs/assimilation.md.
 
-    .venv/bin/python bench/assimilate.py   # builds the release binary first; about 40 minutes on 2 cores
+    .venv/bin/python bench/assimilate.py   # builds the release binary first; about 60 minutes on 2 cores
 
-Each row is one `medida demo --case C --observe fraction=F,seed=S[,noise=N] --passes 3` on the
-study's turbulent jet (96 x 192, 250 time units of spin-up, 3 snapshots). Every pass makes its
-analyses by cycling optimal interpolation with a model: from the interpolated observations of a
-truth snapshot the model runs 10 time units, and every 10 steps (--update-every) the innovations
+Each row is one `medida demo --case C --observe fraction=F,seed=S[,noise=N] --passes 3
+--snapshots K --update-every U` on the study's turbulent jet (96 x 192, 250 time units of
+spin-up, K snapshots one time unit apart). Every pass makes its analyses by cycling optimal
+interpolation with a model: from the interpolated observations of a truth snapshot the model runs
+10 time units, and every U steps (default 10) the innovations
 (observation minus model at the stations) are interpolated by spectral-oi and added to the model
 state; the increment is then formed at the stations, and STLSQ with 3-fold cross-validation
 discovers from every station. Pass 1 assimilates into the imperfect model, passes 2 and 3 into the
@@ -28,12 +29,13 @@ MEDIDA = os.environ.get("MEDIDA_BIN", str(ROOT / "target" / "release" / "medida"
 DOC = ROOT / "docs" / "assimilation.md"
 PASSES = 3
 
-# (fraction, stations seeds, noise, extra demo arguments)
+# (fraction, stations seeds, noise, snapshots)
 RUNS = [
-    (0.75, [0], 0.0, []),
-    (0.5, [0, 1, 2], 0.0, []),
-    (0.25, [0, 1, 2], 0.0, []),
-    (0.5, [0], 1e-3, []),
+    (0.75, [0], 0.0, 3),
+    (0.5, [0, 1, 2], 0.0, 3),
+    (0.25, [0, 1, 2], 0.0, 3),
+    (0.25, [0, 1, 2], 0.0, 10),
+    (0.5, [0], 1e-3, 3),
 ]
 # Steps between analyses, case 1004 at 50% (the default is 10).
 ABLATION = [5, 40]
@@ -62,12 +64,13 @@ def analysis_error(path):
         return " / ".join(f"{g[f'analysis_error{k}'][:].mean():.1e}" for k in (1, 2))
 
 
-def run(tmp, case, frac, seed, noise, extra):
+def run(tmp, case, frac, seed, noise, snapshots, every=10):
     spec = f"fraction={frac},seed={seed}" + (f",noise={noise}" if noise else "")
-    d = pathlib.Path(tmp) / f"{case}-{spec}-{'-'.join(extra)}"
+    d = pathlib.Path(tmp) / f"{case}-{spec}-{snapshots}-{every}"
     t0 = os.times().elapsed
     out = subprocess.run([MEDIDA, "demo", "--quiet", "--case", case, "--observe", spec,
-                          "--passes", str(PASSES), "--dir", str(d), *extra],
+                          "--passes", str(PASSES), "--snapshots", str(snapshots),
+                          "--update-every", str(every), "--dir", str(d)],
                          capture_output=True, text=True)
     secs = os.times().elapsed - t0
     passes = [d / f"discovery-pass{k}.json" for k in range(1, PASSES)] + [d / "discovery.json"]
@@ -77,8 +80,7 @@ def run(tmp, case, frac, seed, noise, extra):
     if out.returncode != 0:
         final = out.stderr.strip().splitlines()[-1][:90]
     err = analysis_error(d / "increments.h5") if (d / "increments.h5").exists() else "-"
-    how = " ".join(extra) or "every 10"
-    return (f"| {case} | {frac:.0%} | {noise:g} | {seed} | {how} | {err} | " + " | ".join(cells)
+    return (f"| {case} | {frac:.0%} | {noise:g} | {seed} | {snapshots} | {every} | {err} | " + " | ".join(cells)
             + f" | {final} | {secs:.0f} |")
 
 
@@ -87,21 +89,21 @@ def main():
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
-        for frac, seeds, noise, extra in RUNS:
+        for frac, seeds, noise, snapshots in RUNS:
             for case in ["case1001", "case1002", "case1004"]:
                 for seed in seeds:
-                    lines.append(run(tmp, case, frac, seed, noise, extra))
+                    lines.append(run(tmp, case, frac, seed, noise, snapshots))
                     print(lines[-1], flush=True)
         for every in ABLATION:
-            lines.append(run(tmp, "case1004", 0.5, 0, 0.0, ["--update-every", str(every)]))
+            lines.append(run(tmp, "case1004", 0.5, 0, 0.0, 3, every))
             print(lines[-1], flush=True)
     text = "\n".join([
         *page_head("Discovery from sparse observations by data assimilation", "bench/assimilate.py", __doc__),
         "A run **succeeds** when the final pass has the exact support in both layers and every expected",
         "coefficient within 5%. Noise is relative to each layer's standard deviation.",
         "",
-        "| case | observed | noise | stations seed | analyses | analysis error | pass 1 | pass 2 | pass 3 | result | s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| case | observed | noise | stations seed | snapshots | steps between analyses | analysis error | pass 1 | pass 2 | pass 3 | result | s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *lines,
     ])
     DOC.write_text(text + "\n")

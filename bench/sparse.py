@@ -12,7 +12,8 @@ over the next 40 time units). Each row: `medida increments --observe fraction=F,
 --interp I` (q observed at the stations, the forecast from the interpolated field, the increment at
 the stations), then `medida discover` with STLSQ and the threshold chosen by BIC or by 3-fold CV,
 on every station or (`--min-neighbours 7`) on the stations with at least 7 of their 8 neighbours
-observed.
+observed. These are analyses by interpolation alone; docs/assimilation.md has discovery from
+analyses made by assimilating the observations into the model, which succeeds where these fail.
 """
 import json
 import os

@@ -48,7 +48,7 @@ pub struct IncrementsArgs {
     #[arg(long, value_name = "SPEC")]
     pub observe: Option<String>,
     /// Interpolator for --observe: spectral-oi (default), rff-ridge[:frequencies=F,sigma=S,ridge=R,seed=K],
-    /// rff-mlp[:frequencies=F,sigma=S,width=W,depth=D,steps=N,lr=L,seed=K], mlp[:width=...] or
+    /// rff-mlp[:frequencies=F,sigma=S,width=W,depth=D,steps=N,lr=L,batch=B,seed=K], mlp[:width=...] or
     /// rbf (thin-plate spline; rbf:epsilon=E for scipy's multiquadric) or cubic[:margin=M]
     /// (Clough-Tocher on a Delaunay triangulation of the stations and their periodic images within
     /// M grid spacings, default 8; scipy's griddata cubic).
@@ -70,11 +70,11 @@ pub struct IncrementsArgs {
     /// increments are formed: those keep measuring the whole error).
     #[arg(long, value_name = "FILE.json", requires = "assimilate")]
     pub correction: Option<PathBuf>,
-    /// With --assimilate: how observations enter the model. 0: put in at the stations before
-    /// every step (direct insertion); N: every N steps the innovations (observation minus model
-    /// at the stations) are interpolated with --interp and added to the model state (optimal
-    /// interpolation cycled with the model as its background).
-    #[arg(long, value_name = "N", default_value_t = 0, requires = "assimilate")]
+    /// With --assimilate: how observations enter the model. N: every N steps the innovations
+    /// (observation minus model at the stations) are interpolated with --interp and added to the
+    /// model state (optimal interpolation cycled with the model as its background); 0: put in at
+    /// the stations before every step (direct insertion).
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "assimilate")]
     pub update_every: u64,
     /// Output file.
     #[arg(long, default_value = "increments.h5")]

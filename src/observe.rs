@@ -100,12 +100,13 @@ pub fn interpolators(
         "rff-mlp" | "mlp" => {
             let rff = (name == "rff-mlp")
                 .then(|| (take("frequencies", 256.0) as usize, take("sigma", 10.0)));
-            let (w, d, steps, lr, seed) = (
+            let (w, d, steps, lr, seed, batch) = (
                 take("width", 128.0) as usize,
                 take("depth", 2.0) as usize,
                 take("steps", 3000.0) as usize,
                 take("lr", 1e-3),
                 take("seed", 0.0) as u64,
+                take("batch", 0.0) as usize,
             );
             if w == 0 || d == 0 || steps == 0 || lr.is_nan() || lr <= 0.0 {
                 return input_err!(
@@ -113,7 +114,7 @@ pub fn interpolators(
                     a.interp
                 );
             }
-            let make = || Network::new(grid, rff, w, d, steps, lr, seed);
+            let make = || Network::new(grid, rff, w, d, steps, lr, seed).with_batch(batch);
             [Box::new(make()), Box::new(make())]
         }
         "rbf" => {

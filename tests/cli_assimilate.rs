@@ -48,7 +48,7 @@ fn analysis_error(path: &Path) -> [f64; 2] {
 }
 
 #[test]
-fn assimilating_into_the_corrected_model_fills_the_gaps_ten_times_better() {
+fn inserting_into_the_corrected_model_fills_the_gaps_ten_times_better() {
     let (truth, prior) = runs();
     let p = prior.to_str().unwrap();
     // A correction equal to the true error: discovered from full observations (exact to 1e-6 %).
@@ -72,6 +72,8 @@ fn assimilating_into_the_corrected_model_fills_the_gaps_ten_times_better() {
             &[
                 "--assimilate",
                 "10",
+                "--update-every",
+                "0",
                 "--correction",
                 exact.to_str().unwrap(),
             ],
@@ -100,9 +102,9 @@ fn assimilating_into_the_corrected_model_fills_the_gaps_ten_times_better() {
 fn cycled_interpolation_into_the_imperfect_model_beats_interpolation() {
     // No correction: the model that assimilates is the imperfect one (case 1002: relaxation ten
     // times too strong, friction five times too strong), corrected every 10 steps by the
-    // interpolated innovations. Measured (stations seed 1): spectral-oi 3.5e-2 / 1.0e-2, cycled
-    // 1.3e-3 / 3.3e-3 (27 and 3.1 times smaller; the lower layer carries the larger error,
-    // the friction's).
+    // interpolated innovations (the default). Measured (stations seed 1): spectral-oi 3.5e-2 /
+    // 1.0e-2, cycled 1.3e-3 / 3.3e-3 (27 and 3.1 times smaller; the lower layer carries the
+    // larger error, the friction's).
     let (truth, prior) = runs();
     let observe = [
         "--observe",
@@ -114,11 +116,7 @@ fn cycled_interpolation_into_the_imperfect_model_beats_interpolation() {
     let cycled = common::increments(
         truth,
         "case1002",
-        &[
-            &observe[..],
-            &["--assimilate", "10", "--update-every", "10"],
-        ]
-        .concat(),
+        &[&observe[..], &["--assimilate", "10"]].concat(),
     );
     let (a, b) = (analysis_error(&interpolated), analysis_error(&cycled));
     for (lev, factor) in [(0, 10.0), (1, 2.0)] {

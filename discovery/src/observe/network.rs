@@ -24,8 +24,11 @@ pub struct Network {
     pub width: usize,
     /// Number of hidden layers.
     pub depth: usize,
-    /// Adam steps (full batch).
+    /// Adam steps.
     pub steps: usize,
+    /// Stations per Adam step: 0 for all (full batch), else mini-batches drawn without
+    /// replacement, a new seeded shuffle every pass over the stations.
+    pub batch: usize,
     /// Adam learning rate.
     pub lr: f64,
     /// Seed of the weights and the frequencies.
@@ -55,7 +58,13 @@ impl Network {
             steps,
             lr,
             seed,
+            batch: 0,
         }
+    }
+
+    /// The same network trained on mini-batches of `batch` stations (0: full batch).
+    pub fn with_batch(self, batch: usize) -> Self {
+        Self { batch, ..self }
     }
 
     /// Input features of grid points (flat indices), `(points, inputs)` row-major.
@@ -73,6 +82,14 @@ impl Network {
                 ff.len(),
             ),
         }
+    }
+}
+
+/// Fisher-Yates shuffle driven by `rng`.
+fn shuffle(rng: &mut Mt64, v: &mut [u32]) {
+    for i in (1..v.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
     }
 }
 
@@ -119,8 +136,12 @@ impl Interpolator for Network {
             Some((f, s)) => format!("rff-mlp ({f} frequencies, sigma {s}, "),
             None => "mlp (".into(),
         };
+        let batch = match self.batch {
+            0 => "full batch".to_string(),
+            b => format!("batches of {b}"),
+        };
         format!(
-            "{kind}{} x {} tanh, {} Adam steps, lr {}, seed {})",
+            "{kind}{} x {} tanh, {} Adam steps ({batch}), lr {}, seed {})",
             self.depth, self.width, self.steps, self.lr, self.seed
         )
     }
@@ -171,8 +192,27 @@ impl Interpolator for Network {
                 },
             )?;
             // Relative MSE; the targets are standardised, so their mean square is 1.
+            let m = stations.len();
+            let batch = if self.batch == 0 {
+                m
+            } else {
+                self.batch.min(m)
+            };
+            let mut order: Vec<u32> = (0..m as u32).collect();
+            let mut next = m;
             for _ in 0..self.steps {
-                let loss = forward(&x)?.sub(&y)?.sqr()?.mean_all()?;
+                let loss = if batch == m {
+                    forward(&x)?.sub(&y)?.sqr()?.mean_all()?
+                } else {
+                    if next + batch > m {
+                        shuffle(&mut rng, &mut order);
+                        next = 0;
+                    }
+                    let idx = Tensor::from_slice(&order[next..next + batch], batch, &dev)?;
+                    next += batch;
+                    let (xb, yb) = (x.index_select(&idx, 0)?, y.index_select(&idx, 0)?);
+                    forward(&xb)?.sub(&yb)?.sqr()?.mean_all()?
+                };
                 opt.backward_step(&loss)?;
             }
             let all: Vec<usize> = (0..self.grid.n_phys()).collect();

@@ -92,8 +92,8 @@ pub struct ObservedIncrement {
     /// the window (noise-free: minus the analysis' misfit `(q_analysis - y)(t0) / window` where
     /// the station was observed at `t0` too), NaN elsewhere.
     pub dqdt: Array3<f64>,
-    /// The analysis: the interpolated observations at `t0`, from which the model forecast starts
-    /// (and on which the library is evaluated).
+    /// The analysis at `t0` (interpolated or assimilated observations), from which the model
+    /// forecast starts (and on which the library is evaluated).
     pub q_analysis: Array3<f64>,
     /// The imperfect model's forecast at `t0 + window`.
     pub q_forecast: Array3<f64>,
@@ -172,7 +172,7 @@ pub enum Update {
     /// interpolated over the grid and added to the model state: the background is corrected
     /// around the stations too, as optimal interpolation does with a forecast as its prior.
     Interpolate {
-        /// Steps between analyses.
+        /// Steps between analyses (0 counts as 1).
         every: u64,
     },
 }
