@@ -35,6 +35,13 @@ fn read(path: &Path, name: &str) -> ndarray::ArrayD<f64> {
     medida_data::read_array(path, name).unwrap()
 }
 
+/// The same bytes (NaN included).
+fn same(x: &ndarray::ArrayD<f64>, y: &ndarray::ArrayD<f64>) -> bool {
+    x.iter()
+        .zip(y.iter())
+        .all(|(p, q)| p.to_bits() == q.to_bits())
+}
+
 #[test]
 fn increments_exist_at_the_stations_only_and_repeat_with_the_seed() {
     let a = increments("half", &["--observe", "fraction=0.5,seed=3"]);
@@ -50,11 +57,6 @@ fn increments_exist_at_the_stations_only_and_repeat_with_the_seed() {
     assert!(errors.iter().all(|e| *e > 0.0 && *e < 0.5), "{errors:?}");
     // ...and the same seed gives the same bytes, another seed other stations
     let b = increments("half-again", &["--observe", "fraction=0.5,seed=3"]);
-    let same = |x: &ndarray::ArrayD<f64>, y: &ndarray::ArrayD<f64>| {
-        x.iter()
-            .zip(y.iter())
-            .all(|(p, q)| p.to_bits() == q.to_bits())
-    };
     assert!(same(&dqdt, &read(&b, "dqdt")));
     let c = increments("half-other", &["--observe", "fraction=0.5,seed=4"]);
     assert!(!same(&dqdt, &read(&c, "dqdt")));
@@ -76,6 +78,24 @@ fn increments_exist_at_the_stations_only_and_repeat_with_the_seed() {
     ]))
     .unwrap();
     assert_eq!(v["fit"]["n"].as_u64(), Some(2 * 48 * 96 / 2));
+}
+
+#[test]
+fn assimilated_increments_are_the_same_at_one_and_two_threads() {
+    // cycled interpolation (Cholesky, FFTs and model steps on the pool) and insertion
+    for update in ["10", "0"] {
+        let run = |threads: &str| {
+            let args = ["--observe", "fraction=0.5,seed=3", "--assimilate", "1"];
+            let extra = ["--update-every", update, "--threads", threads];
+            read(
+                &increments("threads", &[&args[..], &extra[..]].concat()),
+                "dqdt",
+            )
+        };
+        let (one, two) = (run("1"), run("2"));
+        assert!(one.iter().any(|v| v.is_finite()));
+        assert!(same(&one, &two), "--update-every {update}");
+    }
 }
 
 #[test]
