@@ -467,6 +467,9 @@ struct CorrectionReport {
     corrected: Vec<f64>,
     /// Median of imperfect / corrected.
     improvement: f64,
+    /// Why the corrected model could not finish a forecast (its error is then infinite): the
+    /// discovered terms do not make a stable model.
+    unstable: Option<String>,
 }
 
 pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
@@ -697,15 +700,22 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
         println!("note: the library cannot express part of the expected error: {o}");
     }
     if let Some(c) = &correction {
-        println!(
-            "\ncorrected model: forecast error after {} steps (t = {}) relative to the truth, median over {} starts: imperfect {:.3e}, corrected {:.3e} ({:.3e} times smaller)",
-            c.steps,
-            c.time,
-            c.imperfect.len(),
-            median(&c.imperfect),
-            median(&c.corrected),
-            c.improvement
-        );
+        match &c.unstable {
+            None => println!(
+                "\ncorrected model: forecast error after {} steps (t = {}) relative to the truth, median over {} starts: imperfect {:.3e}, corrected {:.3e} ({:.3e} times smaller)",
+                c.steps,
+                c.time,
+                c.imperfect.len(),
+                median(&c.imperfect),
+                median(&c.corrected),
+                c.improvement
+            ),
+            Some(why) => println!(
+                "\ncorrected model: unstable {why}; the discovered terms do not make a stable model (the imperfect model's forecast error after {} steps: {:.3e})",
+                c.steps,
+                median(&c.imperfect)
+            ),
+        }
     }
     out.print_ensemble(&names, &target_names);
     for (i, t) in target_names.iter().enumerate() {
@@ -803,27 +813,29 @@ fn correct(
     corrected.add_term(Correction::new(terms, Evaluator::new(geometry.clone())).into_term())?;
     let mut models = [build_model(truth_cfg)?, build_model(model_cfg)?, corrected];
     let starts = Frames::open(&a.increments, "q")?;
-    let (mut imperfect, mut fixed) = (Vec::new(), Vec::new());
+    let (mut imperfect, mut fixed, mut unstable) = (Vec::new(), Vec::new(), None);
+    let norm = |x: &Array3<f64>| x.iter().map(|v| v * v).sum::<f64>().sqrt();
     for i in 0..starts.shape()[0] {
         let q0 = starts.read(i)?;
-        let finals: Vec<Array3<f64>> = models
-            .iter_mut()
-            .zip([
-                "truth",
-                "imperfect model",
-                "corrected model (imperfect + discovered terms)",
-            ])
-            .map(|(m, name)| -> anyhow::Result<Array3<f64>> {
+        let forecast =
+            |m: &mut medida_solver::Model| -> Result<Array3<f64>, medida_solver::SolverError> {
                 m.set_q(q0.view())?;
-                m.run(a.correct_steps)
-                    .with_context(|| format!("--correct: the {name} from increment {i}"))?;
+                m.run(a.correct_steps)?;
                 Ok(m.q())
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let norm = |x: &Array3<f64>| x.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let scale = norm(&finals[0]);
-        imperfect.push(norm(&(&finals[1] - &finals[0])) / scale);
-        fixed.push(norm(&(&finals[2] - &finals[0])) / scale);
+            };
+        let [truth, model, corrected] = &mut models;
+        let context = |name: &str| format!("--correct: the {name} from increment {i}");
+        let q_truth = forecast(truth).with_context(|| context("truth"))?;
+        let q_model = forecast(model).with_context(|| context("imperfect model"))?;
+        let scale = norm(&q_truth);
+        imperfect.push(norm(&(&q_model - &q_truth)) / scale);
+        match forecast(corrected) {
+            Ok(q) => fixed.push(norm(&(&q - &q_truth)) / scale),
+            Err(e) => {
+                fixed.push(f64::INFINITY);
+                unstable.get_or_insert(format!("from increment {i}: {e}"));
+            }
+        }
     }
     let ratios: Vec<f64> = imperfect.iter().zip(&fixed).map(|(i, c)| i / c).collect();
     Ok(CorrectionReport {
@@ -832,6 +844,7 @@ fn correct(
         improvement: median(&ratios),
         imperfect,
         corrected: fixed,
+        unstable,
     })
 }
 

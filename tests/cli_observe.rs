@@ -99,6 +99,35 @@ fn assimilated_increments_are_the_same_at_one_and_two_threads() {
 }
 
 #[test]
+fn an_unstable_correction_is_a_result_not_an_error() {
+    // Noise of half the field's spread and no threshold: every term, with coefficients in the
+    // thousands; the corrected model blows up within a few steps, which the discovery reports.
+    let inc = increments("noisy", &["--observe", "fraction=0.25,noise=0.5,seed=1"]);
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("unstable.json");
+    let printed = ok(&[
+        "discover",
+        "--quiet",
+        "--increments",
+        inc.to_str().unwrap(),
+        "--select",
+        "threshold=0",
+        "--correct",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        printed.contains("corrected model: unstable from increment 0"),
+        "{printed}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let c = &v["correction"];
+    assert!(c["unstable"].as_str().unwrap().contains("unstable"), "{c}");
+    assert!(c["corrected"][0].is_null(), "an infinite error: {c}");
+    assert!(c["imperfect"][0].as_f64().unwrap() > 0.0);
+}
+
+#[test]
 fn full_observation_through_the_interpolator_is_nearly_exact() {
     // Observing every point, spectral-oi returns the field up to its regularisation (a noise
     // variance of 1e-10 of the prior's, which damps the modes whose prior variance is below that),
