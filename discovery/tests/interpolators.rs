@@ -25,6 +25,24 @@ fn field(grid: &Grid, modes: &[(f64, f64, f64, f64)]) -> Vec<f64> {
         .collect()
 }
 
+/// An `n x n` unit-square grid, the field of `modes` on it, and its stations and observations
+/// by the observation `spec`.
+struct Observed {
+    grid: Grid,
+    f: Vec<f64>,
+    st: Vec<usize>,
+    y: Vec<f64>,
+}
+
+fn observed(n: usize, modes: &[(f64, f64, f64, f64)], spec: &str) -> Observed {
+    let grid = Grid::new(n, n, 1.0, 1.0).unwrap();
+    let f = field(&grid, modes);
+    let spec = ObservationSpec::parse(spec).unwrap();
+    let st = spec.stations(grid.n_phys(), 0);
+    let y = spec.observe(&f, &st, 0, 0);
+    Observed { grid, f, st, y }
+}
+
 fn smooth_modes() -> Vec<(f64, f64, f64, f64)> {
     vec![
         (1.0, 0.0, 1.0, 0.3),
@@ -49,11 +67,7 @@ fn rough_modes() -> Vec<(f64, f64, f64, f64)> {
 
 #[test]
 fn each_interpolator_reproduces_a_smooth_field_from_a_quarter_of_the_points() {
-    let grid = Grid::new(32, 32, 1.0, 1.0).unwrap();
-    let f = field(&grid, &smooth_modes());
-    let spec = ObservationSpec::parse("fraction=0.25,seed=5").unwrap();
-    let st = spec.stations(grid.n_phys(), 0);
-    let y = spec.observe(&f, &st, 0, 0);
+    let Observed { grid, f, st, y } = observed(32, &smooth_modes(), "fraction=0.25,seed=5");
     let shifted: Vec<Vec<f64>> = (1..4)
         .map(|s| {
             let modes: Vec<_> = smooth_modes()
@@ -94,11 +108,7 @@ fn each_interpolator_reproduces_a_smooth_field_from_a_quarter_of_the_points() {
 
 #[test]
 fn mini_batch_training_repeats_with_the_seed() {
-    let grid = Grid::new(16, 16, 1.0, 1.0).unwrap();
-    let f = field(&grid, &smooth_modes());
-    let spec = ObservationSpec::parse("fraction=0.5,seed=3").unwrap();
-    let st = spec.stations(grid.n_phys(), 0);
-    let y = spec.observe(&f, &st, 0, 0);
+    let Observed { grid, st, y, .. } = observed(16, &smooth_modes(), "fraction=0.5,seed=3");
     let run = |seed| {
         Network::new(&grid, Some((32, 1.5)), 16, 1, 50, 1e-2, seed)
             .with_batch(20)
@@ -111,11 +121,7 @@ fn mini_batch_training_repeats_with_the_seed() {
 
 #[test]
 fn the_plain_mlp_misses_small_scales_and_the_rff_network_does_not() {
-    let grid = Grid::new(32, 32, 1.0, 1.0).unwrap();
-    let f = field(&grid, &rough_modes());
-    let spec = ObservationSpec::parse("fraction=0.75,seed=2").unwrap();
-    let st = spec.stations(grid.n_phys(), 0);
-    let y = spec.observe(&f, &st, 0, 0);
+    let Observed { grid, f, st, y } = observed(32, &rough_modes(), "fraction=0.75,seed=2");
     let top_third = |est: &[f64]| {
         let (k, e, t) = error_spectrum(&grid, &f, est);
         let kmax = k.last().copied().unwrap();
