@@ -59,10 +59,9 @@ pub struct IncrementsArgs {
     pub prior: Option<PathBuf>,
     /// With --observe: make the analysis by data assimilation instead of interpolation alone. The
     /// imperfect model (corrected by --correction, if given) runs this many time units from the
-    /// interpolated observations of each truth snapshot with the observations put in at the
-    /// stations at every step; the increment is formed at the end, so its time is the snapshot's
-    /// plus this. The dynamics fill the gaps between stations far better than interpolation once
-    /// the model is close to the truth: iterate with the discovered correction.
+    /// interpolated observations of each truth snapshot, and the observations enter it as
+    /// --update-every says; the increment is formed at the end, so its time is the snapshot's
+    /// plus this. The dynamics fill the gaps between stations far better than interpolation.
     #[arg(long, value_name = "TIME")]
     pub assimilate: Option<f64>,
     /// With --assimilate: a discovery (`medida discover --out FILE.json`) whose equations are
