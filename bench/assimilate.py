@@ -23,6 +23,7 @@ import sys
 import tempfile
 
 from sections import page_head
+from summary import summarise
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MEDIDA = os.environ.get("MEDIDA_BIN", str(ROOT / "target" / "release" / "medida"))
@@ -42,19 +43,14 @@ ABLATION = [5, 40]
 
 
 def cell(path):
-    res = json.loads(path.read_text())
-    rows = res["table"]
-    errs = [r["error_percent"] for r in rows if r["error_percent"] is not None]
-    spurious = [r for r in rows if r["error_percent"] is None]
-    worst = max(errs) if errs else float("nan")
-    ok = res["support_exact"] and worst <= 5.0
-    text = f"{worst:.2g}%"
-    if spurious:
-        big = max(spurious, key=lambda r: abs(r["discovered"]))
-        text += f", {len(spurious)} spurious (largest {big['discovered']:.2g} {big['term']} L{big['layer']})"
-    elif not res["support_exact"]:
+    s = summarise(json.loads(path.read_text()))
+    text = f"{s.worst:.2g}%"
+    if s.spurious:
+        big = max(s.spurious, key=lambda r: abs(r["discovered"]))
+        text += f", {len(s.spurious)} spurious (largest {big['discovered']:.2g} {big['term']} L{big['layer']})"
+    elif not s.exact:
         text += ", terms missed"
-    return ("**ok** " if ok else "") + text, ok
+    return ("**ok** " if s.ok else "") + text, s.ok
 
 
 def analysis_error(path):

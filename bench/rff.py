@@ -18,6 +18,7 @@ import sys
 import tempfile
 
 from sections import machine, write_section
+from summary import summarise
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MEDIDA = os.environ.get("MEDIDA_BIN", str(ROOT / "target" / "release" / "medida"))
@@ -45,12 +46,9 @@ def analysis_error(path):
 
 
 def verdict(inc, *extra):
-    res = json.loads(run("discover", "--json", "--increments", str(inc), "--select", "cv", "--folds", "3", *extra)[0])
-    errs = [r["error_percent"] for r in res["table"] if r["error_percent"] is not None]
-    spurious = sum(r["error_percent"] is None for r in res["table"])
-    worst = max(errs)
-    ok = res["support_exact"] and worst <= 5.0
-    return ("**ok**" if ok else "fails") + f": {worst:.2g}%" + (f", {spurious} spurious" if spurious else "")
+    s = summarise(json.loads(run("discover", "--json", "--increments", str(inc), "--select", "cv", "--folds", "3",
+                                 *extra)[0]))
+    return ("**ok**" if s.ok else "fails") + f": {s.worst:.2g}%" + (f", {len(s.spurious)} spurious" if s.spurious else "")
 
 
 def main():

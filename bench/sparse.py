@@ -24,6 +24,7 @@ import sys
 import tempfile
 
 from sections import machine, page_head, write_section
+from summary import summarise
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MEDIDA = str(ROOT / "target" / "release" / "medida")
@@ -47,19 +48,6 @@ def analysis_error(path):
         return [float(f[f"diagnostics/analysis_error{lev}"][:].mean()) for lev in (1, 2)]
 
 
-def summarise(res):
-    """support (exact / what went wrong), largest error % of the expected terms, spurious terms."""
-    rows = res["table"]
-    errs = [r["error_percent"] for r in rows if r["error_percent"] is not None]
-    spurious = [r for r in rows if r["error_percent"] is None]
-    missing = [r for r in rows if r["error_percent"] is not None and r["discovered"] == 0]
-    worst = max(errs) if errs else float("nan")
-    verdict = "exact" if res["support_exact"] else f"{len(spurious)} spurious, {len(missing)} missed"
-    ok = res["support_exact"] and worst <= 5.0
-    big = max((abs(r["discovered"]) for r in spurious), default=0.0)
-    return verdict, worst, big, ok
-
-
 def verdict(inc, *args):
     """One discovery, summarised: ok or what failed, the largest error of the expected terms, the
     largest spurious coefficient."""
@@ -67,10 +55,12 @@ def verdict(inc, *args):
                          capture_output=True, text=True)
     if out.returncode != 0:
         return "no rows" if "no rows" in out.stderr else "error: " + out.stderr.strip().splitlines()[-1]
-    kind, worst, big, ok = summarise(json.loads(out.stdout))
-    head = "**ok**" if ok else ("fails (support exact)" if kind == "exact" else f"fails ({kind})")
+    s = summarise(json.loads(out.stdout))
+    kind = "support exact" if s.exact else f"{len(s.spurious)} spurious, {len(s.missed)} missed"
+    big = max((abs(r["discovered"]) for r in s.spurious), default=0.0)
+    head = "**ok**" if s.ok else f"fails ({kind})"
     tail = f", spurious up to {big:.2g}" if big else ""
-    return f"{head}: {worst:.2g}%{tail}"
+    return f"{head}: {s.worst:.2g}%{tail}"
 
 
 def main():

@@ -14,7 +14,8 @@ use medida_data::{
 };
 use medida_discovery::observe::{ObservationSpec, error_spectrum, observed_neighbours};
 use medida_discovery::qg::{
-    Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, Update, expected_error,
+    Assimilator, Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, Update,
+    expected_error,
 };
 use medida_solver::{Stepper, Term};
 use ndarray::{Array2, Array3, Axis};
@@ -370,7 +371,11 @@ pub fn increments(a: IncrementsArgs) -> anyhow::Result<()> {
                 ),
             };
             schema.attrs.push(("analysis".into(), AttrValue::Str(how)));
-            Some((model, steps, update))
+            Some(Assimilator {
+                model,
+                steps,
+                update,
+            })
         }
     };
     let tmp = a.out.with_extension("h5.part");
@@ -392,18 +397,10 @@ pub fn increments(a: IncrementsArgs) -> anyhow::Result<()> {
                             let h = inc.observed(q0.view(), spec, i as u64, interps);
                             (q0.clone(), h.with_context(context)?)
                         }
-                        Some((model, steps, update)) => {
-                            time += *steps as f64 * truth_cfg.model.dt;
-                            inc.assimilated(
-                                q0.view(),
-                                spec,
-                                i as u64,
-                                interps,
-                                model,
-                                *steps,
-                                *update,
-                            )
-                            .with_context(context)?
+                        Some(assimilator) => {
+                            time += assimilator.steps as f64 * truth_cfg.model.dt;
+                            inc.assimilated(q0.view(), spec, i as u64, interps, assimilator)
+                                .with_context(context)?
                         }
                     };
                     out.append_series(time, &h.analysis_error)?;

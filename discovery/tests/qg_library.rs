@@ -5,8 +5,8 @@
 
 use medida_discovery::observe::{Cubic, ObservationSpec};
 use medida_discovery::qg::{
-    Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, SpectralState, Update,
-    expected_error,
+    Assimilator, Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, SpectralState,
+    Update, expected_error,
 };
 use medida_solver::jet::{JetConstants, jet_params, jet_terms};
 use medida_solver::{Dealias, Model, QgParams, Term, TermKind, pyqg_terms};
@@ -257,18 +257,14 @@ fn assimilating_every_point_gives_the_full_observation_increment() {
         (Update::Insert, 0.0),
         (Update::Interpolate { every: 5 }, 1e-13),
     ] {
-        let mut assimilator = model.clone();
+        let mut assimilator = Assimilator {
+            model: model.clone(),
+            steps: 12,
+            update,
+        };
         let mut inc = Increments::new(truth.clone(), model.clone(), 1).unwrap();
         let (q_true, h) = inc
-            .assimilated(
-                q0.view(),
-                &spec,
-                0,
-                [&cubic, &cubic],
-                &mut assimilator,
-                12,
-                update,
-            )
+            .assimilated(q0.view(), &spec, 0, [&cubic, &cubic], &mut assimilator)
             .unwrap();
         assert!(
             h.analysis_error.iter().all(|e| *e <= tol),

@@ -177,6 +177,18 @@ pub enum Update {
     },
 }
 
+/// A model that assimilates observations: it runs `steps` steps beside the truth, and the
+/// observations enter it as `update` says.
+#[derive(Debug, Clone)]
+pub struct Assimilator {
+    /// The assimilating model (e.g. the imperfect one corrected by an earlier discovery).
+    pub model: Model,
+    /// Steps from the first observations to the analysis.
+    pub steps: u64,
+    /// How the observations enter the model.
+    pub update: Update,
+}
+
 /// Puts the observations of `q_true` at `(obs_time, stream)` into `q` at the stations.
 fn insert(q: &mut Array3<f64>, q_true: &Array3<f64>, spec: &ObservationSpec, obs: (u64, u64)) {
     let n = q.shape()[1] * q.shape()[2];
@@ -218,24 +230,26 @@ impl Increments {
         self.forecast_from(&q0, analysis, spec, time)
     }
 
-    /// The increment from an analysis by data assimilation: the truth runs `steps` steps from
-    /// `q0`; `assimilator` (a model, e.g. the imperfect one corrected by an earlier discovery)
-    /// runs alongside from the interpolated first observations, and the observations of the
-    /// truth enter it as `update` says. Between the stations the analysis comes from the
-    /// dynamics: advection brings observed values into the gaps, which interpolation cannot.
-    /// The increment is then formed as in [`Increments::observed`] from the truth and the
-    /// analysis after the `steps`; returns it with the true state at its start.
-    #[allow(clippy::too_many_arguments)]
+    /// The increment from an analysis by data assimilation: the truth runs `assimilator.steps`
+    /// steps from `q0`; the assimilating model runs alongside from the interpolated first
+    /// observations, and the observations of the truth enter it as `assimilator.update` says.
+    /// Between the stations the analysis comes from the dynamics: advection brings observed
+    /// values into the gaps, which interpolation cannot. The increment is then formed as in
+    /// [`Increments::observed`] from the truth and the analysis after those steps; returns it
+    /// with the true state at its start.
     pub fn assimilated(
         &mut self,
         q0: ArrayView3<f64>,
         spec: &ObservationSpec,
         time: u64,
         interp: [&dyn Interpolator; 2],
-        assimilator: &mut Model,
-        steps: u64,
-        update: Update,
+        assimilator: &mut Assimilator,
     ) -> Result<(Array3<f64>, ObservedIncrement), DiscoveryError> {
+        let (steps, update, model) = (
+            assimilator.steps,
+            assimilator.update,
+            &mut assimilator.model,
+        );
         let q0 = q0.to_owned();
         let n = q0.shape()[1] * q0.shape()[2];
         let obs = |step: u64| ((time << 32) | step, ASSIMILATION_STREAM);
@@ -251,11 +265,11 @@ impl Increments {
             if update == Update::Insert {
                 insert(&mut analysis.q, &self.truth.q(), spec, obs(step));
             }
-            assimilator.set_q(analysis.q.view())?;
-            assimilator.run(run)?;
+            model.set_q(analysis.q.view())?;
+            model.run(run)?;
             self.truth.run(run)?;
             step += run;
-            analysis.q = assimilator.q();
+            analysis.q = model.q();
             if let Update::Interpolate { .. } = update {
                 analysis = analyse(&self.truth.q(), Some(&analysis.q), spec, obs(step), interp)?;
             }

@@ -15,5 +15,5 @@ pub use correction::Correction;
 pub use eval::{Evaluator, Geometry, SpectralState};
 pub use expected::{ExpectedError, expected_error};
 pub use expr::{Expr, Field, Op};
-pub use increments::{Increment, Increments, ObservedIncrement, Update};
+pub use increments::{Assimilator, Increment, Increments, ObservedIncrement, Update};
 pub use library::{MEDIDA10, QgLibrary, WIDE};

@@ -1,0 +1,20 @@
+"""One discovery (`medida discover --json`, or the FILE.json of --out), summarised for the results
+tables of the bench scripts."""
+from types import SimpleNamespace
+
+
+def summarise(res):
+    """exact: the support is the expected one in both layers; worst: the largest error (%) of the
+    expected terms; ok: exact and worst within 5%; spurious: the table rows of terms not expected;
+    missed: the rows of expected terms not found."""
+    rows = res["table"]
+    errs = [r["error_percent"] for r in rows if r["error_percent"] is not None]
+    worst = max(errs) if errs else float("nan")
+    exact = res["support_exact"]
+    return SimpleNamespace(
+        exact=exact,
+        worst=worst,
+        ok=exact and worst <= 5.0,
+        spurious=[r for r in rows if r["error_percent"] is None],
+        missed=[r for r in rows if r["error_percent"] is not None and r["discovered"] == 0],
+    )
