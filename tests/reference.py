@@ -15,7 +15,7 @@ def check_flag(doc):
 
 def write_or_check(path, fresh, check, compare, what):
     """`fresh` maps names to arrays. Without `check`, writes them to `path`. With it, compares each
-    with the committed array by `compare(fresh, committed) -> (ok, detail)`, prints a line per array
+    with the committed array by `compare(name, fresh, committed) -> (ok, detail)`, prints a line per array
     and a verdict, and returns the exit code."""
     if not check:
         np.savez(path, **fresh)
@@ -24,7 +24,7 @@ def write_or_check(path, fresh, check, compare, what):
     ref = np.load(path)
     failed = 0
     for k, v in fresh.items():
-        ok, detail = compare(v, ref[k])
+        ok, detail = compare(k, v, ref[k])
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {k}: {detail}")
     print(f"{'FAILED' if failed else 'passed'}: committed {what} {'differs from' if failed else 'matches'} a fresh run")

@@ -54,7 +54,7 @@ def fit(x, y, threshold, alpha, normalize):
     return opt.coef_
 
 
-def same(fresh, committed):
+def same(_name, fresh, committed):
     """The same support and coefficients to 1e-12 of the largest."""
     same_support = np.array_equal(fresh != 0, committed != 0)
     err = np.abs(fresh - committed).max() / max(np.abs(committed).max(), 1e-300)

@@ -40,7 +40,7 @@ def case(n, m, w, h, seed):
     return {"points": pts, "values": values, "queries": queries, "scipy": out}
 
 
-def same(fresh, committed):
+def same(_name, fresh, committed):
     """NaN where scipy's is, and equal to 1e-10 of the largest value elsewhere."""
     same_nan = np.array_equal(np.isnan(fresh), np.isnan(committed))
     d = np.nanmax(np.abs(committed - fresh)) / max(1.0, np.nanmax(np.abs(fresh)))
