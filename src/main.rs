@@ -1,17 +1,18 @@
 //! `medida`: run a two-layer QG model (`simulate`), discover the error of an imperfect model from
 //! analysis increments (`increments`, `discover`, `demo`), and find which terms explain any data
-//! (`fit`). Thin: parse, configure, report, call the crates.
+//! (`fit`). Thin: each subcommand parses its flags, calls `medida-workflow` and prints.
 
-mod config;
+mod demo;
 mod discover;
 mod fit;
-mod observe;
+mod increments;
 mod plot;
 mod progress;
 mod simulate;
 
 use clap::{Parser, Subcommand};
-use config::{InputError, RunConfig};
+use medida_workflow::RunConfig;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,18 +25,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the model and write snapshots and diagnostics to HDF5 (xarray-readable).
-    Simulate(simulate::SimulateArgs),
-    /// Run spin-up, truth, increments and discovery for a model-error case, and print the table.
-    Demo(discover::DemoArgs),
-    /// Analysis increments of an imperfect model against a truth run.
-    Increments(discover::IncrementsArgs),
-    /// Discover the model error from increments, as an equation per layer.
-    Discover(discover::DiscoverArgs),
-    /// Sparse regression on your own data: which library terms explain the targets.
-    Fit(fit::FitArgs),
-    /// Draw the figures of a run, increments or discovery results as PNG.
-    Plot(plot::PlotArgs),
+    Simulate(simulate::Simulate),
+    Demo(demo::Demo),
+    Increments(increments::Increments),
+    Discover(discover::Discover),
+    Fit(fit::Fit),
+    Plot(plot::Plot),
     /// Inspect configurations.
     Config {
         #[command(subcommand)]
@@ -62,14 +57,22 @@ enum ConfigCommand {
     },
 }
 
+/// Writes `text` to stdout; a closed pipe or a full disk is an error, never a panic.
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| anyhow::Error::new(e).context("writing to standard output"))
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Simulate(args) => simulate::simulate(args),
-        Command::Fit(args) => fit::fit(args),
-        Command::Demo(args) => discover::demo(args),
-        Command::Plot(args) => plot::plot(args),
-        Command::Increments(args) => discover::increments(args),
-        Command::Discover(args) => discover::discover(args),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Fit(a) => fit::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Plot(a) => plot::run(a),
+        Command::Increments(a) => increments::run(a),
+        Command::Discover(a) => discover::run(a),
         Command::Config {
             command:
                 ConfigCommand::Show {
@@ -79,32 +82,38 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     set,
                 },
         } => {
-            print!(
-                "{}",
-                RunConfig::resolve(
-                    preset.as_deref(),
-                    config.as_deref(),
-                    model_error.as_deref(),
-                    &set
-                )?
-                .to_toml()
-            );
-            Ok(())
+            let cfg = RunConfig::resolve(
+                preset.as_deref(),
+                config.as_deref(),
+                model_error.as_deref(),
+                &set,
+            )?;
+            print(&cfg.to_toml())
         }
     }
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            // Bad input exits 2, like a usage error; a failure during the run exits 1.
-            if e.chain().any(|c| c.is::<InputError>()) {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+    let Err(e) = run(Cli::parse()) else {
+        return ExitCode::SUCCESS;
+    };
+    // A reader that went away (`medida config show | head -1`) ends the output quietly, with the
+    // status of a process killed by SIGPIPE.
+    let io = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>());
+    if io.is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+        return ExitCode::from(141);
+    }
+    let _ = writeln!(std::io::stderr(), "error: {e:#}");
+    // Bad input exits 2, like a usage error; a failure during the run exits 1.
+    let input = e.chain().any(|c| {
+        c.downcast_ref::<medida_workflow::Error>()
+            .is_some_and(medida_workflow::Error::is_input)
+            || c.downcast_ref::<medida_plot::PlotError>()
+                .is_some_and(medida_plot::PlotError::is_input)
+    });
+    if input {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -275,7 +275,7 @@ fn init_from_npy_and_config_show_round_trip() {
     ]);
     let cfg = dir.path().join("jet.toml");
     std::fs::write(&cfg, &show.stdout).unwrap();
-    assert!(String::from_utf8_lossy(&show.stdout).contains("rek = 7e-8"));
+    assert!(String::from_utf8_lossy(&show.stdout).contains("bottom_drag = 7e-8"));
 
     let mut m = Model::new(QgParams {
         nx: 32,

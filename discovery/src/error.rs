@@ -40,3 +40,11 @@ pub(crate) fn invalid(
         allowed,
     }
 }
+
+/// A term-grammar error of the solver as a library error (without repeating "term").
+pub(crate) fn library_error(e: medida_solver::SolverError) -> DiscoveryError {
+    match e {
+        medida_solver::SolverError::Expression(s) => DiscoveryError::Library(s),
+        other => DiscoveryError::Library(other.to_string()),
+    }
+}

@@ -1,10 +1,10 @@
-//! Sparse regression for model-error discovery: a [`Library`] of named candidate terms, the
-//! streamed sufficient statistics [`Gram`] (`X^T X`, `X^T y`, `y^T y` accumulated over row chunks,
-//! deterministic at any thread count), and optimizers that work from them alone:
-//! [`Stlsq`] (sequentially thresholded least squares, with a PySINDy-parity mode) and [`Rvm`]
-//! (relevance vector machine, with posterior standard deviations); threshold [`Sweep`]s with
-//! AIC/BIC/cross-validation selection, and bagging [`Ensemble`]s over row blocks for inclusion
-//! probabilities.
+//! Discovery of terms from data: sparse regression ([`regression`]: streamed [`Gram`]
+//! statistics, the [`SparseOptimizer`] trait with [`Stlsq`] and [`Rvm`], threshold [`Sweep`]s
+//! with AIC/BIC/cross-validation selection, bagging [`Ensemble`]s, the regression plan),
+//! libraries of candidate terms ([`library`]: names, and QG libraries of the solver's term
+//! grammar), model-error discovery ([`model_error`]: increments, assimilation, the expected
+//! error, the discovery pipeline and its report, corrections) and sparse observations
+//! ([`observe`]: stations, noise, interpolators).
 //!
 //! ```
 //! use medida_discovery::{Gram, Library, Stlsq};
@@ -22,28 +22,15 @@
 //! # Ok::<(), medida_discovery::DiscoveryError>(())
 //! ```
 
-pub mod ensemble;
 pub mod error;
-pub mod fit;
-pub mod gram;
 pub mod library;
-mod linalg;
+pub mod model_error;
 pub mod observe;
-mod problem;
-pub mod qg;
-pub mod refit;
-pub mod rvm;
-pub mod select;
-mod serde_rows;
-pub mod stlsq;
+pub mod regression;
 
-pub use ensemble::{Ensemble, EnsembleSummary};
 pub use error::DiscoveryError;
-pub use fit::SparseFit;
-pub use gram::Gram;
-pub use library::Library;
-pub use problem::Scaling;
-pub use refit::QrRefit;
-pub use rvm::Rvm;
-pub use select::{Criterion, Optimizer, Selection, Sweep};
-pub use stlsq::Stlsq;
+pub use library::{Library, MEDIDA10, QgLibrary, WIDE};
+pub use regression::{
+    Criterion, Ensemble, EnsembleSummary, Gram, GramBuilder, QrRefit, Rvm, Scaling, Selection,
+    SparseFit, SparseOptimizer, Stlsq, Sweep,
+};

@@ -1,15 +1,15 @@
-//! The QG library against the solver: every solver term's stated shape, evaluated by the library,
-//! equals the term's tendency in the model; a correction made of library terms turns the
-//! imperfect model's tendency into the truth's; one-step increments are the filtered error;
-//! assimilating every point reproduces the full-observation increment.
+//! The QG library and the model-error pipeline against the solver: a correction made of library
+//! terms turns the imperfect model's tendency into the truth's; one-step increments are the
+//! filtered error; assimilating every point reproduces the full-observation increment.
+//! (That every term compiles to its own expressions is `solver/tests/compile.rs`.)
 
-use medida_discovery::observe::{Cubic, ObservationSpec};
-use medida_discovery::qg::{
-    Assimilator, Correction, Evaluator, Expr, Geometry, Increments, QgLibrary, SpectralState,
-    Update, expected_error,
+use medida_discovery::QgLibrary;
+use medida_discovery::model_error::{
+    Assimilator, Increments, Update, correction_term, expected_error,
 };
-use medida_solver::jet::{JetConstants, jet_params, jet_terms};
-use medida_solver::{Dealias, Model, QgParams, Term, TermKind, pyqg_terms};
+use medida_discovery::observe::{Cubic, ObservationSpec};
+use medida_solver::jet::{JetConstants, jet_model, jet_params};
+use medida_solver::{Evaluator, Expr, Model, QgParams, SpectralState, terms};
 use ndarray::Array3;
 
 /// pyqg's random field in both layers (pyqg's own IC leaves the lower layer at rest), times `scale`.
@@ -31,104 +31,6 @@ fn max_abs(a: &Array3<f64>) -> f64 {
     a.iter().fold(0.0, |m: f64, v| m.max(v.abs()))
 }
 
-/// `sum factor * term` per layer, from the library, on physical `q`.
-fn library_shape(
-    geometry: &Geometry,
-    shapes: &[Vec<(f64, &str)>; 2],
-    q: &Array3<f64>,
-) -> Array3<f64> {
-    let mut eval = Evaluator::new(geometry.clone());
-    let state = eval.state(q.view());
-    let (ny, nx) = (q.shape()[1], q.shape()[2]);
-    let mut out = Array3::zeros((2, ny, nx));
-    for (lev, shape) in shapes.iter().enumerate() {
-        for (factor, text) in shape {
-            let e = Expr::parse(text).unwrap();
-            eval.check(&e).unwrap();
-            let field = eval.physical(&e, &state);
-            for (o, f) in out
-                .index_axis_mut(ndarray::Axis(0), lev)
-                .iter_mut()
-                .zip(&field)
-            {
-                *o += factor * f;
-            }
-        }
-    }
-    out
-}
-
-fn check_terms(params: QgParams, terms: Vec<Term>, jet: Option<(f64, f64)>) {
-    let geometry = Geometry::new(&params, jet).unwrap();
-    let q = jet_state(&params);
-    let mut checked = 0;
-    for term in terms {
-        let Some(shapes) = term.layer_shapes() else {
-            continue;
-        };
-        let name = term.name();
-        let mut model = Model::with_terms(
-            params.clone(),
-            vec![Term {
-                coefficient: 1.0,
-                ..term
-            }],
-        )
-        .unwrap();
-        model.set_q(q.view()).unwrap();
-        let tendency = model.dqdt();
-        let from_library = library_shape(&geometry, &shapes, &q);
-        let err = max_abs(&(&from_library - &tendency)) / max_abs(&tendency);
-        assert!(
-            err < 1e-12,
-            "{name}: library shape differs from the solver's by {err:e}"
-        );
-        checked += 1;
-    }
-    assert!(checked >= 4);
-}
-
-#[test]
-fn jet_terms_have_the_shapes_they_state() {
-    let params = jet_params(48, 96);
-    let c = JetConstants::default();
-    let terms = jet_terms(&params.grid().unwrap(), &c);
-    check_terms(params, terms, Some((c.u1, c.sigma)));
-}
-
-#[test]
-fn pyqg_terms_have_the_shapes_they_state_with_each_dealiasing() {
-    for dealias in [Dealias::None, Dealias::TwoThirds, Dealias::ThreeHalves] {
-        let params = QgParams {
-            nx: 32,
-            ny: 32,
-            dealias,
-            ..Default::default()
-        };
-        let terms = pyqg_terms(&params);
-        let geometry = Geometry::new(&params, None).unwrap();
-        let q = random_q(&params, 1.0);
-        for term in terms {
-            let Some(shapes) = term.layer_shapes() else {
-                continue;
-            };
-            let mut model = Model::with_terms(
-                params.clone(),
-                vec![Term {
-                    coefficient: 1.0,
-                    ..term.clone()
-                }],
-            )
-            .unwrap();
-            model.set_q(q.view()).unwrap();
-            let tendency = model.dqdt();
-            let err =
-                max_abs(&(&library_shape(&geometry, &shapes, &q) - &tendency)) / max_abs(&tendency);
-            assert!(err < 1e-12, "{} ({dealias:?}): {err:e}", term.name());
-        }
-    }
-}
-
 #[test]
 fn jet_terms_cannot_be_asked_of_a_pyqg_model() {
     let params = QgParams {
@@ -136,18 +38,17 @@ fn jet_terms_cannot_be_asked_of_a_pyqg_model() {
         ny: 16,
         ..Default::default()
     };
-    let eval = Evaluator::new(Geometry::new(&params, None).unwrap());
+    let eval = Evaluator::new(Model::new(params).unwrap().spectral().clone());
     let e = Expr::parse("s*q1").unwrap();
     assert!(eval.check(&e).unwrap_err().to_string().contains("jet"));
     let lib = QgLibrary::parse("medida10").unwrap();
     assert!(lib.check(&eval).is_err());
 }
 
-/// The imperfect model of case 1005 (no advection, wrong relaxation and friction).
-fn case1005(params: &QgParams) -> (Model, Model, Geometry) {
+/// The truth and the imperfect model of case 1005 (no advection, wrong relaxation and friction).
+fn case1005(params: &QgParams) -> (Model, Model) {
     let c = JetConstants::default();
-    let grid = params.grid().unwrap();
-    let truth = Model::with_terms(params.clone(), jet_terms(&grid, &c)).unwrap();
+    let truth = jet_model(params.clone(), &c).unwrap();
     let wrong = JetConstants {
         c_j: 0.0,
         tau_d1: 0.11,
@@ -155,30 +56,23 @@ fn case1005(params: &QgParams) -> (Model, Model, Geometry) {
         tau_f: 0.37,
         ..c
     };
-    let model = Model::with_terms(params.clone(), jet_terms(&grid, &wrong)).unwrap();
-    (
-        truth,
-        model,
-        Geometry::new(params, Some((c.u1, c.sigma))).unwrap(),
-    )
+    (truth, jet_model(params.clone(), &wrong).unwrap())
 }
 
 #[test]
 fn the_expected_correction_makes_the_imperfect_model_the_truth() {
     let params = jet_params(48, 96);
-    let (mut truth, mut model, geometry) = case1005(&params);
+    let (mut truth, mut model) = case1005(&params);
     let library = QgLibrary::parse("medida10").unwrap();
     let expected = expected_error(truth.terms(), model.terms(), &library);
     assert!(expected.outside.is_empty(), "{:?}", expected.outside);
-    let terms = library
+    let terms: Vec<(Expr, [f64; 2])> = library
         .terms()
         .iter()
         .enumerate()
         .map(|(j, e)| (e.clone(), [expected.coef[[0, j]], expected.coef[[1, j]]]))
         .collect();
-    model
-        .add_term(Correction::new(terms, Evaluator::new(geometry)).into_term())
-        .unwrap();
+    model.add_term(correction_term(&terms)).unwrap();
     let q = jet_state(&params);
     truth.set_q(q.view()).unwrap();
     model.set_q(q.view()).unwrap();
@@ -194,16 +88,15 @@ fn the_expected_correction_makes_the_imperfect_model_the_truth() {
     let err = max_abs(&(&truth.q() - &model.q())) / max_abs(&truth.q());
     assert!(err < 1e-11, "after 20 steps: {err:e}");
     // a name that exists is refused
-    let dup = Term::new(TermKind::BottomDrag, 1.0);
-    assert!(model.add_term(dup).is_err());
+    assert!(model.add_term(terms::bottom_drag(1.0)).is_err());
 }
 
 #[test]
 fn a_one_step_increment_is_the_filtered_model_error() {
     let params = jet_params(48, 96);
-    let (truth, model, geometry) = case1005(&params);
-    let filtr = truth.filtr();
-    let (nl, nk) = filtr.dim();
+    let (truth, model) = case1005(&params);
+    let filtr = truth.update_filter(0).to_vec();
+    let spectral = truth.spectral().clone();
     let expected = expected_error(
         truth.terms(),
         model.terms(),
@@ -214,22 +107,18 @@ fn a_one_step_increment_is_the_filtered_model_error() {
     let h = inc.at(q.view()).unwrap();
     // The error by hand: filtr * sum_j c_ij T_j(q0), spectrally.
     let library = QgLibrary::parse("medida10").unwrap();
-    let mut eval = Evaluator::new(geometry);
-    let state: SpectralState = eval.state(q.view());
+    let mut eval = Evaluator::new(spectral);
+    let state: SpectralState = eval.state(q.view()).unwrap();
     let mut want = Array3::zeros(h.dqdt.raw_dim());
     for lev in 0..2 {
-        let mut acc = vec![medida_solver::Complex64::default(); nk * nl];
+        let mut field = vec![0.0; q.shape()[1] * q.shape()[2]];
         for (j, e) in library.terms().iter().enumerate() {
             let c = expected.coef[[lev, j]];
             if c != 0.0 {
-                let s = eval.spectral(e, &state);
-                acc.iter_mut().zip(&s).for_each(|(a, s)| *a += s * c);
+                let s = eval.filtered_field(e, &state, &filtr).unwrap();
+                field.iter_mut().zip(&s).for_each(|(a, s)| *a += s * c);
             }
         }
-        for (i, a) in acc.iter_mut().enumerate() {
-            *a *= filtr[[i % nl, i / nl]];
-        }
-        let field = eval.field_of(&acc);
         want.index_axis_mut(ndarray::Axis(0), lev)
             .iter_mut()
             .zip(&field)
@@ -248,7 +137,7 @@ fn assimilating_every_point_gives_the_full_observation_increment() {
     // inserted at every step, or interpolated innovations added every 5 steps (cubic is exact
     // at its vertices, so up to round-off).
     let params = jet_params(48, 96);
-    let (truth, model, _) = case1005(&params);
+    let (truth, model) = case1005(&params);
     let grid = params.grid().unwrap();
     let spec = ObservationSpec::parse("fraction=1").unwrap();
     let cubic = Cubic::new(&grid, 8);

@@ -2,10 +2,11 @@
 //! noise, automatic selection (no hand-picked threshold). The support must be exact in at least
 //! 95 of 100 seeded trials for each selection method tested.
 
-use medida_discovery::gram::GramBuilder;
-use medida_discovery::{Criterion, Ensemble, Library, Optimizer, Rvm, Stlsq, Sweep};
+use medida_discovery::GramBuilder;
+use medida_discovery::{Criterion, Ensemble, Library, Rvm, SparseOptimizer, Stlsq, Sweep};
 use ndarray::{Array1, Array2};
 use rand_mt::Mt64;
+use std::sync::Arc;
 
 /// Strength of the column mixing (largest pairwise correlation 0.66 for seed 0).
 const MIX: f64 = 1.0;
@@ -70,7 +71,7 @@ fn planted(seed: u64, n: usize, p: usize) -> (Array2<f64>, Array2<f64>, Vec<usiz
     (x, y, support)
 }
 
-fn recovery_rate(opt: Optimizer, criterion: Criterion) -> usize {
+fn recovery_rate(opt: Arc<dyn SparseOptimizer>, criterion: Criterion) -> usize {
     let lib = Library::numbered(10);
     (0..100u64)
         .filter(|&seed| {
@@ -78,7 +79,7 @@ fn recovery_rate(opt: Optimizer, criterion: Criterion) -> usize {
             let mut b = GramBuilder::new(10, 1).block_rows(ROWS / 10).keep_blocks();
             b.push(x.view(), y.view()).unwrap();
             let (gram, blocks) = b.finish_with_blocks();
-            let sel = Sweep::new(opt.clone())
+            let sel = Sweep::of(opt.clone())
                 .run(&gram, &blocks, &lib, &["y"], criterion)
                 .unwrap();
             sel.fit.support(0) == truth
@@ -88,24 +89,21 @@ fn recovery_rate(opt: Optimizer, criterion: Criterion) -> usize {
 
 #[test]
 fn stlsq_with_bic_recovers_planted_supports() {
-    let hits = recovery_rate(Optimizer::Stlsq(Stlsq::default()), Criterion::Bic);
+    let hits = recovery_rate(Arc::new(Stlsq::default()), Criterion::Bic);
     println!("STLSQ + BIC: {hits}/100 exact supports");
     assert!(hits >= 95, "STLSQ + BIC recovered {hits}/100");
 }
 
 #[test]
 fn stlsq_with_cross_validation_recovers_planted_supports() {
-    let hits = recovery_rate(
-        Optimizer::Stlsq(Stlsq::default()),
-        Criterion::Cv { folds: 5 },
-    );
+    let hits = recovery_rate(Arc::new(Stlsq::default()), Criterion::Cv { folds: 5 });
     println!("STLSQ + 5-fold CV: {hits}/100 exact supports");
     assert!(hits >= 95, "STLSQ + CV recovered {hits}/100");
 }
 
 #[test]
 fn rvm_with_bic_recovers_planted_supports() {
-    let hits = recovery_rate(Optimizer::Rvm(Rvm::default()), Criterion::Bic);
+    let hits = recovery_rate(Arc::new(Rvm::default()), Criterion::Bic);
     println!("RVM + BIC: {hits}/100 exact supports");
     assert!(hits >= 95, "RVM + BIC recovered {hits}/100");
 }
@@ -116,7 +114,7 @@ fn ensemble_gives_certain_inclusion_to_true_terms_only() {
     let mut b = GramBuilder::new(10, 1).block_rows(100).keep_blocks();
     b.push(x.view(), y.view()).unwrap();
     let (_, blocks) = b.finish_with_blocks();
-    let opt = Optimizer::Stlsq(Stlsq::default());
+    let opt = Stlsq::default();
     let lib = Library::numbered(10);
     let summary = Ensemble {
         n_models: 50,

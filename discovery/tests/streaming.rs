@@ -1,7 +1,7 @@
 //! Streaming equals in-memory: fits from statistics accumulated in any chunks, at any thread
 //! count, are identical bit for bit to fits from the whole matrix.
 
-use medida_discovery::gram::GramBuilder;
+use medida_discovery::GramBuilder;
 use medida_discovery::{Gram, Library, Rvm, Stlsq};
 use ndarray::{Array2, s};
 

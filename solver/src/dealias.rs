@@ -5,6 +5,7 @@
 use crate::Complex64;
 use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
+use std::sync::Arc;
 
 /// Index of each original k-major spectral coefficient in the padded k-major spectrum, or `None`
 /// for the original Nyquist row and column (dropped).
@@ -30,12 +31,51 @@ fn padded_index(nx: usize, ny: usize, nyp: usize) -> Vec<Option<usize>> {
     out
 }
 
-/// The padded grid's transforms and buffers for one layer.
+/// The grid 3/2 as fine: its transforms and where each original mode goes, shared read-only by
+/// every [`Padded`] workspace of a model or library.
+#[derive(Debug, Clone)]
+pub struct PaddedGrid {
+    plans: FftPlans,
+    map: Arc<[Option<usize>]>,
+    /// `M' / M`: padded over original point count.
+    ratio: f64,
+    n_phys: usize,
+    n_spec: usize,
+}
+
+impl PaddedGrid {
+    /// The padded grid of `grid` (whose sizes are divisible by 4).
+    pub fn new(grid: &Grid) -> Self {
+        let (nxp, nyp) = (3 * grid.nx / 2, 3 * grid.ny / 2);
+        let padded = Grid::new(nxp, nyp, grid.lx, grid.ly).expect("3/2 of a valid grid is valid");
+        Self {
+            plans: FftPlans::new(&padded),
+            map: padded_index(grid.nx, grid.ny, nyp).into(),
+            ratio: padded.n_phys() as f64 / grid.n_phys() as f64,
+            n_phys: padded.n_phys(),
+            n_spec: padded.n_spec(),
+        }
+    }
+
+    /// Buffers for one thread's products on this grid.
+    pub fn workspace(&self) -> Padded {
+        Padded {
+            fft: Fft2::new(self.plans.clone()),
+            map: self.map.clone(),
+            ratio: self.ratio,
+            spec: vec![Complex64::default(); self.n_spec],
+            u: vec![0.0; self.n_phys],
+            v: vec![0.0; self.n_phys],
+            q: vec![0.0; self.n_phys],
+        }
+    }
+}
+
+/// One thread's transforms and buffers on the padded grid.
 #[derive(Debug, Clone)]
 pub struct Padded {
     fft: Fft2,
-    map: Vec<Option<usize>>,
-    /// `M' / M`: padded over original point count.
+    map: Arc<[Option<usize>]>,
     ratio: f64,
     spec: Vec<Complex64>,
     u: Vec<f64>,
@@ -44,22 +84,6 @@ pub struct Padded {
 }
 
 impl Padded {
-    /// Padded transforms for `grid` (whose sizes are divisible by 4).
-    pub fn new(grid: &Grid) -> Self {
-        let (nxp, nyp) = (3 * grid.nx / 2, 3 * grid.ny / 2);
-        let padded = Grid::new(nxp, nyp, grid.lx, grid.ly).expect("3/2 of a valid grid is valid");
-        let np = padded.n_phys();
-        Self {
-            fft: Fft2::new(FftPlans::new(&padded)),
-            map: padded_index(grid.nx, grid.ny, nyp),
-            ratio: np as f64 / grid.n_phys() as f64,
-            spec: vec![Complex64::default(); padded.n_spec()],
-            u: vec![0.0; np],
-            v: vec![0.0; np],
-            q: vec![0.0; np],
-        }
-    }
-
     /// The physical field on the padded grid of the original spectrum `f(idx)`.
     fn to_padded(
         fft: &mut Fft2,
@@ -95,7 +119,7 @@ impl Padded {
         uqh: &mut [Complex64],
         vqh: &mut [Complex64],
     ) -> (f64, f64) {
-        let (map, ratio) = (&self.map, self.ratio);
+        let (map, ratio) = (&*self.map, self.ratio);
         Self::to_padded(
             &mut self.fft,
             map,
@@ -120,7 +144,7 @@ impl Padded {
         }
         for (field, out) in [(&mut self.u, uqh), (&mut self.v, vqh)] {
             self.fft.forward(field, &mut self.spec);
-            for (o, p) in out.iter_mut().zip(map) {
+            for (o, p) in out.iter_mut().zip(map.iter()) {
                 *o = p.map_or(Complex64::default(), |p| self.spec[p] / ratio);
             }
         }

@@ -25,6 +25,18 @@ pub enum SolverError {
         /// The shape the model needs.
         expected: Vec<usize>,
     },
+    /// An expression of the term grammar is malformed.
+    #[error("term {0}")]
+    Expression(String),
+    /// A term cannot be part of this model (unknown field, duplicate name, a non-damping
+    /// implicit part, ...).
+    #[error("term `{name}`: {reason}")]
+    Term {
+        /// The term's name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A step produced a non-finite value or violated the CFL condition.
     #[error("model unstable at step {step} (t = {time:e} s): {reason}")]
     Unstable {

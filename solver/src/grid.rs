@@ -144,9 +144,12 @@ impl Grid {
     }
 }
 
+/// Most grid points along one axis (a 8192 x 8192 two-layer model needs about 20 GiB).
+pub const MAX_POINTS: usize = 8192;
+
 fn check_size(name: &'static str, n: usize) -> Result<(), SolverError> {
-    if n < 8 || !n.is_multiple_of(2) {
-        return Err(invalid(name, n, "an even number of points >= 8"));
+    if !(8..=MAX_POINTS).contains(&n) || !n.is_multiple_of(2) {
+        return Err(invalid(name, n, "an even number of points from 8 to 8192"));
     }
     Ok(())
 }

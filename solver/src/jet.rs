@@ -11,17 +11,14 @@ use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
 use crate::model::Model;
 use crate::params::{Dealias, QgParams, Stepper};
-use crate::term::{Term, TermKind};
+use crate::spectral::Spectral;
+use crate::term::Term;
+use crate::terms;
 use rustfft::FftPlanner;
 
 /// The MEDIDA forced-jet model's constants (non-dimensional; lengths in deformation radii), the
 /// truth of the study. `tau_*` are rates.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(deny_unknown_fields)
-)]
 pub struct JetConstants {
     /// Planetary vorticity gradient.
     pub beta: f64,
@@ -58,8 +55,9 @@ impl Default for JetConstants {
 }
 
 /// MEDIDA's domain and time stepping on an `nx` by `ny` grid (the study: 96 x 192): Lx = 46,
-/// Ly = 68, dt = 0.025, leapfrog with a Robert-Asselin filter (g = 0.04) and 3/2 de-aliasing as released, equal layers with unit coupling (F1 = F2 = 1: delta = 1, rd = 1/sqrt(2)), no
-/// background flow, no exponential filter.
+/// Ly = 68, dt = 0.025, leapfrog with a Robert-Asselin filter (g = 0.04) and 3/2 de-aliasing as
+/// released, equal layers with unit coupling (F1 = F2 = 1: delta = 1, rd = 1/sqrt(2)), no
+/// exponential filter.
 pub fn jet_params(nx: usize, ny: usize) -> QgParams {
     QgParams {
         nx,
@@ -67,13 +65,9 @@ pub fn jet_params(nx: usize, ny: usize) -> QgParams {
         L: 46.0,
         W: 68.0,
         dt: 0.025,
-        beta: 0.196,
         rd: 0.5f64.sqrt(),
         delta: 1.0,
         H1: 1.0,
-        U1: 0.0,
-        U2: 0.0,
-        rek: 0.0,
         filterfac: 0.0,
         stepper: Stepper::Leapfrog,
         dealias: Dealias::ThreeHalves,
@@ -83,33 +77,28 @@ pub fn jet_params(nx: usize, ny: usize) -> QgParams {
 
 /// The MEDIDA model's terms with the coefficients of `c`: advection (c_J), beta, bottom drag
 /// (tau_f), interface relaxation (tau_d1), jet forcing (tau_d2), sponge, hyperviscosity (nu).
-pub fn jet_terms(grid: &Grid, c: &JetConstants) -> Vec<Term> {
-    let profiles = JetProfiles::new(grid, c.u1, c.sigma);
+/// They read the jet's fields: build the model on [`jet_spectral`].
+pub fn jet_terms(c: &JetConstants) -> Vec<Term> {
     vec![
-        Term::new(TermKind::Advection, c.c_j),
-        Term::new(TermKind::Beta, c.beta),
-        Term::new(TermKind::BottomDrag, c.tau_f),
-        Term::new(TermKind::InterfaceRelaxation, c.tau_d1),
-        Term::new(
-            TermKind::JetForcing {
-                psi_r_hat: profiles.psi_r_hat(grid),
-            },
-            c.tau_d2,
-        ),
-        Term::new(
-            TermKind::Sponge {
-                profile: profiles.sponge,
-            },
-            1.0,
-        ),
-        Term::new(TermKind::Hyperviscosity, c.nu),
+        terms::advection(c.c_j),
+        terms::beta(c.beta),
+        terms::bottom_drag(c.tau_f),
+        terms::interface_relaxation(c.tau_d1),
+        terms::jet_forcing(c.tau_d2),
+        terms::sponge(1.0),
+        terms::hyperviscosity(c.nu),
     ]
+}
+
+/// The spectral toolkit of `params` with the jet's fields for `c.u1`, `c.sigma`.
+pub fn jet_spectral(params: &QgParams, c: &JetConstants) -> Result<Spectral, SolverError> {
+    Ok(Spectral::new(params)?.with_jet(c.u1, c.sigma))
 }
 
 /// The MEDIDA forced-jet model on `params` (see [`jet_params`]) with constants `c`, `q = 0`.
 pub fn jet_model(params: QgParams, c: &JetConstants) -> Result<Model, SolverError> {
-    let terms = jet_terms(&params.grid()?, c);
-    Model::with_terms(params, terms)
+    let spectral = jet_spectral(&params, c)?;
+    Model::on(spectral.into(), params, jet_terms(c))
 }
 
 /// The jet's profiles, one value per grid row.
@@ -162,7 +151,7 @@ impl JetProfiles {
         }
     }
 
-    /// `psi_R(y)`, constant in x, as a spectral field (k-major) for [`crate::TermKind::JetForcing`].
+    /// `psi_R(y)`, constant in x, as a spectral field (k-major).
     pub fn psi_r_hat(&self, grid: &Grid) -> Vec<Complex64> {
         let mut field: Vec<f64> = self
             .psi_r

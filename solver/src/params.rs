@@ -38,7 +38,9 @@ pub enum Dealias {
     ThreeHalves,
 }
 
-/// Physical and numerical parameters of the two-layer QG model (pyqg `QGModel`).
+/// The grid, time stepping, PV inversion and filter of the two-layer QG model, with pyqg's names
+/// (`QGModel`'s keywords other than its physical coefficients, which are the coefficients of the
+/// model's terms: see [`crate::pyqg::PyqgPhysics`] and [`crate::terms`]).
 ///
 /// SI units as in pyqg: metres, seconds. Layer 1 is the upper layer.
 #[allow(non_snake_case)]
@@ -59,20 +61,12 @@ pub struct QgParams {
     pub W: f64,
     /// Time step [s].
     pub dt: f64,
-    /// Planetary vorticity gradient beta [1/(m s)].
-    pub beta: f64,
     /// Deformation radius [m]; sets `F1 = rd^-2 / (1 + delta)` and `F2 = delta F1`.
     pub rd: f64,
     /// Layer thickness ratio `H1 / H2`.
     pub delta: f64,
     /// Upper-layer thickness [m].
     pub H1: f64,
-    /// Upper-layer background zonal flow [m/s].
-    pub U1: f64,
-    /// Lower-layer background zonal flow [m/s].
-    pub U2: f64,
-    /// Linear bottom (Ekman) drag on the lower layer [1/s].
-    pub rek: f64,
     /// Strength of pyqg's exponential filter; 0 turns the filter off.
     pub filterfac: f64,
     /// Time-stepping scheme.
@@ -100,13 +94,9 @@ impl Default for QgParams {
             L: 1e6,
             W: 1e6,
             dt: 7200.0,
-            beta: 1.5e-11,
             rd: 15000.0,
             delta: 0.25,
             H1: 500.0,
-            U1: 0.025,
-            U2: 0.0,
-            rek: 5.787e-7,
             filterfac: 23.6,
             stepper: Stepper::Ab3,
             dealias: Dealias::None,
@@ -123,12 +113,6 @@ impl QgParams {
         positive("rd", self.rd)?;
         positive("delta", self.delta)?;
         positive("H1", self.H1)?;
-        finite("beta", self.beta)?;
-        finite("U1", self.U1)?;
-        finite("U2", self.U2)?;
-        if !(self.rek.is_finite() && self.rek >= 0.0) {
-            return Err(invalid("rek", self.rek, "a finite rate >= 0"));
-        }
         if self.dealias == Dealias::ThreeHalves
             && !(self.nx.is_multiple_of(4) && self.ny.is_multiple_of(4))
         {
@@ -179,11 +163,6 @@ impl QgParams {
     pub fn f2(&self) -> f64 {
         self.delta * self.f1()
     }
-    /// Background PV gradients `[beta + F1 (U1 - U2), beta - F2 (U1 - U2)]` [1/(m s)].
-    pub fn qy(&self) -> [f64; 2] {
-        let shear = self.U1 - self.U2;
-        [self.beta + self.f1() * shear, self.beta - self.f2() * shear]
-    }
 }
 
 fn positive(name: &'static str, v: f64) -> Result<(), SolverError> {
@@ -191,14 +170,6 @@ fn positive(name: &'static str, v: f64) -> Result<(), SolverError> {
         Ok(())
     } else {
         Err(invalid(name, v, "a finite number > 0"))
-    }
-}
-
-fn finite(name: &'static str, v: f64) -> Result<(), SolverError> {
-    if v.is_finite() {
-        Ok(())
-    } else {
-        Err(invalid(name, v, "a finite number"))
     }
 }
 
@@ -212,8 +183,6 @@ mod tests {
         let p = QgParams::default();
         assert!((p.f1() - 3.5556e-9).abs() < 1e-13);
         assert!((p.f2() - 8.8889e-10).abs() < 1e-14);
-        assert!((p.qy()[0] - 1.03889e-10).abs() < 1e-15);
-        assert!((p.qy()[1] + 7.2222e-12).abs() < 1e-16);
         assert_eq!(p.hi(), [500.0, 2000.0]);
     }
 
@@ -224,10 +193,5 @@ mod tests {
             ..Default::default()
         };
         assert!(p.validate().unwrap_err().to_string().contains("`dt` = -1"));
-        let p = QgParams {
-            rek: f64::NAN,
-            ..Default::default()
-        };
-        assert!(p.validate().unwrap_err().to_string().contains("`rek`"));
     }
 }

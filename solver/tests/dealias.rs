@@ -2,7 +2,7 @@
 //! 3/2 rule reproduces its tendency on every coarse mode, the plain product does not, and the 2/3
 //! rule reproduces it on the modes it keeps (for fields within n/3) and zeroes the rest.
 
-use medida_solver::{Complex64, Dealias, Model, QgParams, Term, TermKind};
+use medida_solver::{Complex64, Dealias, Model, QgParams, terms};
 use ndarray::Array3;
 
 /// The advection tendency of `modes` (per layer: amplitude, mode numbers (m, n), phase) on an
@@ -19,7 +19,7 @@ fn tendency(
         dealias,
         ..Default::default()
     };
-    let mut m = Model::with_terms(p.clone(), vec![Term::new(TermKind::Advection, 1.0)]).unwrap();
+    let mut m = Model::with_terms(p.clone(), vec![terms::advection(1.0)]).unwrap();
     let (x, y) = (m.grid().x(), m.grid().y());
     let (dk, dl) = (
         2.0 * std::f64::consts::PI / p.L,

@@ -1,7 +1,7 @@
 //! The MEDIDA terms, each alone in a model, against analytic fields computed independently.
 
 use medida_solver::jet::{JetProfiles, jet_params};
-use medida_solver::{Dealias, Model, QgParams, Stepper, Term, TermKind};
+use medida_solver::{Dealias, Expr, Model, QgParams, Spectral, Stepper, Term, terms};
 use ndarray::Array3;
 use std::f64::consts::PI;
 
@@ -9,7 +9,6 @@ use std::f64::consts::PI;
 fn params() -> QgParams {
     // AB3 without de-aliasing, so a single term's action is read off one tendency or one step.
     QgParams {
-        beta: 0.0,
         stepper: Stepper::Ab3,
         dealias: Dealias::None,
         ..jet_params(32, 48)
@@ -28,11 +27,7 @@ fn max_rel_err(got: &Array3<f64>, want: &Array3<f64>) -> f64 {
 fn interface_relaxation_is_tau_times_psi1_minus_psi2() {
     let p = params();
     let tau = 0.01;
-    let mut m = Model::with_terms(
-        p.clone(),
-        vec![Term::new(TermKind::InterfaceRelaxation, tau)],
-    )
-    .unwrap();
+    let mut m = Model::with_terms(p.clone(), vec![terms::interface_relaxation(tau)]).unwrap();
     let (x, y) = (m.grid().x(), m.grid().y());
     // psi1 = sin(2 pi x/L) cos(4 pi y/W), psi2 = 0.3 cos(6 pi x/L); q_i = lap psi_i + F (psi_j - psi_i), F = 1.
     let (k1, l1, k2) = (2.0 * PI / p.L, 4.0 * PI / p.W, 6.0 * PI / p.L);
@@ -57,13 +52,7 @@ fn jet_forcing_is_minus_and_plus_tau_psi_r() {
     let grid = p.grid().unwrap();
     let jet = JetProfiles::new(&grid, 1.0, 3.5);
     let tau = 0.01;
-    let term = Term::new(
-        TermKind::JetForcing {
-            psi_r_hat: jet.psi_r_hat(&grid),
-        },
-        tau,
-    );
-    let mut m = Model::with_terms(p.clone(), vec![term]).unwrap();
+    let mut m = Model::on(with_jet(&p), p.clone(), vec![terms::jet_forcing(tau)]).unwrap();
     // Closed form of psi_R (see jet.rs), mean removed: independent of the spectral construction.
     let (half, sigma) = (p.W / 2.0, 3.5);
     let t = (half / sigma).tanh();
@@ -91,11 +80,7 @@ fn sponge_damps_the_eddy_pv_only() {
     let p = params();
     let grid = p.grid().unwrap();
     let s = JetProfiles::new(&grid, 1.0, 3.5).sponge;
-    let mut m = Model::with_terms(
-        p.clone(),
-        vec![Term::new(TermKind::Sponge { profile: s.clone() }, 2.0)],
-    )
-    .unwrap();
+    let mut m = Model::on(with_jet(&p), p.clone(), vec![terms::sponge(2.0)]).unwrap();
     let (x, y) = (grid.x(), grid.y());
     let eddy = |i: usize, j: usize| (2.0 * PI * x[i] / p.L).cos() * (2.0 * PI * y[j] / p.W).sin();
     let q = Array3::from_shape_fn((2, p.ny, p.nx), |(z, j, i)| {
@@ -121,8 +106,7 @@ fn implicit_hyperviscosity_step_has_its_closed_form() {
     };
     // nu large enough that the coarse test mode is damped visibly (MEDIDA's 1e-6 acts at its grid scale).
     let nu = 1.0;
-    let mut m =
-        Model::with_terms(p.clone(), vec![Term::new(TermKind::Hyperviscosity, nu)]).unwrap();
+    let mut m = Model::with_terms(p.clone(), vec![terms::hyperviscosity(nu)]).unwrap();
     let grid = m.grid().clone();
     let (x, y) = (grid.x(), grid.y());
     let (mk, ml) = (9usize, 13usize);
@@ -147,16 +131,25 @@ fn implicit_hyperviscosity_step_has_its_closed_form() {
 }
 
 #[test]
-fn term_data_of_the_wrong_size_is_rejected() {
-    let e = Model::with_terms(
-        params(),
-        vec![Term::new(
-            TermKind::Sponge {
-                profile: vec![0.0; 7],
-            },
-            1.0,
-        )],
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("term data"), "{e}");
+fn terms_the_model_cannot_have_are_named_errors() {
+    let p = params();
+    // psi_R and s exist only on a toolkit with the jet's fields.
+    let e = Model::with_terms(p.clone(), vec![terms::sponge(1.0)]).unwrap_err();
+    assert!(e.to_string().contains("only the MEDIDA jet model"), "{e}");
+    // Two terms of one name, a non-finite coefficient, an implicit part that does not damp.
+    let e = Model::with_terms(p.clone(), vec![terms::beta(1.0), terms::beta(2.0)]).unwrap_err();
+    assert!(e.to_string().contains("two terms have this name"), "{e}");
+    let e = Model::with_terms(p.clone(), vec![terms::beta(f64::NAN)]).unwrap_err();
+    assert!(e.to_string().contains("`beta`"), "{e}");
+    let e = Model::with_terms(p.clone(), vec![terms::hyperviscosity(-1.0)]).unwrap_err();
+    assert!(e.to_string().contains("must damp"), "{e}");
+    let lap = |lev: usize| vec![(1.0, Expr::q(lev).apply(medida_solver::Op::Lap(1)))];
+    let e =
+        Model::with_terms(p, vec![Term::new("x", 1.0, [lap(0), lap(0)]).implicit()]).unwrap_err();
+    assert!(e.to_string().contains("acts on another layer"), "{e}");
+}
+
+/// The toolkit of `p` with the jet's fields (U1 = 1, sigma = 3.5).
+fn with_jet(p: &QgParams) -> std::sync::Arc<Spectral> {
+    Spectral::new(p).unwrap().with_jet(1.0, 3.5).into()
 }

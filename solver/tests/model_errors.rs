@@ -3,7 +3,7 @@
 //! from psi1, psi2, psi_R, lap(psi2) = q2 - (psi1 - psi2) and the Jacobians J_i = -(advection term).
 
 use medida_solver::jet::{JetConstants, JetProfiles, jet_model, jet_params};
-use medida_solver::{Model, QgParams, Term, TermKind};
+use medida_solver::{Model, QgParams, terms};
 use ndarray::{Array2, Axis};
 
 /// Coefficient changes of each case, by term name.
@@ -96,8 +96,7 @@ fn truth_minus_imperfect_tendency_is_the_analytic_model_error() {
     let jet = JetProfiles::new(&grid, truth_constants.u1, truth_constants.sigma);
     let psi_r = Array2::from_shape_fn((grid.ny, grid.nx), |(j, _)| jet.psi_r[j]);
     let lap_psi2 = &q.index_axis(Axis(0), 1) - &(&psi1 - &psi2);
-    let mut adv =
-        Model::with_terms(params.clone(), vec![Term::new(TermKind::Advection, 1.0)]).unwrap();
+    let mut adv = Model::with_terms(params.clone(), vec![terms::advection(1.0)]).unwrap();
     adv.set_q(q.view()).unwrap();
     let n_adv = adv.dqdt();
     let jac = [

@@ -2,21 +2,24 @@
 //! baroclinic growth rate, bit-for-bit determinism across thread counts, and clear failures.
 
 use medida_solver::fft::{Fft2, FftPlans};
-use medida_solver::{Complex64, Model, QgParams, SolverError};
+use medida_solver::{Complex64, Model, PyqgPhysics, QgParams, SolverError};
 use ndarray::{Array3, Axis};
 
 /// Inviscid, unforced: beta 0, no background flow, no drag, no filter.
-fn inviscid(nx: usize) -> QgParams {
-    QgParams {
+fn inviscid(nx: usize) -> Model {
+    let p = QgParams {
         nx,
         ny: nx,
+        filterfac: 0.0,
+        ..Default::default()
+    };
+    let still = PyqgPhysics {
         beta: 0.0,
         U1: 0.0,
         U2: 0.0,
         rek: 0.0,
-        filterfac: 0.0,
-        ..Default::default()
-    }
+    };
+    Model::pyqg(p, &still).unwrap()
 }
 
 /// A random PV field with Fourier content only at |k|, |l| < nx/4 modes, so products have no aliasing.
@@ -64,7 +67,7 @@ fn inner(model: &Model, a: &Array3<Complex64>, b: &Array3<Complex64>, lev: usize
 
 #[test]
 fn nonlinear_term_conserves_energy_and_enstrophy() {
-    let mut m = Model::new(inviscid(64)).unwrap();
+    let mut m = inviscid(64);
     m.set_q(band_limited_q(&m, 3).view()).unwrap();
     let n = m.dqhdt();
     let (ph, qh) = (m.ph(), m.qh());
@@ -98,13 +101,17 @@ fn nonlinear_term_conserves_energy_and_enstrophy() {
 /// Phase speed `c = omega / k` of the unstable root of the two-layer dispersion relation
 /// `(A1 A2 - F1 F2) c^2 + (P1 A2 + P2 A1 + F1 F2 (U1 + U2)) c + P1 P2 - F1 F2 U1 U2 = 0`,
 /// `A_i = K^2 + F_i`, `P_i = Qy_i - A_i U_i` (Phillips, with beta in Qy).
-fn unstable_phase_speed(p: &QgParams, kappa2: f64) -> Complex64 {
-    let (f1, f2, [qy1, qy2]) = (p.f1(), p.f2(), p.qy());
+fn unstable_phase_speed(p: &QgParams, ph: &PyqgPhysics, kappa2: f64) -> Complex64 {
+    let (f1, f2) = (p.f1(), p.f2());
+    let (qy1, qy2) = (
+        ph.beta + f1 * (ph.U1 - ph.U2),
+        ph.beta - f2 * (ph.U1 - ph.U2),
+    );
     let (a1, a2) = (kappa2 + f1, kappa2 + f2);
-    let (p1, p2) = (qy1 - a1 * p.U1, qy2 - a2 * p.U2);
+    let (p1, p2) = (qy1 - a1 * ph.U1, qy2 - a2 * ph.U2);
     let a = a1 * a2 - f1 * f2;
-    let b = p1 * a2 + p2 * a1 + f1 * f2 * (p.U1 + p.U2);
-    let c = p1 * p2 - f1 * f2 * p.U1 * p.U2;
+    let b = p1 * a2 + p2 * a1 + f1 * f2 * (ph.U1 + ph.U2);
+    let c = p1 * p2 - f1 * f2 * ph.U1 * ph.U2;
     let disc = Complex64::new(b * b - 4.0 * a * c, 0.0).sqrt();
     let roots = [(-b + disc) / (2.0 * a), (-b - disc) / (2.0 * a)];
     if roots[0].im > roots[1].im {
@@ -120,25 +127,32 @@ fn single_mode_grows_at_the_phillips_rate() {
     let p = QgParams {
         nx: 32,
         ny: 32,
-        rek: 0.0,
         filterfac: 0.0,
+        ..Default::default()
+    };
+    let ph = PyqgPhysics {
+        rek: 0.0,
         beta: 2e-12,
         U1: 0.03,
         U2: 0.005,
-        ..Default::default()
     };
-    let mut m = Model::new(p.clone()).unwrap();
+    let mut m = Model::pyqg(p.clone(), &ph).unwrap();
     let (mk, ml) = (7usize, 3usize);
     let (k, l) = (m.grid().kk[mk], m.grid().ll[ml]);
     let kappa2 = k * k + l * l;
-    let c = unstable_phase_speed(&p, kappa2);
+    let c = unstable_phase_speed(&p, &ph, kappa2);
+    let qy1 = ph.beta + p.f1() * (ph.U1 - ph.U2);
+    assert!(
+        (m.qy()[0] - qy1).abs() <= 1e-14 * qy1.abs(),
+        "Qy1 from the terms"
+    );
     let growth = k * c.im;
     assert!(growth > 0.0, "the chosen mode must be unstable");
     // Eigenvector: (Qy1 - a1 A1) psi1 + a1 F1 psi2 = 0 with a1 = U1 - c.
-    let a1 = Complex64::new(p.U1, 0.0) - c;
+    let a1 = Complex64::new(ph.U1, 0.0) - c;
     let psi = [
         Complex64::new(1.0, 0.0),
-        -(p.qy()[0] - a1 * (kappa2 + p.f1())) / (a1 * p.f1()),
+        -(m.qy()[0] - a1 * (kappa2 + p.f1())) / (a1 * p.f1()),
     ];
     let qhat = [
         -(kappa2 + p.f1()) * psi[0] + p.f1() * psi[1],

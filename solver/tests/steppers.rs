@@ -2,15 +2,23 @@
 //! two-layer Rossby-wave eigenmode (no background flow, beta != 0, one wave vector so J = 0), whose
 //! coefficient rotates as exp(-i omega t) with omega from the analytic dispersion relation.
 
-use medida_solver::{Complex64, Model, QgParams, Stepper};
+use medida_solver::{Complex64, Model, PyqgPhysics, QgParams, Stepper};
 use ndarray::Array3;
 
 const MODE: (usize, usize) = (3, 2);
 
+/// pyqg's beta, no background flow, no drag.
+const ROSSBY: PyqgPhysics = PyqgPhysics {
+    beta: 1.5e-11,
+    U1: 0.0,
+    U2: 0.0,
+    rek: 0.0,
+};
+
 /// Frequency and layer-2/layer-1 streamfunction ratio of the barotropic Rossby mode: from
 /// `(Qy_i - a_i A_i) psi_i + a_i F_i psi_j = 0`, `a_i = -c`, `A_i = K^2 + F_i`, `Qy_i = beta`.
 fn rossby(p: &QgParams, k: f64, kappa2: f64) -> (f64, f64) {
-    let (f1, f2, beta) = (p.f1(), p.f2(), p.beta);
+    let (f1, f2, beta) = (p.f1(), p.f2(), ROSSBY.beta);
     let (a1, a2) = (kappa2 + f1, kappa2 + f2);
     // (beta + c A1)(beta + c A2) - c^2 F1 F2 = 0
     let (a, b, cc) = (a1 * a2 - f1 * f2, beta * (a1 + a2), beta * beta);
@@ -24,9 +32,6 @@ fn error(stepper: Stepper, g: f64, steps: u64, t_end: f64) -> f64 {
     let base = QgParams {
         nx: 16,
         ny: 16,
-        U1: 0.0,
-        U2: 0.0,
-        rek: 0.0,
         filterfac: 0.0,
         ..Default::default()
     };
@@ -36,7 +41,7 @@ fn error(stepper: Stepper, g: f64, steps: u64, t_end: f64) -> f64 {
         robert_asselin: g,
         ..base
     };
-    let mut m = Model::new(p.clone()).unwrap();
+    let mut m = Model::pyqg(p.clone(), &ROSSBY).unwrap();
     let (mk, ml) = MODE;
     let (k, l) = (m.grid().kk[mk], m.grid().ll[ml]);
     let kappa2 = k * k + l * l;
@@ -62,8 +67,6 @@ fn errors(stepper: Stepper, g: f64, periods: f64, steps: u64) -> ([f64; 3], [f64
     let base = QgParams {
         nx: 16,
         ny: 16,
-        U1: 0.0,
-        U2: 0.0,
         ..Default::default()
     };
     let grid = base.grid().unwrap();

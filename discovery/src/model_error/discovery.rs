@@ -1,0 +1,550 @@
+//! The discovery itself: a library evaluated on the increments' states, both layers' increments
+//! regressed on it by a [`Plan`], the result compared with the error the two models' terms
+//! predict, and optionally the discovered equation added to the imperfect model to measure its
+//! forecasts. The [`DiscoveryReport`] is the JSON schema that `medida discover --out` writes and
+//! `medida plot`, `--correction`, the benches and the notebooks read.
+
+use super::correction::{CorrectionReport, correction_term, forecast_skill};
+use super::expected::expected_error;
+use crate::error::DiscoveryError;
+use crate::library::QgLibrary;
+use crate::observe::observed_neighbours;
+use crate::regression::plan::RowSink;
+use crate::regression::{EnsembleSummary, PathPoint, Plan, SparseFit};
+use medida_solver::{Evaluator, Model, Stepper};
+use ndarray::{Array2, Array3, Axis};
+use serde::{Deserialize, Serialize};
+
+/// Increments to discover from: per snapshot the start state `q`, the imperfect model's
+/// forecast `q_forecast` and the increment `dqdt` (NaN where unobserved), each `(2, ny, nx)`.
+pub trait IncrementData {
+    /// Number of increments.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The forecast window in steps.
+    fn window_steps(&self) -> u64;
+    /// Whether the increments come from sparse observations (NaN off the stations).
+    fn sparse(&self) -> bool;
+    /// The start state of increment `i`.
+    fn start(&self, i: usize) -> Result<Array3<f64>, DiscoveryError>;
+    /// The imperfect model's forecast of increment `i`.
+    fn forecast(&self, i: usize) -> Result<Array3<f64>, DiscoveryError>;
+    /// Increment `i` per unit time.
+    fn increment(&self, i: usize) -> Result<Array3<f64>, DiscoveryError>;
+}
+
+/// Increments held in memory.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IncrementSet {
+    /// Start states.
+    pub q: Vec<Array3<f64>>,
+    /// Forecasts of the imperfect model.
+    pub q_forecast: Vec<Array3<f64>>,
+    /// Increments per unit time.
+    pub dqdt: Vec<Array3<f64>>,
+    /// The window in steps.
+    pub window: u64,
+    /// From sparse observations.
+    pub sparse: bool,
+}
+
+impl IncrementData for IncrementSet {
+    fn len(&self) -> usize {
+        self.dqdt.len()
+    }
+    fn window_steps(&self) -> u64 {
+        self.window
+    }
+    fn sparse(&self) -> bool {
+        self.sparse
+    }
+    fn start(&self, i: usize) -> Result<Array3<f64>, DiscoveryError> {
+        pick(&self.q, i, "q")
+    }
+    fn forecast(&self, i: usize) -> Result<Array3<f64>, DiscoveryError> {
+        pick(&self.q_forecast, i, "q_forecast")
+    }
+    fn increment(&self, i: usize) -> Result<Array3<f64>, DiscoveryError> {
+        pick(&self.dqdt, i, "dqdt")
+    }
+}
+
+fn pick(v: &[Array3<f64>], i: usize, name: &str) -> Result<Array3<f64>, DiscoveryError> {
+    v.get(i).cloned().ok_or_else(|| {
+        DiscoveryError::Shape(format!("{name} has {} snapshots, asked for {i}", v.len()))
+    })
+}
+
+/// The state the library is evaluated on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LibraryState {
+    /// `Start` for one step of a stepper whose first step is Euler (exact), else `Mean`.
+    #[default]
+    Auto,
+    /// The observed state the forecasts start from.
+    Start,
+    /// The imperfect model's forecast (the released code's choice).
+    Forecast,
+    /// The mean of the two: second order in the window.
+    Mean,
+}
+
+impl LibraryState {
+    /// `auto`, `start`, `forecast` or `mean`.
+    pub fn parse(s: &str) -> Result<Self, DiscoveryError> {
+        Ok(match s {
+            "auto" => Self::Auto,
+            "start" => Self::Start,
+            "forecast" => Self::Forecast,
+            "mean" => Self::Mean,
+            _ => {
+                return Err(DiscoveryError::InvalidSetting {
+                    name: "library_state",
+                    value: format!("{s:?}"),
+                    allowed: "auto, start, forecast or mean",
+                });
+            }
+        })
+    }
+
+    /// `Auto` resolved for a window of `window` steps of `stepper`.
+    pub fn resolve(self, window: u64, stepper: Stepper) -> Self {
+        match self {
+            Self::Auto if window == 1 && stepper != Stepper::Rk4 => Self::Start,
+            Self::Auto => Self::Mean,
+            s => s,
+        }
+    }
+
+    /// Weights of the start state and of the forecast.
+    fn weights(self) -> [f64; 2] {
+        match self {
+            Self::Start | Self::Auto => [1.0, 0.0],
+            Self::Forecast => [0.0, 1.0],
+            Self::Mean => [0.5, 0.5],
+        }
+    }
+}
+
+/// One row of the comparison table: a term expected or discovered in a layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Layer, 1 = upper.
+    pub layer: usize,
+    /// Library term.
+    pub term: String,
+    /// Expected coefficient (0 when not expected).
+    pub expected: f64,
+    /// Discovered coefficient (0 when not selected).
+    pub discovered: f64,
+    /// Posterior standard deviation (RVM).
+    pub std: Option<f64>,
+    /// `100 |discovered - expected| / |expected|`, when a term is expected.
+    pub error_percent: Option<f64>,
+}
+
+/// Everything a discovery found and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoveryReport {
+    /// The chosen fit: coefficients `(layer, term)` of `dq1/dt`, `dq2/dt`.
+    pub fit: SparseFit,
+    /// The threshold sweep's path, when the threshold was selected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<PathPoint>>,
+    /// The path index chosen per layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<Vec<usize>>,
+    /// The bagging ensemble.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<EnsembleSummary>,
+    /// The model-error case, if the imperfect model came from one.
+    pub case: Option<String>,
+    /// What the case changes, in words.
+    pub description: Option<String>,
+    /// The library, as specified (`medida10; lap2(psi1)`).
+    #[serde(default)]
+    pub library: String,
+    /// The expected coefficients, `(layer, term)`.
+    pub expected: Vec<Vec<f64>>,
+    /// Parts of the expected error outside the library.
+    pub expected_outside_library: Vec<String>,
+    /// Expected and discovered terms side by side.
+    pub table: Vec<Row>,
+    /// Whether the discovered support is the expected one in both layers.
+    pub support_exact: bool,
+    /// Sum of squares of each layer's increments.
+    pub yty: Vec<f64>,
+    /// Rows fitted.
+    pub rows: usize,
+    /// Increments used.
+    pub snapshots: usize,
+    /// Whether they came from sparse observations.
+    #[serde(default)]
+    pub sparse: bool,
+    /// The state the library was evaluated on (resolved).
+    pub library_state: LibraryState,
+    /// Whether the library's columns carry the model's update filter.
+    pub library_filtered: bool,
+    /// The corrected model's forecasts, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<CorrectionReport>,
+}
+
+impl DiscoveryReport {
+    /// The discovered equations as `(expression, [layer 1, layer 2])` coefficients.
+    pub fn equation_terms(&self) -> Result<Vec<(medida_solver::Expr, [f64; 2])>, DiscoveryError> {
+        let coef = |lev: usize, j: usize| self.fit.coef.get([lev, j]).copied();
+        self.fit
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let e = medida_solver::Expr::parse(name).map_err(crate::error::library_error)?;
+                match (coef(0, j), coef(1, j)) {
+                    (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Ok((e, [a, b])),
+                    _ => Err(DiscoveryError::Shape(format!(
+                        "the fit has no finite coefficient of `{name}` in both layers"
+                    ))),
+                }
+            })
+            .collect()
+    }
+
+    /// The discovered equations as a term to add to a model ([`correction_term`]).
+    pub fn correction(&self) -> Result<medida_solver::Term, DiscoveryError> {
+        Ok(correction_term(&self.equation_terms()?))
+    }
+
+    /// The report as `medida discover` prints it: the case, the equations, the table of expected
+    /// and discovered coefficients, the support, the corrected model's forecasts, the ensemble.
+    pub fn summary(&self) -> String {
+        let fit = &self.fit;
+        let what = match (&self.case, &self.description) {
+            (Some(c), Some(d)) => format!("{c}: {d}"),
+            (Some(c), None) => c.clone(),
+            _ => "imperfect model of the [model_error] table".into(),
+        };
+        let per_snapshot = fit.n / self.snapshots.max(1);
+        let points = if self.sparse {
+            format!("{per_snapshot} observed points on average")
+        } else {
+            format!("{per_snapshot} points")
+        };
+        let mut out = format!(
+            "model error {what}\n{} increments x {points}, library {} ({} terms), {}\n\n{}",
+            self.snapshots,
+            self.library,
+            fit.terms.len(),
+            fit.method,
+            fit.equations(4)
+        );
+        out.push_str(&format!(
+            "\n{:<14} {:>5} {:>12} {:>12} {:>10} {:>9}\n",
+            "term", "layer", "expected", "discovered", "+-std", "error %"
+        ));
+        for r in &self.table {
+            out.push_str(&format!(
+                "{:<14} {:>5} {:>12.5} {:>12.5} {:>10} {:>9}\n",
+                r.term,
+                r.layer,
+                r.expected,
+                r.discovered,
+                r.std.map_or("".into(), |s| format!("{s:.1e}")),
+                r.error_percent
+                    .map_or("spurious".into(), |e| format!("{e:.2e}"))
+            ));
+        }
+        out.push_str(&format!(
+            "\nsupport {}; largest coefficient error {:.2e} %\n",
+            if self.support_exact {
+                "exact in both layers"
+            } else {
+                "NOT the expected one"
+            },
+            self.worst_error_percent()
+        ));
+        for o in &self.expected_outside_library {
+            out.push_str(&format!(
+                "note: the library cannot express part of the expected error: {o}\n"
+            ));
+        }
+        if let Some(c) = &self.correction {
+            out.push_str(&c.summary());
+        }
+        if let Some(e) = &self.ensemble {
+            out.push_str(&e.text(&fit.terms, &fit.targets));
+        }
+        for (t, yty) in fit.targets.iter().zip(&self.yty) {
+            if *yty == 0.0 {
+                out.push_str(&format!(
+                    "{t}: the increments are zero: the two models agree in this layer\n"
+                ));
+            }
+        }
+        out
+    }
+
+    /// The fit's warnings, but for the layers whose increments are zero (which rightly have no
+    /// terms, as [`DiscoveryReport::summary`] says).
+    pub fn warnings(&self) -> Vec<&str> {
+        let zero = |w: &str| {
+            self.fit
+                .targets
+                .iter()
+                .zip(&self.yty)
+                .any(|(t, y)| *y == 0.0 && w.starts_with(t.as_str()))
+        };
+        self.fit
+            .warnings
+            .iter()
+            .map(String::as_str)
+            .filter(|w| !zero(w))
+            .collect()
+    }
+
+    /// The largest coefficient error of the expected terms, in percent.
+    pub fn worst_error_percent(&self) -> f64 {
+        self.table
+            .iter()
+            .filter_map(|r| r.error_percent)
+            .fold(0.0, f64::max)
+    }
+}
+
+/// A discovery: library, regression and what else to do.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// The library (its spec is reported; its filter is set from the model when `filtered`).
+    pub library: QgLibrary,
+    /// The regression.
+    pub regression: Plan,
+    /// The state the library is evaluated on.
+    pub library_state: LibraryState,
+    /// Multiply the columns by the model's update filter, as one-step increments are.
+    pub filtered: bool,
+    /// Sparse observations: use only stations with at least this many of their 8 neighbours
+    /// observed (0: every station).
+    pub min_neighbours: u8,
+    /// Also run the corrected model this many steps from every start state.
+    pub correct_steps: Option<u64>,
+}
+
+/// The two layers' increments are the targets.
+pub const TARGETS: [&str; 2] = ["dq1/dt", "dq2/dt"];
+
+impl Discovery {
+    /// A discovery over `library` by `regression`, library state `auto`, filtered columns,
+    /// every station, no correction.
+    pub fn new(library: QgLibrary, regression: Plan) -> Self {
+        Self {
+            library,
+            regression,
+            library_state: LibraryState::Auto,
+            filtered: true,
+            min_neighbours: 0,
+            correct_steps: None,
+        }
+    }
+
+    /// Discovers the error of `model` with respect to `truth` from `data`.
+    pub fn run(
+        &self,
+        data: &dyn IncrementData,
+        truth: &Model,
+        model: &Model,
+    ) -> Result<DiscoveryReport, DiscoveryError> {
+        let mut library = self.library.clone();
+        if self.filtered {
+            let f = truth.update_filter(0);
+            if f != truth.update_filter(1) {
+                return Err(DiscoveryError::InvalidSetting {
+                    name: "filtered",
+                    value: "true".into(),
+                    allowed: "false when the model's update filter differs between layers",
+                });
+            }
+            library.filter = Some(f.to_vec());
+        }
+        let eval = Evaluator::new(truth.spectral().clone());
+        library.check(&eval)?;
+        if self.min_neighbours > 8 {
+            return Err(crate::error::invalid(
+                "min_neighbours",
+                self.min_neighbours,
+                "0 to 8",
+            ));
+        }
+        let snapshots = data.len();
+        if snapshots == 0 {
+            return Err(DiscoveryError::Degenerate("there are no increments".into()));
+        }
+        let state = self
+            .library_state
+            .resolve(data.window_steps(), truth.params().stepper);
+        let rows = library.rows(&eval);
+        let names = library.library();
+        let p = names.len();
+        let nx = truth.grid().nx;
+        // Snapshot i's targets (rows x 2) and the rows that have them.
+        let targets_of = |i: usize| -> Result<(Array2<f64>, Vec<usize>), DiscoveryError> {
+            let mut h = data.increment(i)?;
+            check_shape(&h, truth)?;
+            if self.min_neighbours > 0 {
+                drop_isolated_stations(&mut h, self.min_neighbours);
+            }
+            let mut y = Array2::zeros((rows, 2));
+            for lev in 0..2 {
+                let field = h.index_axis(Axis(0), lev);
+                let field: Vec<f64> = field.iter().copied().collect();
+                for (dst, src) in y
+                    .column_mut(lev)
+                    .iter_mut()
+                    .zip(library.trimmed(&field, nx))
+                {
+                    *dst = src;
+                }
+            }
+            let keep = (0..rows)
+                .filter(|&r| y[[r, 0]].is_finite() && y[[r, 1]].is_finite())
+                .collect();
+            Ok((y, keep))
+        };
+        let n = if data.sparse() {
+            let mut n = 0;
+            for i in 0..snapshots {
+                n += targets_of(i)?.1.len();
+            }
+            n
+        } else {
+            snapshots * rows
+        };
+        if n == 0 {
+            return Err(DiscoveryError::Degenerate(format!(
+                "no rows to fit (no observed points{})",
+                if self.min_neighbours > 0 {
+                    format!(" with {} observed neighbours", self.min_neighbours)
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        let pass = |sink: &mut RowSink<DiscoveryError>| {
+            let mut eval = Evaluator::new(truth.spectral().clone());
+            for i in 0..snapshots {
+                let q = match state.weights() {
+                    [1.0, 0.0] => data.start(i)?,
+                    [0.0, 1.0] => data.forecast(i)?,
+                    [w0, w1] => data.start(i)? * w0 + data.forecast(i)? * w1,
+                };
+                let s = eval.state(q.view())?;
+                let x = library.columns(&mut eval, &s)?;
+                let (y, keep) = targets_of(i)?;
+                if keep.len() == rows {
+                    sink(x.view(), y.view())?;
+                } else {
+                    sink(
+                        x.select(Axis(0), &keep).view(),
+                        y.select(Axis(0), &keep).view(),
+                    )?;
+                }
+            }
+            Ok(())
+        };
+        let out = self.regression.run(n, p, 2, &names, &TARGETS, pass)?;
+        let expected = expected_error(truth.terms(), model.terms(), &library);
+        let fit = &out.fit;
+        let mut table = Vec::new();
+        for lev in 0..2 {
+            for (j, term) in names.names().iter().enumerate() {
+                let (e, d) = (expected.coef[[lev, j]], fit.coef[[lev, j]]);
+                if e != 0.0 || d != 0.0 {
+                    table.push(Row {
+                        layer: lev + 1,
+                        term: term.clone(),
+                        expected: e,
+                        discovered: d,
+                        std: fit.std.as_ref().map(|s| s[[lev, j]]),
+                        error_percent: (e != 0.0).then(|| 100.0 * (d - e).abs() / e.abs()),
+                    });
+                }
+            }
+        }
+        let support_exact = (0..2).all(|lev| {
+            (0..p).all(|j| (expected.coef[[lev, j]] != 0.0) == (fit.coef[[lev, j]] != 0.0))
+        });
+        let correction = match self.correct_steps {
+            Some(steps) => {
+                let terms: Vec<_> = library
+                    .terms()
+                    .iter()
+                    .enumerate()
+                    .map(|(j, e)| (e.clone(), [fit.coef[[0, j]], fit.coef[[1, j]]]))
+                    .collect();
+                let mut corrected = model.clone();
+                corrected.add_term(correction_term(&terms))?;
+                let starts = (0..snapshots)
+                    .map(|i| data.start(i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(forecast_skill(truth, model, &corrected, &starts, steps)?)
+            }
+            None => None,
+        };
+        Ok(DiscoveryReport {
+            path: out.selection.as_ref().map(|s| s.path.clone()),
+            chosen: out.selection.as_ref().map(|s| s.chosen.clone()),
+            ensemble: out.ensemble.clone(),
+            case: None,
+            description: None,
+            library: library.spec().to_string(),
+            expected: expected.coef.outer_iter().map(|r| r.to_vec()).collect(),
+            expected_outside_library: expected.outside,
+            table,
+            support_exact,
+            yty: out.yty.clone(),
+            rows: fit.n,
+            snapshots,
+            sparse: data.sparse(),
+            library_state: state,
+            library_filtered: self.filtered,
+            correction,
+            fit: out.fit,
+        })
+    }
+}
+
+fn check_shape(h: &Array3<f64>, model: &Model) -> Result<(), DiscoveryError> {
+    let g = model.grid();
+    if h.shape() != [2, g.ny, g.nx] {
+        return Err(DiscoveryError::Shape(format!(
+            "increments of shape {:?} for a {} x {} model",
+            h.shape(),
+            g.nx,
+            g.ny
+        )));
+    }
+    Ok(())
+}
+
+/// Sets the increments at stations with fewer than `min` observed neighbours to NaN (stations are
+/// the points where both layers' increments are finite).
+fn drop_isolated_stations(h: &mut Array3<f64>, min: u8) {
+    let nx = h.shape()[2];
+    let observed: Vec<bool> = h
+        .index_axis(Axis(0), 0)
+        .iter()
+        .zip(h.index_axis(Axis(0), 1).iter())
+        .map(|(a, b)| a.is_finite() && b.is_finite())
+        .collect();
+    let count = observed_neighbours(&observed, nx);
+    for mut layer in h.outer_iter_mut() {
+        for (v, &c) in layer.iter_mut().zip(&count) {
+            if c < min {
+                *v = f64::NAN;
+            }
+        }
+    }
+}

@@ -1,0 +1,660 @@
+//! `medida plot`: PNG figures of runs, increments and discoveries, drawn with plotters and an
+//! embedded DejaVu font (no system font libraries).
+//!
+//! - a run (`medida simulate` output): `q` and `p` per layer with colour bars, the isotropic KE
+//!   spectrum (time mean over the snapshots), the diagnostics time series;
+//! - increments (`medida increments`): the increment and the start state per layer, and with
+//!   sparse observations the analysis error spectrum against the truth's (the spectral-bias picture);
+//! - a discovery (`medida discover --out res.json`): discovered vs expected coefficients with
+//!   intervals (two posterior standard deviations of the RVM, or the ensemble's 5-95% quantiles),
+//!   and the threshold sweep (residual vs number of terms, the chosen model marked).
+
+use medida_data::{Frames, read_array, read_text_attr};
+use medida_discovery::model_error::DiscoveryReport;
+use medida_discovery::model_error::discovery::Row;
+use medida_discovery::regression::PathPoint;
+use medida_workflow::{RunConfig, build_model};
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use plotters::style::colors::colormaps::DerivedColorMap;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// What can go wrong drawing.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The file is not one plot reads, or a setting is out of range.
+    #[error("{0}")]
+    Input(String),
+    /// Drawing or writing a figure failed.
+    #[error("drawing {0}")]
+    Draw(String),
+    /// Reading the file failed.
+    #[error(transparent)]
+    Workflow(#[from] medida_workflow::Error),
+    /// Reading the file failed.
+    #[error(transparent)]
+    Data(#[from] medida_data::DataError),
+}
+
+impl PlotError {
+    /// Whether the error is bad input (exit code 2) rather than a failure.
+    pub fn is_input(&self) -> bool {
+        match self {
+            Self::Input(_) => true,
+            Self::Workflow(e) => e.is_input(),
+            Self::Draw(_) | Self::Data(_) => false,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, PlotError>;
+
+macro_rules! input_err {
+    ($($arg:tt)*) => { Err(PlotError::Input(format!($($arg)*))) };
+}
+
+/// Writes every figure `file` supports into `dir`; returns their paths.
+pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
+    if !file.exists() {
+        return input_err!("{}: no such file", file.display());
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| PlotError::Draw(format!("create {}: {e}", dir.display())))?;
+    register_font();
+    if file.extension().is_some_and(|e| e == "json") {
+        return discovery_figures(file, dir);
+    }
+    let title = read_text_attr(file, "title").map_err(|e| {
+        PlotError::Input(format!(
+            "{}: {e} (plot reads medida's .h5 outputs and discovery .json)",
+            file.display()
+        ))
+    })?;
+    let cfg = RunConfig::from_toml(&read_text_attr(file, "config")?)?;
+    if title.starts_with("medida analysis increments") {
+        let mut out = vec![
+            field_figure(
+                file,
+                dir,
+                ("dqdt", "increments_dqdt"),
+                "increment dq/dt",
+                time,
+                &cfg,
+            )?,
+            field_figure(
+                file,
+                dir,
+                ("q", "increments_q"),
+                "analysis (start state) q",
+                time,
+                &cfg,
+            )?,
+        ];
+        if read_array(file, "kr").is_ok() {
+            out.push(interpolation_figure(file, dir)?);
+        }
+        return Ok(out);
+    }
+    let mut out = vec![
+        field_figure(file, dir, ("q", "q"), "PV anomaly q", time, &cfg)?,
+        field_figure(file, dir, ("p", "p"), "streamfunction psi", time, &cfg)?,
+        spectrum_figure(file, dir, &cfg)?,
+    ];
+    if read_array(file, "diagnostics/time").is_ok_and(|t| t.len() > 1) {
+        out.push(diagnostics_figure(file, dir, &cfg)?);
+    }
+    Ok(out)
+}
+
+fn register_font() {
+    static FONT: Once = Once::new();
+    FONT.call_once(|| {
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            let bytes = match style {
+                FontStyle::Bold => dejavu::sans::bold(),
+                _ => dejavu::sans::regular(),
+            };
+            plotters::style::register_font("sans-serif", style, bytes)
+                .unwrap_or_else(|_| unreachable!("DejaVu Sans is a valid font"));
+        }
+    });
+}
+
+/// Figure errors carry the file name (plotters' errors are not `Send`).
+fn draw_err<E: std::fmt::Debug>(out: &Path) -> impl Fn(E) -> PlotError + use<E> {
+    let out = out.to_path_buf();
+    move |e| PlotError::Draw(format!("{}: {e:?}", out.display()))
+}
+
+/// Blue-white-red, for signed fields (symmetric range).
+fn diverging() -> DerivedColorMap<RGBColor> {
+    DerivedColorMap::new(&[
+        RGBColor(33, 102, 172),
+        RGBColor(146, 197, 222),
+        RGBColor(247, 247, 247),
+        RGBColor(244, 165, 130),
+        RGBColor(178, 24, 43),
+    ])
+}
+
+fn units(cfg: &RunConfig) -> (&'static str, bool) {
+    match cfg.jet {
+        Some(_) => ("", false),
+        None => (" [km]", true),
+    }
+}
+
+/// Dataset `field` at snapshot `time` of `file`, one panel per layer with its colour bar, into
+/// `dir/name.png`.
+fn field_figure(
+    file: &Path,
+    dir: &Path,
+    (field, name): (&str, &str),
+    label: &str,
+    time: i64,
+    cfg: &RunConfig,
+) -> Result<PathBuf> {
+    let frames = Frames::open(file, field).map_err(|e| PlotError::Input(e.to_string()))?;
+    let n = frames.shape()[0] as i64;
+    let i = if time < 0 { n + time } else { time };
+    if !(0..n).contains(&i) {
+        return input_err!("--time {time}: the file has {n} snapshots");
+    }
+    let data = frames.read(i as usize)?;
+    let t = read_array(file, "time")?[i as usize];
+    let out = dir.join(format!("{name}.png"));
+    let (ny, nx) = (data.shape()[1], data.shape()[2]);
+    let (lx, ly) = (cfg.model.L, cfg.model.W);
+    let (unit, km) = units(cfg);
+    let scale = if km { 1e-3 } else { 1.0 };
+    let panel_w = 520u32;
+    let panel_h = ((panel_w - 150) as f64 * ly / lx).round() as u32 + 110;
+    let root = BitMapBackend::new(&out, (2 * panel_w, panel_h.min(1400))).into_drawing_area();
+    let e = draw_err(&out);
+    root.fill(&WHITE).map_err(&e)?;
+    let root = root
+        .titled(
+            &format!(
+                "{label}, t = {}{}",
+                tick(t, 0.0),
+                if km { " s" } else { "" }
+            ),
+            ("sans-serif", 22),
+        )
+        .map_err(&e)?;
+    let cmap = diverging();
+    for (lev, area) in root.split_evenly((1, 2)).iter().enumerate() {
+        let layer = data.index_axis(ndarray::Axis(0), lev);
+        // NaN marks unobserved points (sparse increments): drawn grey, left out of the range.
+        let vmax = layer
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(1e-300);
+        let (plot_area, bar_area) = area.split_horizontally(area.dim_in_pixel().0 - 110);
+        let mut chart = ChartBuilder::on(&plot_area)
+            .caption(format!("layer {}", lev + 1), ("sans-serif", 18))
+            .margin(8)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0.0..lx * scale, 0.0..ly * scale)
+            .map_err(&e)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(6)
+            .y_labels(8)
+            .x_label_formatter(&|v| tick(*v, 0.0))
+            .y_label_formatter(&|v| tick(*v, 0.0))
+            .x_desc(format!("x{unit}"))
+            .y_desc(format!("y{unit}"))
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(&e)?;
+        let (dx, dy) = (lx * scale / nx as f64, ly * scale / ny as f64);
+        chart
+            .draw_series(
+                (0..ny)
+                    .flat_map(|j| (0..nx).map(move |k| (j, k)))
+                    .map(|(j, k)| {
+                        let v = layer[[j, k]];
+                        let c = if v.is_finite() {
+                            cmap.get_color_normalized(v.clamp(-vmax, vmax), -vmax, vmax)
+                        } else {
+                            RGBColor(215, 215, 215)
+                        };
+                        let (x0, y0) = (k as f64 * dx, j as f64 * dy);
+                        Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], c.filled())
+                    }),
+            )
+            .map_err(&e)?;
+        colour_bar(&bar_area, &cmap, vmax, &out)?;
+    }
+    root.present().map_err(&e)?;
+    // The drawing borrows `out` until the end of the function.
+    Ok(out.clone())
+}
+
+fn colour_bar(
+    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    cmap: &DerivedColorMap<RGBColor>,
+    vmax: f64,
+    out: &Path,
+) -> Result<()> {
+    let e = &draw_err(out);
+    let mut bar = ChartBuilder::on(area)
+        .margin_top(40)
+        .margin_bottom(48)
+        .margin_left(4)
+        .right_y_label_area_size(80)
+        .build_cartesian_2d(0.0..1.0, -vmax..vmax)
+        .map_err(e)?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(5)
+        .y_label_formatter(&|v| tick(*v, vmax))
+        .label_style(("sans-serif", 12))
+        .draw()
+        .map_err(e)?;
+    let steps = 100;
+    bar.draw_series((0..steps).map(|s| {
+        let v0 = -vmax + 2.0 * vmax * s as f64 / steps as f64;
+        let v1 = v0 + 2.0 * vmax / steps as f64;
+        let c = cmap.get_color_normalized(0.5 * (v0 + v1), -vmax, vmax);
+        Rectangle::new([(0.0, v0), (1.0, v1)], c.filled())
+    }))
+    .map_err(e)?;
+    Ok(())
+}
+
+/// A tick label: plain with up to 3 significant digits between 0.01 and 10^4, else exponent form;
+/// 0 for values below 1e-9 of the axis' `range` (round-off of a tick at zero).
+fn tick(v: f64, range: f64) -> String {
+    let a = v.abs();
+    if a <= 1e-9 * range || a == 0.0 {
+        "0".into()
+    } else if (1e-2..1e4).contains(&a) {
+        let digits = (2 - a.log10().floor() as i32).max(0) as usize;
+        let s = format!("{v:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// Log-log KE spectrum per layer, time mean over the snapshots (pyqg's calc_ispec).
+fn spectrum_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBuf> {
+    let frames = Frames::open(file, "q").map_err(|e| PlotError::Input(e.to_string()))?;
+    let mut model = build_model(cfg)?;
+    let n = frames.shape()[0];
+    let mut mean: Option<medida_solver::diagnostics::IsotropicSpectrum> = None;
+    for i in 0..n {
+        model
+            .set_q(frames.read(i)?.view())
+            .map_err(|e| PlotError::Input(format!("{}: {e}", file.display())))?;
+        let s = model.ke_spectrum();
+        match &mut mean {
+            None => mean = Some(s),
+            Some(m) => {
+                for (lev, acc) in m.layer.iter_mut().enumerate() {
+                    acc.iter_mut().zip(&s.layer[lev]).for_each(|(a, b)| *a += b);
+                }
+            }
+        }
+    }
+    let mut s = mean.ok_or_else(|| PlotError::Input("the run has no snapshots".into()))?;
+    s.layer
+        .iter_mut()
+        .for_each(|l| l.iter_mut().for_each(|v| *v /= n as f64));
+    let (unit, _) = units(cfg);
+    let series: Vec<(String, Vec<(f64, f64)>)> = (0..2)
+        .map(|lev| {
+            let pts =
+                s.kr.iter()
+                    .zip(&s.layer[lev])
+                    .filter(|(k, v)| **k > 0.0 && **v > 0.0)
+                    .map(|(k, v)| (*k, *v))
+                    .collect();
+            (format!("layer {}", lev + 1), pts)
+        })
+        .collect();
+    let out = dir.join("spectrum.png");
+    line_figure(
+        &out,
+        &format!("isotropic KE spectrum, mean over {n} snapshots"),
+        &format!("wavenumber{}", if unit.is_empty() { "" } else { " [1/m]" }),
+        "KE density",
+        &series,
+        true,
+    )?;
+    Ok(out)
+}
+
+/// The analysis error spectrum against the truth's, per layer, time mean (sparse observations).
+fn interpolation_figure(file: &Path, dir: &Path) -> Result<PathBuf> {
+    let kr = read_array(file, "kr")?;
+    let mean = |name: &str, lev: usize| -> Result<Vec<f64>> {
+        let a = read_array(file, name)?;
+        let nt = a.shape()[0] as f64;
+        Ok((0..kr.len())
+            .map(|k| (0..a.shape()[0]).map(|t| a[[t, lev, k]]).sum::<f64>() / nt)
+            .collect())
+    };
+    let mut series = Vec::new();
+    for lev in 0..2 {
+        for (name, what) in [
+            ("truth_spectrum", "truth"),
+            ("error_spectrum", "analysis error"),
+        ] {
+            let v = mean(name, lev)?;
+            let pts = kr
+                .iter()
+                .zip(&v)
+                .filter(|(k, v)| **k > 0.0 && v.is_finite() && **v > 0.0)
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            series.push((format!("{what}, layer {}", lev + 1), pts));
+        }
+    }
+    let interp = read_text_attr(file, "interpolator").unwrap_or_default();
+    let short = interp.split(" (").next().unwrap_or("");
+    let out = dir.join("interpolation.png");
+    line_figure(
+        &out,
+        &format!("{short}: error spectrum of the analysis"),
+        "wavenumber",
+        "PV variance density",
+        &series,
+        true,
+    )?;
+    Ok(out)
+}
+
+/// Energy and enstrophy time series from the `diagnostics` group.
+fn diagnostics_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBuf> {
+    let t = read_array(file, "diagnostics/time")?;
+    let get = |name: &str| -> Result<Vec<(f64, f64)>> {
+        let v = read_array(file, &format!("diagnostics/{name}"))?;
+        Ok(t.iter().zip(v.iter()).map(|(t, v)| (*t, *v)).collect())
+    };
+    let series = vec![
+        ("KE".to_string(), get("ke")?),
+        ("APE".to_string(), get("ape")?),
+        ("total energy".to_string(), get("energy")?),
+    ];
+    let out = dir.join("diagnostics.png");
+    let (time, energy) = match cfg.jet {
+        Some(_) => ("time", "energy"),
+        None => ("time [s]", "energy [m^2/s^2]"),
+    };
+    line_figure(&out, "energy budget", time, energy, &series, false)?;
+    Ok(out)
+}
+
+/// The series legend, in every figure's style.
+fn legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>>
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+}
+
+/// Lines with a legend; log-log when `log`.
+fn line_figure(
+    out: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    log: bool,
+) -> Result<()> {
+    let e = draw_err(out);
+    let pts = series.iter().flat_map(|(_, p)| p.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (x, y) in pts {
+        (x0, x1, y0, y1) = (x0.min(*x), x1.max(*x), y0.min(*y), y1.max(*y));
+    }
+    if x0 >= x1 {
+        x1 = x0 + 1.0;
+    }
+    if y0 >= y1 {
+        y1 = y0 + y0.abs().max(1.0);
+    }
+    let root = BitMapBackend::new(out, (900, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    let colours = [
+        BLUE,
+        RED,
+        RGBColor(0, 128, 0),
+        BLACK,
+        RGBColor(255, 140, 0),
+        RGBColor(128, 0, 128),
+    ];
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80);
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(xlabel)
+                .y_desc(ylabel)
+                .x_label_formatter(&|v| tick(*v, 0.0))
+                .y_label_formatter(&|v| tick(*v, 0.0))
+                .label_style(("sans-serif", 14))
+                .draw()
+                .map_err(&e)?;
+            for ((name, p), c) in series.iter().zip(colours.iter().cycle()) {
+                let c = *c;
+                chart
+                    .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
+                    .map_err(&e)?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+            }
+            legend(&mut chart).map_err(&e)?;
+        }};
+    }
+    if log {
+        draw!(
+            builder
+                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .map_err(&e)?
+        );
+    } else {
+        let pad = 0.05 * (y1 - y0);
+        draw!(
+            builder
+                .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+                .map_err(&e)?
+        );
+    }
+    root.present().map_err(&e)?;
+    Ok(())
+}
+
+fn discovery_figures(file: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    let report = medida_workflow::discover::read_report(file)?;
+    let mut out = vec![coefficients_figure(&report, dir)?];
+    if report.path.is_some() {
+        out.push(sweep_figure(&report, dir)?);
+    }
+    Ok(out)
+}
+
+/// Discovered and expected coefficient per (layer, term), with intervals.
+fn coefficients_figure(v: &DiscoveryReport, dir: &Path) -> Result<PathBuf> {
+    let rows = &v.table;
+    // Interval: 2 posterior std (RVM) or the ensemble's 5-95% quantiles.
+    let interval = |r: &Row| -> Option<(f64, f64)> {
+        let d = r.discovered;
+        if let Some(s) = r.std.filter(|s| *s > 0.0) {
+            return Some((d - 2.0 * s, d + 2.0 * s));
+        }
+        let j = v.fit.terms.iter().position(|t| *t == r.term)?;
+        let q = &v.ensemble.as_ref()?.quantiles;
+        let at = |k: usize| q.get([k, r.layer - 1, j]).copied();
+        Some((at(0)?, at(2)?))
+    };
+    let out = dir.join("coefficients.png");
+    let e = draw_err(&out);
+    let n = rows.len().max(1);
+    let root =
+        BitMapBackend::new(&out, ((140 * n as u32).clamp(600, 1800), 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    let vals: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| [r.discovered, r.expected])
+        .chain(rows.iter().filter_map(&interval).flat_map(|(a, b)| [a, b]))
+        .collect();
+    let lo = vals.iter().copied().fold(0.0, f64::min);
+    let hi = vals.iter().copied().fold(0.0, f64::max);
+    let pad = 0.1 * (hi - lo).max(1e-12);
+    let case = v.case.as_deref().unwrap_or("model error");
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{case}: discovered (blue, with 2 std or 5-95% bars) and expected (grey)"),
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(70)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..n as f64, (lo - pad)..(hi + pad))
+        .map_err(&e)?;
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| format!("L{} {}", r.layer, r.term))
+        .collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .disable_x_axis()
+        .y_label_formatter(&|v| tick(*v, hi - lo))
+        .y_desc("coefficient")
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(&e)?;
+    for (i, r) in rows.iter().enumerate() {
+        let x = i as f64;
+        if r.expected != 0.0 {
+            let ex = r.expected;
+            chart
+                .draw_series([Rectangle::new(
+                    [(x + 0.15, 0.0), (x + 0.48, ex)],
+                    RGBColor(160, 160, 160).filled(),
+                )])
+                .map_err(&e)?;
+        }
+        if r.discovered != 0.0 {
+            let d = r.discovered;
+            chart
+                .draw_series([Rectangle::new(
+                    [(x + 0.52, 0.0), (x + 0.85, d)],
+                    BLUE.filled(),
+                )])
+                .map_err(&e)?;
+        }
+        let (px, py) = chart.backend_coord(&(x + 0.5, lo - pad));
+        root.draw(&Text::new(
+            labels[i].clone(),
+            (px, py + 12),
+            ("sans-serif", 14)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(&e)?;
+        if let Some((a, b)) = interval(r) {
+            chart
+                .draw_series([PathElement::new(
+                    [(x + 0.685, a), (x + 0.685, b)],
+                    BLACK.stroke_width(2),
+                )])
+                .map_err(&e)?;
+        }
+    }
+    root.present().map_err(&e)?;
+    // The drawing borrows `out` until the end of the function.
+    Ok(out.clone())
+}
+
+/// Relative residual against the number of terms along the sweep, per layer; chosen marked.
+fn sweep_figure(v: &DiscoveryReport, dir: &Path) -> Result<PathBuf> {
+    let path = v.path.clone().unwrap_or_default();
+    let yty = &v.yty;
+    let chosen = v.chosen.clone().unwrap_or_default();
+    let out = dir.join("sweep.png");
+    let e = draw_err(&out);
+    let root = BitMapBackend::new(&out, (900, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    let point = |p: &PathPoint, i: usize| -> Option<(f64, f64)> {
+        let k = *p.complexity.get(i)? as f64;
+        let r = p.rss.get(i)? / yty.get(i).copied().filter(|y| *y > 0.0)?;
+        Some((k, r.max(1e-30)))
+    };
+    let mut series: Vec<Vec<(f64, f64)>> = vec![Vec::new(), Vec::new()];
+    for p in &path {
+        for (i, s) in series.iter_mut().enumerate() {
+            s.extend(point(p, i));
+        }
+    }
+    let all: Vec<&(f64, f64)> = series.iter().flatten().collect();
+    let kmax = all.iter().map(|p| p.0).fold(1.0, f64::max);
+    let rmin = all.iter().map(|p| p.1).fold(1.0, f64::min);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "threshold sweep: residual / |increment|^2 vs number of terms",
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.5..kmax + 0.5, (rmin * 0.5..2.0).log_scale())
+        .map_err(&e)?;
+    chart
+        .configure_mesh()
+        .x_desc("number of terms")
+        .y_desc("relative residual")
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(&e)?;
+    for (i, (s, c)) in series.iter().zip([BLUE, RED]).enumerate() {
+        chart
+            .draw_series(s.iter().map(|&p| Circle::new(p, 4, c.filled())))
+            .map_err(&e)?
+            .label(format!("layer {}", i + 1))
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+        if let Some(p) = chosen
+            .get(i)
+            .and_then(|&k| path.get(k))
+            .and_then(|p| point(p, i))
+        {
+            chart
+                .draw_series([Circle::new(p, 10, c.stroke_width(2))])
+                .map_err(&e)?;
+        }
+    }
+    legend(&mut chart).map_err(&e)?;
+    root.present().map_err(&e)?;
+    // The drawing borrows `out` until the end of the function.
+    Ok(out.clone())
+}

@@ -1,0 +1,409 @@
+//! The grammar of terms: fields of the two-layer state, wavenumber-diagonal operators on them,
+//! Jacobians and products. Every term of a model, every column of a regression library and every
+//! closure is written in it. An expression prints in the form it is parsed from, so a term's name
+//! is its definition: `lap(psi2)`, `grad(psi1)`, `J(psi1, q1)`, `psi1*lap2(q2)`, `s*eddy(q1)`.
+//!
+//! ```text
+//! expr    := factor ('*' factor)*             product of physical fields (pointwise)
+//! factor  := field | op '(' expr ')' | 'J(' expr ',' expr ')'
+//! field   := psi1 | psi2 | q1 | q2 | psi_R | s | y
+//! op      := lap | lap2 | lap3 | lap4 | dx | dy | grad | eddy | d8
+//! ```
+//! `q1`, `q2` are the PV anomalies (without `beta y`; MEDIDA's q-tilde, pyqg's `q`); `psi_R` is
+//! the jet model's relaxation profile; `s` its sponge profile `s(y)`; `y` the distance from the
+//! domain's centre line. `grad(f)` is the released MEDIDA library's scalar `dx(f) + dy(f)`, not a
+//! vector; `eddy(f) = f - <f>_x` removes the zonal mean; `d8(f) = dx^8 f + dy^8 f` (the MEDIDA
+//! hyperviscosity's operator); `J(a, b) = dx(a) dy(b) - dy(a) dx(b)`.
+//!
+//! ```
+//! use medida_solver::expr::{Expr, Op};
+//! let e = Expr::parse("J(psi1, lap(psi1))")?;
+//! assert_eq!(e, Expr::jacobian(Expr::psi(0), Expr::psi(0).apply(Op::Lap(1))));
+//! assert_eq!(e.to_string(), "J(psi1, lap(psi1))");
+//! # Ok::<(), medida_solver::SolverError>(())
+//! ```
+
+use crate::Complex64;
+use crate::error::SolverError;
+use std::fmt;
+
+/// Deepest nesting of operators, Jacobians and products a parsed expression may have; deeper
+/// input is an error, not a stack overflow.
+pub const MAX_DEPTH: usize = 32;
+
+/// A field of the state or of the model's geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// Streamfunction of a layer (0 = upper).
+    Psi(usize),
+    /// PV anomaly of a layer (without `beta y`).
+    Q(usize),
+    /// The jet's relaxation streamfunction `psi_R(y)`.
+    PsiR,
+    /// The jet's sponge profile `s(y)`.
+    Sponge,
+    /// Distance from the domain's centre line, `y - Ly/2`.
+    Y,
+}
+
+impl Field {
+    /// Whether the field is part of the model state (`psi_i`, `q_i`) rather than of its geometry.
+    pub fn is_state(self) -> bool {
+        matches!(self, Self::Psi(_) | Self::Q(_))
+    }
+}
+
+/// A linear, wavenumber-diagonal operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// The Laplacian to a power 1..=4: multiplier `(-(k^2 + l^2))^n`.
+    Lap(u8),
+    /// `d/dx`: `i k`.
+    Dx,
+    /// `d/dy`: `i l`.
+    Dy,
+    /// `d/dx + d/dy`: `i (k + l)` (the released MEDIDA library's "grad").
+    Grad,
+    /// The eddy part `f - <f>_x`: 0 at `k = 0`, else 1.
+    Eddy,
+    /// `dx^8 + dy^8`: `k^8 + l^8`.
+    D8,
+}
+
+impl Op {
+    /// The spectral multiplier at wavenumber `(k, l)`.
+    pub fn multiplier(self, k: f64, l: f64) -> Complex64 {
+        match self {
+            Self::Lap(n) => Complex64::new((-(k * k + l * l)).powi(n as i32), 0.0),
+            Self::Dx => Complex64::new(0.0, k),
+            Self::Dy => Complex64::new(0.0, l),
+            Self::Grad => Complex64::new(0.0, k + l),
+            Self::Eddy => Complex64::new(if k == 0.0 { 0.0 } else { 1.0 }, 0.0),
+            Self::D8 => Complex64::new(k.powi(8) + l.powi(8), 0.0),
+        }
+    }
+}
+
+/// An expression of the grammar.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Expr {
+    /// A field.
+    Field(Field),
+    /// An operator applied to an expression (spectrally).
+    Apply(Op, Box<Expr>),
+    /// The Jacobian `J(a, b)`, in flux form `div(u b)` with `u = (-dy a, dx a)` and the model's
+    /// de-aliasing; `-J(psi_i, q_i)` is the model's advection.
+    Jacobian(Box<Expr>, Box<Expr>),
+    /// The pointwise product of two expressions.
+    Product(Box<Expr>, Box<Expr>),
+}
+
+impl Expr {
+    /// The streamfunction of layer `lev` (0 = upper).
+    pub fn psi(lev: usize) -> Self {
+        Self::Field(Field::Psi(lev))
+    }
+
+    /// The PV anomaly of layer `lev` (0 = upper).
+    pub fn q(lev: usize) -> Self {
+        Self::Field(Field::Q(lev))
+    }
+
+    /// `op(self)`.
+    pub fn apply(self, op: Op) -> Self {
+        Self::Apply(op, Box::new(self))
+    }
+
+    /// `J(a, b)`.
+    pub fn jacobian(a: Self, b: Self) -> Self {
+        Self::Jacobian(Box::new(a), Box::new(b))
+    }
+
+    /// `a*b`.
+    pub fn product(a: Self, b: Self) -> Self {
+        Self::Product(Box::new(a), Box::new(b))
+    }
+
+    /// Parses an expression, e.g. `"J(psi1, q1)"`.
+    pub fn parse(text: &str) -> Result<Self, SolverError> {
+        let tokens = tokenize(text)?;
+        let mut p = Parser {
+            tokens: &tokens,
+            pos: 0,
+            depth: 0,
+            text,
+        };
+        let e = p.expr()?;
+        if p.pos != tokens.len() {
+            return Err(p.error("unexpected text after the term"));
+        }
+        Ok(e)
+    }
+
+    /// The fields the expression reads.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut out = Vec::new();
+        self.visit_fields(&mut out);
+        out
+    }
+
+    fn visit_fields(&self, out: &mut Vec<Field>) {
+        match self {
+            Self::Field(f) => out.push(*f),
+            Self::Apply(_, a) => a.visit_fields(out),
+            Self::Jacobian(a, b) | Self::Product(a, b) => {
+                a.visit_fields(out);
+                b.visit_fields(out);
+            }
+        }
+    }
+
+    /// Whether the expression depends on the state (reads `psi_i` or `q_i`); one that does not
+    /// is a forcing, fixed in time.
+    pub fn reads_state(&self) -> bool {
+        self.fields().into_iter().any(Field::is_state)
+    }
+
+    /// A chain of operators on one field, `op_n(...op_1(field))`: wavenumber-diagonal and, on a
+    /// state field, linear. Returns the field and the operators, innermost first.
+    pub fn as_linear(&self) -> Option<(Field, Vec<Op>)> {
+        match self {
+            Self::Field(f) => Some((*f, Vec::new())),
+            Self::Apply(op, a) => {
+                let (f, mut ops) = a.as_linear()?;
+                ops.push(*op);
+                Some((f, ops))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Psi(i) => write!(f, "psi{}", i + 1),
+            Self::Q(i) => write!(f, "q{}", i + 1),
+            Self::PsiR => f.write_str("psi_R"),
+            Self::Sponge => f.write_str("s"),
+            Self::Y => f.write_str("y"),
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Lap(1) => f.write_str("lap"),
+            Self::Lap(n) => write!(f, "lap{n}"),
+            Self::Dx => f.write_str("dx"),
+            Self::Dy => f.write_str("dy"),
+            Self::Grad => f.write_str("grad"),
+            Self::Eddy => f.write_str("eddy"),
+            Self::D8 => f.write_str("d8"),
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Field(x) => x.fmt(f),
+            Self::Apply(op, a) => write!(f, "{op}({a})"),
+            Self::Jacobian(a, b) => write!(f, "J({a}, {b})"),
+            Self::Product(a, b) => write!(f, "{a}*{b}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Name(String),
+    Open,
+    Close,
+    Comma,
+    Star,
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, SolverError> {
+    let mut out = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            ' ' | '\t' => {}
+            '(' => out.push(Token::Open),
+            ')' => out.push(Token::Close),
+            ',' => out.push(Token::Comma),
+            '*' => out.push(Token::Star),
+            c if c.is_ascii_alphanumeric() || c == '_' => {
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, d)) = chars.peek() {
+                    if d.is_ascii_alphanumeric() || d == '_' {
+                        end = j + d.len_utf8();
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                out.push(Token::Name(text[i..end].to_string()));
+            }
+            other => {
+                return Err(SolverError::Expression(format!(
+                    "`{text}`: unexpected character `{other}` at position {i}"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser<'a> {
+    tokens: &'a [Token],
+    pos: usize,
+    depth: usize,
+    text: &'a str,
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &str) -> SolverError {
+        let shown: String = self.text.chars().take(80).collect();
+        let more = if shown.len() < self.text.len() {
+            "..."
+        } else {
+            ""
+        };
+        SolverError::Expression(format!(
+            "`{shown}{more}`: {what} (terms look like psi1, lap(psi2), grad(psi1), J(psi1, q1), psi1*q2; fields psi1 psi2 q1 q2 psi_R s y; operators lap lap2 lap3 lap4 dx dy grad eddy d8)"
+        ))
+    }
+
+    fn next(&mut self) -> Option<&Token> {
+        let t = self.tokens.get(self.pos);
+        self.pos += 1;
+        t
+    }
+
+    fn expect(&mut self, want: Token, what: &str) -> Result<(), SolverError> {
+        match self.next() {
+            Some(t) if *t == want => Ok(()),
+            _ => Err(self.error(&format!("expected {what}"))),
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, SolverError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(&format!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        let mut e = self.factor()?;
+        while self.tokens.get(self.pos) == Some(&Token::Star) {
+            self.pos += 1;
+            e = Expr::product(e, self.factor()?);
+        }
+        self.depth -= 1;
+        Ok(e)
+    }
+
+    fn factor(&mut self) -> Result<Expr, SolverError> {
+        let name = match self.next() {
+            Some(Token::Name(n)) => n.clone(),
+            _ => return Err(self.error("expected a field, an operator or J")),
+        };
+        let field = match name.as_str() {
+            "psi1" => Some(Field::Psi(0)),
+            "psi2" => Some(Field::Psi(1)),
+            "q1" => Some(Field::Q(0)),
+            "q2" => Some(Field::Q(1)),
+            "psi_R" => Some(Field::PsiR),
+            "s" => Some(Field::Sponge),
+            "y" => Some(Field::Y),
+            _ => None,
+        };
+        if let Some(f) = field {
+            return Ok(Expr::Field(f));
+        }
+        let op = match name.as_str() {
+            "lap" => Op::Lap(1),
+            "lap2" => Op::Lap(2),
+            "lap3" => Op::Lap(3),
+            "lap4" => Op::Lap(4),
+            "dx" => Op::Dx,
+            "dy" => Op::Dy,
+            "grad" => Op::Grad,
+            "eddy" => Op::Eddy,
+            "d8" => Op::D8,
+            "J" => {
+                self.expect(Token::Open, "`(` after J")?;
+                let a = self.expr()?;
+                self.expect(Token::Comma, "`,` between the arguments of J")?;
+                let b = self.expr()?;
+                self.expect(Token::Close, "`)` closing J")?;
+                return Ok(Expr::jacobian(a, b));
+            }
+            other => return Err(self.error(&format!("unknown name `{other}`"))),
+        };
+        self.expect(Token::Open, &format!("`(` after {name}"))?;
+        let a = self.expr()?;
+        self.expect(Token::Close, &format!("`)` closing {name}"))?;
+        Ok(a.apply(op))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_print_as_they_parse() {
+        for t in [
+            "psi1",
+            "lap(psi2)",
+            "lap4(q1)",
+            "grad(psi1)",
+            "J(psi1, q1)",
+            "J(psi2, lap(psi2))",
+            "psi1*psi2",
+            "s*q1",
+            "s*eddy(q2)",
+            "d8(q1)",
+            "dx(psi1)*dy(q2)*y",
+            "psi_R",
+        ] {
+            assert_eq!(Expr::parse(t).unwrap().to_string(), t);
+        }
+        assert_eq!(
+            Expr::parse("J( psi1 ,q1 )").unwrap().to_string(),
+            "J(psi1, q1)"
+        );
+    }
+
+    #[test]
+    fn bad_terms_are_named() {
+        let deep = format!("{}psi1{}", "lap(".repeat(5000), ")".repeat(5000));
+        for (t, msg) in [
+            ("lap5(psi1)", "unknown name `lap5`"),
+            ("psi3", "unknown name `psi3`"),
+            ("J(psi1 q1)", "expected `,`"),
+            ("lap(psi1", "expected `)`"),
+            ("psi1 psi2", "unexpected text"),
+            ("psi1 + psi2", "unexpected character `+`"),
+            ("", "expected a field"),
+            (deep.as_str(), "nested deeper than 32"),
+        ] {
+            let e = Expr::parse(t).unwrap_err().to_string();
+            assert!(e.contains(msg), "{}: {e}", &t[..t.len().min(40)]);
+        }
+    }
+
+    #[test]
+    fn linear_chains_are_recognised() {
+        let e = Expr::parse("lap(dx(psi2))").unwrap();
+        assert_eq!(
+            e.as_linear(),
+            Some((Field::Psi(1), vec![Op::Dx, Op::Lap(1)]))
+        );
+        assert!(Expr::parse("J(psi1, q1)").unwrap().as_linear().is_none());
+        assert!(!Expr::parse("dy(psi_R)*s").unwrap().reads_state());
+        assert!(Expr::parse("y*q2").unwrap().reads_state());
+    }
+}

@@ -1,0 +1,248 @@
+//! The fused kernel of one layer: tendency from the inversion's streamfunction and the compiled
+//! linear part, advection through the toolkit's one Jacobian, the sponge, and the stepper
+//! updates, each a single pass over the layer's arrays.
+
+use super::NZ;
+use super::compile::Kernel;
+use crate::Complex64;
+use crate::params::Dealias;
+use crate::spectral::{Spectral, Speeds, Workspace};
+
+/// `lin - c (ik uqh + il vqh)` at one wavenumber; `c = 1` skips the multiplication (pyqg's form).
+#[inline(always)]
+fn tendency_at(
+    lin: Complex64,
+    k: f64,
+    l: f64,
+    uqh: Complex64,
+    vqh: Complex64,
+    c: f64,
+) -> Complex64 {
+    let adv = Complex64::new(k * uqh.im + l * vqh.im, -(k * uqh.re + l * vqh.re));
+    if c == 1.0 { lin + adv } else { lin + adv * c }
+}
+
+impl Kernel {
+    /// Phase one of a step, for layer `lev`: `psi_hat = a q_hat` and the linear tendency.
+    /// Reads both layers' `q_hat`, so it runs before either layer updates.
+    pub(crate) fn invert_and_linear(
+        &self,
+        spectral: &Spectral,
+        lev: usize,
+        qh: [&[Complex64]; NZ],
+        ph: &mut [Complex64],
+        lin: &mut [Complex64],
+    ) {
+        spectral.inversion().invert_layer(lev, qh, ph);
+        let [b0, b1] = &self.linear_on_q[lev];
+        for ((((l, b0), b1), q0), q1) in lin.iter_mut().zip(b0).zip(b1).zip(qh[0]).zip(qh[1]) {
+            *l = b0 * q0 + b1 * q1;
+        }
+        if let Some(f) = &self.forcing[lev] {
+            lin.iter_mut().zip(f).for_each(|(l, f)| *l += f);
+        }
+    }
+}
+
+/// One layer's prognostic state, tendency history and scratch.
+#[derive(Debug, Clone)]
+pub(crate) struct Layer {
+    /// PV anomaly, spectral (k-major).
+    pub qh: Vec<Complex64>,
+    /// PV anomaly, physical `(ny, nx)`; always `irfft2(qh)` (or the `q` given to `set_q`).
+    pub q: Vec<f64>,
+    /// Tendency at the current step, and the two before.
+    pub dqhdt: Vec<Complex64>,
+    pub dqhdt_p: Vec<Complex64>,
+    pub dqhdt_pp: Vec<Complex64>,
+    pub ws: Workspace,
+    /// Spectral fluxes `FFT(u q)`, `FFT(v q)`.
+    uqh: Vec<Complex64>,
+    vqh: Vec<Complex64>,
+    /// Linear tendency minus the sponge, when a sponge is present.
+    damped: Vec<Complex64>,
+    /// Leapfrog: the (Robert-Asselin filtered) previous level. RK4: the level at the step's start.
+    pub prev: Vec<Complex64>,
+    /// RK4: the weighted sum of the stage tendencies.
+    acc: Vec<Complex64>,
+}
+
+impl Layer {
+    pub(crate) fn new(spectral: &Spectral) -> Self {
+        let grid = spectral.grid();
+        let (ns, np) = (grid.n_spec(), grid.n_phys());
+        let zc = || vec![Complex64::default(); ns];
+        Self {
+            qh: zc(),
+            q: vec![0.0; np],
+            dqhdt: zc(),
+            dqhdt_p: zc(),
+            dqhdt_pp: zc(),
+            ws: spectral.workspace(),
+            uqh: zc(),
+            vqh: zc(),
+            damped: zc(),
+            prev: zc(),
+            acc: zc(),
+        }
+    }
+
+    /// Phase two of a step for layer `lev`: the tendency `dqhdt = lin - c_J (ik FFT(u q) + il FFT(v q))`
+    /// and, with `dts = Some([dt1, dt2, dt3])`, the filtered AB update, history shift and
+    /// `q = irfft2(qh)`. Returns the advecting speeds and whether the new `q` is finite.
+    pub(crate) fn tendency_and_update(
+        &mut self,
+        lev: usize,
+        ph: &[Complex64],
+        lin: &[Complex64],
+        kernel: &Kernel,
+        spectral: &Spectral,
+        dts: Option<[f64; 3]>,
+    ) -> (Speeds, bool) {
+        let c = kernel.c_j[lev];
+        let ubg = kernel.ubg[lev];
+        let speeds = if c != 0.0 {
+            // The padded (3/2) products take q from its spectrum; the plain ones from q itself.
+            let q = (spectral.dealias() != Dealias::ThreeHalves).then_some(&self.q[..]);
+            spectral.fluxes(
+                &mut self.ws,
+                ph,
+                &self.qh,
+                q,
+                ubg,
+                &mut self.uqh,
+                &mut self.vqh,
+            )
+        } else {
+            Speeds {
+                u: ubg.abs(),
+                v: 0.0,
+            }
+        };
+        let lin = match &kernel.sponge[lev] {
+            Some(s) => {
+                self.sponge(s, lin);
+                &self.damped[..]
+            }
+            None => lin,
+        };
+        // Equal-length slices let the compiler drop bounds checks in the loops below.
+        let n = self.qh.len();
+        let (k, l, filtr, lin) = (
+            &spectral.k()[..n],
+            &spectral.l()[..n],
+            &kernel.filtr[lev][..n],
+            &lin[..n],
+        );
+        let (uqh, vqh) = (&self.uqh[..n], &self.vqh[..n]);
+        let Some([dt1, dt2, dt3]) = dts else {
+            for (idx, d) in self.dqhdt[..n].iter_mut().enumerate() {
+                *d = tendency_at(lin[idx], k[idx], l[idx], uqh[idx], vqh[idx], c);
+            }
+            return (speeds, true);
+        };
+        let (qh, d, np, npp) = (
+            &mut self.qh[..n],
+            &mut self.dqhdt[..n],
+            &self.dqhdt_p[..n],
+            &self.dqhdt_pp[..n],
+        );
+        for idx in 0..n {
+            let tend = tendency_at(lin[idx], k[idx], l[idx], uqh[idx], vqh[idx], c);
+            d[idx] = tend;
+            qh[idx] = (qh[idx] + tend * dt1 + np[idx] * dt2 + npp[idx] * dt3) * filtr[idx];
+        }
+        std::mem::swap(&mut self.dqhdt_pp, &mut self.dqhdt_p);
+        std::mem::swap(&mut self.dqhdt_p, &mut self.dqhdt);
+        self.ws.fft.inverse(&self.qh, &mut self.q);
+        (speeds, self.q.iter().sum::<f64>().is_finite())
+    }
+
+    /// RK4 stage: `acc += w dqhdt`, then the next stage `qh = prev + h dqhdt`, or with
+    /// `finish = Some((dt, filtr))` the step's end `qh = filtr (prev + dt acc)`; and `q = irfft2(qh)`.
+    pub(crate) fn rk4_stage(&mut self, h: f64, w: f64, finish: Option<(f64, &[f64])>) {
+        for ((a, d), (q, p)) in self
+            .acc
+            .iter_mut()
+            .zip(&self.dqhdt)
+            .zip(self.qh.iter_mut().zip(&self.prev))
+        {
+            *a += d * w;
+            *q = p + d * h;
+        }
+        if let Some((dt, filtr)) = finish {
+            for (((q, p), a), f) in self.qh.iter_mut().zip(&self.prev).zip(&self.acc).zip(filtr) {
+                *q = (p + a * dt) * f;
+            }
+        }
+        self.ws.fft.inverse(&self.qh, &mut self.q);
+    }
+
+    /// Starts an RK4 step: remembers the level and clears the stage sum.
+    pub(crate) fn rk4_start(&mut self) {
+        self.prev.copy_from_slice(&self.qh);
+        self.acc.fill(Complex64::default());
+    }
+
+    /// Leapfrog step from the tendency in `dqhdt`: forward Euler on the first step, else
+    /// `q^(n+1) = filtr_2dt (q^(n-1) + 2 dt N^n)` and the Robert-Asselin filter
+    /// `q^n <- q^n + g (q^(n+1) - 2 q^n + q^(n-1))`, kept as the next step's `q^(n-1)`.
+    /// Returns whether the new `q` is finite.
+    pub(crate) fn leapfrog(
+        &mut self,
+        dt: f64,
+        g: f64,
+        euler: bool,
+        filtr: &[f64],
+        filtr_2dt: &[f64],
+    ) -> bool {
+        if euler {
+            for (((q, p), d), f) in self
+                .qh
+                .iter_mut()
+                .zip(self.prev.iter_mut())
+                .zip(&self.dqhdt)
+                .zip(filtr)
+            {
+                *p = *q;
+                *q = (*q + d * dt) * f;
+            }
+        } else {
+            for (((q, p), d), f) in self
+                .qh
+                .iter_mut()
+                .zip(self.prev.iter_mut())
+                .zip(&self.dqhdt)
+                .zip(filtr_2dt)
+            {
+                let new = (*p + d * (2.0 * dt)) * f;
+                *p = *q + (new - *q * 2.0 + *p) * g;
+                *q = new;
+            }
+        }
+        self.ws.fft.inverse(&self.qh, &mut self.q);
+        self.q.iter().sum::<f64>().is_finite()
+    }
+
+    /// `damped = lin - FFT(s(y) (q - <q>_x))`; uses the workspace's `u` as scratch (free after
+    /// the fluxes).
+    fn sponge(&mut self, s: &[f64], lin: &[Complex64]) {
+        let nx = self.q.len() / s.len();
+        for ((row, out), &sj) in self
+            .q
+            .chunks_exact(nx)
+            .zip(self.ws.u.chunks_exact_mut(nx))
+            .zip(s)
+        {
+            let mean = row.iter().sum::<f64>() / nx as f64;
+            out.iter_mut()
+                .zip(row)
+                .for_each(|(o, q)| *o = sj * (q - mean));
+        }
+        self.ws.fft.forward(&mut self.ws.u, &mut self.damped);
+        self.damped
+            .iter_mut()
+            .zip(lin)
+            .for_each(|(d, l)| *d = l - *d);
+    }
+}

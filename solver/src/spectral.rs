@@ -1,0 +1,237 @@
+//! The spectral toolkit of a model, built once per grid and shared (read-only, behind an `Arc`) by
+//! the model's kernel, the term evaluator, libraries, corrections and closures: the planned
+//! transforms, the k and l tables, the PV inversion, the de-aliasing of products and the one
+//! flux-form Jacobian, and the geometry's own fields (the jet's `psi_R(y)` and `s(y)`).
+//!
+//! Spectra are k-major (`index = ik * nl + il`, see [`Grid::spectral_map`]); physical fields
+//! `(ny, nx)` row-major. Each thread that transforms holds its own [`Workspace`].
+
+use crate::Complex64;
+use crate::dealias::{Padded, PaddedGrid, two_thirds_mask};
+use crate::error::SolverError;
+use crate::expr::Op;
+use crate::fft::{Fft2, FftPlans};
+use crate::grid::Grid;
+use crate::inversion::Inversion;
+use crate::jet::JetProfiles;
+use crate::params::{Dealias, QgParams};
+
+/// The jet model's fixed fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JetFields {
+    /// `psi_R(y)` as a spectrum.
+    pub psi_r_hat: Vec<Complex64>,
+    /// `s(y)`, one value per row.
+    pub sponge: Vec<f64>,
+}
+
+/// Transforms, wavenumbers, inversion, de-aliasing and fixed fields of one grid.
+#[derive(Debug, Clone)]
+pub struct Spectral {
+    grid: Grid,
+    plans: FftPlans,
+    k: Vec<f64>,
+    l: Vec<f64>,
+    inversion: Inversion,
+    dealias: Dealias,
+    padded: Option<PaddedGrid>,
+    mask: Option<Vec<f64>>,
+    jet: Option<JetFields>,
+}
+
+/// Largest advecting speeds seen while forming the fluxes: `max |u + U|`, `max |v|`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Speeds {
+    /// `max |u + U|`.
+    pub u: f64,
+    /// `max |v|`.
+    pub v: f64,
+}
+
+/// One thread's transforms and buffers.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The grid's transforms.
+    pub fft: Fft2,
+    padded: Option<Padded>,
+    /// Physical scratch: velocities, then fluxes.
+    pub(crate) u: Vec<f64>,
+    pub(crate) v: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl Spectral {
+    /// The toolkit of a model with `params`: grid, inversion (`rd`, `delta`) and de-aliasing.
+    pub fn new(params: &QgParams) -> Result<Self, SolverError> {
+        params.validate()?;
+        let grid = params.grid()?;
+        Ok(Self {
+            plans: FftPlans::new(&grid),
+            k: grid.spectral_map(|k, _| k),
+            l: grid.spectral_map(|_, l| l),
+            inversion: Inversion::new(&grid, params.f1(), params.f2()),
+            dealias: params.dealias,
+            padded: (params.dealias == Dealias::ThreeHalves).then(|| PaddedGrid::new(&grid)),
+            mask: (params.dealias == Dealias::TwoThirds).then(|| two_thirds_mask(&grid)),
+            jet: None,
+            grid,
+        })
+    }
+
+    /// The same toolkit with the MEDIDA jet's fields `psi_R` and `s` for a jet of amplitude `u1`
+    /// and width `sigma` (see [`JetProfiles`]).
+    pub fn with_jet(mut self, u1: f64, sigma: f64) -> Self {
+        let p = JetProfiles::new(&self.grid, u1, sigma);
+        self.jet = Some(JetFields {
+            psi_r_hat: p.psi_r_hat(&self.grid),
+            sponge: p.sponge,
+        });
+        self
+    }
+
+    /// The grid.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+    /// `k` at each spectral index.
+    pub fn k(&self) -> &[f64] {
+        &self.k
+    }
+    /// `l` at each spectral index.
+    pub fn l(&self) -> &[f64] {
+        &self.l
+    }
+    /// The PV inversion.
+    pub fn inversion(&self) -> &Inversion {
+        &self.inversion
+    }
+    /// The de-aliasing of products.
+    pub fn dealias(&self) -> Dealias {
+        self.dealias
+    }
+    /// The jet's fields, when the toolkit has them.
+    pub fn jet(&self) -> Option<&JetFields> {
+        self.jet.as_ref()
+    }
+
+    /// Transforms and buffers for one thread.
+    pub fn workspace(&self) -> Workspace {
+        let np = self.grid.n_phys();
+        Workspace {
+            fft: Fft2::new(self.plans.clone()),
+            padded: self.padded.as_ref().map(PaddedGrid::workspace),
+            u: vec![0.0; np],
+            v: vec![0.0; np],
+            b: vec![0.0; np],
+        }
+    }
+
+    /// The multiplier of a chain of operators (innermost first) times `weight`, per spectral index.
+    pub fn multiplier(&self, ops: &[Op], weight: f64) -> Vec<Complex64> {
+        self.k
+            .iter()
+            .zip(&self.l)
+            .map(|(&k, &l)| match ops {
+                [] => Complex64::new(weight, 0.0),
+                [op] => op.multiplier(k, l) * weight,
+                [first, rest @ ..] => {
+                    rest.iter()
+                        .fold(first.multiplier(k, l), |m, op| m * op.multiplier(k, l))
+                        * weight
+                }
+            })
+            .collect()
+    }
+
+    /// `psi_hat` of both layers from `q_hat`.
+    pub fn invert(&self, qh: [&[Complex64]; 2]) -> [Vec<Complex64>; 2] {
+        std::array::from_fn(|lev| {
+            let mut p = vec![Complex64::default(); self.grid.n_spec()];
+            self.inversion.invert_layer(lev, qh, &mut p);
+            p
+        })
+    }
+
+    /// The fluxes `uqh = FFT(u b)`, `vqh = FFT(v b)` with `u = -dy(a)`, `v = dx(a)`, de-aliased as
+    /// the model's advection; `J(a, b) = i (k uqh + l vqh)`. `b` is given as a spectrum, and also
+    /// as a field when one is at hand (the model's `q`: not transformed again). `ubg` is a
+    /// background flow counted in the returned speeds only.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fluxes(
+        &self,
+        ws: &mut Workspace,
+        ah: &[Complex64],
+        bh: &[Complex64],
+        b: Option<&[f64]>,
+        ubg: f64,
+        uqh: &mut [Complex64],
+        vqh: &mut [Complex64],
+    ) -> Speeds {
+        let (k, l) = (&self.k, &self.l);
+        if let Some(padded) = ws.padded.as_mut() {
+            let (u, v) = padded.fluxes(ah, bh, k, l, ubg, uqh, vqh);
+            return Speeds { u, v };
+        }
+        let b = match b {
+            Some(b) => b,
+            None => {
+                ws.fft.inverse(bh, &mut ws.b);
+                &ws.b[..]
+            }
+        };
+        let norm = ws.fft.inverse_norm();
+        ws.fft.inverse_with(
+            |uh| {
+                uh.iter_mut()
+                    .zip(ah)
+                    .zip(l)
+                    .for_each(|((u, p), &l)| *u = Complex64::new(l * p.im, -l * p.re) * norm)
+            },
+            &mut ws.u,
+        );
+        ws.fft.inverse_with(
+            |vh| {
+                vh.iter_mut()
+                    .zip(ah)
+                    .zip(k)
+                    .for_each(|((v, p), &k)| *v = Complex64::new(-k * p.im, k * p.re) * norm)
+            },
+            &mut ws.v,
+        );
+        // The model's q is finite (checked after every update and by set_q), so u and v are too:
+        // a plain max suffices.
+        let (mut umax, mut vmax) = (0.0f64, 0.0f64);
+        for ((u, v), &q) in ws.u.iter_mut().zip(ws.v.iter_mut()).zip(b) {
+            let (su, sv) = ((*u + ubg).abs(), v.abs());
+            umax = if su > umax { su } else { umax };
+            vmax = if sv > vmax { sv } else { vmax };
+            *u *= q;
+            *v *= q;
+        }
+        ws.fft.forward(&mut ws.u, uqh);
+        ws.fft.forward(&mut ws.v, vqh);
+        if let Some(mask) = &self.mask {
+            for ((u, v), m) in uqh.iter_mut().zip(vqh.iter_mut()).zip(mask) {
+                *u *= m;
+                *v *= m;
+            }
+        }
+        Speeds { u: umax, v: vmax }
+    }
+
+    /// The Jacobian `J(a, b)` as a spectrum (see [`Spectral::fluxes`]).
+    pub fn jacobian(
+        &self,
+        ws: &mut Workspace,
+        ah: &[Complex64],
+        bh: &[Complex64],
+    ) -> Vec<Complex64> {
+        let n = ah.len();
+        let mut uqh = vec![Complex64::default(); n];
+        let mut vqh = vec![Complex64::default(); n];
+        self.fluxes(ws, ah, bh, None, 0.0, &mut uqh, &mut vqh);
+        (0..n)
+            .map(|i| Complex64::new(0.0, 1.0) * (uqh[i] * self.k[i] + vqh[i] * self.l[i]))
+            .collect()
+    }
+}

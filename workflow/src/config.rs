@@ -1,0 +1,588 @@
+//! Run configuration: a preset shipped in the binary or a TOML file, then `--set key=value`
+//! overrides. Unknown keys and out-of-range values are input errors naming the key, the value
+//! and the allowed range.
+//!
+//! Sections: `[model]` (grid, time step, inversion, filter: [`QgParams`]), `[jet]` (when present,
+//! the MEDIDA forced jet's terms replace pyqg's; its profile `u1`, `sigma`), `[terms]` (every
+//! term's coefficient by term name, one name per coefficient), `[init]`, `[run]`, `[output]` and
+//! `[model_error]` (new coefficients by term name: the imperfect model).
+
+use crate::error::{Error, input_err};
+use medida_solver::QgParams;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// Presets shipped in the binary: name, TOML.
+pub const PRESETS: [(&str, &str); 3] = [
+    ("pyqg-eddy", include_str!("../presets/pyqg-eddy.toml")),
+    ("pyqg-jet", include_str!("../presets/pyqg-jet.toml")),
+    ("medida-jet", include_str!("../presets/medida-jet.toml")),
+];
+
+/// The model-error cases of the MEDIDA study, as coefficient changes by term name.
+const MODEL_ERRORS: &str = include_str!("../presets/model-errors.toml");
+
+/// Everything a run needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Grid, time step, inversion and filter (pyqg names and units).
+    pub model: QgParams,
+    /// The MEDIDA forced jet: when present, its terms replace pyqg's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jet: Option<JetProfile>,
+    /// Every term's coefficient, by term name (missing ones take the family's truth value).
+    #[serde(default)]
+    pub terms: BTreeMap<String, f64>,
+    /// Initial condition.
+    pub init: InitConfig,
+    /// Length of the run and threads.
+    pub run: RunSection,
+    /// What is written and how often.
+    pub output: OutputConfig,
+    /// An imperfect model: coefficients changed from the truth, by term name.
+    #[serde(default, skip_serializing_if = "ModelError::is_empty")]
+    pub model_error: ModelError,
+}
+
+/// The MEDIDA jet's profile (non-dimensional).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JetProfile {
+    /// Jet width.
+    pub sigma: f64,
+    /// Jet amplitude.
+    pub u1: f64,
+}
+
+/// Coefficient changes that turn the configured truth into an imperfect model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelError {
+    /// The named case the changes come from (`--model-error case1002`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// What the case changes, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// New coefficient by term name (`interface_relaxation = 0.11`).
+    #[serde(flatten)]
+    pub coefficients: BTreeMap<String, f64>,
+}
+
+impl ModelError {
+    fn is_empty(&self) -> bool {
+        self.case.is_none() && self.coefficients.is_empty()
+    }
+}
+
+/// The initial condition: pyqg's random recipe from `seed`, unless `--init FILE` gives q.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitConfig {
+    /// Seed of pyqg's random initial PV (NumPy's legacy generator, so pyqg gives the same field).
+    pub seed: u32,
+    /// Factor on that field (1: pyqg's amplitude).
+    #[serde(default = "unit")]
+    pub scale: f64,
+}
+
+fn unit() -> f64 {
+    1.0
+}
+
+/// Length of the run: `steps`, or `tmax` [s] (then `ceil(tmax / dt)` steps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    /// Number of steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u64>,
+    /// Model time to reach [s].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmax: Option<f64>,
+    /// Model time run before the first snapshot or diagnostics record (spin-up, not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spinup: Option<f64>,
+    /// Threads (the two layers run in parallel; results are the same at any count).
+    pub threads: usize,
+}
+
+/// Output intervals (in steps; 0 = never) and storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Steps between snapshots of q, p, u, v (the initial state is the first).
+    pub snapshot_interval: u64,
+    /// Steps between diagnostics records.
+    pub diagnostics_interval: u64,
+    /// Steps between checkpoints (one is always written at the end).
+    pub checkpoint_interval: u64,
+    /// `"f32"` or `"f64"` storage of fields and series.
+    pub precision: String,
+    /// Deflate level, 0 (none) to 9.
+    pub compression: u8,
+    /// Also write the spectral PV (`qh_re`, `qh_im`, dims `time, lev, l, k`, pyqg's order).
+    #[serde(default)]
+    pub spectral: bool,
+}
+
+impl RunConfig {
+    /// Resolves a preset or a file, then applies `key=value` overrides, and validates.
+    pub fn resolve(
+        preset: Option<&str>,
+        file: Option<&Path>,
+        model_error: Option<&str>,
+        overrides: &[String],
+    ) -> Result<Self> {
+        let text = match (preset, file) {
+            (Some(_), Some(_)) => return input_err!("give either --preset or --config, not both"),
+            (_, Some(path)) => match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => return input_err!("--config {}: {e}", path.display()),
+            },
+            (name, None) => preset_text(name.unwrap_or("pyqg-eddy"))?.to_string(),
+        };
+        Self::resolve_text(&text, model_error, overrides)
+    }
+
+    /// Resolves config TOML `text` (a file's, or one kept in an output's `config` attribute) with
+    /// a model-error case and `key=value` overrides, and validates.
+    pub fn resolve_text(
+        text: &str,
+        model_error: Option<&str>,
+        overrides: &[String],
+    ) -> Result<Self> {
+        let mut table: toml::Table = match text.parse() {
+            Ok(t) => t,
+            Err(e) => return input_err!("config is not valid TOML: {e}"),
+        };
+        if let Some(case) = model_error {
+            table.insert(
+                "model_error".into(),
+                toml::Value::Table(model_error_case(case)?),
+            );
+        }
+        for o in overrides {
+            apply_override(&mut table, o)?;
+        }
+        Self::from_table(table)
+    }
+
+    /// Parses and validates a complete config (as printed by `config show`, or kept in a checkpoint).
+    pub fn from_toml(text: &str) -> Result<Self> {
+        match text.parse() {
+            Ok(t) => Self::from_table(t),
+            Err(e) => input_err!("config is not valid TOML: {e}"),
+        }
+    }
+
+    fn from_table(table: toml::Table) -> Result<Self> {
+        legacy_keys(&table)?;
+        let mut cfg: Self = match table.try_into() {
+            Ok(c) => c,
+            Err(e) => return input_err!("invalid config: {}", e.to_string().trim()),
+        };
+        let family = crate::model::family(&cfg);
+        for (name, c) in family {
+            cfg.terms.entry(name).or_insert(c);
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks every range; the error names the key.
+    pub fn validate(&self) -> Result<()> {
+        if let Err(e) = self.model.validate() {
+            return input_err!("invalid config: [model] {e}");
+        }
+        match (self.run.steps, self.run.tmax) {
+            (Some(_), Some(_)) => {
+                return input_err!(
+                    "invalid config: set one of `run.steps` or `run.tmax`, not both"
+                );
+            }
+            (None, None) => return input_err!("invalid config: set `run.steps` or `run.tmax`"),
+            (None, Some(t)) if !(t.is_finite() && t > 0.0) => {
+                return input_err!(
+                    "invalid config: `run.tmax` = {t}: allowed a finite time > 0 [s]"
+                );
+            }
+            _ => {}
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if self.run.threads == 0 || self.run.threads > 256 {
+            return input_err!(
+                "invalid config: `run.threads` = {}: allowed 1 to 256 (this machine has {cores} cores)",
+                self.run.threads
+            );
+        }
+        if let Some(jet) = &self.jet {
+            if !(jet.sigma.is_finite() && jet.sigma > 0.0) {
+                return input_err!(
+                    "invalid config: `jet.sigma` = {}: allowed a finite width > 0",
+                    jet.sigma
+                );
+            }
+            if !jet.u1.is_finite() {
+                return input_err!(
+                    "invalid config: `jet.u1` = {}: allowed a finite number",
+                    jet.u1
+                );
+            }
+        }
+        let names: Vec<String> = crate::model::family(self)
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        for (section, table) in [
+            ("terms", &self.terms),
+            ("model_error", &self.model_error.coefficients),
+        ] {
+            for (name, &v) in table {
+                if !names.contains(name) {
+                    return input_err!(
+                        "invalid config: `{section}.{name}`: not a term of this model; its terms: {}",
+                        names.join(", ")
+                    );
+                }
+                let damping = DAMPING.contains(&name.as_str());
+                if !v.is_finite() || (damping && v < 0.0) {
+                    let allowed = if damping {
+                        "a finite rate >= 0"
+                    } else {
+                        "a finite number"
+                    };
+                    return input_err!(
+                        "invalid config: `{section}.{name}` = {v}: allowed {allowed}"
+                    );
+                }
+            }
+        }
+        if !(self.init.scale.is_finite() && self.init.scale > 0.0) {
+            return input_err!(
+                "invalid config: `init.scale` = {}: allowed a finite number > 0",
+                self.init.scale
+            );
+        }
+        if let Some(s) = self.run.spinup {
+            let length = self.total_steps() as f64 * self.model.dt;
+            if !(s.is_finite() && s >= 0.0 && s < length) {
+                return input_err!(
+                    "invalid config: `run.spinup` = {s}: allowed 0 <= spinup < the run's length ({length})"
+                );
+            }
+        }
+        if !matches!(self.output.precision.as_str(), "f32" | "f64") {
+            return input_err!(
+                "invalid config: `output.precision` = {:?}: allowed \"f32\" or \"f64\"",
+                self.output.precision
+            );
+        }
+        if self.output.compression > 9 {
+            return input_err!(
+                "invalid config: `output.compression` = {}: allowed 0 (none) to 9",
+                self.output.compression
+            );
+        }
+        Ok(())
+    }
+
+    /// Steps of spin-up (no records written before this step).
+    pub fn spinup_steps(&self) -> u64 {
+        self.run
+            .spinup
+            .map_or(0, |s| (s / self.model.dt * (1.0 - 1e-12)).ceil() as u64)
+    }
+
+    /// Total number of steps of the run.
+    pub fn total_steps(&self) -> u64 {
+        match (self.run.steps, self.run.tmax) {
+            (Some(n), _) => n,
+            (None, Some(t)) => (t / self.model.dt * (1.0 - 1e-12)).ceil() as u64,
+            (None, None) => 0,
+        }
+    }
+
+    /// The config as TOML (complete: every key, so it can be edited and passed to `--config`).
+    /// Small and large numbers print in exponent form (`beta = 1.5e-11`).
+    pub fn to_toml(&self) -> String {
+        let table = toml::Table::try_from(self).expect("a config always serialises");
+        let mut out = String::new();
+        for (section, body) in &table {
+            let toml::Value::Table(body) = body else {
+                unreachable!("every section is a table")
+            };
+            out.push_str(&format!(
+                "{}[{section}]\n",
+                if out.is_empty() { "" } else { "\n" }
+            ));
+            for (key, value) in body {
+                let v = match value {
+                    toml::Value::Float(x) => format_float(*x),
+                    other => other.to_string(),
+                };
+                out.push_str(&format!("{key} = {v}\n"));
+            }
+        }
+        out
+    }
+}
+
+/// Terms whose coefficient is a damping rate, which must not be negative.
+const DAMPING: [&str; 4] = [
+    "bottom_drag",
+    "interface_relaxation",
+    "sponge",
+    "hyperviscosity",
+];
+
+/// Coefficients that had a second name before `[terms]`: the old key and its term.
+const MOVED: [(&str, &str, &str); 10] = [
+    ("model", "beta", "beta"),
+    ("model", "U1", "background_flow1"),
+    ("model", "U2", "background_flow2"),
+    ("model", "rek", "bottom_drag"),
+    ("jet", "beta", "beta"),
+    ("jet", "tau_d1", "interface_relaxation"),
+    ("jet", "tau_d2", "jet_forcing"),
+    ("jet", "tau_f", "bottom_drag"),
+    ("jet", "nu", "hyperviscosity"),
+    ("jet", "c_j", "advection"),
+];
+
+/// A config of medida 0.1 (coefficients in `[model]` and `[jet]`) is refused with what to write.
+fn legacy_keys(table: &toml::Table) -> Result<()> {
+    for (section, key, term) in MOVED {
+        if let Some(v) = table
+            .get(section)
+            .and_then(|s| s.as_table())
+            .and_then(|s| s.get(key))
+        {
+            let v = match v {
+                toml::Value::Float(x) => format_float(*x),
+                other => other.to_string(),
+            };
+            return input_err!(
+                "invalid config: `{section}.{key}` is now the coefficient of the term `{term}` (one name per coefficient): write `[terms] {term} = {v}` (or `--set terms.{term}={v}`)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A float as TOML that reads back to the same bits: exponent form outside `[1e-3, 1e7)`.
+fn format_float(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e7).contains(&a) {
+        format!("{x:e}")
+    } else if x.fract() == 0.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// The coefficient changes of model-error case `name` (with its name and description).
+pub fn model_error_case(name: &str) -> Result<toml::Table> {
+    let cases: toml::Table = MODEL_ERRORS
+        .parse()
+        .expect("the embedded case table is valid TOML");
+    match cases.get(name) {
+        Some(toml::Value::Table(t)) => {
+            let mut t = t.clone();
+            t.insert("case".into(), toml::Value::String(name.into()));
+            Ok(t)
+        }
+        _ => {
+            let names: Vec<&String> = cases.keys().collect();
+            input_err!("unknown model-error case `{name}`: allowed {names:?}")
+        }
+    }
+}
+
+/// The TOML of preset `name`.
+pub fn preset_text(name: &str) -> Result<&'static str> {
+    match PRESETS.iter().find(|(n, _)| *n == name) {
+        Some((_, t)) => Ok(t),
+        None => {
+            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            input_err!("unknown preset `{name}`: allowed {}", names.join(", "))
+        }
+    }
+}
+
+/// Applies `section.key=value`; the value is read as TOML (number, string, boolean), or as a
+/// bare string when it is not valid TOML.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<()> {
+    let Some((key, raw)) = assignment.split_once('=') else {
+        return input_err!("--set {assignment:?}: expected key=value, e.g. model.dt=3600");
+    };
+    let key = key.trim();
+    let Some((section, field)) = key.split_once('.') else {
+        let sections: Vec<&String> = table.keys().collect();
+        return input_err!("--set {key}: keys are section.name, with section one of {sections:?}");
+    };
+    let value: toml::Value = match format!("v = {}", raw.trim()).parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").expect("parsed key"),
+        Err(_) => toml::Value::String(raw.trim().to_string()),
+    };
+    // The model-error and terms tables are optional: `--set model_error.TERM=VALUE` starts one.
+    if matches!(section, "model_error" | "terms") && !table.contains_key(section) {
+        table.insert(section.into(), toml::Value::Table(toml::Table::new()));
+    }
+    let Some(toml::Value::Table(sec)) = table.get_mut(section) else {
+        let sections: Vec<&String> = table.keys().collect();
+        return input_err!("--set {key}: unknown section `{section}`: allowed {sections:?}");
+    };
+    sec.insert(field.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(r: Result<RunConfig>) -> String {
+        let e = r.unwrap_err();
+        assert!(e.is_input(), "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn presets_resolve_and_round_trip() {
+        for (name, _) in PRESETS {
+            let c = RunConfig::resolve(Some(name), None, None, &[]).unwrap();
+            assert_eq!(RunConfig::from_toml(&c.to_toml()).unwrap(), c);
+        }
+        let eddy = RunConfig::resolve(None, None, None, &[]).unwrap();
+        assert_eq!(
+            eddy.model,
+            QgParams::default(),
+            "pyqg-eddy is pyqg's defaults"
+        );
+        let physics = medida_solver::PyqgPhysics::default();
+        assert_eq!(eddy.terms["beta"], physics.beta);
+        assert_eq!(eddy.terms["bottom_drag"], physics.rek);
+        assert_eq!(eddy.terms["background_flow1"], physics.U1);
+    }
+
+    #[test]
+    fn coefficients_have_one_name_and_old_keys_say_what_to_write() {
+        let c = RunConfig::resolve(None, None, None, &["terms.bottom_drag=1e-7".into()]).unwrap();
+        assert_eq!(c.terms["bottom_drag"], 1e-7);
+        let e = err(RunConfig::resolve(
+            None,
+            None,
+            None,
+            &["model.rek=1e-7".into()],
+        ));
+        assert!(
+            e.contains("`model.rek` is now the coefficient of the term `bottom_drag`"),
+            "{e}"
+        );
+        assert!(e.contains("--set terms.bottom_drag=1e-7"), "{e}");
+        let e = err(RunConfig::resolve(
+            Some("medida-jet"),
+            None,
+            None,
+            &["jet.tau_f=0.3".into()],
+        ));
+        assert!(e.contains("`bottom_drag`"), "{e}");
+        let e = err(RunConfig::resolve(
+            None,
+            None,
+            None,
+            &["terms.sponge=1".into()],
+        ));
+        assert!(
+            e.contains("not a term of this model") && e.contains("background_flow1"),
+            "{e}"
+        );
+        let e = err(RunConfig::resolve(
+            None,
+            None,
+            None,
+            &["terms.bottom_drag=-1".into()],
+        ));
+        assert!(e.contains("allowed a finite rate >= 0"), "{e}");
+        let e = err(RunConfig::resolve(
+            Some("medida-jet"),
+            None,
+            None,
+            &["jet.sigma=0".into()],
+        ));
+        assert!(e.contains("`jet.sigma` = 0"), "{e}");
+    }
+
+    #[test]
+    fn overrides_apply_and_bad_ones_are_named() {
+        let c = RunConfig::resolve(
+            None,
+            None,
+            None,
+            &["model.dt=3600".into(), "run.steps=10".into()],
+        )
+        .unwrap();
+        assert_eq!((c.model.dt, c.total_steps()), (3600.0, 10));
+        assert!(
+            err(RunConfig::resolve(
+                None,
+                None,
+                None,
+                &["model.dt=-1".into()]
+            ))
+            .contains("`dt` = -1")
+        );
+        assert!(
+            err(RunConfig::resolve(
+                None,
+                None,
+                None,
+                &["model.nx=63".into()]
+            ))
+            .contains("`nx` = 63")
+        );
+        assert!(
+            err(RunConfig::resolve(
+                None,
+                None,
+                None,
+                &["model.viscosity=1".into()]
+            ))
+            .contains("viscosity")
+        );
+        assert!(
+            err(RunConfig::resolve(
+                None,
+                None,
+                None,
+                &["physics.dt=1".into()]
+            ))
+            .contains("physics")
+        );
+        assert!(
+            err(RunConfig::resolve(
+                None,
+                None,
+                None,
+                &["output.compression=12".into()]
+            ))
+            .contains("output.compression")
+        );
+        assert!(err(RunConfig::resolve(Some("nope"), None, None, &[])).contains("pyqg-eddy"));
+    }
+
+    #[test]
+    fn tmax_gives_pyqg_step_count() {
+        let c = RunConfig::resolve(None, None, None, &["run.tmax=72000.0".into()]);
+        assert!(err(c).contains("not both"));
+        let mut c = RunConfig::resolve(None, None, None, &[]).unwrap();
+        (c.run.steps, c.run.tmax) = (None, Some(72000.0));
+        assert_eq!(c.total_steps(), 10);
+        c.run.tmax = Some(72001.0);
+        assert_eq!(c.total_steps(), 11);
+    }
+}

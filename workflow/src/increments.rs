@@ -1,0 +1,321 @@
+//! `medida increments`: the MEDIDA pipeline's data. A truth run's snapshots start short
+//! forecasts of the truth and of an imperfect model (the truth's config with a case's
+//! coefficients); their difference per unit time, the analysis increment, is written with the
+//! start states and forecasts, from full, interpolated or assimilated observations.
+
+use crate::config::RunConfig;
+use crate::error::{Context, Error, input, input_err};
+use crate::model::build_model;
+use crate::observe::{analysis_spectra, interpolators};
+use crate::progress::Progress;
+use crate::schema::field_schema;
+use medida_data::{AttrValue, Frames, OutputFile, read_array, read_text_attr};
+use medida_discovery::model_error::{Assimilator, Increments, Update};
+use medida_discovery::observe::{ObservationSpec, error_spectrum};
+use std::path::{Path, PathBuf};
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// What `medida increments` was asked to do.
+#[derive(clap::Args, Clone)]
+pub struct IncrementsArgs {
+    /// A truth run written by `medida simulate` (its snapshots start the forecasts).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// The imperfect model: a model-error case (case1001 ... case1009) applied to the truth's config.
+    #[arg(long, value_name = "CASE")]
+    pub model_error: Option<String>,
+    /// Override a setting of both models (`model.stepper=rk4`), or of the imperfect model only
+    /// (`model_error.bottom_drag=0.37`). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Forecast window in time steps.
+    #[arg(long, default_value_t = 1)]
+    pub window: u64,
+    /// Use every k-th snapshot of the truth run.
+    #[arg(long, default_value_t = 1)]
+    pub every: usize,
+    /// Use at most this many snapshots (default all).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Observe only part of the grid: `fraction=F[,noise=N][,seed=S][,vary=true]` (noise relative to
+    /// each field's standard deviation; vary: new stations at every time). The forecast starts
+    /// from the interpolated observations and the increment is formed at the stations.
+    #[arg(long, value_name = "SPEC")]
+    pub observe: Option<String>,
+    /// Interpolator for --observe: spectral-oi (default), rff-ridge[:frequencies=F,sigma=S,ridge=R,seed=K],
+    /// rff-mlp[:frequencies=F,sigma=S,width=W,depth=D,steps=N,lr=L,batch=B,seed=K], mlp[:width=...] or
+    /// rbf (thin-plate spline; rbf:epsilon=E for scipy's multiquadric) or cubic[:margin=M]
+    /// (Clough-Tocher on a Delaunay triangulation of the stations and their periodic images within
+    /// M grid spacings, default 8; scipy's griddata cubic).
+    #[arg(long, default_value = "spectral-oi")]
+    pub interp: String,
+    /// A model run whose snapshots give spectral-oi its prior spectrum (default: the truth run).
+    #[arg(long)]
+    pub prior: Option<PathBuf>,
+    /// With --observe: make the analysis by data assimilation instead of interpolation alone. The
+    /// imperfect model (corrected by --correction, if given) runs this many time units from the
+    /// interpolated observations of each truth snapshot, and the observations enter it as
+    /// --update-every says; the increment is formed at the end, so its time is the snapshot's
+    /// plus this. The dynamics fill the gaps between stations far better than interpolation.
+    #[arg(long, value_name = "TIME")]
+    pub assimilate: Option<f64>,
+    /// With --assimilate: a discovery (`medida discover --out FILE.json`) whose equations are
+    /// added to the imperfect model that assimilates the observations (not to the one whose
+    /// increments are formed: those keep measuring the whole error).
+    #[arg(long, value_name = "FILE.json", requires = "assimilate")]
+    pub correction: Option<PathBuf>,
+    /// With --assimilate: how observations enter the model. N: every N steps the innovations
+    /// (observation minus model at the stations) are interpolated with --interp and added to the
+    /// model state (optimal interpolation cycled with the model as its background); 0: put in at
+    /// the stations before every step (direct insertion).
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "assimilate")]
+    pub update_every: u64,
+    /// Output file.
+    #[arg(long, default_value = "increments.h5")]
+    pub out: PathBuf,
+    /// Threads (default: the truth config's run.threads).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Splits `--set` into overrides of both models and of the imperfect model only.
+fn split_sets(set: &[String]) -> (Vec<String>, Vec<String>) {
+    set.iter()
+        .cloned()
+        .partition(|s| !s.trim_start().starts_with("model_error."))
+}
+
+/// The truth's config from a medida output's `config` attribute.
+pub(crate) fn config_of(path: &Path, attr: &str) -> Result<String> {
+    read_text_attr(path, attr).map_err(|e| {
+        Error::Input(format!(
+            "{}: {e} (is it a file written by medida?)",
+            path.display()
+        ))
+    })
+}
+
+/// Writes the increments `a` describes.
+pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()> {
+    let text = config_of(&a.truth, "config")?;
+    let (both, model_only) = split_sets(&a.set);
+    let truth_cfg = RunConfig::resolve_text(&text, None, &both)?;
+    let all: Vec<String> = both.iter().chain(&model_only).cloned().collect();
+    let model_cfg = RunConfig::resolve_text(&text, a.model_error.as_deref(), &all)?;
+    if model_cfg.model_error == truth_cfg.model_error {
+        return input_err!(
+            "the imperfect model equals the truth: give --model-error CASE or --set model_error.TERM=VALUE"
+        );
+    }
+    if a.every == 0 {
+        return input_err!("--every 0: allowed 1 or more");
+    }
+    let truth = build_model(&truth_cfg)?;
+    let model = build_model(&model_cfg)?;
+    let mut inc = Increments::new(truth, model, a.window).map_err(input("--window"))?;
+    let frames = Frames::open(&a.truth, "q").map_err(input("--truth"))?;
+    let times = read_array(&a.truth, "time").map_err(input("--truth"))?;
+    let picked: Vec<usize> = (0..frames.shape()[0])
+        .step_by(a.every)
+        .take(a.count.unwrap_or(usize::MAX))
+        .collect();
+    if picked.is_empty() {
+        return input_err!("--truth {}: the run has no snapshots", a.truth.display());
+    }
+    let title = "medida analysis increments: (truth forecast - imperfect forecast) / window";
+    let mut schema = field_schema(
+        &truth_cfg,
+        inc.truth(),
+        title,
+        &[
+            (
+                "dqdt",
+                "s^-2",
+                "analysis increment per unit time: (q_truth - q_model)(t + window) / window",
+            ),
+            ("q", "s^-1", "observed PV anomaly at the forecast start"),
+            (
+                "q_forecast",
+                "s^-1",
+                "imperfect model's PV anomaly at the end of the window",
+            ),
+        ],
+    );
+    schema.attrs.extend([
+        ("model_config".into(), AttrValue::Str(model_cfg.to_toml())),
+        ("window_steps".into(), AttrValue::I64(a.window as i64)),
+        ("window_time".into(), AttrValue::F64(inc.window_time())),
+        (
+            "truth_file".into(),
+            AttrValue::Str(a.truth.display().to_string()),
+        ),
+        (
+            "observations".into(),
+            AttrValue::Str("full grid, no noise".into()),
+        ),
+    ]);
+    for t in inc.model().terms() {
+        schema.attrs.push((
+            format!("model_coefficient_{}", t.name()),
+            AttrValue::F64(t.coefficient),
+        ));
+    }
+    if let Some(case) = &model_cfg.model_error.case {
+        schema.attrs.retain(|(k, _)| k != "model_error_case");
+        schema
+            .attrs
+            .push(("model_error_case".into(), AttrValue::Str(case.clone())));
+    }
+    let threads = a.threads.unwrap_or(truth_cfg.run.threads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(input("--threads"))?;
+    let observation = match &a.observe {
+        Some(text) => {
+            let spec = ObservationSpec::parse(text).map_err(input("--observe"))?;
+            let interps = interpolators(a, &frames, inc.truth(), spec.noise)?;
+            schema.attrs.retain(|(k, _)| k != "observations");
+            schema.attrs.extend([
+                ("observations".into(), AttrValue::Str(format!("{text} (q observed at the stations; increments at the stations only, NaN elsewhere)"))),
+                ("interpolator".into(), AttrValue::Str(interps[0].name())),
+            ]);
+            schema.series = ["analysis_error1", "analysis_error2"]
+                .iter()
+                .map(|n| medida_data::Variable {
+                    name: (*n).into(),
+                    dims: vec![],
+                    units: "1".into(),
+                    long_name: "relative L2 error of the analysis (interpolated observations) against the true state".into(),
+                })
+                .collect();
+            // The analysis error by scale (pyqg's isotropic rings), per time and layer.
+            let zeros = vec![0.0; inc.truth().grid().n_phys()];
+            let (kr, _, _) = error_spectrum(inc.truth().grid(), &zeros, &zeros);
+            schema.coords.push(medida_data::Coordinate {
+                name: "kr".into(),
+                values: kr,
+                units: crate::schema::units(&truth_cfg)("m^-1"),
+                long_name: "isotropic wavenumber (ring centres)".into(),
+            });
+            for (name, long_name) in [
+                (
+                    "error_spectrum",
+                    "isotropic spectrum of the analysis error (analysis - truth)",
+                ),
+                (
+                    "truth_spectrum",
+                    "isotropic spectrum of the true PV anomaly",
+                ),
+            ] {
+                schema.variables.push(medida_data::Variable {
+                    name: name.into(),
+                    dims: vec!["lev".into(), "kr".into()],
+                    units: "1".into(),
+                    long_name: long_name.into(),
+                });
+            }
+            Some((spec, interps))
+        }
+        None => None,
+    };
+    let mut assimilation = match a.assimilate {
+        None => None,
+        Some(_) if a.observe.is_none() => {
+            return input_err!("--assimilate needs --observe (what is observed is what is put in)");
+        }
+        Some(t) if !(t >= 0.0 && t.is_finite()) => {
+            return input_err!("--assimilate {t}: allowed a time >= 0 (model time units)");
+        }
+        Some(t) => {
+            let mut model = build_model(&model_cfg)?;
+            let mut what = String::from("the imperfect model");
+            if let Some(path) = &a.correction {
+                model
+                    .add_term(crate::discover::correction_from(path)?)
+                    .map_err(input(format!("--correction {}", path.display())))?;
+                what = format!("the imperfect model corrected by {}", path.display());
+            }
+            let steps = (t / truth_cfg.model.dt).round() as u64;
+            let update = match a.update_every {
+                0 => Update::Insert,
+                every => Update::Interpolate { every },
+            };
+            let how = match update {
+                Update::Insert => format!(
+                    "direct insertion of the observations into {what} at every step for {steps} steps, from the interpolated observations"
+                ),
+                Update::Interpolate { every } => format!(
+                    "{what} run for {steps} steps from the interpolated observations, with the interpolated innovations (observation minus model at the stations) added every {every} steps"
+                ),
+            };
+            schema.attrs.push(("analysis".into(), AttrValue::Str(how)));
+            Some(Assimilator {
+                model,
+                steps,
+                update,
+            })
+        }
+    };
+    progress.begin(0, picked.len() as u64, truth_cfg.jet.is_none());
+    let tmp = a.out.with_extension("h5.part");
+    let mut out = OutputFile::create(&tmp, &schema)?;
+    let written = pool.install(|| -> Result<()> {
+        for (n, &i) in picked.iter().enumerate() {
+            let q0 = frames.read(i)?;
+            let context = || format!("forecast from snapshot {i} of {}", a.truth.display());
+            let mut time = times[i];
+            let fields = match &observation {
+                None => {
+                    let h = inc.at(q0.view()).with_context(context)?;
+                    vec![h.dqdt.into_dyn(), q0.into_dyn(), h.q_forecast.into_dyn()]
+                }
+                Some((spec, interps)) => {
+                    let interps = [interps[0].as_ref(), interps[1].as_ref()];
+                    let (q_true, h) = match assimilation.as_mut() {
+                        None => {
+                            let h = inc.observed(q0.view(), spec, i as u64, interps);
+                            (q0.clone(), h.with_context(context)?)
+                        }
+                        Some(assimilator) => {
+                            time += assimilator.steps as f64 * truth_cfg.model.dt;
+                            inc.assimilated(q0.view(), spec, i as u64, interps, assimilator)
+                                .with_context(context)?
+                        }
+                    };
+                    out.append_series(time, &h.analysis_error)?;
+                    let (err, tru) = analysis_spectra(inc.truth().grid(), &q_true, &h.q_analysis);
+                    vec![
+                        h.dqdt.into_dyn(),
+                        h.q_analysis.into_dyn(),
+                        h.q_forecast.into_dyn(),
+                        err,
+                        tru,
+                    ]
+                }
+            };
+            let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
+            out.append_snapshot(time, &views)?;
+            progress.step(n as u64 + 1, time);
+        }
+        out.flush()?;
+        Ok(())
+    });
+    drop(out);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    progress.end();
+    std::fs::rename(&tmp, &a.out)
+        .map_err(|e| Error::Io(format!("rename to {}", a.out.display()), e))?;
+    progress.note(&format!(
+        "increments: {} snapshots, window {} steps ({}), written to {}",
+        picked.len(),
+        a.window,
+        inc.window_time(),
+        a.out.display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The model a config describes: the MEDIDA forced jet's terms when `[jet]` is given, pyqg's
+//! otherwise, with the `[terms]` coefficients and then the `[model_error]` changes applied.
+
+use crate::config::RunConfig;
+use crate::error::{Error, input_err};
+use medida_solver::jet::{JetConstants, jet_terms};
+use medida_solver::{Model, PyqgPhysics, Spectral, Term, pyqg_terms};
+
+/// The family's terms with their truth coefficients, and the toolkit they need.
+fn family_terms(cfg: &RunConfig) -> (Vec<Term>, Option<(f64, f64)>) {
+    match &cfg.jet {
+        Some(j) => (jet_terms(&JetConstants::default()), Some((j.u1, j.sigma))),
+        None => (pyqg_terms(&cfg.model, &PyqgPhysics::default()), None),
+    }
+}
+
+/// The family's term names with their truth (preset) coefficients, in the family's order.
+pub fn family(cfg: &RunConfig) -> Vec<(String, f64)> {
+    family_terms(cfg)
+        .0
+        .into_iter()
+        .map(|t| (t.name().to_string(), t.coefficient))
+        .collect()
+}
+
+/// The truth a config describes: its family with the `[terms]` coefficients.
+pub fn build_truth(cfg: &RunConfig) -> Result<Model, Error> {
+    build(cfg, false)
+}
+
+/// The model a config describes: the truth with the `[model_error]` changes applied.
+pub fn build_model(cfg: &RunConfig) -> Result<Model, Error> {
+    build(cfg, true)
+}
+
+fn build(cfg: &RunConfig, with_error: bool) -> Result<Model, Error> {
+    let (mut terms, jet) = family_terms(cfg);
+    let changes = cfg.terms.iter().map(|(k, v)| ("terms", k, v)).chain(
+        with_error
+            .then_some(&cfg.model_error.coefficients)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| ("model_error", k, v)),
+    );
+    for (section, name, &value) in changes {
+        match terms.iter_mut().find(|t| t.name() == name) {
+            Some(t) => t.coefficient = value,
+            None => {
+                let names: Vec<&str> = terms.iter().map(Term::name).collect();
+                return input_err!(
+                    "invalid config: `{section}.{name}`: not a term of this model; its terms: {}",
+                    names.join(", ")
+                );
+            }
+        }
+    }
+    let invalid = |e: medida_solver::SolverError| Error::Input(format!("invalid config: {e}"));
+    let mut spectral = Spectral::new(&cfg.model).map_err(invalid)?;
+    if let Some((u1, sigma)) = jet {
+        spectral = spectral.with_jet(u1, sigma);
+    }
+    Model::on(spectral.into(), cfg.model.clone(), terms).map_err(invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_error_case_applies_to_the_jet_model() {
+        let cases: toml::Table = include_str!("../presets/model-errors.toml")
+            .parse()
+            .unwrap();
+        assert_eq!(cases.len(), 9);
+        for case in cases.keys() {
+            let set = ["model.nx=16".to_string(), "model.ny=16".to_string()];
+            let cfg = RunConfig::resolve(Some("medida-jet"), None, Some(case), &set).unwrap();
+            let model = build_model(&cfg).unwrap_or_else(|e| panic!("{case}: {e}"));
+            let truth = build_truth(&cfg).unwrap();
+            for (name, value) in &cfg.model_error.coefficients {
+                assert_eq!(model.coefficient(name), Some(*value), "{case}: {name}");
+                assert_eq!(
+                    truth.coefficient(name),
+                    Some(cfg.terms[name]),
+                    "{case}: {name}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The observation side of `medida increments --observe`: interpolators from their `--interp`
+//! specification, and the analysis error spectra written beside the increments.
+
+use crate::error::{Error, input, input_err};
+use crate::increments::IncrementsArgs;
+use medida_data::Frames;
+use medida_discovery::observe::{
+    Cubic, Interpolator, Kernel, Network, Rbf, RffRidge, SpectralOi, error_spectrum,
+};
+use medida_solver::Model;
+use ndarray::{Array2, Array3, Axis};
+
+/// Isotropic spectra of the analysis error and of the truth, `(lev, kr)` each.
+pub fn analysis_spectra(
+    grid: &medida_solver::Grid,
+    truth: &Array3<f64>,
+    analysis: &Array3<f64>,
+) -> (ndarray::ArrayD<f64>, ndarray::ArrayD<f64>) {
+    let layer = |a: &Array3<f64>, lev: usize| -> Vec<f64> {
+        a.index_axis(Axis(0), lev).iter().copied().collect()
+    };
+    let spectra: Vec<(Vec<f64>, Vec<f64>)> = (0..2)
+        .map(|lev| {
+            let (_, e, t) = error_spectrum(grid, &layer(truth, lev), &layer(analysis, lev));
+            (e, t)
+        })
+        .collect();
+    let nk = spectra[0].0.len();
+    let err = Array2::from_shape_fn((2, nk), |(l, k)| spectra[l].0[k]);
+    let tru = Array2::from_shape_fn((2, nk), |(l, k)| spectra[l].1[k]);
+    (err.into_dyn(), tru.into_dyn())
+}
+
+/// The interpolators `--interp` names.
+const NAMES: [&str; 6] = ["spectral-oi", "rff-ridge", "rff-mlp", "mlp", "rbf", "cubic"];
+
+/// Checks `--interp`'s name before any work (its options are checked when it is built).
+pub fn check_interp(spec: &str) -> Result<(), Error> {
+    let name = spec.split_once(':').map_or(spec, |(n, _)| n);
+    if NAMES.contains(&name) {
+        Ok(())
+    } else {
+        input_err!("--interp {name:?}: allowed {}", NAMES.join(", "))
+    }
+}
+
+/// One interpolator per layer for `--interp`, with spectral-oi's prior from `--prior` (or the truth).
+pub fn interpolators(
+    a: &IncrementsArgs,
+    truth: &Frames,
+    model: &Model,
+    noise: f64,
+) -> Result<[Box<dyn Interpolator>; 2], Error> {
+    let grid = model.grid();
+    let (name, options) = a.interp.split_once(':').unwrap_or((a.interp.as_str(), ""));
+    let mut opts = std::collections::BTreeMap::new();
+    for item in options.split(',').filter(|s| !s.trim().is_empty()) {
+        let Some((k, v)) = item.split_once('=') else {
+            return input_err!("--interp {}: options are key=value", a.interp);
+        };
+        let Ok(v) = v.trim().parse::<f64>() else {
+            return input_err!("--interp {}: `{k}` needs a number", a.interp);
+        };
+        opts.insert(k.trim().to_string(), v);
+    }
+    let mut take = |k: &str, default: f64| opts.remove(k).unwrap_or(default);
+    // A count or a seed: a whole number from `min`, or a named error.
+    let spec = a.interp.clone();
+    let whole = move |k: &str, v: f64, min: f64| -> Result<usize, Error> {
+        if v.fract() == 0.0 && v >= min && v <= 1e9 {
+            Ok(v as usize)
+        } else {
+            input_err!("--interp {spec}: `{k}` = {v}: allowed a whole number from {min} to 1e9")
+        }
+    };
+    let out: [Box<dyn Interpolator>; 2] = match name {
+        "spectral-oi" => {
+            let prior = match &a.prior {
+                Some(p) => Frames::open(p, "q").map_err(input("--prior"))?,
+                None => Frames::open(&a.truth, "q")?,
+            };
+            if prior.shape()[1..] != truth.shape()[1..] {
+                return input_err!(
+                    "--prior: its grid {:?} differs from the truth's {:?}",
+                    &prior.shape()[2..],
+                    &truth.shape()[2..]
+                );
+            }
+            let count = prior.shape()[0];
+            let picks: Vec<usize> = (0..count).step_by(count.div_ceil(50).max(1)).collect();
+            let mut samples = [Vec::new(), Vec::new()];
+            for i in picks {
+                let q = prior.read(i)?;
+                for (lev, s) in samples.iter_mut().enumerate() {
+                    s.push(
+                        q.index_axis(Axis(0), lev)
+                            .iter()
+                            .copied()
+                            .collect::<Vec<f64>>(),
+                    );
+                }
+            }
+            let [s0, s1] = samples;
+            [
+                Box::new(SpectralOi::from_samples(grid, &s0, noise).map_err(input("--interp"))?),
+                Box::new(SpectralOi::from_samples(grid, &s1, noise).map_err(input("--interp"))?),
+            ]
+        }
+        "rff-ridge" => {
+            let (f, s, r, k) = (
+                take("frequencies", 2000.0),
+                take("sigma", 10.0),
+                take("ridge", 1e-10),
+                take("seed", 0.0),
+            );
+            let (f, k) = (whole("frequencies", f, 1.0)?, whole("seed", k, 0.0)?);
+            if !(s.is_finite() && s > 0.0 && r.is_finite() && r >= 0.0) {
+                return input_err!("--interp {}: sigma > 0 and ridge >= 0 needed", a.interp);
+            }
+            let make = || RffRidge::new(grid, f, s, r, k as u64);
+            [Box::new(make()), Box::new(make())]
+        }
+        "rff-mlp" | "mlp" => {
+            let rff = match name == "rff-mlp" {
+                true => {
+                    let (f, s) = (take("frequencies", 256.0), take("sigma", 10.0));
+                    if !(s.is_finite() && s > 0.0) {
+                        return input_err!("--interp {}: `sigma` must be > 0", a.interp);
+                    }
+                    Some((whole("frequencies", f, 1.0)?, s))
+                }
+                false => None,
+            };
+            let (w, d, steps, lr, seed, batch) = (
+                whole("width", take("width", 128.0), 1.0)?,
+                whole("depth", take("depth", 2.0), 1.0)?,
+                whole("steps", take("steps", 3000.0), 1.0)?,
+                take("lr", 1e-3),
+                whole("seed", take("seed", 0.0), 0.0)? as u64,
+                whole("batch", take("batch", 0.0), 0.0)?,
+            );
+            if !(lr.is_finite() && lr > 0.0) {
+                return input_err!("--interp {}: `lr` = {lr}: allowed a number > 0", a.interp);
+            }
+            let make = || Network::new(grid, rff, w, d, steps, lr, seed).with_batch(batch);
+            [Box::new(make()), Box::new(make())]
+        }
+        "rbf" => {
+            let kernel = match take("epsilon", f64::NAN) {
+                e if e.is_nan() => Kernel::ThinPlate,
+                e if e > 0.0 && e.is_finite() => Kernel::Multiquadric { epsilon: e },
+                e => return input_err!("--interp rbf:epsilon={e}: allowed a number > 0"),
+            };
+            [
+                Box::new(Rbf::new(grid, kernel)),
+                Box::new(Rbf::new(grid, kernel)),
+            ]
+        }
+        "cubic" => {
+            let margin = whole("margin", take("margin", 8.0), 1.0)?;
+            let make = || Cubic::new(grid, margin);
+            [Box::new(make()), Box::new(make())]
+        }
+        other => {
+            return input_err!("--interp {other:?}: allowed {}", NAMES.join(", "));
+        }
+    };
+    if let Some(k) = opts.keys().next() {
+        return input_err!("--interp {}: unknown option `{k}`", a.interp);
+    }
+    Ok(out)
+}

@@ -1,0 +1,323 @@
+//! `medida simulate`: run the model from a config, write snapshots and diagnostics to HDF5, and
+//! checkpoint so that `--restart` continues bit for bit.
+
+use crate::config::RunConfig;
+use crate::error::{Error, input, input_err};
+use crate::progress::Progress;
+use crate::schema::run_schema;
+use medida_data::{Checkpoint, OutputFile};
+use medida_solver::{Complex64, Model, ModelState};
+use ndarray::{Array3, ArrayD, Axis, IxDyn};
+use std::path::{Path, PathBuf};
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// What `medida simulate` was asked to do.
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// A preset shipped in the binary: pyqg-eddy (default), pyqg-jet or medida-jet.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// A TOML config file (see `medida config show`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a setting, e.g. --set model.dt=3600 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Total number of steps (overrides run.steps / run.tmax).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Model time to reach, in seconds (overrides run.steps / run.tmax).
+    #[arg(long)]
+    pub tmax: Option<f64>,
+    /// Initial PV: a .npy array (2, ny, nx) or an HDF5 file with a `q` dataset (lev, y, x).
+    #[arg(long, value_name = "FILE")]
+    pub init: Option<PathBuf>,
+    /// Output file; its checkpoint goes beside it as NAME.ckpt.h5.
+    #[arg(long, default_value = "run.h5")]
+    pub out: PathBuf,
+    /// Continue the run whose output (or checkpoint) this is, bit for bit.
+    #[arg(long, value_name = "OUT.h5")]
+    pub restart: Option<PathBuf>,
+    /// Run an imperfect model: a model-error case, the truth with some coefficients changed
+    /// (case1001 ... case1009; see `medida config show --model-error CASE`).
+    #[arg(long, value_name = "CASE")]
+    pub model_error: Option<String>,
+    /// Model time to run before the first snapshot or diagnostics record (overrides run.spinup).
+    #[arg(long)]
+    pub spinup: Option<f64>,
+}
+
+/// The checkpoint that belongs to output file `out`: `run.h5` -> `run.ckpt.h5`.
+pub fn checkpoint_path(out: &Path) -> PathBuf {
+    out.with_extension("ckpt.h5")
+}
+
+/// A run ready to go: config, model in its starting state, open output.
+struct Run {
+    cfg: RunConfig,
+    model: Model,
+    output: OutputFile,
+    checkpoint: PathBuf,
+}
+
+/// Runs the simulation `args` describes (a new run, or the continuation of one), writing its
+/// output and checkpoints.
+pub fn simulate(args: &SimulateArgs, progress: &mut dyn Progress) -> Result<()> {
+    let run = match &args.restart {
+        Some(path) => restart(path, args)?,
+        None => start(args)?,
+    };
+    execute(run, progress)
+}
+
+/// Sets the run length from `--steps` / `--tmax`.
+fn apply_length(cfg: &mut RunConfig, steps: Option<u64>, tmax: Option<f64>) -> Result<()> {
+    match (steps, tmax) {
+        (Some(_), Some(_)) => return input_err!("give --steps or --tmax, not both"),
+        (Some(n), None) => (cfg.run.steps, cfg.run.tmax) = (Some(n), None),
+        (None, Some(t)) => (cfg.run.steps, cfg.run.tmax) = (None, Some(t)),
+        (None, None) => {}
+    }
+    cfg.validate()
+}
+
+fn start(args: &SimulateArgs) -> Result<Run> {
+    let mut cfg = RunConfig::resolve(
+        args.preset.as_deref(),
+        args.config.as_deref(),
+        args.model_error.as_deref(),
+        &args.set,
+    )?;
+    if let Some(s) = args.spinup {
+        cfg.run.spinup = Some(s);
+    }
+    apply_length(&mut cfg, args.steps, args.tmax)?;
+    let mut model = crate::model::build_model(&cfg)?;
+    let init = match &args.init {
+        Some(path) => {
+            let q = read_initial_q(path)?;
+            if let Err(e) = model.set_q(q.view()) {
+                return input_err!("--init {}: {e}", path.display());
+            }
+            format!("q from {}", path.display())
+        }
+        None => {
+            let q =
+                medida_solver::init::pyqg_random_q(model.grid(), cfg.init.seed) * cfg.init.scale;
+            model
+                .set_q(q.view())
+                .expect("the random field has the model's shape and is finite");
+            format!(
+                "pyqg random, seed {}, scale {}",
+                cfg.init.seed, cfg.init.scale
+            )
+        }
+    };
+    // Everything is validated: only now touch the disk.
+    let output = OutputFile::create(&args.out, &run_schema(&cfg, &model, &init))?;
+    Ok(Run {
+        cfg,
+        model,
+        output,
+        checkpoint: checkpoint_path(&args.out),
+    })
+}
+
+fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
+    if args.preset.is_some()
+        || args.config.is_some()
+        || !args.set.is_empty()
+        || args.init.is_some()
+        || args.model_error.is_some()
+        || args.spinup.is_some()
+    {
+        return input_err!(
+            "--restart continues a run with its own config: --preset, --config, --set, --init, --model-error and --spinup do not apply (--steps and --tmax do)"
+        );
+    }
+    let (out, ckpt) = match path.to_str().and_then(|s| s.strip_suffix(".ckpt.h5")) {
+        Some(stem) => (PathBuf::from(format!("{stem}.h5")), path.to_path_buf()),
+        None => (path.to_path_buf(), checkpoint_path(path)),
+    };
+    let c = Checkpoint::read(&ckpt).map_err(input("--restart: cannot read checkpoint"))?;
+    let bad = |what: &str| {
+        Error::Input(format!(
+            "--restart: checkpoint {} lacks {what}",
+            ckpt.display()
+        ))
+    };
+    let mut cfg = RunConfig::from_toml(c.text("config").ok_or_else(|| bad("config"))?)?;
+    apply_length(&mut cfg, args.steps, args.tmax)?;
+    let mut model = crate::model::build_model(&cfg)?;
+    let state = state_from_checkpoint(&c).ok_or_else(|| bad("a complete model state"))?;
+    model.restore(&state).map_err(input("--restart"))?;
+    let count = |name| c.number(name).map(|x| x as usize).ok_or_else(|| bad(name));
+    let (n_snap, n_series) = (count("n_snapshots")?, count("n_series")?);
+    let init = String::new();
+    let output = OutputFile::open(&out, &run_schema(&cfg, &model, &init), n_snap, n_series)
+        .map_err(input("--restart: cannot continue output"))?;
+    Ok(Run {
+        cfg,
+        model,
+        output,
+        checkpoint: ckpt,
+    })
+}
+
+fn execute(mut run: Run, progress: &mut dyn Progress) -> Result<()> {
+    let total = run.cfg.total_steps();
+    let start = run.model.tc();
+    let o = run.cfg.output.clone();
+    let due = |tc: u64, every: u64| every > 0 && tc.is_multiple_of(every);
+    // Snapshots and diagnostics start after the spin-up and count from there.
+    let first = run.cfg.spinup_steps();
+    let record = |tc: u64, every: u64| tc >= first && due(tc - first, every);
+    progress.begin(start, total, run.cfg.jet.is_none());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(run.cfg.run.threads)
+        .build()
+        .map_err(|e| Error::Input(format!("run.threads: {e}")))?;
+    let result = pool.install(|| -> Result<()> {
+        loop {
+            let tc = run.model.tc();
+            // A checkpoint at tc holds the records written before tc: a restart rewrites tc's.
+            if tc > start && (due(tc, o.checkpoint_interval) || tc >= total) {
+                run.output.flush()?;
+                write_checkpoint(&run)?;
+            }
+            if record(tc, o.snapshot_interval) {
+                let [p, u, v] = run.model.p_u_v();
+                let mut fields = vec![
+                    run.model.q().into_dyn(),
+                    p.into_dyn(),
+                    u.into_dyn(),
+                    v.into_dyn(),
+                ];
+                if o.spectral {
+                    let qh = run.model.qh();
+                    fields.push(qh.mapv(|z| z.re).into_dyn());
+                    fields.push(qh.mapv(|z| z.im).into_dyn());
+                }
+                let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
+                run.output.append_snapshot(run.model.t(), &views)?;
+                run.output.flush()?;
+            }
+            if record(tc, o.diagnostics_interval) {
+                let d = run.model.diagnostics();
+                let values = [
+                    d.ke,
+                    d.ke_layer[0],
+                    d.ke_layer[1],
+                    d.ape,
+                    d.energy,
+                    d.enstrophy,
+                    d.enstrophy_layer[0],
+                    d.enstrophy_layer[1],
+                    d.cfl,
+                ];
+                run.output.append_series(d.t, &values)?;
+            }
+            if tc >= total {
+                return Ok(());
+            }
+            run.model.step()?;
+            progress.step(run.model.tc(), run.model.t());
+        }
+    });
+    progress.end();
+    run.output.flush()?;
+    result?;
+    let (n_snap, n_series) = run.output.counts();
+    progress.note(&format!(
+        "done: {total} steps, t = {}, {n_snap} snapshots, {n_series} diagnostics records",
+        crate::progress::model_time(run.model.t(), run.cfg.jet.is_none())
+    ));
+    Ok(())
+}
+
+fn write_checkpoint(run: &Run) -> Result<()> {
+    let s = run.model.state();
+    let (n_snap, n_series) = run.output.counts();
+    let c = Checkpoint {
+        arrays: vec![
+            ("q".into(), s.q.into_dyn()),
+            ("qh".into(), split_complex(&s.qh)),
+            ("dqhdt_p".into(), split_complex(&s.dqhdt_p)),
+            ("dqhdt_pp".into(), split_complex(&s.dqhdt_pp)),
+            ("qh_prev".into(), split_complex(&s.qh_prev)),
+        ],
+        numbers: vec![
+            ("tc".into(), s.tc as f64),
+            ("t".into(), s.t),
+            ("ablevel".into(), s.ablevel as f64),
+            ("n_snapshots".into(), n_snap as f64),
+            ("n_series".into(), n_series as f64),
+        ],
+        texts: vec![
+            ("config".into(), run.cfg.to_toml()),
+            ("medida_version".into(), env!("CARGO_PKG_VERSION").into()),
+        ],
+    };
+    c.write_atomic(&run.checkpoint)?;
+    Ok(())
+}
+
+/// A complex array as real with a trailing dimension `(re, im)`.
+fn split_complex(a: &Array3<Complex64>) -> ArrayD<f64> {
+    let mut shape = a.shape().to_vec();
+    shape.push(2);
+    ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+        let z = a[[i[0], i[1], i[2]]];
+        if i[3] == 0 { z.re } else { z.im }
+    })
+}
+
+fn join_complex(a: &ArrayD<f64>) -> Option<Array3<Complex64>> {
+    let s = a.shape();
+    (s.len() == 4 && s[3] == 2).then(|| {
+        Array3::from_shape_fn((s[0], s[1], s[2]), |(i, j, k)| {
+            Complex64::new(a[[i, j, k, 0]], a[[i, j, k, 1]])
+        })
+    })
+}
+
+fn state_from_checkpoint(c: &Checkpoint) -> Option<ModelState> {
+    Some(ModelState {
+        q: c.array("q")?.clone().into_dimensionality().ok()?,
+        qh: join_complex(c.array("qh")?)?,
+        dqhdt_p: join_complex(c.array("dqhdt_p")?)?,
+        dqhdt_pp: join_complex(c.array("dqhdt_pp")?)?,
+        qh_prev: join_complex(c.array("qh_prev")?)?,
+        ablevel: c.number("ablevel")? as u8,
+        tc: c.number("tc")? as u64,
+        t: c.number("t")?,
+    })
+}
+
+/// q from a NumPy `.npy` of shape `(2, ny, nx)`, or from the `q` dataset of an HDF5 file: `(lev, y, x)`,
+/// or `(time, lev, y, x)` (a medida output; the last snapshot is taken).
+fn read_initial_q(path: &Path) -> Result<Array3<f64>> {
+    let is_npy = path.extension().is_some_and(|e| e == "npy");
+    let a: ArrayD<f64> = if is_npy {
+        match ndarray_npy::read_npy(path) {
+            Ok(a) => a,
+            Err(e) => return input_err!("--init {}: {e}", path.display()),
+        }
+    } else {
+        match medida_data::read_array(path, "q") {
+            Ok(a) => a,
+            Err(e) => return input_err!("--init: {e}"),
+        }
+    };
+    let a = if a.ndim() == 4 {
+        a.index_axis(Axis(0), a.shape()[0].saturating_sub(1))
+            .to_owned()
+    } else {
+        a
+    };
+    match a.into_dimensionality() {
+        Ok(q) => Ok(q),
+        Err(_) => input_err!("--init {}: q must have dims (lev, y, x)", path.display()),
+    }
+}
