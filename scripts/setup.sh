@@ -4,7 +4,8 @@
 # - .venv: the Python environment of the cross-checks and notebooks (h5py, xarray, h5netcdf,
 #   PySINDy 2.1; NumPy 2; matplotlib and nbclient for the notebooks), see tests/requirements.txt
 #   and notebooks/requirements.txt;
-# - .venv-pyqg: pyqg 0.7.2, the solver's reference, which needs NumPy < 2 and Cython < 3.
+# - .venv-pyqg: pyqg 0.7.2, the solver's reference, which needs NumPy < 2 and Cython < 3, and
+#   gcm-filters 0.5.1, the reference of the closure module's third coarse-graining operator.
 # Safe to re-run: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,9 @@ if ! .venv-pyqg/bin/python -c "import pyqg" 2>/dev/null; then
     c="$PWD/tests/pyqg/constraints.txt"
     .venv-pyqg/bin/pip install -q -c "$c" "cython<3" "numpy<2" setuptools wheel "setuptools_scm[toml]>=6.2" pyfftw
     .venv-pyqg/bin/pip install -q -c "$c" --no-build-isolation -r tests/pyqg/requirements.txt
+fi
+if ! .venv-pyqg/bin/python -c "import gcm_filters" 2>/dev/null; then
+    echo "setup: installing gcm-filters 0.5.1 into .venv-pyqg"
+    .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" "gcm-filters==0.5.1"
 fi
 echo "setup: done"

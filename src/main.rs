@@ -2,6 +2,7 @@
 //! analysis increments (`increments`, `discover`, `demo`), and find which terms explain any data
 //! (`fit`). Thin: each subcommand parses its flags, calls `medida-workflow` and prints.
 
+mod closure;
 mod demo;
 mod discover;
 mod fit;
@@ -31,6 +32,8 @@ enum Command {
     Discover(discover::Discover),
     Fit(fit::Fit),
     Plot(plot::Plot),
+    #[command(subcommand)]
+    Closure(closure::Closure),
     /// Inspect configurations.
     Config {
         #[command(subcommand)]
@@ -71,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fit(a) => fit::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Closure(c) => closure::run(c),
         Command::Increments(a) => increments::run(a),
         Command::Discover(a) => discover::run(a),
         Command::Config {

@@ -1,9 +1,12 @@
 //! End-to-end tests of the `medida` binary: output read by Python (h5py, xarray), restart after a
 //! real SIGKILL, and bad input.
 
+mod common;
+
+use common::python_ok;
 use medida_data::Checkpoint;
 use medida_solver::{Model, QgParams};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -19,19 +22,6 @@ fn run_ok(args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// The Python with h5py and xarray: $MEDIDA_PYTHON, else the repository's .venv (scripts/setup.sh).
-fn python() -> PathBuf {
-    let p = std::env::var_os("MEDIDA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    assert!(
-        p.exists(),
-        "{} not found: run scripts/setup.sh or set MEDIDA_PYTHON",
-        p.display()
-    );
-    p
 }
 
 #[test]
@@ -74,18 +64,11 @@ fn h5py_and_xarray_read_what_rust_wrote() {
     npz.finish().unwrap();
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_output.py");
-    let check = Command::new(python())
-        .arg(script)
-        .arg(&out)
-        .arg(&expected)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    python_ok(&[
+        script.to_str().unwrap(),
+        out.to_str().unwrap(),
+        expected.to_str().unwrap(),
+    ]);
 }
 
 /// The final model state in a checkpoint: (name, f64 bits) of every array.

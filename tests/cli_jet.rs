@@ -1,15 +1,10 @@
 //! `medida simulate` with the MEDIDA forced jet and model-error cases.
 
-use medida_data::Checkpoint;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn medida(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_medida"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::{medida, python_ok};
+use medida_data::Checkpoint;
+use std::path::Path;
 
 fn ok(args: &[&str]) {
     let o = medida(args);
@@ -51,12 +46,6 @@ fn final_bits(ckpt: &Path) -> Vec<u64> {
         .collect()
 }
 
-fn python() -> PathBuf {
-    std::env::var_os("MEDIDA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
-}
-
 #[test]
 fn model_error_case_runs_the_imperfect_jet_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
@@ -69,11 +58,7 @@ fn model_error_case_runs_the_imperfect_jet_and_says_so() {
         assert ds.attrs['coefficient_jet_forcing'] == 0.11 and ds.attrs['coefficient_beta'] == 0.196\n\
         assert ds.x.attrs['units'] == '1' and ds.time.attrs['units'] == '1'\n\
         assert abs(ds.time.values - [1.0, 2.0, 3.0]).max() < 1e-12, ds.time.values\n";
-    let o = Command::new(python())
-        .args(["-c", check, case.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    python_ok(&["-c", check, case.to_str().unwrap()]);
 
     // The same changes as a [model_error] table give the same bytes; the truth differs.
     let table = dir.path().join("table.h5");

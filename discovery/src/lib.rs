@@ -22,6 +22,7 @@
 //! # Ok::<(), medida_discovery::DiscoveryError>(())
 //! ```
 
+pub mod closure;
 pub mod error;
 pub mod library;
 pub mod model_error;

@@ -7,7 +7,9 @@
 //!   sparse observations the analysis error spectrum against the truth's (the spectral-bias picture);
 //! - a discovery (`medida discover --out res.json`): discovered vs expected coefficients with
 //!   intervals (two posterior standard deviations of the RVM, or the ensemble's 5-95% quantiles),
-//!   and the threshold sweep (residual vs number of terms, the chosen model marked).
+//!   and the threshold sweep (residual vs number of terms, the chosen model marked);
+//! - a closure discovery (`medida closure discover --out res.json`): held-out R^2 per layer beside
+//!   the published closures (`res.json`), the forcing and its predictions mapped (`res.h5`).
 
 use medida_data::{Frames, read_array, read_text_attr};
 use medida_discovery::model_error::DiscoveryReport;
@@ -49,11 +51,14 @@ impl PlotError {
     }
 }
 
+mod closure;
+
 type Result<T> = std::result::Result<T, PlotError>;
 
 macro_rules! input_err {
     ($($arg:tt)*) => { Err(PlotError::Input(format!($($arg)*))) };
 }
+pub(crate) use input_err;
 
 /// Writes every figure `file` supports into `dir`; returns their paths.
 pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
@@ -64,6 +69,11 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
         .map_err(|e| PlotError::Draw(format!("create {}: {e}", dir.display())))?;
     register_font();
     if file.extension().is_some_and(|e| e == "json") {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| PlotError::Input(format!("{}: {e}", file.display())))?;
+        if closure::is_report(&text) {
+            return closure::report_figures(file, &text, dir);
+        }
         return discovery_figures(file, dir);
     }
     let title = read_text_attr(file, "title").map_err(|e| {
@@ -73,6 +83,9 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
         ))
     })?;
     let cfg = RunConfig::from_toml(&read_text_attr(file, "config")?)?;
+    if title.starts_with(medida_workflow::closure::MAPS_TITLE) {
+        return closure::map_figures(file, dir, time, &cfg);
+    }
     if title.starts_with("medida analysis increments") {
         let mut out = vec![
             field_figure(
@@ -123,7 +136,7 @@ fn register_font() {
 }
 
 /// Figure errors carry the file name (plotters' errors are not `Send`).
-fn draw_err<E: std::fmt::Debug>(out: &Path) -> impl Fn(E) -> PlotError + use<E> {
+pub(crate) fn draw_err<E: std::fmt::Debug>(out: &Path) -> impl Fn(E) -> PlotError + use<E> {
     let out = out.to_path_buf();
     move |e| PlotError::Draw(format!("{}: {e:?}", out.display()))
 }
@@ -148,7 +161,7 @@ fn units(cfg: &RunConfig) -> (&'static str, bool) {
 
 /// Dataset `field` at snapshot `time` of `file`, one panel per layer with its colour bar, into
 /// `dir/name.png`.
-fn field_figure(
+pub(crate) fn field_figure(
     file: &Path,
     dir: &Path,
     (field, name): (&str, &str),
@@ -272,7 +285,7 @@ fn colour_bar(
 
 /// A tick label: plain with up to 3 significant digits between 0.01 and 10^4, else exponent form;
 /// 0 for values below 1e-9 of the axis' `range` (round-off of a tick at zero).
-fn tick(v: f64, range: f64) -> String {
+pub(crate) fn tick(v: f64, range: f64) -> String {
     let a = v.abs();
     if a <= 1e-9 * range || a == 0.0 {
         "0".into()
@@ -399,12 +412,14 @@ fn diagnostics_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBu
 }
 
 /// The series legend, in every figure's style.
-fn legend<'a, CT: plotters::coord::CoordTranslate>(
+pub(crate) fn legend<'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+    position: SeriesLabelPosition,
 ) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>>
 {
     chart
         .configure_series_labels()
+        .position(position)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .label_font(("sans-serif", 14))
@@ -470,7 +485,7 @@ fn line_figure(
                         PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
                     });
             }
-            legend(&mut chart).map_err(&e)?;
+            legend(&mut chart, SeriesLabelPosition::MiddleRight).map_err(&e)?;
         }};
     }
     if log {
@@ -653,7 +668,7 @@ fn sweep_figure(v: &DiscoveryReport, dir: &Path) -> Result<PathBuf> {
                 .map_err(&e)?;
         }
     }
-    legend(&mut chart).map_err(&e)?;
+    legend(&mut chart, SeriesLabelPosition::MiddleRight).map_err(&e)?;
     root.present().map_err(&e)?;
     // The drawing borrows `out` until the end of the function.
     Ok(out.clone())

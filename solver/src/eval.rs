@@ -1,6 +1,11 @@
 //! Evaluation of expressions on a two-layer state with a model's [`Spectral`] toolkit: a library
 //! column, a correction or a closure is computed by the same transforms, operators, inversion and
 //! Jacobian as the model's tendency.
+//!
+//! An expression is a real field: the result of every operator, Jacobian and advection is the
+//! spectrum of a real field ([`Spectral::make_real`]), as when each step goes to the grid and
+//! back (Ross et al.'s feature extractor). This matters only at the `k = 0` and Nyquist columns,
+//! and only when operators are chained (`dx(dx(f))` has no Nyquist-column part).
 
 use crate::Complex64;
 use crate::error::SolverError;
@@ -29,6 +34,8 @@ enum Value {
 pub struct Evaluator {
     spectral: Arc<Spectral>,
     ws: Workspace,
+    /// Background zonal flow per layer, for `adv` (the model's `U1`, `U2`).
+    background: [f64; 2],
 }
 
 impl Evaluator {
@@ -37,7 +44,15 @@ impl Evaluator {
         Self {
             ws: spectral.workspace(),
             spectral,
+            background: [0.0; 2],
         }
+    }
+
+    /// The same evaluator with a background zonal flow per layer for `adv` (a model's
+    /// `Model::background_flow`).
+    pub fn with_background(mut self, ubg: [f64; 2]) -> Self {
+        self.background = ubg;
+        self
     }
 
     /// The toolkit.
@@ -175,18 +190,50 @@ impl Evaluator {
                     let y: Vec<f64> = grid.y().iter().map(|y| y - half).collect();
                     Value::Physical(rows(&y, nx))
                 }
+                // u = -dy(psi), v = dx(psi), as the model computes its velocities.
+                Field::U(i) => Value::Spectral(
+                    s.ph[*i]
+                        .iter()
+                        .zip(self.spectral.l())
+                        .map(|(p, &l)| Complex64::new(l * p.im, -l * p.re))
+                        .collect(),
+                ),
+                Field::V(i) => Value::Spectral(
+                    s.ph[*i]
+                        .iter()
+                        .zip(self.spectral.k())
+                        .map(|(p, &k)| Complex64::new(-k * p.im, k * p.re))
+                        .collect(),
+                ),
+                Field::Own(_) => unreachable!("Evaluator::checked refuses own-layer fields"),
             },
+            Expr::Advect(lev, a) => {
+                let lev = lev.expect("Evaluator::checked refuses own-layer advection");
+                let fh = self.spectrum_of(a, s);
+                let mut h = self.spectral.jacobian(&mut self.ws, &s.ph[lev], &fh);
+                let u = self.background[lev];
+                if u != 0.0 {
+                    for ((h, f), &k) in h.iter_mut().zip(&fh).zip(self.spectral.k()) {
+                        *h += Complex64::new(-k * f.im, k * f.re) * u;
+                    }
+                }
+                self.spectral.make_real(&mut h);
+                Value::Spectral(h)
+            }
             Expr::Apply(op, a) => {
                 let mut h = self.spectrum_of(a, s);
                 let (k, l) = (self.spectral.k(), self.spectral.l());
                 for ((h, k), l) in h.iter_mut().zip(k).zip(l) {
                     *h *= op.multiplier(*k, *l);
                 }
+                self.spectral.make_real(&mut h);
                 Value::Spectral(h)
             }
             Expr::Jacobian(a, b) => {
                 let (ah, bh) = (self.spectrum_of(a, s), self.spectrum_of(b, s));
-                Value::Spectral(self.spectral.jacobian(&mut self.ws, &ah, &bh))
+                let mut h = self.spectral.jacobian(&mut self.ws, &ah, &bh);
+                self.spectral.make_real(&mut h);
+                Value::Spectral(h)
             }
             Expr::Product(a, b) => {
                 let mut pa = self.field_of(a, s);

@@ -5,15 +5,22 @@
 //!
 //! ```text
 //! expr    := factor ('*' factor)*             product of physical fields (pointwise)
-//! factor  := field | op '(' expr ')' | 'J(' expr ',' expr ')'
-//! field   := psi1 | psi2 | q1 | q2 | psi_R | s | y
+//! factor  := field | op '(' expr ')' | 'J(' expr ',' expr ')' | adv '(' expr ')'
+//! field   := psi1 | psi2 | q1 | q2 | u1 | u2 | v1 | v2 | psi_R | s | y | q | psi | u | v
 //! op      := lap | lap2 | lap3 | lap4 | dx | dy | grad | eddy | d8
+//! adv     := adv1 | adv2 | adv
 //! ```
-//! `q1`, `q2` are the PV anomalies (without `beta y`; MEDIDA's q-tilde, pyqg's `q`); `psi_R` is
-//! the jet model's relaxation profile; `s` its sponge profile `s(y)`; `y` the distance from the
+//! `q1`, `q2` are the PV anomalies (without `beta y`; MEDIDA's q-tilde, pyqg's `q`); `u1`, `v1`
+//! the anomaly velocities `-dy(psi1)`, `dx(psi1)` (without the background flow); `psi_R` is the
+//! jet model's relaxation profile; `s` its sponge profile `s(y)`; `y` the distance from the
 //! domain's centre line. `grad(f)` is the released MEDIDA library's scalar `dx(f) + dy(f)`, not a
 //! vector; `eddy(f) = f - <f>_x` removes the zonal mean; `d8(f) = dx^8 f + dy^8 f` (the MEDIDA
-//! hyperviscosity's operator); `J(a, b) = dx(a) dy(b) - dy(a) dx(b)`.
+//! hyperviscosity's operator); `J(a, b) = dx(a) dy(b) - dy(a) dx(b)`, in flux form `div(u_a b)`;
+//! `adv1(f) = dx(f (u1 + U1)) + dy(f v1)`, the advection of `f` by layer 1's full flow including
+//! its background `U1` (Ross et al.'s `advected`), `= J(psi1, f) + U1 dx(f)`.
+//!
+//! `q`, `psi`, `u`, `v` and `adv` without a layer are **the layer's own**: a closure library
+//! written with them is the same library in both layers, made concrete by [`Expr::in_layer`].
 //!
 //! ```
 //! use medida_solver::expr::{Expr, Op};
@@ -44,12 +51,42 @@ pub enum Field {
     Sponge,
     /// Distance from the domain's centre line, `y - Ly/2`.
     Y,
+    /// Zonal anomaly velocity `-dy(psi)` of a layer.
+    U(usize),
+    /// Meridional velocity `dx(psi)` of a layer.
+    V(usize),
+    /// The layer's own field, in an expression written for either layer.
+    Own(Own),
+}
+
+/// A field of the layer an expression is evaluated in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Own {
+    /// `q`.
+    Q,
+    /// `psi`.
+    Psi,
+    /// `u`.
+    U,
+    /// `v`.
+    V,
 }
 
 impl Field {
-    /// Whether the field is part of the model state (`psi_i`, `q_i`) rather than of its geometry.
+    /// Whether the field is part of the model state rather than of its geometry.
     pub fn is_state(self) -> bool {
-        matches!(self, Self::Psi(_) | Self::Q(_))
+        !matches!(self, Self::PsiR | Self::Sponge | Self::Y)
+    }
+
+    /// The field in layer `lev` (the own-layer fields become explicit).
+    pub fn in_layer(self, lev: usize) -> Self {
+        match self {
+            Self::Own(Own::Q) => Self::Q(lev),
+            Self::Own(Own::Psi) => Self::Psi(lev),
+            Self::Own(Own::U) => Self::U(lev),
+            Self::Own(Own::V) => Self::V(lev),
+            f => f,
+        }
     }
 }
 
@@ -96,6 +133,8 @@ pub enum Expr {
     Jacobian(Box<Expr>, Box<Expr>),
     /// The pointwise product of two expressions.
     Product(Box<Expr>, Box<Expr>),
+    /// Advection by a layer's full flow (`None`: the layer's own), `J(psi_i, f) + U_i dx(f)`.
+    Advect(Option<usize>, Box<Expr>),
 }
 
 impl Expr {
@@ -122,6 +161,27 @@ impl Expr {
     /// `a*b`.
     pub fn product(a: Self, b: Self) -> Self {
         Self::Product(Box::new(a), Box::new(b))
+    }
+
+    /// `adv(self)` by layer `lev`'s full flow (`None`: the own layer's).
+    pub fn advected(self, lev: Option<usize>) -> Self {
+        Self::Advect(lev, Box::new(self))
+    }
+
+    /// The expression in layer `lev`: the own-layer fields and `adv` made explicit.
+    pub fn in_layer(&self, lev: usize) -> Self {
+        match self {
+            Self::Field(f) => Self::Field(f.in_layer(lev)),
+            Self::Apply(op, a) => a.in_layer(lev).apply(*op),
+            Self::Jacobian(a, b) => Self::jacobian(a.in_layer(lev), b.in_layer(lev)),
+            Self::Product(a, b) => Self::product(a.in_layer(lev), b.in_layer(lev)),
+            Self::Advect(l, a) => a.in_layer(lev).advected(Some(l.unwrap_or(lev))),
+        }
+    }
+
+    /// Whether the expression has own-layer parts (it is written for either layer).
+    pub fn is_generic(&self) -> bool {
+        self.fields().iter().any(|f| matches!(f, Field::Own(_)))
     }
 
     /// Parses an expression, e.g. `"J(psi1, q1)"`.
@@ -151,6 +211,10 @@ impl Expr {
         match self {
             Self::Field(f) => out.push(*f),
             Self::Apply(_, a) => a.visit_fields(out),
+            Self::Advect(lev, a) => {
+                out.push(lev.map_or(Field::Own(Own::Psi), Field::Psi));
+                a.visit_fields(out);
+            }
             Self::Jacobian(a, b) | Self::Product(a, b) => {
                 a.visit_fields(out);
                 b.visit_fields(out);
@@ -187,6 +251,12 @@ impl fmt::Display for Field {
             Self::PsiR => f.write_str("psi_R"),
             Self::Sponge => f.write_str("s"),
             Self::Y => f.write_str("y"),
+            Self::U(i) => write!(f, "u{}", i + 1),
+            Self::V(i) => write!(f, "v{}", i + 1),
+            Self::Own(Own::Q) => f.write_str("q"),
+            Self::Own(Own::Psi) => f.write_str("psi"),
+            Self::Own(Own::U) => f.write_str("u"),
+            Self::Own(Own::V) => f.write_str("v"),
         }
     }
 }
@@ -212,6 +282,8 @@ impl fmt::Display for Expr {
             Self::Apply(op, a) => write!(f, "{op}({a})"),
             Self::Jacobian(a, b) => write!(f, "J({a}, {b})"),
             Self::Product(a, b) => write!(f, "{a}*{b}"),
+            Self::Advect(Some(lev), a) => write!(f, "adv{}({a})", lev + 1),
+            Self::Advect(None, a) => write!(f, "adv({a})"),
         }
     }
 }
@@ -273,7 +345,7 @@ impl Parser<'_> {
             ""
         };
         SolverError::Expression(format!(
-            "`{shown}{more}`: {what} (terms look like psi1, lap(psi2), grad(psi1), J(psi1, q1), psi1*q2; fields psi1 psi2 q1 q2 psi_R s y; operators lap lap2 lap3 lap4 dx dy grad eddy d8)"
+            "`{shown}{more}`: {what} (terms look like psi1, lap(psi2), grad(psi1), J(psi1, q1), psi1*q2, lap(adv(q)); fields psi1 psi2 q1 q2 u1 u2 v1 v2 psi_R s y, and q psi u v for the own layer; operators lap lap2 lap3 lap4 dx dy grad eddy d8, adv1 adv2 adv)"
         ))
     }
 
@@ -317,6 +389,14 @@ impl Parser<'_> {
             "psi_R" => Some(Field::PsiR),
             "s" => Some(Field::Sponge),
             "y" => Some(Field::Y),
+            "u1" => Some(Field::U(0)),
+            "u2" => Some(Field::U(1)),
+            "v1" => Some(Field::V(0)),
+            "v2" => Some(Field::V(1)),
+            "q" => Some(Field::Own(Own::Q)),
+            "psi" => Some(Field::Own(Own::Psi)),
+            "u" => Some(Field::Own(Own::U)),
+            "v" => Some(Field::Own(Own::V)),
             _ => None,
         };
         if let Some(f) = field {
@@ -332,6 +412,17 @@ impl Parser<'_> {
             "grad" => Op::Grad,
             "eddy" => Op::Eddy,
             "d8" => Op::D8,
+            "adv" | "adv1" | "adv2" => {
+                let lev = match name.as_str() {
+                    "adv1" => Some(0),
+                    "adv2" => Some(1),
+                    _ => None,
+                };
+                self.expect(Token::Open, &format!("`(` after {name}"))?;
+                let a = self.expr()?;
+                self.expect(Token::Close, &format!("`)` closing {name}"))?;
+                return Ok(a.advected(lev));
+            }
             "J" => {
                 self.expect(Token::Open, "`(` after J")?;
                 let a = self.expr()?;
@@ -368,6 +459,9 @@ mod tests {
             "d8(q1)",
             "dx(psi1)*dy(q2)*y",
             "psi_R",
+            "adv1(u2)",
+            "lap(adv(q))",
+            "adv(adv(dx(lap(v))))",
         ] {
             assert_eq!(Expr::parse(t).unwrap().to_string(), t);
         }
@@ -393,6 +487,19 @@ mod tests {
             let e = Expr::parse(t).unwrap_err().to_string();
             assert!(e.contains(msg), "{}: {e}", &t[..t.len().min(40)]);
         }
+    }
+
+    #[test]
+    fn own_layer_expressions_become_explicit() {
+        let e = Expr::parse("adv(adv(dy(lap(u))))*psi").unwrap();
+        assert!(e.is_generic());
+        assert_eq!(e.in_layer(1).to_string(), "adv2(adv2(dy(lap(u2))))*psi2");
+        assert!(!e.in_layer(0).is_generic());
+        assert!(Expr::parse("adv1(q)").unwrap().is_generic());
+        assert!(
+            Expr::parse("adv1(y)").unwrap().reads_state(),
+            "the flow is state"
+        );
     }
 
     #[test]

@@ -143,6 +143,22 @@ impl Spectral {
             .collect()
     }
 
+    /// Makes `h` the spectrum of a real field, as a transform to the grid and back would
+    /// (`rfft2(irfft2(h))`): the columns `k = 0` and `k = nx/2`, whose negative-`k` partners are
+    /// not stored, become Hermitian in `l`; the other columns are unchanged.
+    pub fn make_real(&self, h: &mut [Complex64]) {
+        let (nk, nl) = (self.grid.nk(), self.grid.nl());
+        for ik in [0, nk - 1] {
+            let col = &mut h[ik * nl..(ik + 1) * nl];
+            for il in 0..=nl / 2 {
+                let jl = (nl - il) % nl;
+                let sym = (col[il] + col[jl].conj()) * 0.5;
+                col[il] = sym;
+                col[jl] = sym.conj();
+            }
+        }
+    }
+
     /// `psi_hat` of both layers from `q_hat`.
     pub fn invert(&self, qh: [&[Complex64]; 2]) -> [Vec<Complex64>; 2] {
         std::array::from_fn(|lev| {

@@ -31,18 +31,21 @@ fn evaluated(spectral: &Arc<Spectral>, term: &Term, q: &Array3<f64>) -> Array3<f
         for (factor, e) in shape {
             let field = eval.field(e, &state).unwrap();
             for (o, f) in out.index_axis_mut(Axis(0), lev).iter_mut().zip(&field) {
-                *o += factor * f;
+                *o += term.coefficient * factor * f;
             }
         }
     }
     out
 }
 
-/// Each explicit term alone at coefficient 1: the compiled tendency equals the evaluated one.
+/// Each explicit term alone at its coefficient (1 where it is 0): the compiled tendency equals
+/// the evaluated one.
 fn check(spectral: Arc<Spectral>, params: &QgParams, terms: Vec<Term>, q: &Array3<f64>) -> usize {
     let mut checked = 0;
     for mut term in terms.into_iter().filter(|t| !t.is_implicit()) {
-        term.coefficient = 1.0;
+        if term.coefficient == 0.0 {
+            term.coefficient = 1.0; // pyqg's U2: a term with no tendency checks nothing
+        }
         let name = term.name().to_string();
         let mut model = Model::on(spectral.clone(), params.clone(), vec![term.clone()]).unwrap();
         model.set_q(q.view()).unwrap();
@@ -98,6 +101,15 @@ fn terms_without_a_fused_form_are_evaluated() {
             vec![(0.5, parse("J(psi1, psi2)")), (1.5, parse("y*dx(q2)"))],
         ],
     );
+    // Velocities fuse as operators on psi; advection by the full flow is evaluated.
+    let flow = Term::new(
+        "flow",
+        1e-3,
+        [
+            vec![(1.0, parse("lap(u1)")), (2.0, parse("adv1(q1)"))],
+            vec![(-1.0, parse("dy(v2)")), (0.5, parse("u2*v1"))],
+        ],
+    );
     let q = random_q(&params, 3e4);
-    assert_eq!(check(spectral, &params, vec![term], &q), 1);
+    assert_eq!(check(spectral, &params, vec![term, flow], &q), 2);
 }

@@ -110,3 +110,30 @@ pub fn check_png(path: &Path, width: u32, height: Option<u32>) {
         colours.len()
     );
 }
+
+/// The Python with h5py and xarray: $MEDIDA_PYTHON, else the repository's .venv (scripts/setup.sh).
+pub fn python() -> PathBuf {
+    let p = std::env::var_os("MEDIDA_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} not found: run scripts/setup.sh or set MEDIDA_PYTHON",
+        p.display()
+    );
+    p
+}
+
+/// Runs the Python of [`python`] with `args` (`-c SCRIPT ...` or `SCRIPT ...`); asserts that it
+/// succeeds and returns what it printed.
+pub fn python_ok(args: &[&str]) -> String {
+    let out = Command::new(python()).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "python {:?}: {}{}",
+        args.first(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

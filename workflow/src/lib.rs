@@ -4,6 +4,7 @@
 //! the model-error pipeline over files ([`increments`], [`discover`], [`demo`]). Progress is
 //! reported through [`Progress`]; errors say whether they are bad input ([`Error::is_input`]).
 
+pub mod closure;
 pub mod config;
 pub mod demo;
 pub mod discover;
@@ -21,3 +22,22 @@ pub use config::RunConfig;
 pub use error::{Context, Error};
 pub use model::{build_model, build_truth};
 pub use progress::{Progress, Silent};
+
+/// Writes `bytes` to `path` whole or not at all: under a temporary name of this process, synced,
+/// then renamed.
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    let tmp = path.with_file_name(format!(".{name}.part-{}", std::process::id()));
+    let io = |what: &str, e| Error::Io(format!("{what} {}", tmp.display()), e);
+    let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
+    f.write_all(bytes).map_err(|e| io("write", e))?;
+    f.sync_all().map_err(|e| io("sync", e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::Io(format!("rename to {}", path.display()), e)
+    })
+}

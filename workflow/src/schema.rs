@@ -82,7 +82,13 @@ pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
             });
         }
     }
-    schema.series = SERIES
+    schema.series = diagnostics_series();
+    schema
+}
+
+/// The diagnostics series of a run ([`SERIES`]).
+pub fn diagnostics_series() -> Vec<Variable> {
+    SERIES
         .iter()
         .map(|(n, u, l)| Variable {
             name: (*n).into(),
@@ -90,8 +96,7 @@ pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
             units: (*u).into(),
             long_name: (*l).into(),
         })
-        .collect();
-    schema
+        .collect()
 }
 
 /// SI units for pyqg runs, `"1"` for the non-dimensional jet.

@@ -5,7 +5,7 @@ use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
 use crate::progress::Progress;
 use crate::schema::run_schema;
-use medida_data::{Checkpoint, OutputFile};
+use medida_data::{Checkpoint, OutputFile, Schema};
 use medida_solver::{Complex64, Model, ModelState};
 use ndarray::{Array3, ArrayD, Axis, IxDyn};
 use std::path::{Path, PathBuf};
@@ -54,12 +54,15 @@ pub fn checkpoint_path(out: &Path) -> PathBuf {
 }
 
 /// A run ready to go: config, model in its starting state, open output.
-struct Run {
-    cfg: RunConfig,
-    model: Model,
-    output: OutputFile,
-    checkpoint: PathBuf,
+pub(crate) struct Run {
+    pub(crate) cfg: RunConfig,
+    pub(crate) model: Model,
+    pub(crate) output: OutputFile,
+    pub(crate) checkpoint: PathBuf,
 }
+
+/// The fields a run writes at each snapshot, in its schema's order.
+pub(crate) type Snapshot<'a> = dyn FnMut(&mut Model) -> Result<Vec<ArrayD<f64>>> + Send + 'a;
 
 /// Runs the simulation `args` describes (a new run, or the continuation of one), writing its
 /// output and checkpoints.
@@ -68,7 +71,20 @@ pub fn simulate(args: &SimulateArgs, progress: &mut dyn Progress) -> Result<()> 
         Some(path) => restart(path, args)?,
         None => start(args)?,
     };
-    execute(run, progress)
+    let spectral = run.cfg.output.spectral;
+    execute(run, progress, &mut |m| Ok(run_fields(m, spectral)))
+}
+
+/// `q`, `p`, `u`, `v` (and `qh_re`, `qh_im` when `spectral`).
+fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
+    let [p, u, v] = m.p_u_v();
+    let mut fields = vec![m.q().into_dyn(), p.into_dyn(), u.into_dyn(), v.into_dyn()];
+    if spectral {
+        let qh = m.qh();
+        fields.push(qh.mapv(|z| z.re).into_dyn());
+        fields.push(qh.mapv(|z| z.im).into_dyn());
+    }
+    fields
 }
 
 /// Sets the run length from `--steps` / `--tmax`.
@@ -140,7 +156,21 @@ fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
         Some(stem) => (PathBuf::from(format!("{stem}.h5")), path.to_path_buf()),
         None => (path.to_path_buf(), checkpoint_path(path)),
     };
-    let c = Checkpoint::read(&ckpt).map_err(input("--restart: cannot read checkpoint"))?;
+    resume(&out, &ckpt, args.steps, args.tmax, &|cfg, model| {
+        Ok(run_schema(cfg, model, ""))
+    })
+}
+
+/// The run whose output is `out` and checkpoint `ckpt`, continued from the checkpoint (with a new
+/// length, if given) into an output laid out by `schema`.
+pub(crate) fn resume(
+    out: &Path,
+    ckpt: &Path,
+    steps: Option<u64>,
+    tmax: Option<f64>,
+    schema: &dyn Fn(&RunConfig, &Model) -> Result<Schema>,
+) -> Result<Run> {
+    let c = Checkpoint::read(ckpt).map_err(input("--restart: cannot read checkpoint"))?;
     let bad = |what: &str| {
         Error::Input(format!(
             "--restart: checkpoint {} lacks {what}",
@@ -148,24 +178,28 @@ fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
         ))
     };
     let mut cfg = RunConfig::from_toml(c.text("config").ok_or_else(|| bad("config"))?)?;
-    apply_length(&mut cfg, args.steps, args.tmax)?;
+    apply_length(&mut cfg, steps, tmax)?;
     let mut model = crate::model::build_model(&cfg)?;
     let state = state_from_checkpoint(&c).ok_or_else(|| bad("a complete model state"))?;
     model.restore(&state).map_err(input("--restart"))?;
     let count = |name| c.number(name).map(|x| x as usize).ok_or_else(|| bad(name));
     let (n_snap, n_series) = (count("n_snapshots")?, count("n_series")?);
-    let init = String::new();
-    let output = OutputFile::open(&out, &run_schema(&cfg, &model, &init), n_snap, n_series)
+    let output = OutputFile::open(out, &schema(&cfg, &model)?, n_snap, n_series)
         .map_err(input("--restart: cannot continue output"))?;
     Ok(Run {
         cfg,
         model,
         output,
-        checkpoint: ckpt,
+        checkpoint: ckpt.to_path_buf(),
     })
 }
 
-fn execute(mut run: Run, progress: &mut dyn Progress) -> Result<()> {
+/// Runs `run` to its end: snapshots of `fields`, diagnostics, checkpoints.
+pub(crate) fn execute(
+    mut run: Run,
+    progress: &mut dyn Progress,
+    fields: &mut Snapshot,
+) -> Result<()> {
     let total = run.cfg.total_steps();
     let start = run.model.tc();
     let o = run.cfg.output.clone();
@@ -187,18 +221,7 @@ fn execute(mut run: Run, progress: &mut dyn Progress) -> Result<()> {
                 write_checkpoint(&run)?;
             }
             if record(tc, o.snapshot_interval) {
-                let [p, u, v] = run.model.p_u_v();
-                let mut fields = vec![
-                    run.model.q().into_dyn(),
-                    p.into_dyn(),
-                    u.into_dyn(),
-                    v.into_dyn(),
-                ];
-                if o.spectral {
-                    let qh = run.model.qh();
-                    fields.push(qh.mapv(|z| z.re).into_dyn());
-                    fields.push(qh.mapv(|z| z.im).into_dyn());
-                }
+                let fields = fields(&mut run.model)?;
                 let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
                 run.output.append_snapshot(run.model.t(), &views)?;
                 run.output.flush()?;

@@ -11,7 +11,7 @@ use crate::library::QgLibrary;
 use crate::observe::observed_neighbours;
 use crate::regression::plan::RowSink;
 use crate::regression::{EnsembleSummary, PathPoint, Plan, SparseFit};
-use medida_solver::{Evaluator, Model, Stepper};
+use medida_solver::{Model, Stepper};
 use ndarray::{Array2, Array3, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -369,7 +369,7 @@ impl Discovery {
             }
             library.filter = Some(f.to_vec());
         }
-        let eval = Evaluator::new(truth.spectral().clone());
+        let eval = truth.evaluator();
         library.check(&eval)?;
         if self.min_neighbours > 8 {
             return Err(crate::error::invalid(
@@ -433,7 +433,7 @@ impl Discovery {
             )));
         }
         let pass = |sink: &mut RowSink<DiscoveryError>| {
-            let mut eval = Evaluator::new(truth.spectral().clone());
+            let mut eval = truth.evaluator();
             for i in 0..snapshots {
                 let q = match state.weights() {
                     [1.0, 0.0] => data.start(i)?,

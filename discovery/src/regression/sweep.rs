@@ -50,6 +50,9 @@ pub struct PathPoint {
     pub threshold: f64,
     /// Terms selected, per target.
     pub complexity: Vec<usize>,
+    /// Which terms, per target.
+    #[serde(default)]
+    pub support: Vec<Vec<usize>>,
     /// Residual sum of squares on all rows, per target.
     #[serde(deserialize_with = "crate::regression::serde_rows::de_vec")]
     pub rss: Vec<f64>,
@@ -165,6 +168,7 @@ impl Sweep {
             path.push(PathPoint {
                 threshold,
                 complexity: k.clone(),
+                support: (0..m).map(|i| fit.support(i)).collect(),
                 rss: fit.rss.clone(),
                 aic: (0..m).map(|i| ll(i) + 2.0 * k[i] as f64).collect(),
                 bic: (0..m).map(|i| ll(i) + k[i] as f64 * n.ln()).collect(),

@@ -1,5 +1,8 @@
-//! Shared by the reference tests: open a committed reference file of `tests/data/` and list its cases.
+//! Shared by the tests: open a committed reference file of `tests/data/` and list its cases; the
+//! models of the closure tests.
+#![allow(dead_code)] // each test file uses a subset
 
+use medida_solver::{Model, QgParams};
 use ndarray_npy::NpzReader;
 use std::fs::File;
 
@@ -19,4 +22,15 @@ pub fn reference(file: &str, key: &str) -> (NpzReader<File>, Vec<String>) {
         })
         .collect();
     (npz, cases)
+}
+
+/// pyqg's eddy model at dt = 3600 s on 64^2 and the coarse model on 16^2 of the closure tests.
+pub fn closure_models() -> (Model, Model) {
+    let p = |nx| QgParams {
+        nx,
+        ny: nx,
+        dt: 3600.0,
+        ..Default::default()
+    };
+    (Model::new(p(64)).unwrap(), Model::new(p(16)).unwrap())
 }

@@ -83,10 +83,17 @@ impl Kernel {
                         if ops == [Op::Dx] && field == Field::Q(lev) {
                             ubg[lev] += -weight;
                         }
-                        let slot = match field {
-                            Field::Q(j) => &mut on_q[lev][j],
-                            Field::Psi(j) => &mut on_psi[lev][j],
-                            _ => unreachable!("filtered to state fields"),
+                        // u = -dy(psi) and v = dx(psi) are operators on psi.
+                        let (slot, ops, weight) = match field {
+                            Field::Q(j) => (&mut on_q[lev][j], ops, weight),
+                            Field::Psi(j) => (&mut on_psi[lev][j], ops, weight),
+                            Field::U(j) => {
+                                (&mut on_psi[lev][j], [&[Op::Dy], &ops[..]].concat(), -weight)
+                            }
+                            Field::V(j) => {
+                                (&mut on_psi[lev][j], [&[Op::Dx], &ops[..]].concat(), weight)
+                            }
+                            _ => unreachable!("own-layer fields are refused by check_terms"),
                         };
                         add(slot, &spectral.multiplier(&ops, weight));
                     } else if !e.reads_state() {

@@ -90,6 +90,7 @@ impl Model {
         }
         let mut eval = Evaluator::new(spectral.clone());
         let kernel = Kernel::compile(&terms, &spectral, &params, &mut eval)?;
+        let eval = eval.with_background(kernel.ubg);
         let zeros = vec![Complex64::default(); spectral.grid().n_spec()];
         Ok(Self {
             layers: [Layer::new(&spectral), Layer::new(&spectral)],
@@ -109,6 +110,7 @@ impl Model {
     /// Recompiles the kernel after the term list changed; on error the old terms are kept.
     fn recompile(&mut self, terms: Vec<Term>) -> Result<(), SolverError> {
         self.kernel = Kernel::compile(&terms, &self.spectral, &self.params, &mut self.eval)?;
+        self.eval = self.eval.clone().with_background(self.kernel.ubg);
         self.terms = terms;
         Ok(())
     }
@@ -150,6 +152,12 @@ impl Model {
     /// filter its columns the same way.
     pub fn update_filter(&self, lev: usize) -> &[f64] {
         &self.kernel.filtr[lev.min(NZ - 1)]
+    }
+
+    /// An evaluator of expressions on this model's toolkit, with its background flow for `adv`
+    /// (what libraries, corrections and closures of this model evaluate with).
+    pub fn evaluator(&self) -> Evaluator {
+        Evaluator::new(self.spectral.clone()).with_background(self.kernel.ubg)
     }
 
     /// Background zonal flow per layer [m/s]: minus the weight of `dx(q_i)` in layer `i`.

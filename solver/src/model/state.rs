@@ -80,6 +80,14 @@ impl Model {
         self.stack_pyqg([&psi[0], &psi[1]])
     }
 
+    /// The current state as the evaluator takes it: `q_hat` and a fresh `psi_hat`, k-major.
+    pub fn spectral_state(&self) -> crate::eval::SpectralState {
+        crate::eval::SpectralState {
+            qh: [self.layers[0].qh.clone(), self.layers[1].qh.clone()],
+            ph: self.invert(),
+        }
+    }
+
     /// The tendency `dq_hat/dt` of the current state, `(lev, l, k)` (pyqg `dqhdt`).
     pub fn dqhdt(&mut self) -> Array3<Complex64> {
         self.evaluate();

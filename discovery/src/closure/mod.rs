@@ -1,0 +1,17 @@
+//! Closures for coarse models (Ross et al. 2023 and the closure reference): the three
+//! coarse-graining operators ([`Operator`], [`Coarsening`]), the subgrid forcing with its sign
+//! stated once ([`SubgridForcing`]: added to dq/dt), closure libraries written for either layer
+//! in the term grammar ([`ClosureLibrary`], with the published 7-term closure and Zanna-Bolton
+//! 2020), offline skill ([`Skill`]) and offline discovery ([`ClosureDiscovery`]).
+
+pub mod coarsen;
+pub mod discover;
+pub mod forcing;
+pub mod library;
+pub mod metrics;
+
+pub use coarsen::{Coarsening, Operator};
+pub use discover::{ClosureDiscovery, ClosureReport, ForcingData, ForcingSet, predict};
+pub use forcing::{Forcing, SubgridForcing};
+pub use library::{ClosureLibrary, ROSS7, ROSS7_WEIGHTS};
+pub use metrics::{Scores, Skill};

@@ -1,0 +1,521 @@
+//! `medida closure data` and `medida closure discover`: closure datasets from high-resolution
+//! runs (Ross et al. 2023's protocol) and offline closure discovery over them.
+//!
+//! A dataset is a folder: `closure.toml` (what every run of it is: configuration, resolutions,
+//! operator, seeds) and per run `runN.h5` (the coarse-grained `q`, `p`, `u`, `v` and the forcings
+//! `s_q`, `phi_uq`, `phi_vq`, `s_q_total` on `(time, lev, y, x)` of the coarse grid, the
+//! high-resolution run's diagnostics) with its checkpoint `runN.ckpt.h5`, so that an interrupted
+//! dataset continues where it stopped.
+
+use crate::config::RunConfig;
+use crate::error::{Error, input, input_err};
+use crate::model::build_model;
+use crate::progress::Progress;
+use crate::regression::RegressionArgs;
+use crate::schema::{diagnostics_series, field_schema};
+use crate::simulate::{Run, checkpoint_path, execute, resume};
+use medida_data::{AttrValue, Checkpoint, Frames, OutputFile, Schema, read_array, read_text_attr};
+use medida_discovery::DiscoveryError;
+use medida_discovery::closure::{
+    ClosureDiscovery, ClosureLibrary, ClosureReport, ForcingData, Operator, ROSS7_WEIGHTS,
+    SubgridForcing, predict,
+};
+use medida_solver::Model;
+use ndarray::Array3;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// Seconds in Ross et al.'s 360-day year.
+const YEAR: f64 = 360.0 * 86400.0;
+
+/// The sign convention, written beside every forcing.
+pub const SIGN: &str = "s_q is what must be added to dq/dt of the coarse model: the coarse model's advection J(psi_bar, q_bar) minus the coarse-grained advection bar(J(psi, q)) (J = div(u q), anomaly velocity); s_q = -(dx phi_uq + dy phi_vq), phi_uq = bar(u_full q) - u_full_bar q_bar, phi_vq = bar(v q) - v_bar q_bar; s_q_total = bar(dq/dt) - dq/dt_lr(q_bar)";
+
+/// What `medida closure data` was asked to do.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ClosureDataArgs {
+    /// Ross et al.'s configuration: eddy (pyqg's defaults) or jet (beta 1e-11, delta 0.1, rek 7e-8).
+    #[arg(long, default_value = "eddy")]
+    pub config: String,
+    /// High-resolution grid points per side.
+    #[arg(long, default_value_t = 256)]
+    pub hr: usize,
+    /// Low-resolution grid points per side (a divisor of --hr).
+    #[arg(long, default_value_t = 64)]
+    pub lr: usize,
+    /// Number of runs.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Seed of the first run's random initial state (run N: seed + N).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u32,
+    /// Ross et al.'s operator: 1 (truncation and pyqg's sharp filter), 2 (truncation and a
+    /// Gaussian of width 2 dx), 3 (GCM-Filters' Gaussian and block means).
+    #[arg(long, default_value_t = 1)]
+    pub operator: u8,
+    /// Length of each run in years of 360 days.
+    #[arg(long, default_value_t = 10.0)]
+    pub years: f64,
+    /// Hours between snapshots (Ross: 1000, 87 per 10-year run).
+    #[arg(long, default_value_t = 1000.0)]
+    pub snapshot_hours: f64,
+    /// Override a setting of the high-resolution runs (`model.dt=1800`). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Output folder.
+    #[arg(long, default_value = "closure-data")]
+    pub out: PathBuf,
+    /// Threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+/// What a dataset is: the same for every run of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// eddy or jet.
+    pub config: String,
+    /// High-resolution points per side.
+    pub hr: usize,
+    /// Low-resolution points per side.
+    pub lr: usize,
+    /// Ross et al.'s operator number.
+    pub operator: u8,
+    /// Runs.
+    pub runs: usize,
+    /// Seed of run 0.
+    pub seed: u32,
+    /// The high-resolution configuration of run 0 (run N has seed + N).
+    pub hr_config: String,
+}
+
+/// The preset of Ross's configuration `name`, on `hr` points, dt 3600 s, `years` long, a snapshot
+/// every `hours`, with `set` applied.
+fn hr_config(a: &ClosureDataArgs, seed: u32) -> Result<RunConfig> {
+    let preset = match a.config.as_str() {
+        "eddy" => "pyqg-eddy",
+        "jet" => "pyqg-jet",
+        c => return input_err!("--config {c:?}: allowed eddy or jet"),
+    };
+    if !(a.years.is_finite() && a.years > 0.0) {
+        return input_err!("--years {}: allowed a number of years > 0", a.years);
+    }
+    if !(a.snapshot_hours.is_finite() && a.snapshot_hours > 0.0) {
+        return input_err!(
+            "--snapshot-hours {}: allowed a number > 0",
+            a.snapshot_hours
+        );
+    }
+    let mut set = vec![
+        format!("model.nx={}", a.hr),
+        format!("model.ny={}", a.hr),
+        "model.dt=3600.0".to_string(),
+        format!("init.seed={seed}"),
+        format!("run.threads={}", a.threads),
+        "run.steps=1".to_string(),
+    ];
+    set.extend(a.set.iter().cloned());
+    let mut cfg = RunConfig::resolve(Some(preset), None, None, &set)?;
+    let dt = cfg.model.dt;
+    (cfg.run.steps, cfg.run.tmax) = (None, Some(a.years * YEAR));
+    let every = (a.snapshot_hours * 3600.0 / dt).round() as u64;
+    if every == 0 {
+        return input_err!(
+            "--snapshot-hours {}: shorter than a time step",
+            a.snapshot_hours
+        );
+    }
+    cfg.output.snapshot_interval = every;
+    cfg.output.diagnostics_interval = every.div_ceil(10).max(1);
+    cfg.output.checkpoint_interval = every * 10;
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// The coarse model of a high-resolution config: the same physics on `lr` points.
+fn lr_model(hr: &RunConfig, lr: usize) -> Result<(RunConfig, Model)> {
+    let mut cfg = hr.clone();
+    (cfg.model.nx, cfg.model.ny) = (lr, lr);
+    cfg.validate().map_err(input("--lr"))?;
+    let model = build_model(&cfg).map_err(input("--lr"))?;
+    Ok((cfg, model))
+}
+
+/// The layout of a run's file: the forcings on the coarse grid.
+fn forcing_schema(hr: &RunConfig, lr_cfg: &RunConfig, lr: &Model, op: Operator) -> Schema {
+    let mut schema = field_schema(
+        lr_cfg,
+        lr,
+        "medida closure data: coarse-grained state and subgrid forcing of a high-resolution run",
+        &[
+            (
+                "q",
+                "s^-1",
+                "coarse-grained potential vorticity anomaly q_bar",
+            ),
+            (
+                "p",
+                "m^2 s^-1",
+                "streamfunction of q_bar (coarse model's inversion)",
+            ),
+            ("u", "m s^-1", "zonal velocity anomaly of q_bar"),
+            ("v", "m s^-1", "meridional velocity of q_bar"),
+            (
+                "s_q",
+                "s^-2",
+                "subgrid PV forcing, added to dq/dt of the coarse model",
+            ),
+            (
+                "phi_uq",
+                "m s^-2",
+                "zonal subgrid PV flux: s_q = -(dx phi_uq + dy phi_vq)",
+            ),
+            ("phi_vq", "m s^-2", "meridional subgrid PV flux"),
+            (
+                "s_q_total",
+                "s^-2",
+                "total forcing bar(dq/dt) - dq/dt_lr(q_bar)",
+            ),
+        ],
+    );
+    schema.series = diagnostics_series();
+    schema.attrs.extend([
+        ("operator".into(), AttrValue::I64(op.number() as i64)),
+        (
+            "operator_description".into(),
+            AttrValue::Str(op.describe().into()),
+        ),
+        ("sign_convention".into(), AttrValue::Str(SIGN.into())),
+        ("hr_config".into(), AttrValue::Str(hr.to_toml())),
+        ("hr_nx".into(), AttrValue::I64(hr.model.nx as i64)),
+    ]);
+    schema
+}
+
+/// Runs (or continues) every run of the dataset `a` describes.
+pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<Manifest> {
+    let op = Operator::from_number(a.operator).map_err(input("--operator"))?;
+    if a.runs == 0 {
+        return input_err!("--runs 0: allowed 1 or more");
+    }
+    let cfg0 = hr_config(a, a.seed)?;
+    let (_, lr0) = lr_model(&cfg0, a.lr)?;
+    medida_discovery::closure::Coarsening::new(op, build_model(&cfg0)?.grid(), lr0.grid(), 0.0)
+        .map_err(input("--hr/--lr"))?;
+    let manifest = Manifest {
+        config: a.config.clone(),
+        hr: a.hr,
+        lr: a.lr,
+        operator: op.number(),
+        runs: a.runs,
+        seed: a.seed,
+        hr_config: cfg0.to_toml(),
+    };
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| Error::Io(format!("create {}", a.out.display()), e))?;
+    let path = a.out.join("closure.toml");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let old: Manifest = toml::from_str(&text)
+                .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+            if old != manifest {
+                return input_err!(
+                    "--out {}: holds a dataset of other settings (config {}, {} -> {}, operator {}, {} runs, seed {}); use another folder",
+                    a.out.display(),
+                    old.config,
+                    old.hr,
+                    old.lr,
+                    old.operator,
+                    old.runs,
+                    old.seed
+                );
+            }
+        }
+        Err(_) => {
+            let text = toml::to_string(&manifest).expect("a manifest serialises");
+            crate::write_atomic(&path, text.as_bytes())?;
+        }
+    }
+    for i in 0..a.runs {
+        let out = a.out.join(format!("run{i}.h5"));
+        let ckpt = checkpoint_path(&out);
+        let cfg = hr_config(a, a.seed + i as u32)?;
+        let total = cfg.total_steps();
+        let (lr_cfg, lr) = lr_model(&cfg, a.lr)?;
+        let run = if ckpt.exists() {
+            let done = Checkpoint::read(&ckpt)
+                .ok()
+                .and_then(|c| c.number("tc"))
+                .is_some_and(|tc| tc as u64 >= total);
+            if done {
+                progress.note(&format!("run {i}: complete, kept"));
+                continue;
+            }
+            progress.note(&format!("run {i}: continuing from {}", ckpt.display()));
+            resume(&out, &ckpt, None, None, &|cfg, _| {
+                let (lr_cfg, lr) = lr_model(cfg, a.lr)?;
+                Ok(forcing_schema(cfg, &lr_cfg, &lr, op))
+            })?
+        } else {
+            if out.exists() {
+                return input_err!(
+                    "{}: exists without its checkpoint; it is not a run of this dataset in progress (move it away)",
+                    out.display()
+                );
+            }
+            progress.note(&format!(
+                "run {i} of {}: seed {}",
+                a.runs,
+                a.seed + i as u32
+            ));
+            let mut model = build_model(&cfg)?;
+            model.set_pyqg_random_q(cfg.init.seed);
+            let output = OutputFile::create(&out, &forcing_schema(&cfg, &lr_cfg, &lr, op))?;
+            Run {
+                cfg: cfg.clone(),
+                model,
+                output,
+                checkpoint: ckpt,
+            }
+        };
+        let mut forcing = SubgridForcing::new(op, &run.model, lr)?;
+        execute(run, progress, &mut |hr| {
+            let f = forcing.of(hr)?;
+            let m = forcing.coarse_model();
+            let [p, u, v] = m.p_u_v();
+            Ok(vec![
+                f.q.into_dyn(),
+                p.into_dyn(),
+                u.into_dyn(),
+                v.into_dyn(),
+                f.s_q.into_dyn(),
+                f.phi_uq.into_dyn(),
+                f.phi_vq.into_dyn(),
+                f.s_q_total.into_dyn(),
+            ])
+        })?;
+    }
+    Ok(manifest)
+}
+
+/// What `medida closure discover` was asked to do.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ClosureDiscoverArgs {
+    /// A dataset written by `medida closure data`.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Library: presets ross7 (Ross et al.'s 7 terms), zb20, ngm, closure (those and 19 more),
+    /// and/or terms for either layer, separated by `;` (e.g. "ross7; lap(adv(lap(q)))").
+    #[arg(long, default_value = "closure")]
+    pub library: String,
+    /// Runs to fit on, comma-separated (default: the first half).
+    #[arg(long, value_delimiter = ',')]
+    pub train: Option<Vec<usize>>,
+    /// Runs to score on (default: the rest).
+    #[arg(long, value_delimiter = ',')]
+    pub test: Option<Vec<usize>>,
+    /// The target: s_q (the subgrid forcing) or s_q_total.
+    #[arg(long, default_value = "s_q")]
+    pub target: String,
+    #[command(flatten)]
+    pub regression: RegressionArgs,
+    /// Write the report to FILE.json.
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+    /// Threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+/// The runs of a dataset on disk.
+struct FileForcing {
+    q: Vec<Frames>,
+    target: Vec<Frames>,
+}
+
+impl ForcingData for FileForcing {
+    fn runs(&self) -> usize {
+        self.q.len()
+    }
+    fn snapshots(&self, run: usize) -> usize {
+        self.q.get(run).map_or(0, |f| f.shape()[0])
+    }
+    fn read(
+        &self,
+        run: usize,
+        i: usize,
+    ) -> std::result::Result<(Array3<f64>, Array3<f64>), DiscoveryError> {
+        let bad = |e: medida_data::DataError| DiscoveryError::Shape(format!("run {run}: {e}"));
+        Ok((
+            self.q[run].read(i).map_err(bad)?,
+            self.target[run].read(i).map_err(bad)?,
+        ))
+    }
+}
+
+/// Opens a dataset: its manifest, every run file, each checked against the manifest.
+fn open_dataset(dir: &Path, target: &str) -> Result<(Manifest, FileForcing, RunConfig, Model)> {
+    let path = dir.join("closure.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::Input(format!(
+            "--data {}: {e} (is it made by medida closure data?)",
+            path.display()
+        ))
+    })?;
+    let m: Manifest =
+        toml::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    if !matches!(target, "s_q" | "s_q_total") {
+        return input_err!("--target {target:?}: allowed s_q or s_q_total");
+    }
+    let (mut q, mut t) = (Vec::new(), Vec::new());
+    for i in 0..m.runs {
+        let run = dir.join(format!("run{i}.h5"));
+        let attr = |name: &str| {
+            read_text_attr(&run, name)
+                .map_err(|e| Error::Input(format!("--data: run {i} ({}): {e}", run.display())))
+        };
+        let op: i64 = medida_data::read_number_attr(&run, "operator").map_err(|e| {
+            Error::Input(format!(
+                "--data: run {i} ({}) is missing or unreadable: {e}",
+                run.display()
+            ))
+        })? as i64;
+        let nx = medida_data::read_number_attr(&run, "nx").map_err(input("--data"))? as usize;
+        if op != m.operator as i64 || nx != m.lr {
+            return input_err!(
+                "--data: run {i} has operator {op} on {nx} points, the dataset operator {} on {}: mixed datasets",
+                m.operator,
+                m.lr
+            );
+        }
+        attr("sign_convention")?;
+        q.push(Frames::open(&run, "q").map_err(input("--data"))?);
+        t.push(Frames::open(&run, target).map_err(input("--data"))?);
+    }
+    let hr = RunConfig::from_toml(&m.hr_config)?;
+    let (lr_cfg, coarse) = lr_model(&hr, m.lr)?;
+    Ok((m, FileForcing { q, target: t }, lr_cfg, coarse))
+}
+
+/// Discovers a closure over the dataset `a` names and scores it with the published closures.
+pub fn closure_discover(a: &ClosureDiscoverArgs) -> Result<ClosureReport> {
+    let (m, data, lr_cfg, coarse) = open_dataset(&a.data, &a.target)?;
+    let half = m.runs.div_ceil(2).min(m.runs.saturating_sub(1)).max(1);
+    let train = a.train.clone().unwrap_or_else(|| (0..half).collect());
+    let test = a.test.clone().unwrap_or_else(|| (half..m.runs).collect());
+    if let Some(r) = train.iter().find(|r| test.contains(r)) {
+        return input_err!("--train and --test share run {r}: score on runs not fitted");
+    }
+    let library = ClosureLibrary::parse(&a.library).map_err(input("--library"))?;
+    let ross = ClosureLibrary::parse("ross7").expect("the preset parses");
+    let zb = ClosureLibrary::parse("zb20").expect("the preset parses");
+    let discovery = ClosureDiscovery {
+        library: library.clone(),
+        regression: a.regression.plan()?,
+        references: vec![
+            (
+                "published 7-term closure".into(),
+                ross.clone(),
+                ROSS7_WEIGHTS.map(|w| w.to_vec()),
+            ),
+            (
+                format!("Zanna-Bolton 2020 (kappa {:.4e})", ZB20_KAPPA),
+                zb,
+                [vec![ZB20_KAPPA], vec![ZB20_KAPPA]],
+            ),
+        ],
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.max(1))
+        .build()
+        .map_err(input("--threads"))?;
+    let report = pool
+        .install(|| discovery.run(&data, &coarse, &train, &test))
+        .map_err(|e| Error::Input(format!("--data {}: {e}", a.data.display())))?;
+    if let Some(path) = &a.out {
+        let maps = [
+            ("prediction", library, report.coefficients()),
+            ("prediction_ross7", ross, ROSS7_WEIGHTS.map(|w| w.to_vec())),
+        ];
+        pool.install(|| write_maps(a, &lr_cfg, &coarse, &data, &test, &maps))?;
+        let text = serde_json::to_string_pretty(&report).expect("a report serialises");
+        crate::write_atomic(&path.with_extension("json"), text.as_bytes())?;
+    }
+    Ok(report)
+}
+
+/// Writes `--out`'s `FILE.h5`: the last snapshot of every held-out run, with the target forcing
+/// and the `maps` closures' predictions of it, in the dataset's layout (`medida plot` draws them).
+fn write_maps(
+    a: &ClosureDiscoverArgs,
+    lr_cfg: &RunConfig,
+    coarse: &Model,
+    data: &FileForcing,
+    test: &[usize],
+    maps: &[(&str, ClosureLibrary, [Vec<f64>; 2])],
+) -> Result<()> {
+    let path = a
+        .out
+        .as_ref()
+        .expect("called with --out")
+        .with_extension("h5");
+    let mut fields = vec![
+        (
+            "q",
+            "s^-1",
+            "coarse-grained potential vorticity anomaly q_bar",
+        ),
+        (
+            a.target.as_str(),
+            "s^-2",
+            "target forcing, added to dq/dt of the coarse model",
+        ),
+    ];
+    let described: Vec<String> = maps
+        .iter()
+        .map(|(_, lib, _)| format!("closure over {} fitted to {}", lib.spec(), a.target))
+        .collect();
+    for ((name, ..), long) in maps.iter().zip(&described) {
+        fields.push((name, "s^-2", long.as_str()));
+    }
+    let mut schema = field_schema(
+        lr_cfg,
+        coarse,
+        &format!("{MAPS_TITLE}: the last snapshot of each held-out run"),
+        &fields,
+    );
+    schema
+        .attrs
+        .push(("sign_convention".into(), AttrValue::Str(SIGN.into())));
+    schema
+        .attrs
+        .push(("test_runs".into(), AttrValue::Str(format!("{test:?}"))));
+    let tmp = path.with_extension("h5.part");
+    let mut out = OutputFile::create(&tmp, &schema)?;
+    let mut model = coarse.clone();
+    for &r in test {
+        let i = data.snapshots(r) - 1;
+        let (q, target) = data.read(r, i)?;
+        let time =
+            read_array(&a.data.join(format!("run{r}.h5")), "time").map_err(input("--data"))?[i];
+        model.set_q(q.view()).map_err(input("--data"))?;
+        let mut arrays = vec![q.into_dyn(), target.into_dyn()];
+        for (_, lib, coef) in maps {
+            arrays.push(predict(lib, coef, &model)?.into_dyn());
+        }
+        let views: Vec<_> = arrays.iter().map(|x| x.view()).collect();
+        out.append_snapshot(time, &views)?;
+    }
+    out.flush()?;
+    drop(out);
+    std::fs::rename(&tmp, &path).map_err(|e| Error::Io(format!("rename to {}", path.display()), e))
+}
+
+/// The title of `--out`'s `FILE.h5`, by which `medida plot` knows it.
+pub const MAPS_TITLE: &str = "medida closure discover: subgrid forcing and closure predictions";
+
+/// pyqg's default `ZannaBolton2020` constant [m^2].
+pub const ZB20_KAPPA: f64 = -46761284.0;
