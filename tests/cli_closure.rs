@@ -148,8 +148,51 @@ print("ok")
         assert!(err.contains(msg), "{args:?}: {err}");
         assert!(!never.exists());
     }
+    // A run still being written (its checkpoint short of the dataset's length) is named, and a
+    // discovery that does not use it goes on.
+    let short = tmp.path().join("short");
+    let o = medida(&[
+        "closure",
+        "data",
+        "--quiet",
+        "--hr",
+        "64",
+        "--lr",
+        "16",
+        "--runs",
+        "1",
+        "--years",
+        "0.1",
+        "--snapshot-hours",
+        "240",
+        "--out",
+        short.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::copy(short.join("run0.ckpt.h5"), dir.join("run2.ckpt.h5")).unwrap();
+    let d = dir.to_str().unwrap();
+    let o = medida(&[
+        "closure", "discover", "--data", d, "--train", "0", "--test", "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("run 2"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not complete"));
+    ok(&[
+        "closure",
+        "discover",
+        "--data",
+        d,
+        "--library",
+        "ross7",
+        "--train",
+        "0",
+        "--test",
+        "1",
+    ]);
     std::fs::remove_file(dir.join("run1.h5")).unwrap();
-    let o = medida(&["closure", "discover", "--data", dir.to_str().unwrap()]);
+    let o = medida(&[
+        "closure", "discover", "--data", d, "--train", "0", "--test", "1",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("run 1"));
 }

@@ -243,14 +243,9 @@ pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<
         let out = a.out.join(format!("run{i}.h5"));
         let ckpt = checkpoint_path(&out);
         let cfg = hr_config(a, a.seed + i as u32)?;
-        let total = cfg.total_steps();
         let (lr_cfg, lr) = lr_model(&cfg, a.lr)?;
         let run = if ckpt.exists() {
-            let done = Checkpoint::read(&ckpt)
-                .ok()
-                .and_then(|c| c.number("tc"))
-                .is_some_and(|tc| tc as u64 >= total);
-            if done {
+            if complete(&ckpt, &manifest)? {
                 progress.note(&format!("run {i}: complete, kept"));
                 continue;
             }
@@ -330,34 +325,36 @@ pub struct ClosureDiscoverArgs {
     pub threads: usize,
 }
 
-/// The runs of a dataset on disk.
+/// The runs of a dataset on disk that a discovery uses (`None`: not opened).
 struct FileForcing {
-    q: Vec<Frames>,
-    target: Vec<Frames>,
+    runs: Vec<Option<(Frames, Frames)>>,
 }
 
 impl ForcingData for FileForcing {
     fn runs(&self) -> usize {
-        self.q.len()
+        self.runs.len()
     }
     fn snapshots(&self, run: usize) -> usize {
-        self.q.get(run).map_or(0, |f| f.shape()[0])
+        match self.runs.get(run) {
+            Some(Some((q, _))) => q.shape()[0],
+            _ => 0,
+        }
     }
     fn read(
         &self,
         run: usize,
         i: usize,
     ) -> std::result::Result<(Array3<f64>, Array3<f64>), DiscoveryError> {
+        let Some(Some((q, target))) = self.runs.get(run) else {
+            return Err(DiscoveryError::Shape(format!("run {run} is not open")));
+        };
         let bad = |e: medida_data::DataError| DiscoveryError::Shape(format!("run {run}: {e}"));
-        Ok((
-            self.q[run].read(i).map_err(bad)?,
-            self.target[run].read(i).map_err(bad)?,
-        ))
+        Ok((q.read(i).map_err(bad)?, target.read(i).map_err(bad)?))
     }
 }
 
-/// Opens a dataset: its manifest, every run file, each checked against the manifest.
-fn open_dataset(dir: &Path, target: &str) -> Result<(Manifest, FileForcing, RunConfig, Model)> {
+/// Reads a dataset's manifest.
+fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join("closure.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::Input(format!(
@@ -365,25 +362,39 @@ fn open_dataset(dir: &Path, target: &str) -> Result<(Manifest, FileForcing, RunC
             path.display()
         ))
     })?;
-    let m: Manifest =
-        toml::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+}
+
+/// Opens the runs `used` of the dataset `m` in `dir`, each checked against the manifest.
+fn open_runs(dir: &Path, m: &Manifest, target: &str, used: &[usize]) -> Result<FileForcing> {
     if !matches!(target, "s_q" | "s_q_total") {
         return input_err!("--target {target:?}: allowed s_q or s_q_total");
     }
-    let (mut q, mut t) = (Vec::new(), Vec::new());
-    for i in 0..m.runs {
+    let mut runs: Vec<Option<(Frames, Frames)>> = (0..m.runs).map(|_| None).collect();
+    for &i in used {
+        if i >= m.runs {
+            return input_err!(
+                "--train/--test: run {i}, the dataset has {} runs (0 to {})",
+                m.runs,
+                m.runs - 1
+            );
+        }
         let run = dir.join(format!("run{i}.h5"));
-        let attr = |name: &str| {
-            read_text_attr(&run, name)
-                .map_err(|e| Error::Input(format!("--data: run {i} ({}): {e}", run.display())))
-        };
-        let op: i64 = medida_data::read_number_attr(&run, "operator").map_err(|e| {
+        let ckpt = checkpoint_path(&run);
+        if ckpt.exists() && !complete(&ckpt, m)? {
+            return input_err!(
+                "--data: run {i} ({}) is not complete: finish it with the same medida closure data command",
+                run.display()
+            );
+        }
+        let unreadable = |e: medida_data::DataError| {
             Error::Input(format!(
                 "--data: run {i} ({}) is missing or unreadable: {e}",
                 run.display()
             ))
-        })? as i64;
-        let nx = medida_data::read_number_attr(&run, "nx").map_err(input("--data"))? as usize;
+        };
+        let op = medida_data::read_number_attr(&run, "operator").map_err(unreadable)? as i64;
+        let nx = medida_data::read_number_attr(&run, "nx").map_err(unreadable)? as usize;
         if op != m.operator as i64 || nx != m.lr {
             return input_err!(
                 "--data: run {i} has operator {op} on {nx} points, the dataset operator {} on {}: mixed datasets",
@@ -391,24 +402,36 @@ fn open_dataset(dir: &Path, target: &str) -> Result<(Manifest, FileForcing, RunC
                 m.lr
             );
         }
-        attr("sign_convention")?;
-        q.push(Frames::open(&run, "q").map_err(input("--data"))?);
-        t.push(Frames::open(&run, target).map_err(input("--data"))?);
+        read_text_attr(&run, "sign_convention").map_err(unreadable)?;
+        runs[i] = Some((
+            Frames::open(&run, "q").map_err(unreadable)?,
+            Frames::open(&run, target).map_err(unreadable)?,
+        ));
     }
-    let hr = RunConfig::from_toml(&m.hr_config)?;
-    let (lr_cfg, coarse) = lr_model(&hr, m.lr)?;
-    Ok((m, FileForcing { q, target: t }, lr_cfg, coarse))
+    Ok(FileForcing { runs })
+}
+
+/// Whether the run whose checkpoint is `ckpt` has run all the steps of the dataset `m`.
+fn complete(ckpt: &Path, m: &Manifest) -> Result<bool> {
+    let total = RunConfig::from_toml(&m.hr_config)?.total_steps();
+    Ok(Checkpoint::read(ckpt)
+        .ok()
+        .and_then(|c| c.number("tc"))
+        .is_some_and(|tc| tc as u64 >= total))
 }
 
 /// Discovers a closure over the dataset `a` names and scores it with the published closures.
 pub fn closure_discover(a: &ClosureDiscoverArgs) -> Result<ClosureReport> {
-    let (m, data, lr_cfg, coarse) = open_dataset(&a.data, &a.target)?;
+    let m = read_manifest(&a.data)?;
     let half = m.runs.div_ceil(2).min(m.runs.saturating_sub(1)).max(1);
     let train = a.train.clone().unwrap_or_else(|| (0..half).collect());
     let test = a.test.clone().unwrap_or_else(|| (half..m.runs).collect());
     if let Some(r) = train.iter().find(|r| test.contains(r)) {
         return input_err!("--train and --test share run {r}: score on runs not fitted");
     }
+    let data = open_runs(&a.data, &m, &a.target, &[&train[..], &test[..]].concat())?;
+    let hr = RunConfig::from_toml(&m.hr_config)?;
+    let (lr_cfg, coarse) = lr_model(&hr, m.lr)?;
     let library = ClosureLibrary::parse(&a.library).map_err(input("--library"))?;
     let ross = ClosureLibrary::parse("ross7").expect("the preset parses");
     let zb = ClosureLibrary::parse("zb20").expect("the preset parses");
