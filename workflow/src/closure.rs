@@ -302,7 +302,7 @@ pub struct ClosureDiscoverArgs {
     /// A dataset written by `medida closure data`.
     #[arg(long)]
     pub data: PathBuf,
-    /// Library: presets ross7 (Ross et al.'s 7 terms), zb20, ngm, closure (those and 19 more),
+    /// Library: presets ross7 (Ross et al.'s 7 terms), zb20, ngm, closure (those and 18 more),
     /// and/or terms for either layer, separated by `;` (e.g. "ross7; lap(adv(lap(q)))").
     #[arg(long, default_value = "closure")]
     pub library: String,

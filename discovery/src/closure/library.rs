@@ -67,8 +67,8 @@ pub const NGM: [(f64, &str); 4] = [
 
 /// More candidates beside [`ROSS7`], `zb20` and `ngm`: Laplacians of q and of its advection to the
 /// third power, advection of Laplacians, double advection, and the velocity terms of the Ross
-/// closure with fewer advections.
-pub const CLOSURE_MORE: [&str; 19] = [
+/// closure with fewer advections. Not `lap2(psi)`: it is `dx(lap(v)) - dy(lap(u))` exactly.
+pub const CLOSURE_MORE: [&str; 18] = [
     "lap(q)",
     "adv(q)",
     "adv(lap(q))",
@@ -87,7 +87,6 @@ pub const CLOSURE_MORE: [&str; 19] = [
     "dy(adv(u))",
     "lap(dx(adv(v)))",
     "lap(dy(adv(u)))",
-    "lap2(psi)",
 ];
 
 /// A library column: a name and its expression, a sum.
@@ -108,7 +107,7 @@ pub struct ClosureLibrary {
 
 impl ClosureLibrary {
     /// A library from a specification: `;`-separated items, each a preset (`ross7`: Ross et al.'s
-    /// 7 terms; `zb20` and `ngm`: one composite column each; `closure`: those and 19 more) or an
+    /// 7 terms; `zb20` and `ngm`: one composite column each; `closure`: those and 18 more) or an
     /// expression (`lap(adv(q))`, `dx(lap(v))*q`). Repeated columns are an error.
     pub fn parse(spec: &str) -> Result<Self, DiscoveryError> {
         let mut columns: Vec<Column> = Vec::new();
