@@ -7,8 +7,8 @@ mod common;
 use common::{medida, ok, python_ok};
 use std::path::Path;
 
-/// A 3-run eddy dataset in `dir` with `extra` flags.
-fn data(dir: &Path, extra: &[&str]) -> std::process::Output {
+/// An eddy dataset of `runs` runs of `years` in `dir`, 64 -> 16, with `extra` flags.
+fn dataset(dir: &Path, runs: &str, years: &str, extra: &[&str]) -> std::process::Output {
     let args = [
         "closure",
         "data",
@@ -18,15 +18,20 @@ fn data(dir: &Path, extra: &[&str]) -> std::process::Output {
         "--lr",
         "16",
         "--runs",
-        "3",
+        runs,
         "--years",
-        "0.2",
+        years,
         "--snapshot-hours",
         "240",
         "--out",
         dir.to_str().unwrap(),
     ];
     medida(&[&args[..], extra].concat())
+}
+
+/// The 3-run, 0.2-year dataset of these tests.
+fn data(dir: &Path, extra: &[&str]) -> std::process::Output {
+    dataset(dir, "3", "0.2", extra)
 }
 
 #[test]
@@ -151,23 +156,7 @@ print("ok")
     // A run still being written (its checkpoint short of the dataset's length) is named, and a
     // discovery that does not use it goes on.
     let short = tmp.path().join("short");
-    let o = medida(&[
-        "closure",
-        "data",
-        "--quiet",
-        "--hr",
-        "64",
-        "--lr",
-        "16",
-        "--runs",
-        "1",
-        "--years",
-        "0.1",
-        "--snapshot-hours",
-        "240",
-        "--out",
-        short.to_str().unwrap(),
-    ]);
+    let o = dataset(&short, "1", "0.1", &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::copy(short.join("run0.ckpt.h5"), dir.join("run2.ckpt.h5")).unwrap();
     let d = dir.to_str().unwrap();
