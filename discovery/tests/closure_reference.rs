@@ -12,13 +12,7 @@ mod common;
 use medida_discovery::closure::{ClosureLibrary, Operator, SubgridForcing};
 use ndarray::Array3;
 
-fn rel(got: &Array3<f64>, want: &Array3<f64>) -> f64 {
-    let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    got.iter()
-        .zip(want)
-        .fold(0.0f64, |a, (g, w)| a.max((g - w).abs()))
-        / scale
-}
+use common::max_rel_err as rel;
 
 #[test]
 fn operators_forcing_and_library_match_pyqg_and_gcm_filters() {

@@ -280,13 +280,23 @@ pub fn predict(
                 lib.columns().len()
             )));
         }
-        let pred = columns(lib, lev, model)?.dot(&ndarray::ArrayView1::from(c));
+        let pred = layer_prediction(lib, lev, c, model)?;
         out.index_axis_mut(Axis(0), lev)
             .iter_mut()
             .zip(&pred)
             .for_each(|(d, s)| *d = *s);
     }
     Ok(out)
+}
+
+/// `sum_j coef_j column_j` of `lib` in layer `lev` on `model`'s state, one value per point.
+fn layer_prediction(
+    lib: &ClosureLibrary,
+    lev: usize,
+    coef: &[f64],
+    model: &Model,
+) -> Result<ndarray::Array1<f64>, DiscoveryError> {
+    Ok(columns(lib, lev, model)?.dot(&ndarray::ArrayView1::from(coef)))
 }
 
 /// The library's columns in layer `lev` on `model`'s state, `(points, terms)`.
@@ -316,8 +326,7 @@ fn score_layer(
 ) -> Result<Scores, DiscoveryError> {
     let mut skill = Skill::default();
     each_snapshot(data, coarse, runs, |model, forcing| {
-        let x = columns(lib, lev, model)?;
-        let pred = x.dot(&ndarray::ArrayView1::from(coef));
+        let pred = layer_prediction(lib, lev, coef, model)?;
         let truth: Vec<f64> = forcing.index_axis(Axis(0), lev).iter().copied().collect();
         skill.add(&truth, pred.as_slice().expect("a fresh vector"));
         Ok(())

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a subset
 
 use medida_solver::{Model, QgParams};
+use ndarray::Array3;
 use ndarray_npy::NpzReader;
 use std::fs::File;
 
@@ -33,4 +34,13 @@ pub fn closure_models() -> (Model, Model) {
         ..Default::default()
     };
     (Model::new(p(64)).unwrap(), Model::new(p(16)).unwrap())
+}
+
+/// `max |got - want| / max |want|`.
+pub fn max_rel_err(got: &Array3<f64>, want: &Array3<f64>) -> f64 {
+    let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    got.iter()
+        .zip(want)
+        .fold(0.0f64, |a, (g, w)| a.max((g - w).abs()))
+        / scale
 }
