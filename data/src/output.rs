@@ -365,6 +365,69 @@ impl OutputFile {
         append_scalar(&self.series_time, n, t, Precision::F64).at(&self.path, "write series time")
     }
 
+    /// Writes (or replaces) a dataset without a time dimension, such as a time average: `dims`
+    /// name coordinates of the file (`[]` for one number), `data` has their lengths. Stored in
+    /// f64 whatever the file's precision; `attrs` are numbers written beside units and long name.
+    pub fn write_fixed(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        units: &str,
+        long_name: &str,
+        attrs: &[(&str, f64)],
+        data: ArrayViewD<f64>,
+    ) -> Result<(), DataError> {
+        let p = self.path.clone();
+        let invalid = |what: String| DataError::Invalid {
+            path: p.clone(),
+            what,
+        };
+        if dims.len() != data.ndim() {
+            return Err(invalid(format!(
+                "{name}: {} dims for an array of {}",
+                dims.len(),
+                data.ndim()
+            )));
+        }
+        let mut scales = Vec::new();
+        for (i, d) in dims.iter().enumerate() {
+            let scale = self
+                .file
+                .dataset(d)
+                .map_err(|_| invalid(format!("{name}: the file has no coordinate {d}")))?;
+            if scale.shape() != [data.shape()[i]] {
+                return Err(invalid(format!(
+                    "{name}: dimension {d} has length {}, the array {}",
+                    scale.shape()[0],
+                    data.shape()[i]
+                )));
+            }
+            scales.push(scale);
+        }
+        if self.file.link_exists(name) {
+            self.file.unlink(name).at(&p, format!("replace {name}"))?;
+        }
+        let data = data.as_standard_layout();
+        let ds = self
+            .file
+            .new_dataset_builder()
+            .with_data(&data)
+            .create(name)
+            .at(&p, format!("dataset {name}"))?;
+        describe(&ds, units, long_name).at(&p, name)?;
+        for (attr, v) in attrs {
+            ds.new_attr::<f64>()
+                .shape(())
+                .create(*attr)
+                .and_then(|a| a.write_scalar(v))
+                .at(&p, format!("{name}: attribute {attr}"))?;
+        }
+        for (i, scale) in scales.iter().enumerate() {
+            attach_scale(&ds, scale, i).map_err(&invalid)?;
+        }
+        Ok(())
+    }
+
     /// Flushes everything written so far to disk.
     pub fn flush(&self) -> Result<(), DataError> {
         self.file.flush().at(&self.path, "flush")

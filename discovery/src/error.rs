@@ -24,6 +24,9 @@ pub enum DiscoveryError {
     /// A library term is malformed or cannot be evaluated on the given model.
     #[error("library term {0}")]
     Library(String),
+    /// A closure specification is malformed (unknown name or constant, a bad value).
+    #[error("closure {0}")]
+    Closure(String),
     /// The solver refused a model or a state.
     #[error(transparent)]
     Solver(#[from] medida_solver::SolverError),

@@ -9,9 +9,10 @@
 
 use crate::Complex64;
 use crate::error::SolverError;
-use crate::expr::{Expr, Field};
+use crate::expr::{Expr, Field, Func};
 use crate::spectral::{Spectral, Workspace};
 use ndarray::ArrayView3;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A two-layer state in spectral space (k-major spectra, per layer).
@@ -23,19 +24,22 @@ pub struct SpectralState {
     pub ph: [Vec<Complex64>; 2],
 }
 
-/// A value: spectral where it came from a linear chain, physical after a product.
-enum Value {
-    Spectral(Vec<Complex64>),
-    Physical(Vec<f64>),
-}
-
 /// Evaluates expressions on states; holds one thread's transforms and scratch.
+///
+/// Within one call ([`Evaluator::field`], [`Evaluator::spectrum`], or [`Evaluator::spectra`] for
+/// many expressions on one state) every subexpression is computed once, in each form (grid or
+/// spectrum) it is needed in: `lap(adv(q1))` and `lap2(adv(q1))` share `adv(q1)`, and a
+/// viscosity used in four places is computed once.
 #[derive(Debug, Clone)]
 pub struct Evaluator {
     spectral: Arc<Spectral>,
     ws: Workspace,
     /// Background zonal flow per layer, for `adv` (the model's `U1`, `U2`).
     background: [f64; 2],
+    /// Values of the current call, by expression.
+    spectra: HashMap<Expr, Vec<Complex64>>,
+    fields: HashMap<Expr, Vec<f64>>,
+    numbers: HashMap<Expr, f64>,
 }
 
 impl Evaluator {
@@ -45,6 +49,9 @@ impl Evaluator {
             ws: spectral.workspace(),
             spectral,
             background: [0.0; 2],
+            spectra: HashMap::new(),
+            fields: HashMap::new(),
+            numbers: HashMap::new(),
         }
     }
 
@@ -62,6 +69,11 @@ impl Evaluator {
 
     /// Checks that `e` can be evaluated with this toolkit (the jet's fields exist when used).
     pub fn check(&self, e: &Expr) -> Result<(), SolverError> {
+        if e.is_generic() {
+            return Err(SolverError::Expression(format!(
+                "`{e}` is written for either layer (q, psi, u, v, adv): give the layer (q1, adv2, ...)"
+            )));
+        }
         match e
             .fields()
             .into_iter()
@@ -108,13 +120,54 @@ impl Evaluator {
     /// [`Evaluator::check`] or `s` is not a state of this grid.
     pub fn field(&mut self, e: &Expr, s: &SpectralState) -> Result<Vec<f64>, SolverError> {
         self.checked(e, s)?;
-        Ok(self.field_of(e, s))
+        let out = self.field_of(e, s);
+        self.forget();
+        Ok(out)
     }
 
     /// The expression's spectrum (k-major); errors as [`Evaluator::field`].
     pub fn spectrum(&mut self, e: &Expr, s: &SpectralState) -> Result<Vec<Complex64>, SolverError> {
         self.checked(e, s)?;
-        Ok(self.spectrum_of(e, s))
+        let out = self.spectrum_of(e, s);
+        self.forget();
+        Ok(out)
+    }
+
+    /// The spectra of several expressions on one state, sharing their common subexpressions;
+    /// errors as [`Evaluator::field`].
+    pub fn spectra(
+        &mut self,
+        exprs: &[&Expr],
+        s: &SpectralState,
+    ) -> Result<Vec<Vec<Complex64>>, SolverError> {
+        for e in exprs {
+            self.checked(e, s)?;
+        }
+        let out = exprs.iter().map(|e| self.spectrum_of(e, s)).collect();
+        self.forget();
+        Ok(out)
+    }
+
+    /// The fields of several expressions on one state, sharing their common subexpressions;
+    /// errors as [`Evaluator::field`].
+    pub fn fields(
+        &mut self,
+        exprs: &[&Expr],
+        s: &SpectralState,
+    ) -> Result<Vec<Vec<f64>>, SolverError> {
+        for e in exprs {
+            self.checked(e, s)?;
+        }
+        let out = exprs.iter().map(|e| self.field_of(e, s)).collect();
+        self.forget();
+        Ok(out)
+    }
+
+    /// Ends a call: its values belong to its state.
+    fn forget(&mut self) {
+        self.spectra.clear();
+        self.fields.clear();
+        self.numbers.clear();
     }
 
     fn checked(&self, e: &Expr, s: &SpectralState) -> Result<(), SolverError> {
@@ -128,20 +181,6 @@ impl Evaluator {
             });
         }
         Ok(())
-    }
-
-    fn field_of(&mut self, e: &Expr, s: &SpectralState) -> Vec<f64> {
-        match self.eval(e, s) {
-            Value::Physical(p) => p,
-            Value::Spectral(h) => self.field_from(&h),
-        }
-    }
-
-    fn spectrum_of(&mut self, e: &Expr, s: &SpectralState) -> Vec<Complex64> {
-        match self.eval(e, s) {
-            Value::Spectral(h) => h,
-            Value::Physical(mut p) => self.spectrum_from(&mut p),
-        }
     }
 
     /// The expression times a real spectral multiplier (k-major; a model's update filter), on
@@ -176,71 +215,239 @@ impl Evaluator {
         out
     }
 
-    fn eval(&mut self, e: &Expr, s: &SpectralState) -> Value {
-        let grid = self.spectral.grid();
-        let nx = grid.nx;
+    /// Whether `e` is a number: numbers, domain means, and what is made of them alone.
+    fn is_number(e: &Expr) -> bool {
         match e {
-            Expr::Field(f) => match f {
-                Field::Psi(i) => Value::Spectral(s.ph[*i].clone()),
-                Field::Q(i) => Value::Spectral(s.qh[*i].clone()),
-                Field::PsiR => Value::Spectral(self.jet().psi_r_hat.clone()),
-                Field::Sponge => Value::Physical(rows(&self.jet().sponge, nx)),
-                Field::Y => {
+            Expr::Number(_) | Expr::Function(Func::Mean, _) => true,
+            Expr::Field(_) | Expr::Apply(..) | Expr::Jacobian(..) | Expr::Advect(..) => false,
+            _ => e.children().into_iter().all(Self::is_number),
+        }
+    }
+
+    /// Whether `e` is computed on the grid (products, quotients, functions, the profiles).
+    fn on_grid(e: &Expr) -> bool {
+        matches!(
+            e,
+            Expr::Product(..)
+                | Expr::Quotient(..)
+                | Expr::Function(..)
+                | Expr::Field(Field::Sponge | Field::Y)
+        )
+    }
+
+    /// The value of a number expression ([`Evaluator::is_number`]).
+    fn number_of(&mut self, e: &Expr, s: &SpectralState) -> f64 {
+        if let Some(v) = self.numbers.get(e) {
+            return *v;
+        }
+        let v = match e {
+            Expr::Number(n) => n.value(),
+            Expr::Function(Func::Mean, a) if Self::on_grid(a) || Self::is_number(a) => {
+                let f = self.field_of(a, s);
+                f.iter().sum::<f64>() / f.len() as f64
+            }
+            Expr::Function(Func::Mean, a) => {
+                self.spectrum_of(a, s)[0].re / self.spectral.grid().n_phys() as f64
+            }
+            Expr::Function(Func::Sqrt, a) => self.number_of(a, s).sqrt(),
+            Expr::Function(Func::Abs, a) => self.number_of(a, s).abs(),
+            Expr::Negate(a) => -self.number_of(a, s),
+            Expr::Sum(a, b) => self.number_of(a, s) + self.number_of(b, s),
+            Expr::Difference(a, b) => self.number_of(a, s) - self.number_of(b, s),
+            Expr::Product(a, b) => self.number_of(a, s) * self.number_of(b, s),
+            Expr::Quotient(a, b) => self.number_of(a, s) / self.number_of(b, s),
+            _ => unreachable!("called on numbers only"),
+        };
+        self.numbers.insert(e.clone(), v);
+        v
+    }
+
+    /// The expression on the grid; computed once per call.
+    fn field_of(&mut self, e: &Expr, s: &SpectralState) -> Vec<f64> {
+        if let Some(f) = self.fields.get(e) {
+            return f.clone();
+        }
+        let n = self.spectral.grid().n_phys();
+        let nx = self.spectral.grid().nx;
+        let out = if Self::is_number(e) {
+            vec![self.number_of(e, s); n]
+        } else {
+            match e {
+                Expr::Field(Field::Sponge) => rows(&self.jet().sponge, nx),
+                Expr::Field(Field::Y) => {
+                    let grid = self.spectral.grid();
                     let half = grid.ly / 2.0;
                     let y: Vec<f64> = grid.y().iter().map(|y| y - half).collect();
-                    Value::Physical(rows(&y, nx))
+                    rows(&y, nx)
                 }
-                // u = -dy(psi), v = dx(psi), as the model computes its velocities.
-                Field::U(i) => Value::Spectral(
-                    s.ph[*i]
-                        .iter()
-                        .zip(self.spectral.l())
-                        .map(|(p, &l)| Complex64::new(l * p.im, -l * p.re))
-                        .collect(),
-                ),
-                Field::V(i) => Value::Spectral(
-                    s.ph[*i]
-                        .iter()
-                        .zip(self.spectral.k())
-                        .map(|(p, &k)| Complex64::new(-k * p.im, k * p.re))
-                        .collect(),
-                ),
-                Field::Own(_) => unreachable!("Evaluator::checked refuses own-layer fields"),
-            },
-            Expr::Advect(lev, a) => {
-                let lev = lev.expect("Evaluator::checked refuses own-layer advection");
-                let fh = self.spectrum_of(a, s);
-                let mut h = self.spectral.jacobian(&mut self.ws, &s.ph[lev], &fh);
-                let u = self.background[lev];
-                if u != 0.0 {
-                    for ((h, f), &k) in h.iter_mut().zip(&fh).zip(self.spectral.k()) {
-                        *h += Complex64::new(-k * f.im, k * f.re) * u;
+                Expr::Product(a, b) | Expr::Quotient(a, b) => {
+                    let divide = matches!(e, Expr::Quotient(..));
+                    if Self::is_number(b) {
+                        let c = self.number_of(b, s);
+                        let mut f = self.field_of(a, s);
+                        f.iter_mut()
+                            .for_each(|x| *x = if divide { *x / c } else { *x * c });
+                        f
+                    } else if Self::is_number(a) && !divide {
+                        let c = self.number_of(a, s);
+                        let mut f = self.field_of(b, s);
+                        f.iter_mut().for_each(|x| *x *= c);
+                        f
+                    } else {
+                        let mut f = self.field_of(a, s);
+                        let g = self.field_of(b, s);
+                        f.iter_mut()
+                            .zip(&g)
+                            .for_each(|(x, y)| *x = if divide { *x / y } else { *x * y });
+                        f
                     }
                 }
-                self.spectral.make_real(&mut h);
-                Value::Spectral(h)
-            }
-            Expr::Apply(op, a) => {
-                let mut h = self.spectrum_of(a, s);
-                let (k, l) = (self.spectral.k(), self.spectral.l());
-                for ((h, k), l) in h.iter_mut().zip(k).zip(l) {
-                    *h *= op.multiplier(*k, *l);
+                Expr::Function(func, a) => {
+                    let mut f = self.field_of(a, s);
+                    match func {
+                        Func::Sqrt => f.iter_mut().for_each(|x| *x = x.sqrt()),
+                        Func::Abs => f.iter_mut().for_each(|x| *x = x.abs()),
+                        Func::Mean => unreachable!("a mean is a number"),
+                    }
+                    f
                 }
-                self.spectral.make_real(&mut h);
-                Value::Spectral(h)
+                Expr::Sum(a, b) | Expr::Difference(a, b) => {
+                    let sign = if matches!(e, Expr::Sum(..)) {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                    let mut f = self.field_of(a, s);
+                    let g = self.field_of(b, s);
+                    f.iter_mut().zip(&g).for_each(|(x, y)| *x += sign * y);
+                    f
+                }
+                Expr::Negate(a) => {
+                    let mut f = self.field_of(a, s);
+                    f.iter_mut().for_each(|x| *x = -*x);
+                    f
+                }
+                _ => {
+                    let h = self.spectrum_of(e, s);
+                    self.field_from(&h)
+                }
             }
-            Expr::Jacobian(a, b) => {
-                let (ah, bh) = (self.spectrum_of(a, s), self.spectrum_of(b, s));
-                let mut h = self.spectral.jacobian(&mut self.ws, &ah, &bh);
-                self.spectral.make_real(&mut h);
-                Value::Spectral(h)
+        };
+        if !matches!(e, Expr::Field(_)) {
+            self.fields.insert(e.clone(), out.clone());
+        }
+        out
+    }
+
+    /// The expression's spectrum; computed once per call.
+    fn spectrum_of(&mut self, e: &Expr, s: &SpectralState) -> Vec<Complex64> {
+        if let Some(h) = self.spectra.get(e) {
+            return h.clone();
+        }
+        let n = self.spectral.grid().n_spec();
+        let out = if Self::is_number(e) {
+            let mut h = vec![Complex64::default(); n];
+            h[0] = Complex64::new(
+                self.number_of(e, s) * self.spectral.grid().n_phys() as f64,
+                0.0,
+            );
+            h
+        } else {
+            match e {
+                Expr::Field(
+                    f @ (Field::Psi(_) | Field::Q(_) | Field::U(_) | Field::V(_) | Field::PsiR),
+                ) => self.state_field(*f, s),
+                Expr::Advect(lev, a) => {
+                    let lev = lev.expect("Evaluator::checked refuses own-layer advection");
+                    let fh = self.spectrum_of(a, s);
+                    let mut h = self.spectral.jacobian(&mut self.ws, &s.ph[lev], &fh);
+                    let u = self.background[lev];
+                    if u != 0.0 {
+                        for ((h, f), &k) in h.iter_mut().zip(&fh).zip(self.spectral.k()) {
+                            *h += Complex64::new(-k * f.im, k * f.re) * u;
+                        }
+                    }
+                    self.spectral.make_real(&mut h);
+                    h
+                }
+                Expr::Apply(op, a) => {
+                    let mut h = self.spectrum_of(a, s);
+                    let (k, l) = (self.spectral.k(), self.spectral.l());
+                    for ((h, k), l) in h.iter_mut().zip(k).zip(l) {
+                        *h *= op.multiplier(*k, *l);
+                    }
+                    self.spectral.make_real(&mut h);
+                    h
+                }
+                Expr::Jacobian(a, b) => {
+                    let (ah, bh) = (self.spectrum_of(a, s), self.spectrum_of(b, s));
+                    let mut h = self.spectral.jacobian(&mut self.ws, &ah, &bh);
+                    self.spectral.make_real(&mut h);
+                    h
+                }
+                Expr::Sum(a, b) | Expr::Difference(a, b) => {
+                    let sign = if matches!(e, Expr::Sum(..)) {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                    let mut h = self.spectrum_of(a, s);
+                    let g = self.spectrum_of(b, s);
+                    h.iter_mut().zip(&g).for_each(|(x, y)| *x += y * sign);
+                    h
+                }
+                Expr::Negate(a) => {
+                    let mut h = self.spectrum_of(a, s);
+                    h.iter_mut().for_each(|x| *x = -*x);
+                    h
+                }
+                Expr::Product(a, b) | Expr::Quotient(a, b)
+                    if Self::is_number(b)
+                        || (Self::is_number(a) && matches!(e, Expr::Product(..))) =>
+                {
+                    let (c, other) = if Self::is_number(b) { (b, a) } else { (a, b) };
+                    let c = self.number_of(c, s);
+                    let c = if matches!(e, Expr::Quotient(..)) {
+                        1.0 / c
+                    } else {
+                        c
+                    };
+                    let mut h = self.spectrum_of(other, s);
+                    h.iter_mut().for_each(|x| *x *= c);
+                    h
+                }
+                _ => {
+                    let mut f = self.field_of(e, s);
+                    self.spectrum_from(&mut f)
+                }
             }
-            Expr::Product(a, b) => {
-                let mut pa = self.field_of(a, s);
-                let pb = self.field_of(b, s);
-                pa.iter_mut().zip(&pb).for_each(|(a, b)| *a *= b);
-                Value::Physical(pa)
-            }
+        };
+        if !matches!(e, Expr::Field(_)) {
+            self.spectra.insert(e.clone(), out.clone());
+        }
+        out
+    }
+
+    /// A field of the state (or the jet's `psi_R`) as a spectrum; `u = -dy(psi)`,
+    /// `v = dx(psi)`, as the model computes its velocities.
+    fn state_field(&self, f: Field, s: &SpectralState) -> Vec<Complex64> {
+        match f {
+            Field::Psi(i) => s.ph[i].clone(),
+            Field::Q(i) => s.qh[i].clone(),
+            Field::PsiR => self.jet().psi_r_hat.clone(),
+            Field::U(i) => s.ph[i]
+                .iter()
+                .zip(self.spectral.l())
+                .map(|(p, &l)| Complex64::new(l * p.im, -l * p.re))
+                .collect(),
+            Field::V(i) => s.ph[i]
+                .iter()
+                .zip(self.spectral.k())
+                .map(|(p, &k)| Complex64::new(-k * p.im, k * p.re))
+                .collect(),
+            _ => unreachable!(
+                "Evaluator::checked refuses own-layer fields; profiles are grid fields"
+            ),
         }
     }
 

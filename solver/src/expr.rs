@@ -4,11 +4,16 @@
 //! is its definition: `lap(psi2)`, `grad(psi1)`, `J(psi1, q1)`, `psi1*lap2(q2)`, `s*eddy(q1)`.
 //!
 //! ```text
-//! expr    := factor ('*' factor)*             product of physical fields (pointwise)
-//! factor  := field | op '(' expr ')' | 'J(' expr ',' expr ')' | adv '(' expr ')'
+//! expr    := term (('+' | '-') term)*        sums and differences
+//! term    := unary (('*' | '/') unary)*      pointwise products and quotients
+//! unary   := '-' unary | factor
+//! factor  := number | field | op '(' expr ')' | func '(' expr ')' | 'J(' expr ',' expr ')'
+//!          | adv '(' expr ')' | '(' expr ')'
 //! field   := psi1 | psi2 | q1 | q2 | u1 | u2 | v1 | v2 | psi_R | s | y | q | psi | u | v
 //! op      := lap | lap2 | lap3 | lap4 | dx | dy | grad | eddy | d8
+//! func    := sqrt | abs | mean
 //! adv     := adv1 | adv2 | adv
+//! number  := 2 | 0.5 | 1e-32 | 2.5E7 ...
 //! ```
 //! `q1`, `q2` are the PV anomalies (without `beta y`; MEDIDA's q-tilde, pyqg's `q`); `u1`, `v1`
 //! the anomaly velocities `-dy(psi1)`, `dx(psi1)` (without the background flow); `psi_R` is the
@@ -21,6 +26,12 @@
 //!
 //! `q`, `psi`, `u`, `v` and `adv` without a layer are **the layer's own**: a closure library
 //! written with them is the same library in both layers, made concrete by [`Expr::in_layer`].
+//!
+//! Sums, quotients, numbers and the pointwise functions `sqrt`, `abs` and `mean` (the domain
+//! mean, a number) write closures that are not linear in a field: pyqg's Smagorinsky viscosity
+//! `sqrt(2*dx(u)*dx(u) + ...)`, or the backscatter coefficient, a ratio of domain means. A
+//! product, quotient or function is evaluated on the grid; an operator, Jacobian or advection
+//! spectrally; a sum in whichever form its user needs.
 //!
 //! ```
 //! use medida_solver::expr::{Expr, Op};
@@ -121,6 +132,33 @@ impl Op {
     }
 }
 
+/// A number of an expression, compared and hashed by its bits; never negative when parsed (a
+/// minus sign is [`Expr::Negate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Number(u64);
+
+impl Number {
+    /// The number `v`.
+    pub fn new(v: f64) -> Self {
+        Self(v.to_bits())
+    }
+    /// Its value.
+    pub fn value(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+/// A pointwise function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Func {
+    /// The square root.
+    Sqrt,
+    /// The absolute value.
+    Abs,
+    /// The domain mean: a number.
+    Mean,
+}
+
 /// An expression of the grammar.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Expr {
@@ -135,6 +173,18 @@ pub enum Expr {
     Product(Box<Expr>, Box<Expr>),
     /// Advection by a layer's full flow (`None`: the layer's own), `J(psi_i, f) + U_i dx(f)`.
     Advect(Option<usize>, Box<Expr>),
+    /// A number (see [`Expr::number`] for negative ones).
+    Number(Number),
+    /// `a + b`.
+    Sum(Box<Expr>, Box<Expr>),
+    /// `a - b`.
+    Difference(Box<Expr>, Box<Expr>),
+    /// `-a`.
+    Negate(Box<Expr>),
+    /// The pointwise quotient `a / b`.
+    Quotient(Box<Expr>, Box<Expr>),
+    /// A pointwise function.
+    Function(Func, Box<Expr>),
 }
 
 impl Expr {
@@ -168,14 +218,55 @@ impl Expr {
         Self::Advect(lev, Box::new(self))
     }
 
+    /// The number `v`, as the parser reads it: `-x` is the negation of `x`.
+    pub fn number(v: f64) -> Self {
+        let n = Self::Number(Number::new(v.abs()));
+        if v.is_sign_negative() {
+            Self::Negate(Box::new(n))
+        } else {
+            n
+        }
+    }
+
+    /// The children of an expression, in order.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Self::Field(_) | Self::Number(_) => vec![],
+            Self::Apply(_, a) | Self::Advect(_, a) | Self::Negate(a) | Self::Function(_, a) => {
+                vec![a]
+            }
+            Self::Jacobian(a, b)
+            | Self::Product(a, b)
+            | Self::Sum(a, b)
+            | Self::Difference(a, b)
+            | Self::Quotient(a, b) => vec![a, b],
+        }
+    }
+
     /// The expression in layer `lev`: the own-layer fields and `adv` made explicit.
     pub fn in_layer(&self, lev: usize) -> Self {
+        let two = |a: &Self, b: &Self| (Box::new(a.in_layer(lev)), Box::new(b.in_layer(lev)));
         match self {
             Self::Field(f) => Self::Field(f.in_layer(lev)),
             Self::Apply(op, a) => a.in_layer(lev).apply(*op),
             Self::Jacobian(a, b) => Self::jacobian(a.in_layer(lev), b.in_layer(lev)),
             Self::Product(a, b) => Self::product(a.in_layer(lev), b.in_layer(lev)),
             Self::Advect(l, a) => a.in_layer(lev).advected(Some(l.unwrap_or(lev))),
+            Self::Number(n) => Self::Number(*n),
+            Self::Sum(a, b) => {
+                let (a, b) = two(a, b);
+                Self::Sum(a, b)
+            }
+            Self::Difference(a, b) => {
+                let (a, b) = two(a, b);
+                Self::Difference(a, b)
+            }
+            Self::Quotient(a, b) => {
+                let (a, b) = two(a, b);
+                Self::Quotient(a, b)
+            }
+            Self::Negate(a) => Self::Negate(Box::new(a.in_layer(lev))),
+            Self::Function(f, a) => Self::Function(*f, Box::new(a.in_layer(lev))),
         }
     }
 
@@ -210,16 +301,12 @@ impl Expr {
     fn visit_fields(&self, out: &mut Vec<Field>) {
         match self {
             Self::Field(f) => out.push(*f),
-            Self::Apply(_, a) => a.visit_fields(out),
-            Self::Advect(lev, a) => {
-                out.push(lev.map_or(Field::Own(Own::Psi), Field::Psi));
-                a.visit_fields(out);
-            }
-            Self::Jacobian(a, b) | Self::Product(a, b) => {
-                a.visit_fields(out);
-                b.visit_fields(out);
-            }
+            Self::Advect(lev, _) => out.push(lev.map_or(Field::Own(Own::Psi), Field::Psi)),
+            _ => {}
         }
+        self.children()
+            .into_iter()
+            .for_each(|c| c.visit_fields(out));
     }
 
     /// Whether the expression depends on the state (reads `psi_i` or `q_i`); one that does not
@@ -275,13 +362,69 @@ impl fmt::Display for Op {
     }
 }
 
+impl fmt::Display for Func {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqrt => "sqrt",
+            Self::Abs => "abs",
+            Self::Mean => "mean",
+        })
+    }
+}
+
+impl fmt::Display for Number {
+    /// The shortest digits that parse back to the same number: `0.5`, `2`, `1e-32`, `2.33e22`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.value();
+        if v == 0.0 || (1e-4..1e16).contains(&v.abs()) {
+            write!(f, "{v}")
+        } else {
+            write!(f, "{v:e}")
+        }
+    }
+}
+
+impl Expr {
+    /// Binding strength when printed: sums 1, products 2, negation 3, everything else 4.
+    fn precedence(&self) -> u8 {
+        match self {
+            Self::Sum(..) | Self::Difference(..) => 1,
+            Self::Product(..) | Self::Quotient(..) => 2,
+            Self::Negate(_) => 3,
+            _ => 4,
+        }
+    }
+
+    /// `a op b`, with the parentheses that make it parse back to the same tree (left-associative).
+    fn binary(f: &mut fmt::Formatter<'_>, a: &Self, op: &str, b: &Self, prec: u8) -> fmt::Result {
+        if a.precedence() < prec {
+            write!(f, "({a})")?;
+        } else {
+            write!(f, "{a}")?;
+        }
+        f.write_str(op)?;
+        if b.precedence() <= prec || matches!(b, Self::Negate(_)) {
+            write!(f, "({b})")
+        } else {
+            write!(f, "{b}")
+        }
+    }
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Field(x) => x.fmt(f),
             Self::Apply(op, a) => write!(f, "{op}({a})"),
             Self::Jacobian(a, b) => write!(f, "J({a}, {b})"),
-            Self::Product(a, b) => write!(f, "{a}*{b}"),
+            Self::Product(a, b) => Self::binary(f, a, "*", b, 2),
+            Self::Quotient(a, b) => Self::binary(f, a, "/", b, 2),
+            Self::Sum(a, b) => Self::binary(f, a, " + ", b, 1),
+            Self::Difference(a, b) => Self::binary(f, a, " - ", b, 1),
+            Self::Negate(a) if a.precedence() < 3 => write!(f, "-({a})"),
+            Self::Negate(a) => write!(f, "-{a}"),
+            Self::Number(n) => n.fmt(f),
+            Self::Function(func, a) => write!(f, "{func}({a})"),
             Self::Advect(Some(lev), a) => write!(f, "adv{}({a})", lev + 1),
             Self::Advect(None, a) => write!(f, "adv({a})"),
         }
@@ -291,10 +434,14 @@ impl fmt::Display for Expr {
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
     Name(String),
+    Number(f64),
     Open,
     Close,
     Comma,
     Star,
+    Slash,
+    Plus,
+    Minus,
 }
 
 fn tokenize(text: &str) -> Result<Vec<Token>, SolverError> {
@@ -307,7 +454,34 @@ fn tokenize(text: &str) -> Result<Vec<Token>, SolverError> {
             ')' => out.push(Token::Close),
             ',' => out.push(Token::Comma),
             '*' => out.push(Token::Star),
-            c if c.is_ascii_alphanumeric() || c == '_' => {
+            '/' => out.push(Token::Slash),
+            '+' => out.push(Token::Plus),
+            '-' => out.push(Token::Minus),
+            c if c.is_ascii_digit() || c == '.' => {
+                // Digits, a point, and an exponent with its sign: 2, 0.5, 1e-32, 2.5E+7.
+                let mut end = i + 1;
+                let bytes = text.as_bytes();
+                while end < bytes.len() {
+                    let d = bytes[end] as char;
+                    let exp_sign = matches!(d, '+' | '-') && matches!(bytes[end - 1], b'e' | b'E');
+                    if d.is_ascii_digit() || matches!(d, '.' | 'e' | 'E') || exp_sign {
+                        end += 1;
+                    } else {
+                        break;
+                    }
+                }
+                while chars.peek().is_some_and(|&(j, _)| j < end) {
+                    chars.next();
+                }
+                let v: f64 = text[i..end].parse().map_err(|_| {
+                    SolverError::Expression(format!(
+                        "`{text}`: `{}` at position {i} is not a number",
+                        &text[i..end]
+                    ))
+                })?;
+                out.push(Token::Number(v));
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
                 let mut end = i + c.len_utf8();
                 while let Some(&(j, d)) = chars.peek() {
                     if d.is_ascii_alphanumeric() || d == '_' {
@@ -345,7 +519,7 @@ impl Parser<'_> {
             ""
         };
         SolverError::Expression(format!(
-            "`{shown}{more}`: {what} (terms look like psi1, lap(psi2), grad(psi1), J(psi1, q1), psi1*q2, lap(adv(q)); fields psi1 psi2 q1 q2 u1 u2 v1 v2 psi_R s y, and q psi u v for the own layer; operators lap lap2 lap3 lap4 dx dy grad eddy d8, adv1 adv2 adv)"
+            "`{shown}{more}`: {what} (terms look like psi1, lap(psi2), grad(psi1), J(psi1, q1), psi1*q2, lap(adv(q)); fields psi1 psi2 q1 q2 u1 u2 v1 v2 psi_R s y, and q psi u v for the own layer; operators lap lap2 lap3 lap4 dx dy grad eddy d8, adv1 adv2 adv; + - * / numbers, sqrt abs mean)"
         ))
     }
 
@@ -367,19 +541,66 @@ impl Parser<'_> {
         if self.depth > MAX_DEPTH {
             return Err(self.error(&format!("nested deeper than {MAX_DEPTH} levels")));
         }
-        let mut e = self.factor()?;
-        while self.tokens.get(self.pos) == Some(&Token::Star) {
-            self.pos += 1;
-            e = Expr::product(e, self.factor()?);
+        let mut e = self.term()?;
+        loop {
+            match self.tokens.get(self.pos) {
+                Some(Token::Plus) => {
+                    self.pos += 1;
+                    e = Expr::Sum(Box::new(e), Box::new(self.term()?));
+                }
+                Some(Token::Minus) => {
+                    self.pos += 1;
+                    e = Expr::Difference(Box::new(e), Box::new(self.term()?));
+                }
+                _ => break,
+            }
         }
         self.depth -= 1;
         Ok(e)
     }
 
+    fn term(&mut self) -> Result<Expr, SolverError> {
+        let mut e = self.unary()?;
+        loop {
+            match self.tokens.get(self.pos) {
+                Some(Token::Star) => {
+                    self.pos += 1;
+                    e = Expr::product(e, self.unary()?);
+                }
+                Some(Token::Slash) => {
+                    self.pos += 1;
+                    e = Expr::Quotient(Box::new(e), Box::new(self.unary()?));
+                }
+                _ => break,
+            }
+        }
+        Ok(e)
+    }
+
+    fn unary(&mut self) -> Result<Expr, SolverError> {
+        if self.tokens.get(self.pos) == Some(&Token::Minus) {
+            self.pos += 1;
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(self.error(&format!("nested deeper than {MAX_DEPTH} levels")));
+            }
+            let e = Expr::Negate(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
+        }
+        self.factor()
+    }
+
     fn factor(&mut self) -> Result<Expr, SolverError> {
         let name = match self.next() {
             Some(Token::Name(n)) => n.clone(),
-            _ => return Err(self.error("expected a field, an operator or J")),
+            Some(Token::Number(v)) => return Ok(Expr::Number(Number::new(*v))),
+            Some(Token::Open) => {
+                let e = self.expr()?;
+                self.expect(Token::Close, "`)` closing `(`")?;
+                return Ok(e);
+            }
+            _ => return Err(self.error("expected a field, a number, an operator or J")),
         };
         let field = match name.as_str() {
             "psi1" => Some(Field::Psi(0)),
@@ -412,6 +633,17 @@ impl Parser<'_> {
             "grad" => Op::Grad,
             "eddy" => Op::Eddy,
             "d8" => Op::D8,
+            "sqrt" | "abs" | "mean" => {
+                let func = match name.as_str() {
+                    "sqrt" => Func::Sqrt,
+                    "abs" => Func::Abs,
+                    _ => Func::Mean,
+                };
+                self.expect(Token::Open, &format!("`(` after {name}"))?;
+                let a = self.expr()?;
+                self.expect(Token::Close, &format!("`)` closing {name}"))?;
+                return Ok(Expr::Function(func, Box::new(a)));
+            }
             "adv" | "adv1" | "adv2" => {
                 let lev = match name.as_str() {
                     "adv1" => Some(0),
@@ -480,13 +712,53 @@ mod tests {
             ("J(psi1 q1)", "expected `,`"),
             ("lap(psi1", "expected `)`"),
             ("psi1 psi2", "unexpected text"),
-            ("psi1 + psi2", "unexpected character `+`"),
+            ("psi1 % psi2", "unexpected character `%`"),
+            ("psi1 + ", "expected a field"),
+            ("1.2.3*q1", "is not a number"),
+            ("(psi1", "expected `)` closing `(`"),
+            ("sqrt psi1", "expected `(` after sqrt"),
             ("", "expected a field"),
             (deep.as_str(), "nested deeper than 32"),
         ] {
             let e = Expr::parse(t).unwrap_err().to_string();
             assert!(e.contains(msg), "{}: {e}", &t[..t.len().min(40)]);
         }
+    }
+
+    #[test]
+    fn sums_quotients_numbers_and_functions_print_as_they_parse() {
+        for t in [
+            "psi1 + psi2",
+            "psi1 - psi2 + q1",
+            "psi1 - (psi2 + q1)",
+            "-psi1",
+            "-(psi1*q1)",
+            "-psi1*q1",
+            "psi1*(-q1)",
+            "psi1/(q1*q2)",
+            "psi1/q1*q2",
+            "(psi1 + psi2)*q1",
+            "2*dx(u)*dx(u) + (dy(u) + dx(v))*(dy(u) + dx(v))",
+            "sqrt(abs(q1))",
+            "-lap2(psi1)*(500*mean(psi1*q1) + 2000*mean(psi2*q2))/(mean(psi1) + 1e-32)",
+            "0.5*q1 + 2.3311494532833229e22*q2 + 0.0001*psi1",
+        ] {
+            let e = Expr::parse(t).unwrap();
+            let printed = e.to_string();
+            assert_eq!(Expr::parse(&printed).unwrap(), e, "{t} printed {printed}");
+        }
+        assert_eq!(
+            Expr::parse("psi1 - (psi2 + q1)").unwrap().to_string(),
+            "psi1 - (psi2 + q1)"
+        );
+        assert_eq!(Expr::parse("1E-32").unwrap().to_string(), "1e-32");
+        assert_eq!(Expr::parse("2.5e+7").unwrap().to_string(), "25000000");
+        assert_eq!(Expr::number(-0.25).to_string(), "-0.25");
+        let e = Expr::parse("mean(psi*u)/sqrt(q)").unwrap();
+        assert!(e.is_generic());
+        assert_eq!(e.in_layer(1).to_string(), "mean(psi2*u2)/sqrt(q2)");
+        assert!(!Expr::parse("2*mean(psi_R)").unwrap().reads_state());
+        assert!(Expr::parse("2 + q1").unwrap().as_linear().is_none());
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub mod terms;
 /// Complex double, the element type of spectral fields.
 pub use rustfft::num_complex::Complex64;
 
-pub use diagnostics::Diagnostics;
+pub use diagnostics::{Averages, Averaging, Diagnostics};
 pub use error::SolverError;
 pub use eval::{Evaluator, SpectralState};
 pub use expr::{Expr, Field, Op};

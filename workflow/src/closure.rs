@@ -7,8 +7,9 @@
 //! high-resolution run's diagnostics) with its checkpoint `runN.ckpt.h5`, so that an interrupted
 //! dataset continues where it stopped.
 
-use crate::config::RunConfig;
+use crate::config::{ClosureConfig, RunConfig};
 use crate::error::{Error, input, input_err};
+use crate::kept::{Kept, kept_coords};
 use crate::model::build_model;
 use crate::progress::Progress;
 use crate::regression::RegressionArgs;
@@ -17,8 +18,8 @@ use crate::simulate::{Run, checkpoint_path, execute, resume};
 use medida_data::{AttrValue, Checkpoint, Frames, OutputFile, Schema, read_array, read_text_attr};
 use medida_discovery::DiscoveryError;
 use medida_discovery::closure::{
-    ClosureDiscovery, ClosureLibrary, ClosureReport, ForcingData, Operator, ROSS7_WEIGHTS,
-    SubgridForcing, predict,
+    Baseline, ClosureDiscovery, ClosureLibrary, ClosureReport, ForcingData, Operator,
+    ROSS7_WEIGHTS, SubgridForcing, discovered_terms, predict,
 };
 use medida_solver::Model;
 use ndarray::Array3;
@@ -131,9 +132,16 @@ fn hr_config(a: &ClosureDataArgs, seed: u32) -> Result<RunConfig> {
     cfg.output.snapshot_interval = every;
     cfg.output.diagnostics_interval = every.div_ceil(10).max(1);
     cfg.output.checkpoint_interval = every * 10;
+    // pyqg's time averages over the second half of the run (Ross et al.: years 5-10), every day.
+    cfg.output.tavestart = Some(a.years * YEAR / 2.0);
+    cfg.output.taveint = None;
     cfg.validate()?;
     Ok(cfg)
 }
+
+/// Snapshots of each high-resolution run kept at full resolution: the last ones, which the
+/// online similarity scores pool (Ross et al.: 10).
+pub const FINAL_SNAPSHOTS: usize = 10;
 
 /// The coarse model of a high-resolution config: the same physics on `lr` points.
 fn lr_model(hr: &RunConfig, lr: usize) -> Result<(RunConfig, Model)> {
@@ -144,8 +152,16 @@ fn lr_model(hr: &RunConfig, lr: usize) -> Result<(RunConfig, Model)> {
     Ok((cfg, model))
 }
 
-/// The layout of a run's file: the forcings on the coarse grid.
-fn forcing_schema(hr: &RunConfig, lr_cfg: &RunConfig, lr: &Model, op: Operator) -> Schema {
+/// The layout of a run's file: the forcings on the coarse grid, and the high-resolution run's
+/// time averages and last snapshots on its own grid (dimensions `l_hr`, `k_hr`, `time_hr`,
+/// `y_hr`, `x_hr`).
+fn forcing_schema(
+    hr: &RunConfig,
+    hr_model: &Model,
+    lr_cfg: &RunConfig,
+    lr: &Model,
+    op: Operator,
+) -> Schema {
     let mut schema = field_schema(
         lr_cfg,
         lr,
@@ -182,6 +198,9 @@ fn forcing_schema(hr: &RunConfig, lr_cfg: &RunConfig, lr: &Model, op: Operator) 
         ],
     );
     schema.series = diagnostics_series();
+    schema
+        .coords
+        .extend(kept_coords(hr, hr_model.grid(), "_hr", FINAL_SNAPSHOTS));
     schema.attrs.extend([
         ("operator".into(), AttrValue::I64(op.number() as i64)),
         (
@@ -250,9 +269,12 @@ pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<
                 continue;
             }
             progress.note(&format!("run {i}: continuing from {}", ckpt.display()));
-            resume(&out, &ckpt, None, None, &|cfg, _| {
+            resume(&out, &ckpt, None, None, &|cfg, model| {
                 let (lr_cfg, lr) = lr_model(cfg, a.lr)?;
-                Ok(forcing_schema(cfg, &lr_cfg, &lr, op))
+                Ok((
+                    forcing_schema(cfg, model, &lr_cfg, &lr, op),
+                    Kept::new(cfg, model, "_hr", FINAL_SNAPSHOTS)?,
+                ))
             })?
         } else {
             if out.exists() {
@@ -268,12 +290,14 @@ pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<
             ));
             let mut model = build_model(&cfg)?;
             model.set_pyqg_random_q(cfg.init.seed);
-            let output = OutputFile::create(&out, &forcing_schema(&cfg, &lr_cfg, &lr, op))?;
+            let kept = Kept::new(&cfg, &model, "_hr", FINAL_SNAPSHOTS)?;
+            let output = OutputFile::create(&out, &forcing_schema(&cfg, &model, &lr_cfg, &lr, op))?;
             Run {
                 cfg: cfg.clone(),
                 model,
                 output,
                 checkpoint: ckpt,
+                kept,
             }
         };
         let mut forcing = SubgridForcing::new(op, &run.model, lr)?;
@@ -539,6 +563,42 @@ fn write_maps(
 
 /// The title of `--out`'s `FILE.h5`, by which `medida plot` knows it.
 pub const MAPS_TITLE: &str = "medida closure discover: subgrid forcing and closure predictions";
+
+/// The `[closure]` of a config from `--closure`: a built-in closure's specification (checked
+/// here), or a `medida closure discover` result (`FILE.json`: its library and coefficients).
+pub fn closure_config(spec: &str) -> Result<ClosureConfig> {
+    if spec.ends_with(".json") {
+        let text = std::fs::read_to_string(spec)
+            .map_err(|e| Error::Input(format!("--closure {spec}: {e}")))?;
+        let report: ClosureReport = serde_json::from_str(&text).map_err(|e| {
+            Error::Input(format!(
+                "--closure {spec}: not a `medida closure discover` result: {e}"
+            ))
+        })?;
+        let [upper, lower] = report.coefficients();
+        let c = ClosureConfig {
+            builtin: None,
+            library: Some(report.library),
+            upper,
+            lower,
+            source: Some(spec.to_string()),
+        };
+        discovered_terms(
+            c.library.as_deref().unwrap_or_default(),
+            &[c.upper.clone(), c.lower.clone()],
+        )
+        .map_err(|e| Error::Input(format!("--closure {spec}: {e}")))?;
+        return Ok(c);
+    }
+    Baseline::parse(spec).map_err(input("--closure"))?;
+    Ok(ClosureConfig {
+        builtin: Some(spec.trim().to_string()),
+        library: None,
+        upper: Vec::new(),
+        lower: Vec::new(),
+        source: None,
+    })
+}
 
 /// pyqg's default `ZannaBolton2020` constant [m^2].
 pub const ZB20_KAPPA: f64 = -46761284.0;

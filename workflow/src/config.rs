@@ -46,6 +46,33 @@ pub struct RunConfig {
     /// An imperfect model: coefficients changed from the truth, by term name.
     #[serde(default, skip_serializing_if = "ModelError::is_empty")]
     pub model_error: ModelError,
+    /// A closure added to the tendency (a built-in or a discovered one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure: Option<ClosureConfig>,
+}
+
+/// A closure added to the model's tendency: a built-in (`builtin`, as `medida closure list`
+/// names them) or the result of `medida closure discover` (`library` and its coefficients per
+/// layer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureConfig {
+    /// A built-in closure: `smagorinsky:cs=0.15`, `backscatter`, `backscatter-jet`, `zb20`,
+    /// `ross7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<String>,
+    /// A discovered closure's library (the `--library` of `medida closure discover`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// Its coefficients in the upper layer, in the library's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upper: Vec<f64>,
+    /// Its coefficients in the lower layer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lower: Vec<f64>,
+    /// Where it came from (a result file), for the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// The MEDIDA jet's profile (non-dimensional).
@@ -127,6 +154,18 @@ pub struct OutputConfig {
     /// Also write the spectral PV (`qh_re`, `qh_im`, dims `time, lev, l, k`, pyqg's order).
     #[serde(default)]
     pub spectral: bool,
+    /// Accumulate pyqg's time-averaged diagnostics (KEspec, KEflux, APEgenspec, ...) from this
+    /// model time on [s] (pyqg `tavestart`); written at the end of the run. Unset: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tavestart: Option<f64>,
+    /// Interval between accumulations [s] (pyqg `taveint`, 86400 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taveint: Option<f64>,
+}
+
+impl OutputConfig {
+    /// pyqg's default `taveint` [s].
+    pub const TAVEINT: f64 = 86400.0;
 }
 
 impl RunConfig {
@@ -287,6 +326,26 @@ impl RunConfig {
                 self.output.compression
             );
         }
+        if let Some(t) = self.output.tavestart
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return input_err!("invalid config: `output.tavestart` = {t}: allowed a time >= 0 [s]");
+        }
+        if let Some(t) = self.output.taveint {
+            if !(t.is_finite() && t > 0.0) {
+                return input_err!(
+                    "invalid config: `output.taveint` = {t}: allowed a time > 0 [s]"
+                );
+            }
+            if self.output.tavestart.is_none() {
+                return input_err!(
+                    "invalid config: `output.taveint` is set but `output.tavestart` is not: set when averaging starts"
+                );
+            }
+        }
+        if let Some(c) = &self.closure {
+            c.validate()?;
+        }
         Ok(())
     }
 
@@ -328,6 +387,41 @@ impl RunConfig {
             }
         }
         out
+    }
+}
+
+impl ClosureConfig {
+    /// A built-in closure or a discovered one, not both; coefficients for both layers.
+    fn validate(&self) -> Result<()> {
+        match (&self.builtin, &self.library) {
+            (Some(_), Some(_)) => {
+                input_err!("invalid config: `closure`: give `builtin` or `library`, not both")
+            }
+            (None, None) => input_err!(
+                "invalid config: `closure`: give `builtin` (a built-in closure) or `library` with `upper` and `lower` (a discovered one)"
+            ),
+            (Some(_), None) if !(self.upper.is_empty() && self.lower.is_empty()) => input_err!(
+                "invalid config: `closure.upper`/`closure.lower` belong to a discovered closure (`library`), not a built-in"
+            ),
+            (None, Some(_)) if self.upper.len() != self.lower.len() || self.upper.is_empty() => {
+                input_err!(
+                    "invalid config: `closure.upper` and `closure.lower` need one coefficient per library term in each layer (have {} and {})",
+                    self.upper.len(),
+                    self.lower.len()
+                )
+            }
+            _ => match self
+                .upper
+                .iter()
+                .chain(&self.lower)
+                .find(|c| !c.is_finite())
+            {
+                Some(c) => {
+                    input_err!("invalid config: `closure` coefficient {c}: allowed finite numbers")
+                }
+                None => Ok(()),
+            },
+        }
     }
 }
 

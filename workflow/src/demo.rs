@@ -258,6 +258,7 @@ fn jet_run(
         restart: None,
         model_error: None,
         spinup: Some(a.spinup),
+        closure: None,
     };
     crate::simulate::simulate(&args, progress)
 }

@@ -11,6 +11,7 @@ pub mod discover;
 mod error;
 pub mod fit;
 pub mod increments;
+mod kept;
 pub mod model;
 pub mod observe;
 pub mod progress;

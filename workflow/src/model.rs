@@ -1,8 +1,10 @@
 //! The model a config describes: the MEDIDA forced jet's terms when `[jet]` is given, pyqg's
-//! otherwise, with the `[terms]` coefficients and then the `[model_error]` changes applied.
+//! otherwise, with the `[terms]` coefficients and then the `[model_error]` changes applied, and
+//! the `[closure]`'s terms added.
 
 use crate::config::RunConfig;
 use crate::error::{Error, input_err};
+use medida_discovery::closure::{Baseline, discovered_terms};
 use medida_solver::jet::{JetConstants, jet_terms};
 use medida_solver::{Model, PyqgPhysics, Spectral, Term, pyqg_terms};
 
@@ -54,12 +56,28 @@ fn build(cfg: &RunConfig, with_error: bool) -> Result<Model, Error> {
             }
         }
     }
+    terms.extend(closure_terms(cfg)?);
     let invalid = |e: medida_solver::SolverError| Error::Input(format!("invalid config: {e}"));
     let mut spectral = Spectral::new(&cfg.model).map_err(invalid)?;
     if let Some((u1, sigma)) = jet {
         spectral = spectral.with_jet(u1, sigma);
     }
     Model::on(spectral.into(), cfg.model.clone(), terms).map_err(invalid)
+}
+
+/// The terms of the config's closure (none without one), added to the model's tendency.
+pub fn closure_terms(cfg: &RunConfig) -> Result<Vec<Term>, Error> {
+    let Some(c) = &cfg.closure else {
+        return Ok(Vec::new());
+    };
+    let bad = |e: medida_discovery::DiscoveryError| Error::Input(format!("invalid config: {e}"));
+    match (&c.builtin, &c.library) {
+        (Some(spec), _) => Ok(Baseline::parse(spec).map_err(bad)?.terms(&cfg.model)),
+        (None, Some(lib)) => {
+            discovered_terms(lib, &[c.upper.clone(), c.lower.clone()]).map_err(bad)
+        }
+        (None, None) => input_err!("invalid config: `closure` names no closure"),
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,11 @@ pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
             });
         }
     }
+    for c in crate::kept::kept_coords(cfg, g, "", 0) {
+        if !schema.coords.iter().any(|o| o.name == c.name) {
+            schema.coords.push(c);
+        }
+    }
     schema.series = diagnostics_series();
     schema
 }

@@ -3,6 +3,7 @@
 
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
+use crate::kept::Kept;
 use crate::progress::Progress;
 use crate::schema::run_schema;
 use medida_data::{Checkpoint, OutputFile, Schema};
@@ -46,6 +47,10 @@ pub struct SimulateArgs {
     /// Model time to run before the first snapshot or diagnostics record (overrides run.spinup).
     #[arg(long)]
     pub spinup: Option<f64>,
+    /// Add a closure: a built-in (`smagorinsky:cs=0.15`, `backscatter`, `zb20`, `ross7`; see
+    /// `medida closure list`) or a `medida closure discover` result (FILE.json).
+    #[arg(long, value_name = "SPEC|FILE.json")]
+    pub closure: Option<String>,
 }
 
 /// The checkpoint that belongs to output file `out`: `run.h5` -> `run.ckpt.h5`.
@@ -59,6 +64,8 @@ pub(crate) struct Run {
     pub(crate) model: Model,
     pub(crate) output: OutputFile,
     pub(crate) checkpoint: PathBuf,
+    /// Time averages and final snapshots, written at the end.
+    pub(crate) kept: Kept,
 }
 
 /// The fields a run writes at each snapshot, in its schema's order.
@@ -108,6 +115,9 @@ fn start(args: &SimulateArgs) -> Result<Run> {
     if let Some(s) = args.spinup {
         cfg.run.spinup = Some(s);
     }
+    if let Some(c) = &args.closure {
+        cfg.closure = Some(crate::closure::closure_config(c)?);
+    }
     apply_length(&mut cfg, args.steps, args.tmax)?;
     let mut model = crate::model::build_model(&cfg)?;
     let init = match &args.init {
@@ -130,6 +140,7 @@ fn start(args: &SimulateArgs) -> Result<Run> {
             )
         }
     };
+    let kept = Kept::new(&cfg, &model, "", 0)?;
     // Everything is validated: only now touch the disk.
     let output = OutputFile::create(&args.out, &run_schema(&cfg, &model, &init))?;
     Ok(Run {
@@ -137,6 +148,7 @@ fn start(args: &SimulateArgs) -> Result<Run> {
         model,
         output,
         checkpoint: checkpoint_path(&args.out),
+        kept,
     })
 }
 
@@ -147,9 +159,10 @@ fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
         || args.init.is_some()
         || args.model_error.is_some()
         || args.spinup.is_some()
+        || args.closure.is_some()
     {
         return input_err!(
-            "--restart continues a run with its own config: --preset, --config, --set, --init, --model-error and --spinup do not apply (--steps and --tmax do)"
+            "--restart continues a run with its own config: --preset, --config, --set, --init, --model-error, --spinup and --closure do not apply (--steps and --tmax do)"
         );
     }
     let (out, ckpt) = match path.to_str().and_then(|s| s.strip_suffix(".ckpt.h5")) {
@@ -157,18 +170,18 @@ fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
         None => (path.to_path_buf(), checkpoint_path(path)),
     };
     resume(&out, &ckpt, args.steps, args.tmax, &|cfg, model| {
-        Ok(run_schema(cfg, model, ""))
+        Ok((run_schema(cfg, model, ""), Kept::new(cfg, model, "", 0)?))
     })
 }
 
 /// The run whose output is `out` and checkpoint `ckpt`, continued from the checkpoint (with a new
-/// length, if given) into an output laid out by `schema`.
+/// length, if given) into an output laid out by `layout` (its schema, and what it keeps).
 pub(crate) fn resume(
     out: &Path,
     ckpt: &Path,
     steps: Option<u64>,
     tmax: Option<f64>,
-    schema: &dyn Fn(&RunConfig, &Model) -> Result<Schema>,
+    layout: &dyn Fn(&RunConfig, &Model) -> Result<(Schema, Kept)>,
 ) -> Result<Run> {
     let c = Checkpoint::read(ckpt).map_err(input("--restart: cannot read checkpoint"))?;
     let bad = |what: &str| {
@@ -184,13 +197,16 @@ pub(crate) fn resume(
     model.restore(&state).map_err(input("--restart"))?;
     let count = |name| c.number(name).map(|x| x as usize).ok_or_else(|| bad(name));
     let (n_snap, n_series) = (count("n_snapshots")?, count("n_series")?);
-    let output = OutputFile::open(out, &schema(&cfg, &model)?, n_snap, n_series)
+    let (schema, mut kept) = layout(&cfg, &model)?;
+    kept.restore(&c)?;
+    let output = OutputFile::open(out, &schema, n_snap, n_series)
         .map_err(input("--restart: cannot continue output"))?;
     Ok(Run {
         cfg,
         model,
         output,
         checkpoint: ckpt.to_path_buf(),
+        kept,
     })
 }
 
@@ -221,6 +237,7 @@ pub(crate) fn execute(
                 write_checkpoint(&run)?;
             }
             if record(tc, o.snapshot_interval) {
+                run.kept.snapshot(&run.model);
                 let fields = fields(&mut run.model)?;
                 let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
                 run.output.append_snapshot(run.model.t(), &views)?;
@@ -244,11 +261,14 @@ pub(crate) fn execute(
             if tc >= total {
                 return Ok(());
             }
-            run.model.step()?;
+            run.kept.step(&mut run.model)?;
             progress.step(run.model.tc(), run.model.t());
         }
     });
     progress.end();
+    if result.is_ok() {
+        run.kept.write(&mut run.output)?;
+    }
     run.output.flush()?;
     result?;
     let (n_snap, n_series) = run.output.counts();
@@ -262,7 +282,7 @@ pub(crate) fn execute(
 fn write_checkpoint(run: &Run) -> Result<()> {
     let s = run.model.state();
     let (n_snap, n_series) = run.output.counts();
-    let c = Checkpoint {
+    let mut c = Checkpoint {
         arrays: vec![
             ("q".into(), s.q.into_dyn()),
             ("qh".into(), split_complex(&s.qh)),
@@ -282,6 +302,7 @@ fn write_checkpoint(run: &Run) -> Result<()> {
             ("medida_version".into(), env!("CARGO_PKG_VERSION").into()),
         ],
     };
+    run.kept.checkpoint(&mut c);
     c.write_atomic(&run.checkpoint)?;
     Ok(())
 }

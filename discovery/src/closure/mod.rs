@@ -2,14 +2,17 @@
 //! coarse-graining operators ([`Operator`], [`Coarsening`]), the subgrid forcing with its sign
 //! stated once ([`SubgridForcing`]: added to dq/dt), closure libraries written for either layer
 //! in the term grammar ([`ClosureLibrary`], with the published 7-term closure and Zanna-Bolton
-//! 2020), offline skill ([`Skill`]) and offline discovery ([`ClosureDiscovery`]).
+//! 2020), offline skill ([`Skill`]) and offline discovery ([`ClosureDiscovery`]), and the
+//! built-in closures a discovered one is compared with online ([`Baseline`]).
 
+pub mod baseline;
 pub mod coarsen;
 pub mod discover;
 pub mod forcing;
 pub mod library;
 pub mod metrics;
 
+pub use baseline::{BASELINES, Baseline, discovered_terms};
 pub use coarsen::{Coarsening, Operator};
 pub use discover::{ClosureDiscovery, ClosureReport, ForcingData, ForcingSet, predict};
 pub use forcing::{Forcing, SubgridForcing};

@@ -152,10 +152,33 @@ impl Layer {
             d[idx] = tend;
             qh[idx] = (qh[idx] + tend * dt1 + np[idx] * dt2 + npp[idx] * dt3) * filtr[idx];
         }
+        (speeds, self.shift_history())
+    }
+
+    /// The filtered AB update from the tendency already in `dqhdt` (the same arithmetic as the
+    /// fused update of [`Layer::tendency_and_update`]), history shift and `q = irfft2(qh)`.
+    /// Returns whether the new `q` is finite.
+    pub(crate) fn ab_update(&mut self, [dt1, dt2, dt3]: [f64; 3], filtr: &[f64]) -> bool {
+        let n = self.qh.len();
+        let (qh, d, np, npp, filtr) = (
+            &mut self.qh[..n],
+            &self.dqhdt[..n],
+            &self.dqhdt_p[..n],
+            &self.dqhdt_pp[..n],
+            &filtr[..n],
+        );
+        for idx in 0..n {
+            qh[idx] = (qh[idx] + d[idx] * dt1 + np[idx] * dt2 + npp[idx] * dt3) * filtr[idx];
+        }
+        self.shift_history()
+    }
+
+    /// `dqhdt_pp <- dqhdt_p <- dqhdt`, then `q = irfft2(qh)`; whether `q` is finite.
+    fn shift_history(&mut self) -> bool {
         std::mem::swap(&mut self.dqhdt_pp, &mut self.dqhdt_p);
         std::mem::swap(&mut self.dqhdt_p, &mut self.dqhdt);
         self.ws.fft.inverse(&self.qh, &mut self.q);
-        (speeds, self.q.iter().sum::<f64>().is_finite())
+        self.q.iter().sum::<f64>().is_finite()
     }
 
     /// RK4 stage: `acc += w dqhdt`, then the next stage `qh = prev + h dqhdt`, or with

@@ -3,6 +3,7 @@
 //! filter. A step that produces NaN/Inf or a CFL number above 1 is an error.
 
 use super::{Model, NZ};
+use crate::diagnostics::averaged::{Averages, StepView};
 use crate::error::SolverError;
 use crate::eval::SpectralState;
 use crate::params::Stepper;
@@ -26,6 +27,55 @@ impl Model {
             Stepper::Rk4 => self.step_rk4(),
             Stepper::Leapfrog => self.step_leapfrog(),
         };
+        self.finish_step(speeds, finite)
+    }
+
+    /// Advances one step as [`Model::step`] does (the same bytes), first adding the step to
+    /// `averages` when it is due ([`Averages::due`]): pyqg's diagnostics of the state at the
+    /// start of the step and of its tendency.
+    pub fn step_averaging(&mut self, averages: &mut Averages) -> Result<(), SolverError> {
+        if !averages.due(self) {
+            return self.step();
+        }
+        let speeds = self.evaluate();
+        averages.accumulate(self, &self.step_view());
+        let (speeds, finite) = match self.params.stepper {
+            Stepper::Ab3 => (speeds, self.update_ab3()),
+            Stepper::Rk4 => self.step_rk4(),
+            Stepper::Leapfrog => self.step_leapfrog(),
+        };
+        self.finish_step(speeds, finite)
+    }
+
+    /// What a diagnostic step reads, after [`Model::evaluate`]: the state at the start of the
+    /// step and the tendencies.
+    fn step_view(&self) -> StepView<'_> {
+        let l = &self.layers;
+        StepView {
+            qh: [&l[0].qh, &l[1].qh],
+            ph: [&self.ph[0], &self.ph[1]],
+            dqhdt: [&l[0].dqhdt, &l[1].dqhdt],
+            dqhdt_p: [&l[0].dqhdt_p, &l[1].dqhdt_p],
+            dqhdt_pp: [&l[0].dqhdt_pp, &l[1].dqhdt_pp],
+            ablevel: self.ablevel,
+        }
+    }
+
+    /// The AB3 update of both layers from the tendency already in `dqhdt`; whether `q` is finite.
+    fn update_ab3(&mut self) -> bool {
+        let dts = ab_weights(self.ablevel).map(|c| c * self.params.dt);
+        let kernel = &self.kernel;
+        let mut finite = [true; NZ];
+        self.layers
+            .par_iter_mut()
+            .zip(finite.par_iter_mut())
+            .enumerate()
+            .for_each(|(lev, (layer, f))| *f = layer.ab_update(dts, &kernel.filtr[lev]));
+        finite.iter().all(|f| *f)
+    }
+
+    /// Step count, time and Adams-Bashforth level after a step; its errors.
+    fn finish_step(&mut self, speeds: [Speeds; NZ], finite: bool) -> Result<(), SolverError> {
         let (step, time) = (self.tc, self.t);
         self.tc += 1;
         self.t += self.params.dt;
@@ -65,12 +115,15 @@ impl Model {
             qh: [layers[0].qh.clone(), layers[1].qh.clone()],
             ph: self.ph.clone(),
         };
+        // Both layers' expressions in one call, so that they share their subexpressions.
+        let exprs: Vec<&crate::Expr> = kernel.generic.iter().flatten().map(|(_, e)| e).collect();
+        let spectra = self
+            .eval
+            .spectra(&exprs, &state)
+            .expect("the kernel's terms were checked when it was compiled");
+        let mut spectra = spectra.into_iter();
         for (lev, lin) in self.lin.iter_mut().enumerate() {
-            for (w, e) in &kernel.generic[lev] {
-                let h = self
-                    .eval
-                    .spectrum(e, &state)
-                    .expect("the kernel's terms were checked when it was compiled");
+            for ((w, _), h) in kernel.generic[lev].iter().zip(spectra.by_ref()) {
                 lin.iter_mut().zip(&h).for_each(|(d, h)| *d += h * w);
             }
         }

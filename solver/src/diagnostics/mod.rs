@@ -2,6 +2,12 @@
 //! number, and the isotropic kinetic-energy spectrum of `pyqg.diagnostic_tools.calc_ispec`.
 //!
 //! All use a fresh inversion of the current `q` (pyqg's own `ph`, `u`, `v` lag one step behind).
+//! pyqg's time-averaged spectral diagnostics (energy and enstrophy spectra, fluxes, generation,
+//! friction, filter and parameterization budgets) are in [`averaged`].
+
+pub mod averaged;
+
+pub use averaged::{Averages, Averaging};
 
 use crate::Complex64;
 use crate::grid::Grid;

@@ -1,0 +1,226 @@
+//! Built-in closures: pyqg 0.7.2's parameterizations (`Smagorinsky`, `BackscatterBiharmonic`,
+//! `ZannaBolton2020`) and Ross et al.'s published 7-term hybrid-symbolic closure, each written
+//! as terms of the coarse model in the one term grammar, so they print as equations, compose
+//! with any other term, and run through the same evaluator as libraries and discovered closures.
+//! Every term is added to dq/dt; a velocity closure `(du, dv)` enters as its curl
+//! `-dy(du) + dx(dv)`, as pyqg adds it.
+//!
+//! Selected by a specification `name[:key=value,...]`: `smagorinsky:cs=0.15`,
+//! `backscatter:cs=0.0837,cb=1.2`, `backscatter-jet`, `zb20:kappa=-4.676e7`, `ross7`
+//! ([`Baseline::parse`]; [`BASELINES`] lists them).
+
+use crate::closure::library::{ClosureLibrary, ROSS7_WEIGHTS, ZB20};
+use crate::error::DiscoveryError;
+use medida_solver::{Expr, LayerShape, Op, QgParams, Term};
+
+/// A built-in closure with its constants.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Baseline {
+    /// pyqg's `Smagorinsky(constant)`: viscosity `nu = (cs dx)^2 sqrt(2 (Sxx^2 + Syy^2 + 2 Sxy^2))`,
+    /// `du = 2 (dx(nu Sxx) + dy(nu Sxy))`, `dv = 2 (dx(nu Sxy) + dy(nu Syy))`.
+    Smagorinsky {
+        /// Smagorinsky constant `C_S`.
+        cs: f64,
+    },
+    /// pyqg's `BackscatterBiharmonic(smag_constant, back_constant)` (Jansen and Held 2014):
+    /// dissipation `D = -lap(dx^2 nu lap2(psi))` with the Smagorinsky `nu`, and backscatter
+    /// `-cb lap2(psi) sum_n H_n <psi_n D_n> / (sum_n H_n <psi_n lap2(psi_n)> + 1e-32)`.
+    Backscatter {
+        /// Smagorinsky constant of the dissipation.
+        cs: f64,
+        /// Fraction of the dissipated energy returned.
+        cb: f64,
+    },
+    /// pyqg's `ZannaBolton2020(constant)`: `kappa` times the curl of the divergence of Zanna and
+    /// Bolton's tensor.
+    Zb20 {
+        /// `kappa` [m^2].
+        kappa: f64,
+    },
+    /// Ross et al.'s (2023) hybrid-symbolic closure with its published weights.
+    Ross7,
+}
+
+/// A built-in closure's name, its constants with their defaults, and what it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BaselineInfo {
+    /// Name in a specification.
+    pub name: &'static str,
+    /// Constants and defaults.
+    pub constants: &'static [(&'static str, f64)],
+    /// What it is.
+    pub about: &'static str,
+}
+
+/// The built-in closures.
+pub const BASELINES: [BaselineInfo; 5] = [
+    BaselineInfo {
+        name: "smagorinsky",
+        constants: &[("cs", 0.15)],
+        about: "pyqg's Smagorinsky eddy viscosity (velocity closure, enters as its curl); Ross et al. ran cs = 0.15",
+    },
+    BaselineInfo {
+        name: "backscatter",
+        constants: &[("cs", 0.083_666_002_653_407_55), ("cb", 1.2)],
+        about: "pyqg's BackscatterBiharmonic (Jansen-Held), Ross et al.'s eddy constants cs = sqrt(0.007), cb = 1.2",
+    },
+    BaselineInfo {
+        name: "backscatter-jet",
+        constants: &[("cs", 0.070_710_678_118_654_75), ("cb", 0.8)],
+        about: "the same with Perezhogin's jet constants cs = sqrt(0.005), cb = 0.8",
+    },
+    BaselineInfo {
+        name: "zb20",
+        constants: &[("kappa", -46_761_284.0)],
+        about: "pyqg's ZannaBolton2020 (velocity closure, enters as its curl), kappa in m^2",
+    },
+    BaselineInfo {
+        name: "ross7",
+        constants: &[],
+        about: "Ross et al.'s (2023) published 7-term hybrid-symbolic closure with its released weights",
+    },
+];
+
+/// pyqg's Smagorinsky `sqrt(2 (Sxx^2 + Syy^2 + 2 Sxy^2))` of the own layer, `nu / (cs dx)^2`.
+const STRAIN: &str =
+    "sqrt(2*(dx(u)*dx(u) + dy(v)*dy(v) + 2*(0.5*(dy(u) + dx(v)))*(0.5*(dy(u) + dx(v)))))";
+
+impl Baseline {
+    /// Parses `name[:key=value,...]` (names and constants in [`BASELINES`]); unknown names and
+    /// keys, repeated keys and non-finite values are errors naming them.
+    pub fn parse(spec: &str) -> Result<Self, DiscoveryError> {
+        let bad = |what: String| DiscoveryError::Closure(format!("`{spec}`: {what}"));
+        let (name, args) = spec.trim().split_once(':').unwrap_or((spec.trim(), ""));
+        let info = BASELINES.iter().find(|b| b.name == name).ok_or_else(|| {
+            let names: Vec<&str> = BASELINES.iter().map(|b| b.name).collect();
+            bad(format!(
+                "unknown closure `{name}` (built-in: {}; or a closure discover result, FILE.json)",
+                names.join(", ")
+            ))
+        })?;
+        let mut values: Vec<(&str, f64)> = info.constants.to_vec();
+        let mut seen: Vec<&str> = Vec::new();
+        for kv in args.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| bad(format!("`{kv}`: constants are key=value")))?;
+            let (k, v) = (k.trim(), v.trim());
+            let slot = values.iter_mut().find(|(n, _)| *n == k).ok_or_else(|| {
+                let keys: Vec<&str> = info.constants.iter().map(|c| c.0).collect();
+                bad(format!(
+                    "`{name}` has no constant `{k}` (its constants: {})",
+                    if keys.is_empty() {
+                        "none".to_string()
+                    } else {
+                        keys.join(", ")
+                    }
+                ))
+            })?;
+            if seen.contains(&k) {
+                return Err(bad(format!("`{k}` is given twice")));
+            }
+            seen.push(k);
+            slot.1 = v
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad(format!("`{k}` = {v:?}: allowed a finite number")))?;
+        }
+        let get = |k: &str| values.iter().find(|(n, _)| *n == k).map_or(0.0, |c| c.1);
+        Ok(match name {
+            "smagorinsky" => Self::Smagorinsky { cs: get("cs") },
+            "backscatter" | "backscatter-jet" => Self::Backscatter {
+                cs: get("cs"),
+                cb: get("cb"),
+            },
+            "zb20" => Self::Zb20 {
+                kappa: get("kappa"),
+            },
+            _ => Self::Ross7,
+        })
+    }
+
+    /// The closure as terms of a coarse model with parameters `p` (its `dx` and layer depths).
+    pub fn terms(&self, p: &QgParams) -> Vec<Term> {
+        let dx = p.L / p.nx as f64;
+        let own = |text: &str| Expr::parse(text).expect("a built-in closure parses");
+        let layers = |items: &[(f64, Expr)]| -> [LayerShape; 2] {
+            std::array::from_fn(|lev| items.iter().map(|(f, e)| (*f, e.in_layer(lev))).collect())
+        };
+        match *self {
+            Self::Smagorinsky { cs } => {
+                let sxy = format!("{STRAIN}*(0.5*(dy(u) + dx(v)))");
+                let du = own(&format!("2*(dx({STRAIN}*dx(u)) + dy({sxy}))"));
+                let dv = own(&format!("2*(dx({sxy}) + dy({STRAIN}*dy(v)))"));
+                vec![Term::new(
+                    "smagorinsky",
+                    (cs * dx).powi(2),
+                    layers(&[(-1.0, du.apply(Op::Dy)), (1.0, dv.apply(Op::Dx))]),
+                )]
+            }
+            Self::Backscatter { cs, cb } => {
+                let c = (cs * dx).powi(2) * dx * dx;
+                let strain = |lev: usize| own(STRAIN).in_layer(lev);
+                let dissipation = |lev: usize| {
+                    Expr::parse(&format!(
+                        "lap(lap2(psi{n})*{s})",
+                        n = lev + 1,
+                        s = strain(lev)
+                    ))
+                    .expect("a built-in closure parses")
+                };
+                let [h1, h2] = p.hi();
+                let d = |lev: usize| format!("(-({c:e}*{}))", dissipation(lev));
+                let ratio = format!(
+                    "({h1:e}*mean(psi1*{d1}) + {h2:e}*mean(psi2*{d2}))/({h1:e}*mean(psi1*lap2(psi1)) + {h2:e}*mean(psi2*lap2(psi2)) + 1e-32)",
+                    d1 = d(0),
+                    d2 = d(1)
+                );
+                let back = |lev: usize| {
+                    Expr::parse(&format!("lap2(psi{})*{ratio}", lev + 1))
+                        .expect("a built-in closure parses")
+                };
+                vec![
+                    Term::new(
+                        "backscatter_dissipation",
+                        c,
+                        [vec![(-1.0, dissipation(0))], vec![(-1.0, dissipation(1))]],
+                    ),
+                    Term::new(
+                        "backscatter",
+                        cb,
+                        [vec![(-1.0, back(0))], vec![(-1.0, back(1))]],
+                    ),
+                ]
+            }
+            Self::Zb20 { kappa } => {
+                let items: Vec<(f64, Expr)> = ZB20.iter().map(|(f, e)| (*f, own(e))).collect();
+                vec![Term::new("zb20", kappa, layers(&items))]
+            }
+            Self::Ross7 => {
+                let lib = ClosureLibrary::parse("ross7").expect("the preset parses");
+                vec![lib.term("ross7", &ROSS7_WEIGHTS.map(|w| w.to_vec()))]
+            }
+        }
+    }
+}
+
+/// The closure of a `medida closure discover` result: its library with its coefficients, as the
+/// term `closure`.
+pub fn discovered_terms(
+    library: &str,
+    coefficients: &[Vec<f64>; 2],
+) -> Result<Vec<Term>, DiscoveryError> {
+    let lib = ClosureLibrary::parse(library)?;
+    for (lev, c) in coefficients.iter().enumerate() {
+        if c.len() != lib.columns().len() {
+            return Err(DiscoveryError::Closure(format!(
+                "layer {}: {} coefficients for the {} terms of `{library}`",
+                lev + 1,
+                c.len(),
+                lib.columns().len()
+            )));
+        }
+    }
+    Ok(vec![lib.term("closure", coefficients)])
+}

@@ -1,0 +1,180 @@
+//! The built-in closures and the time-averaged diagnostics against pyqg 0.7.2 itself
+//! (`tests/closure/make_baselines.py`: pyqg's `Smagorinsky(0.15)`,
+//! `BackscatterBiharmonic(sqrt(0.007), 1.2)`, `ZannaBolton2020(-46761284)`, and Ross et al.'s
+//! published closure written as their FeatureExtractor evaluates it), on a turbulent 32 x 32 eddy
+//! state:
+//!
+//! - what each closure adds to dq/dt agrees within 1e-12 of its largest value (a few FFTs and
+//!   products of O(1) factors: round-off);
+//! - q after 200 steps of the coarse model with the closure within 1e-10 (round-off grown by 200
+//!   steps of turbulence; the solver's own parity after 200 steps is 1e-15);
+//! - pyqg's 18 time-averaged diagnostics of those runs (every 5th step) within 1e-10 of each
+//!   array's largest value, the parameterization's own spectra (`paramspec*`) included.
+
+mod common;
+
+use medida_discovery::closure::Baseline;
+use medida_solver::{Averages, Averaging, Model, QgParams};
+use ndarray::{Array3, ArrayD};
+
+const CLOSURES: [(&str, &str); 5] = [
+    ("none", ""),
+    ("smagorinsky", "smagorinsky"),
+    ("backscatter", "backscatter"),
+    ("zb20", "zb20"),
+    ("ross7", "ross7"),
+];
+
+fn coarse(spec: &str) -> (Model, Vec<String>) {
+    let p = QgParams {
+        nx: 32,
+        ny: 32,
+        dt: 3600.0,
+        ..Default::default()
+    };
+    let mut m = Model::new(p.clone()).unwrap();
+    let mut names = Vec::new();
+    if !spec.is_empty() {
+        for t in Baseline::parse(spec).unwrap().terms(&p) {
+            names.push(t.name().to_string());
+            m.add_term(t).unwrap();
+        }
+    }
+    (m, names)
+}
+
+fn rel(got: &ArrayD<f64>, want: &ArrayD<f64>) -> f64 {
+    assert_eq!(got.shape(), want.shape());
+    let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    let err = got
+        .iter()
+        .zip(want)
+        .fold(0.0f64, |a, (g, w)| a.max((g - w).abs()));
+    if scale == 0.0 { err } else { err / scale }
+}
+
+#[test]
+fn baselines_and_averaged_diagnostics_match_pyqg() {
+    let (mut npz, _) = common::reference("closure_baselines.npz", "q0");
+    let q0: Array3<f64> = npz.by_name("q0.npy").unwrap();
+    let (plain, _) = coarse("");
+    for (name, spec) in CLOSURES {
+        let (mut m, terms) = coarse(spec);
+        m.set_q(q0.view()).unwrap();
+        let mut bare = plain.clone();
+        bare.set_q(q0.view()).unwrap();
+        let added = m.dqdt() - bare.dqdt();
+        let want: Array3<f64> = npz.by_name(&format!("dq/{name}.npy")).unwrap();
+        let e = rel(&added.into_dyn(), &want.clone().into_dyn());
+        println!("{name}: dq/dt added, rel err {e:.1e}");
+        assert!(e <= 1e-12 || name == "none", "{name}: dq/dt rel err {e:e}");
+        if name == "none" {
+            assert_eq!(want.iter().fold(0.0f64, |a, v| a.max(v.abs())), 0.0);
+        }
+
+        m.set_q(q0.view()).unwrap();
+        let mut avg = Averages::new(
+            &m,
+            Averaging {
+                tavestart: 0.0,
+                taveint: 5.0 * 3600.0,
+                parameterization: terms,
+            },
+        )
+        .unwrap();
+        for _ in 0..200 {
+            m.step_averaging(&mut avg).unwrap();
+        }
+        assert_eq!(avg.count(), 39, "every 5th step from step 5");
+        let q: Array3<f64> = npz.by_name(&format!("q/{name}.npy")).unwrap();
+        let e = common::max_rel_err(&m.q(), &q);
+        println!("{name}: q after 200 steps, rel err {e:.1e}");
+        assert!(e <= 1e-10, "{name}: q rel err {e:e}");
+        let mut worst = (0.0, "");
+        for d in avg.available() {
+            let want: ArrayD<f64> = npz.by_name(&format!("{}/{name}.npy", d.name)).unwrap();
+            let got = avg.get(d.name).unwrap();
+            let e = rel(&got, &want);
+            if name != "none" || !d.name.starts_with("paramspec") {
+                assert!(e <= 1e-10, "{name}: {} rel err {e:e}", d.name);
+            } else {
+                assert_eq!(got.iter().fold(0.0f64, |a, v| a.max(v.abs())), 0.0);
+            }
+            if e > worst.0 {
+                worst = (e, d.name);
+            }
+        }
+        assert_eq!(avg.available().count(), 18);
+        println!(
+            "{name}: 18 averaged diagnostics, largest rel err {:.1e} ({})",
+            worst.0, worst.1
+        );
+    }
+}
+
+#[test]
+fn averaging_leaves_the_run_unchanged() {
+    let (mut npz, _) = common::reference("closure_baselines.npz", "q0");
+    let q0: Array3<f64> = npz.by_name("q0.npy").unwrap();
+    let (mut a, terms) = coarse("backscatter");
+    a.set_q(q0.view()).unwrap();
+    let mut b = a.clone();
+    let mut avg = Averages::new(
+        &a,
+        Averaging {
+            tavestart: 3.0 * 3600.0,
+            taveint: 1.0,
+            parameterization: terms,
+        },
+    )
+    .unwrap();
+    for _ in 0..20 {
+        a.step_averaging(&mut avg).unwrap();
+        b.step().unwrap();
+    }
+    assert_eq!(avg.count(), 17, "every step from t = 3 dt on");
+    assert_eq!(
+        a.state(),
+        b.state(),
+        "the same bytes with and without averaging"
+    );
+}
+
+#[test]
+fn bad_closures_and_averaging_settings_are_named() {
+    for (spec, msg) in [
+        ("smagorinski", "unknown closure `smagorinski`"),
+        (
+            "smagorinsky:c=0.1",
+            "has no constant `c` (its constants: cs)",
+        ),
+        (
+            "smagorinsky:cs=abc",
+            "`cs` = \"abc\": allowed a finite number",
+        ),
+        ("smagorinsky:cs=inf", "allowed a finite number"),
+        ("backscatter:cs=0.1,cs=0.2", "`cs` is given twice"),
+        ("ross7:w=1", "its constants: none"),
+        ("zb20:kappa", "constants are key=value"),
+    ] {
+        let e = Baseline::parse(spec).unwrap_err().to_string();
+        assert!(e.contains(msg), "{spec}: {e}");
+    }
+    let (m, _) = coarse("");
+    let bad = |tavestart: f64, taveint: f64, p: &str| {
+        Averages::new(
+            &m,
+            Averaging {
+                tavestart,
+                taveint,
+                parameterization: if p.is_empty() { vec![] } else { vec![p.into()] },
+            },
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    assert!(bad(-1.0, 1.0, "").contains("`tavestart` = -1"));
+    assert!(bad(0.0, 0.0, "").contains("`taveint` = 0"));
+    assert!(bad(0.0, f64::NAN, "").contains("`taveint` = NaN"));
+    assert!(bad(0.0, 1.0, "smagorinsky").contains("not a term of the model"));
+}

@@ -1,0 +1,252 @@
+//! What a run keeps beside the records it appends: pyqg's time-averaged diagnostics
+//! (`output.tavestart`), and for closure datasets the model's own `q` at its last snapshots (the
+//! high-resolution reference of the online similarity scores). Held in memory, saved in every
+//! checkpoint (so `--restart` continues them), written to the output at the end of the run.
+
+use crate::config::{OutputConfig, RunConfig};
+use crate::error::{Error, input};
+use crate::model::closure_terms;
+use medida_data::{Checkpoint, Coordinate, OutputFile};
+use medida_solver::{Averages, Averaging, Model, SolverError};
+use ndarray::{Array3, ArrayD, Axis, IxDyn};
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// The model's `q` at the snapshots from step `from_tc` on.
+#[derive(Debug, Clone)]
+pub(crate) struct Finals {
+    from_tc: u64,
+    q: Vec<Array3<f64>>,
+}
+
+/// Averages and final snapshots of a run.
+#[derive(Debug, Clone)]
+pub(crate) struct Kept {
+    averages: Option<Averages>,
+    /// Suffix of the dimensions the averages and final snapshots are written on: `""` (`l`, `k`
+    /// of the run's own grid) or `"_hr"` (a closure dataset's high-resolution grid).
+    suffix: &'static str,
+    finals: Option<Finals>,
+}
+
+impl Kept {
+    /// Averages as `cfg.output` asks (the closure's terms as pyqg's parameterization), and the
+    /// last `finals` snapshots' `q` (0: none).
+    pub(crate) fn new(
+        cfg: &RunConfig,
+        model: &Model,
+        suffix: &'static str,
+        finals: usize,
+    ) -> Result<Self> {
+        let averages = match cfg.output.tavestart {
+            None => None,
+            Some(tavestart) => {
+                let parameterization = closure_terms(cfg)?
+                    .iter()
+                    .map(|t| t.name().to_string())
+                    .collect();
+                let settings = Averaging {
+                    tavestart,
+                    taveint: cfg.output.taveint.unwrap_or(OutputConfig::TAVEINT),
+                    parameterization,
+                };
+                Some(Averages::new(model, settings).map_err(input("invalid config"))?)
+            }
+        };
+        let finals = (finals > 0).then(|| Finals {
+            from_tc: final_snapshots(cfg, finals).first().copied().unwrap_or(0),
+            q: Vec::new(),
+        });
+        Ok(Self {
+            averages,
+            suffix,
+            finals,
+        })
+    }
+
+    /// One step of `model`, accumulating the averages when due.
+    pub(crate) fn step(&mut self, model: &mut Model) -> std::result::Result<(), SolverError> {
+        match &mut self.averages {
+            Some(a) => model.step_averaging(a),
+            None => model.step(),
+        }
+    }
+
+    /// Called at every snapshot: keeps `q` when it is one of the final ones.
+    pub(crate) fn snapshot(&mut self, model: &Model) {
+        if let Some(f) = &mut self.finals
+            && model.tc() >= f.from_tc
+        {
+            f.q.push(model.q());
+        }
+    }
+
+    /// What a checkpoint holds of this: the averages' sums and count, the final snapshots so far.
+    pub(crate) fn checkpoint(&self, c: &mut Checkpoint) {
+        if let Some(a) = &self.averages {
+            let (count, sums) = a.sums();
+            let flat: Vec<f64> = sums.iter().flatten().copied().collect();
+            c.arrays.push((
+                "averages".into(),
+                ArrayD::from_shape_vec(IxDyn(&[flat.len()]), flat).expect("1-d"),
+            ));
+            c.numbers.push(("averages_count".into(), count as f64));
+        }
+        if let Some(f) = &self.finals
+            && !f.q.is_empty()
+        {
+            let views: Vec<_> = f.q.iter().map(|q| q.view()).collect();
+            let stacked = ndarray::stack(Axis(0), &views).expect("snapshots of one grid");
+            c.arrays.push(("final_q".into(), stacked.into_dyn()));
+        }
+    }
+
+    /// Continues from checkpoint `c` (taken of a run of the same config).
+    pub(crate) fn restore(&mut self, c: &Checkpoint) -> Result<()> {
+        let bad = |what: &str| {
+            Error::Input(format!(
+                "--restart: the checkpoint's {what} do not fit this run"
+            ))
+        };
+        if let Some(a) = &mut self.averages {
+            let count = c.number("averages_count").ok_or_else(|| bad("averages"))? as u64;
+            let flat = c.array("averages").ok_or_else(|| bad("averages"))?;
+            let (_, template) = a.sums();
+            let total: usize = template.iter().map(Vec::len).sum();
+            if flat.len() != total {
+                return Err(bad("averages"));
+            }
+            let mut it = flat.iter().copied();
+            let sums = template
+                .iter()
+                .map(|s| it.by_ref().take(s.len()).collect())
+                .collect();
+            a.restore(count, sums).map_err(|_| bad("averages"))?;
+        }
+        if let (Some(f), Some(q)) = (&mut self.finals, c.array("final_q")) {
+            f.q = q
+                .outer_iter()
+                .map(|s| {
+                    s.to_owned()
+                        .into_dimensionality()
+                        .map_err(|_| bad("final snapshots"))
+                })
+                .collect::<Result<_>>()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the averages (pyqg's names, dims and units, with their count) and the final
+    /// snapshots (`q{suffix}` on `(time{suffix}, lev, y{suffix}, x{suffix})`) to `out`.
+    pub(crate) fn write(&self, out: &mut OutputFile) -> Result<()> {
+        let s = self.suffix;
+        if let Some(a) = &self.averages
+            && a.count() > 0
+        {
+            let t = a.settings();
+            let attrs = [
+                ("count", a.count() as f64),
+                ("tavestart", t.tavestart),
+                ("taveint", t.taveint),
+            ];
+            for d in a.available() {
+                let dims: Vec<String> = d
+                    .layout
+                    .dims()
+                    .iter()
+                    .map(|n| {
+                        if *n == "lev" {
+                            n.to_string()
+                        } else {
+                            format!("{n}{s}")
+                        }
+                    })
+                    .collect();
+                let dims: Vec<&str> = dims.iter().map(String::as_str).collect();
+                let value = a.get(d.name).expect("accumulated");
+                let long = format!("{} (time average, pyqg's get_diagnostic)", d.description);
+                out.write_fixed(d.name, &dims, d.units, &long, &attrs, value.view())?;
+            }
+        }
+        if let Some(f) = &self.finals
+            && !f.q.is_empty()
+        {
+            let views: Vec<_> = f.q.iter().map(|q| q.view()).collect();
+            let stacked = ndarray::stack(Axis(0), &views).expect("snapshots of one grid");
+            let dims = [
+                format!("time{s}"),
+                "lev".into(),
+                format!("y{s}"),
+                format!("x{s}"),
+            ];
+            let dims: Vec<&str> = dims.iter().map(String::as_str).collect();
+            out.write_fixed(
+                &format!("q{s}"),
+                &dims,
+                "s^-1",
+                "potential vorticity anomaly of the high-resolution run at its last snapshots",
+                &[],
+                stacked.into_dyn().view(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The steps of the last `n` snapshots of a run of `cfg`.
+pub(crate) fn final_snapshots(cfg: &RunConfig, n: usize) -> Vec<u64> {
+    let (first, every, total) = (
+        cfg.spinup_steps(),
+        cfg.output.snapshot_interval,
+        cfg.total_steps(),
+    );
+    if every == 0 || total < first {
+        return Vec::new();
+    }
+    let all: Vec<u64> = (first..=total).step_by(every as usize).collect();
+    all[all.len().saturating_sub(n)..].to_vec()
+}
+
+/// The coordinates the kept records of a run of `cfg` on grid `g` are written on, with
+/// `suffix`: `l`, `k` for averages; `time`, `y`, `x` for final snapshots (`finals` > 0).
+pub(crate) fn kept_coords(
+    cfg: &RunConfig,
+    g: &medida_solver::Grid,
+    suffix: &str,
+    finals: usize,
+) -> Vec<Coordinate> {
+    let unit = crate::schema::units(cfg);
+    let coord = |name: &str, values: Vec<f64>, units: &str, long_name: &str| Coordinate {
+        name: format!("{name}{suffix}"),
+        values,
+        units: unit(units),
+        long_name: long_name.into(),
+    };
+    let mut out = Vec::new();
+    if cfg.output.tavestart.is_some() {
+        out.push(coord(
+            "l",
+            g.ll.clone(),
+            "m^-1",
+            "meridional wavenumber (FFT order)",
+        ));
+        out.push(coord("k", g.kk.clone(), "m^-1", "zonal wavenumber"));
+    }
+    if finals > 0 {
+        let dt = cfg.model.dt;
+        // Model time after tc steps, summed as the model sums it.
+        let times = final_snapshots(cfg, finals)
+            .into_iter()
+            .map(|tc| (0..tc).fold(0.0, |t, _| t + dt))
+            .collect();
+        out.push(coord(
+            "time",
+            times,
+            "s",
+            "model time of the high-resolution snapshots",
+        ));
+        out.push(coord("y", g.y(), "m", "meridional position (cell centres)"));
+        out.push(coord("x", g.x(), "m", "zonal position (cell centres)"));
+    }
+    out
+}
