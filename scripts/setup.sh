@@ -5,7 +5,8 @@
 #   PySINDy 2.1; NumPy 2; matplotlib and nbclient for the notebooks), see tests/requirements.txt
 #   and notebooks/requirements.txt;
 # - .venv-pyqg: pyqg 0.7.2, the solver's reference, which needs NumPy < 2 and Cython < 3, and
-#   gcm-filters 0.5.1, the reference of the closure module's third coarse-graining operator.
+#   gcm-filters 0.5.1, the reference of the closure module's third coarse-graining operator,
+#   and h5py and scipy for the cross-check of the online similarity scores.
 # Safe to re-run: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,5 +45,9 @@ fi
 if ! .venv-pyqg/bin/python -c "import gcm_filters" 2>/dev/null; then
     echo "setup: installing gcm-filters 0.5.1 into .venv-pyqg"
     .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" "gcm-filters==0.5.1"
+fi
+if ! .venv-pyqg/bin/python -c "import h5py, scipy" 2>/dev/null; then
+    echo "setup: installing h5py and scipy into .venv-pyqg (the similarity scores' cross-check)"
+    .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" h5py scipy
 fi
 echo "setup: done"

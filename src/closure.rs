@@ -1,9 +1,11 @@
 //! `medida closure data` and `medida closure discover`.
 
 use crate::progress::Reporter;
+use medida_discovery::closure::BASELINES;
 use medida_workflow::closure::{
     ClosureDataArgs, ClosureDiscoverArgs, closure_data, closure_discover,
 };
+use medida_workflow::evaluate::{ClosureEvaluateArgs, closure_evaluate};
 
 /// Closures for coarse models: datasets of coarse-grained runs and subgrid forcing, and their
 /// discovery as equations.
@@ -25,6 +27,20 @@ pub enum Closure {
         #[arg(long)]
         json: bool,
     },
+    /// Test closures online: coarse runs with and without each, Ross et al.'s 18 similarity
+    /// scores against the dataset's high-resolution runs.
+    Evaluate {
+        #[command(flatten)]
+        args: Box<ClosureEvaluateArgs>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// The built-in closures, their constants and what they are.
+    List,
 }
 
 pub fn run(c: Closure) -> anyhow::Result<()> {
@@ -54,6 +70,33 @@ pub fn run(c: Closure) -> anyhow::Result<()> {
                 eprintln!("warning: {w}");
             }
             Ok(())
+        }
+        Closure::Evaluate { args, json, quiet } => {
+            let report = closure_evaluate(&args, &mut Reporter::new(quiet))?;
+            if json {
+                return crate::print(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+            }
+            crate::print(&format!("{}\n", report.table()))
+        }
+        Closure::List => {
+            let mut out = String::new();
+            for b in BASELINES {
+                let constants: Vec<String> = b
+                    .constants
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let spec = if constants.is_empty() {
+                    b.name.to_string()
+                } else {
+                    format!("{}:{}", b.name, constants.join(","))
+                };
+                out.push_str(&format!("{spec:<44} {}\n", b.about));
+            }
+            out.push_str(
+                "FILE.json                                    a `medida closure discover --out FILE.json` result\n",
+            );
+            crate::print(&out)
         }
     }
 }

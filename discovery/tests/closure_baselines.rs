@@ -178,3 +178,40 @@ fn bad_closures_and_averaging_settings_are_named() {
     assert!(bad(0.0, f64::NAN, "").contains("`taveint` = NaN"));
     assert!(bad(0.0, 1.0, "smagorinsky").contains("not a term of the model"));
 }
+
+/// Two facts of the similarity scores that no implementation can fake: the target scores 1
+/// against itself and the baseline 0, for every metric.
+#[test]
+fn the_target_scores_one_and_the_baseline_zero() {
+    use medida_discovery::closure::{Ensemble, similarities};
+    let (mut npz, _) = common::reference("closure_baselines.npz", "q0");
+    let q0: Array3<f64> = npz.by_name("q0.npy").unwrap();
+    let ensemble = |spec: &str| {
+        let (mut m, terms) = coarse(spec);
+        m.set_q(q0.view()).unwrap();
+        let mut avg = Averages::new(
+            &m,
+            Averaging {
+                tavestart: 0.0,
+                taveint: 3600.0,
+                parameterization: terms,
+            },
+        )
+        .unwrap();
+        let mut snaps = Vec::new();
+        for i in 0..40 {
+            m.step_averaging(&mut avg).unwrap();
+            if i % 4 == 3 {
+                snaps.push(m.q());
+            }
+        }
+        let mut e = Ensemble::new(&m);
+        e.add_run(&mut m, &snaps, &|n| avg.get(n)).unwrap();
+        e
+    };
+    let (target, baseline) = (ensemble("backscatter"), ensemble(""));
+    let s = similarities(&target, &target, &baseline);
+    assert!(s.scores.iter().all(|v| *v == 1.0), "{:?}", s.scores);
+    let s = similarities(&baseline, &target, &baseline);
+    assert!(s.scores.iter().all(|v| *v == 0.0), "{:?}", s.scores);
+}

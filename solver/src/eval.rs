@@ -9,7 +9,7 @@
 
 use crate::Complex64;
 use crate::error::SolverError;
-use crate::expr::{Expr, Field, Func};
+use crate::expr::{Expr, Field, Func, Op};
 use crate::spectral::{Spectral, Workspace};
 use ndarray::ArrayView3;
 use std::collections::HashMap;
@@ -224,15 +224,71 @@ impl Evaluator {
         }
     }
 
-    /// Whether `e` is computed on the grid (products, quotients, functions, the profiles).
+    /// Whether `e` is computed on the grid (products, quotients, functions, the profiles, and
+    /// sums of these). Never true where [`Evaluator::spectral_form`] is, so that neither form
+    /// of a sum defers to the other forever.
     fn on_grid(e: &Expr) -> bool {
-        matches!(
-            e,
+        match e {
+            // A multiple of an expression is computed in that expression's form.
+            Expr::Product(a, b) if Self::is_number(a) => Self::on_grid(b),
+            Expr::Product(a, b) | Expr::Quotient(a, b) if Self::is_number(b) => Self::on_grid(a),
             Expr::Product(..)
-                | Expr::Quotient(..)
-                | Expr::Function(..)
-                | Expr::Field(Field::Sponge | Field::Y)
-        )
+            | Expr::Quotient(..)
+            | Expr::Function(..)
+            | Expr::Field(Field::Sponge | Field::Y) => true,
+            Expr::Sum(a, b) | Expr::Difference(a, b) => Self::on_grid(a) && Self::on_grid(b),
+            Expr::Negate(a) => Self::on_grid(a),
+            _ => false,
+        }
+    }
+
+    /// Whether `e` is computed as a spectrum (fields, operators, Jacobians, advection, and sums
+    /// and multiples of these).
+    fn spectral_form(e: &Expr) -> bool {
+        match e {
+            Expr::Field(Field::Sponge | Field::Y) | Expr::Number(_) => false,
+            Expr::Field(_) | Expr::Apply(..) | Expr::Jacobian(..) | Expr::Advect(..) => true,
+            Expr::Sum(a, b) | Expr::Difference(a, b) => {
+                Self::spectral_form(a) && Self::spectral_form(b)
+            }
+            Expr::Negate(a) => Self::spectral_form(a),
+            Expr::Product(a, b) => {
+                (Self::is_number(a) && Self::spectral_form(b))
+                    || (Self::is_number(b) && Self::spectral_form(a))
+            }
+            Expr::Quotient(a, b) => Self::is_number(b) && Self::spectral_form(a),
+            Expr::Function(..) => false,
+        }
+    }
+
+    /// `J(a, b)` (with `background`: plus `U dx(b)`, advection by a layer's full flow), from
+    /// `a`'s velocities and `b` on the grid, each computed once per call.
+    fn jacobian_of(
+        &mut self,
+        a: &Expr,
+        b: &Expr,
+        background: f64,
+        s: &SpectralState,
+    ) -> Vec<Complex64> {
+        let mut h = if self.spectral.dealias() == crate::params::Dealias::ThreeHalves {
+            let (ah, bh) = (self.spectrum_of(a, s), self.spectrum_of(b, s));
+            self.spectral.jacobian(&mut self.ws, &ah, &bh)
+        } else {
+            let u = self.field_of(&Expr::Negate(Box::new(a.clone().apply(Op::Dy))), s);
+            let v = self.field_of(&a.clone().apply(Op::Dx), s);
+            let f = self.field_of(b, s);
+            self.spectral
+                .jacobian_from_grid(&mut self.ws, &u, &v, &f)
+                .expect("not the 3/2 rule")
+        };
+        if background != 0.0 {
+            let fh = self.spectrum_of(b, s);
+            for ((h, f), &k) in h.iter_mut().zip(&fh).zip(self.spectral.k()) {
+                *h += Complex64::new(-k * f.im, k * f.re) * background;
+            }
+        }
+        self.spectral.make_real(&mut h);
+        h
     }
 
     /// The value of a number expression ([`Evaluator::is_number`]).
@@ -311,7 +367,7 @@ impl Evaluator {
                     }
                     f
                 }
-                Expr::Sum(a, b) | Expr::Difference(a, b) => {
+                Expr::Sum(a, b) | Expr::Difference(a, b) if !Self::spectral_form(e) => {
                     let sign = if matches!(e, Expr::Sum(..)) {
                         1.0
                     } else {
@@ -322,7 +378,7 @@ impl Evaluator {
                     f.iter_mut().zip(&g).for_each(|(x, y)| *x += sign * y);
                     f
                 }
-                Expr::Negate(a) => {
+                Expr::Negate(a) if !Self::spectral_form(e) => {
                     let mut f = self.field_of(a, s);
                     f.iter_mut().for_each(|x| *x = -*x);
                     f
@@ -333,9 +389,7 @@ impl Evaluator {
                 }
             }
         };
-        if !matches!(e, Expr::Field(_)) {
-            self.fields.insert(e.clone(), out.clone());
-        }
+        self.fields.insert(e.clone(), out.clone());
         out
     }
 
@@ -359,33 +413,16 @@ impl Evaluator {
                 ) => self.state_field(*f, s),
                 Expr::Advect(lev, a) => {
                     let lev = lev.expect("Evaluator::checked refuses own-layer advection");
-                    let fh = self.spectrum_of(a, s);
-                    let mut h = self.spectral.jacobian(&mut self.ws, &s.ph[lev], &fh);
-                    let u = self.background[lev];
-                    if u != 0.0 {
-                        for ((h, f), &k) in h.iter_mut().zip(&fh).zip(self.spectral.k()) {
-                            *h += Complex64::new(-k * f.im, k * f.re) * u;
-                        }
-                    }
-                    self.spectral.make_real(&mut h);
-                    h
+                    self.jacobian_of(&Expr::psi(lev), a, self.background[lev], s)
                 }
                 Expr::Apply(op, a) => {
                     let mut h = self.spectrum_of(a, s);
-                    let (k, l) = (self.spectral.k(), self.spectral.l());
-                    for ((h, k), l) in h.iter_mut().zip(k).zip(l) {
-                        *h *= op.multiplier(*k, *l);
-                    }
+                    op.apply_to(&mut h, self.spectral.k(), self.spectral.l());
                     self.spectral.make_real(&mut h);
                     h
                 }
-                Expr::Jacobian(a, b) => {
-                    let (ah, bh) = (self.spectrum_of(a, s), self.spectrum_of(b, s));
-                    let mut h = self.spectral.jacobian(&mut self.ws, &ah, &bh);
-                    self.spectral.make_real(&mut h);
-                    h
-                }
-                Expr::Sum(a, b) | Expr::Difference(a, b) => {
+                Expr::Jacobian(a, b) => self.jacobian_of(a, b, 0.0, s),
+                Expr::Sum(a, b) | Expr::Difference(a, b) if !Self::on_grid(e) => {
                     let sign = if matches!(e, Expr::Sum(..)) {
                         1.0
                     } else {
@@ -396,7 +433,7 @@ impl Evaluator {
                     h.iter_mut().zip(&g).for_each(|(x, y)| *x += y * sign);
                     h
                 }
-                Expr::Negate(a) => {
+                Expr::Negate(a) if !Self::on_grid(e) => {
                     let mut h = self.spectrum_of(a, s);
                     h.iter_mut().for_each(|x| *x = -*x);
                     h
@@ -422,9 +459,7 @@ impl Evaluator {
                 }
             }
         };
-        if !matches!(e, Expr::Field(_)) {
-            self.spectra.insert(e.clone(), out.clone());
-        }
+        self.spectra.insert(e.clone(), out.clone());
         out
     }
 

@@ -119,6 +119,33 @@ pub enum Op {
 }
 
 impl Op {
+    /// Multiplies the spectrum `h` (k-major, wavenumbers `k`, `l`) by the operator in place:
+    /// the same numbers as [`Op::multiplier`] without a complex power per coefficient.
+    pub fn apply_to(self, h: &mut [Complex64], k: &[f64], l: &[f64]) {
+        let each = |f: &dyn Fn(Complex64, f64, f64) -> Complex64, h: &mut [Complex64]| {
+            h.iter_mut()
+                .zip(k.iter().zip(l))
+                .for_each(|(h, (&k, &l))| *h = f(*h, k, l))
+        };
+        match self {
+            Self::Lap(n) => each(
+                &|h, k, l| {
+                    let w = -(k * k + l * l);
+                    h * match n {
+                        1 => w,
+                        2 => w * w,
+                        3 => w * w * w,
+                        _ => w.powi(n as i32),
+                    }
+                },
+                h,
+            ),
+            Self::Dx => each(&|h, k, _| Complex64::new(-k * h.im, k * h.re), h),
+            Self::Dy => each(&|h, _, l| Complex64::new(-l * h.im, l * h.re), h),
+            _ => each(&|h, k, l| h * self.multiplier(k, l), h),
+        }
+    }
+
     /// The spectral multiplier at wavenumber `(k, l)`.
     pub fn multiplier(self, k: f64, l: f64) -> Complex64 {
         match self {

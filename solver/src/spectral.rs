@@ -235,6 +235,43 @@ impl Spectral {
         Speeds { u: umax, v: vmax }
     }
 
+    /// `J(a, b)` as a spectrum from the velocities `u = -dy(a)`, `v = dx(a)` and `b` on the grid
+    /// (a caller that has them saves their transforms), de-aliased as the model's advection;
+    /// `None` for the 3/2 rule, whose products need the spectra ([`Spectral::jacobian`]).
+    pub fn jacobian_from_grid(
+        &self,
+        ws: &mut Workspace,
+        u: &[f64],
+        v: &[f64],
+        b: &[f64],
+    ) -> Option<Vec<Complex64>> {
+        if self.dealias == Dealias::ThreeHalves {
+            return None;
+        }
+        let n = self.grid.n_spec();
+        let (mut uqh, mut vqh) = (vec![Complex64::default(); n], vec![Complex64::default(); n]);
+        for (((wu, wv), (u, v)), b) in
+            ws.u.iter_mut()
+                .zip(ws.v.iter_mut())
+                .zip(u.iter().zip(v))
+                .zip(b)
+        {
+            *wu = u * b;
+            *wv = v * b;
+        }
+        ws.fft.forward(&mut ws.u, &mut uqh);
+        ws.fft.forward(&mut ws.v, &mut vqh);
+        let mask = self.mask.as_deref();
+        Some(
+            (0..n)
+                .map(|i| {
+                    let m = mask.map_or(1.0, |m| m[i]);
+                    Complex64::new(0.0, 1.0) * (uqh[i] * m * self.k[i] + vqh[i] * m * self.l[i])
+                })
+                .collect(),
+        )
+    }
+
     /// The Jacobian `J(a, b)` as a spectrum (see [`Spectral::fluxes`]).
     pub fn jacobian(
         &self,

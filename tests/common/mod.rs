@@ -124,10 +124,33 @@ pub fn python() -> PathBuf {
     p
 }
 
+/// The Python with pyqg 0.7.2, scipy and h5py: $MEDIDA_PYQG_PYTHON, else the repository's
+/// .venv-pyqg (scripts/setup.sh).
+pub fn pyqg_python() -> PathBuf {
+    let p = std::env::var_os("MEDIDA_PYQG_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-pyqg/bin/python"));
+    assert!(
+        p.exists(),
+        "{} not found: run scripts/setup.sh or set MEDIDA_PYQG_PYTHON",
+        p.display()
+    );
+    p
+}
+
 /// Runs the Python of [`python`] with `args` (`-c SCRIPT ...` or `SCRIPT ...`); asserts that it
 /// succeeds and returns what it printed.
 pub fn python_ok(args: &[&str]) -> String {
-    let out = Command::new(python()).args(args).output().unwrap();
+    run_python(python(), args)
+}
+
+/// [`python_ok`] with the pyqg Python ([`pyqg_python`]).
+pub fn pyqg_python_ok(args: &[&str]) -> String {
+    run_python(pyqg_python(), args)
+}
+
+fn run_python(python: PathBuf, args: &[&str]) -> String {
+    let out = Command::new(python).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "python {:?}: {}{}",

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 type Result<T> = std::result::Result<T, Error>;
 
 /// Seconds in Ross et al.'s 360-day year.
-const YEAR: f64 = 360.0 * 86400.0;
+pub(crate) const YEAR: f64 = 360.0 * 86400.0;
 
 /// The sign convention, written beside every forcing.
 pub const SIGN: &str = "s_q is what must be added to dq/dt of the coarse model: the coarse model's advection J(psi_bar, q_bar) minus the coarse-grained advection bar(J(psi, q)) (J = div(u q), anomaly velocity); s_q = -(dx phi_uq + dy phi_vq), phi_uq = bar(u_full q) - u_full_bar q_bar, phi_vq = bar(v q) - v_bar q_bar; s_q_total = bar(dq/dt) - dq/dt_lr(q_bar)";
@@ -144,7 +144,7 @@ fn hr_config(a: &ClosureDataArgs, seed: u32) -> Result<RunConfig> {
 pub const FINAL_SNAPSHOTS: usize = 10;
 
 /// The coarse model of a high-resolution config: the same physics on `lr` points.
-fn lr_model(hr: &RunConfig, lr: usize) -> Result<(RunConfig, Model)> {
+pub(crate) fn lr_model(hr: &RunConfig, lr: usize) -> Result<(RunConfig, Model)> {
     let mut cfg = hr.clone();
     (cfg.model.nx, cfg.model.ny) = (lr, lr);
     cfg.validate().map_err(input("--lr"))?;
@@ -378,7 +378,7 @@ impl ForcingData for FileForcing {
 }
 
 /// Reads a dataset's manifest.
-fn read_manifest(dir: &Path) -> Result<Manifest> {
+pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join("closure.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::Input(format!(
@@ -436,7 +436,7 @@ fn open_runs(dir: &Path, m: &Manifest, target: &str, used: &[usize]) -> Result<F
 }
 
 /// Whether the run whose checkpoint is `ckpt` has run all the steps of the dataset `m`.
-fn complete(ckpt: &Path, m: &Manifest) -> Result<bool> {
+pub(crate) fn complete(ckpt: &Path, m: &Manifest) -> Result<bool> {
     let total = RunConfig::from_toml(&m.hr_config)?.total_steps();
     Ok(Checkpoint::read(ckpt)
         .ok()

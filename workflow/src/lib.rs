@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod discover;
 mod error;
+pub mod evaluate;
 pub mod fit;
 pub mod increments;
 mod kept;

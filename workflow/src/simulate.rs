@@ -68,6 +68,9 @@ pub(crate) struct Run {
     pub(crate) kept: Kept,
 }
 
+/// A run's file layout and what it keeps, from its config and model (see [`resume`]).
+pub(crate) type Layout<'a> = dyn Fn(&RunConfig, &Model) -> Result<(Schema, Kept)> + 'a;
+
 /// The fields a run writes at each snapshot, in its schema's order.
 pub(crate) type Snapshot<'a> = dyn FnMut(&mut Model) -> Result<Vec<ArrayD<f64>>> + Send + 'a;
 
@@ -181,7 +184,7 @@ pub(crate) fn resume(
     ckpt: &Path,
     steps: Option<u64>,
     tmax: Option<f64>,
-    layout: &dyn Fn(&RunConfig, &Model) -> Result<(Schema, Kept)>,
+    layout: &Layout<'_>,
 ) -> Result<Run> {
     let c = Checkpoint::read(ckpt).map_err(input("--restart: cannot read checkpoint"))?;
     let bad = |what: &str| {

@@ -3,7 +3,8 @@
 //! stated once ([`SubgridForcing`]: added to dq/dt), closure libraries written for either layer
 //! in the term grammar ([`ClosureLibrary`], with the published 7-term closure and Zanna-Bolton
 //! 2020), offline skill ([`Skill`]) and offline discovery ([`ClosureDiscovery`]), and the
-//! built-in closures a discovered one is compared with online ([`Baseline`]).
+//! built-in closures a discovered one is compared with online ([`Baseline`]), and the online
+//! similarity scores ([`similarities`]).
 
 pub mod baseline;
 pub mod coarsen;
@@ -11,6 +12,7 @@ pub mod discover;
 pub mod forcing;
 pub mod library;
 pub mod metrics;
+pub mod similarity;
 
 pub use baseline::{BASELINES, Baseline, discovered_terms};
 pub use coarsen::{Coarsening, Operator};
@@ -18,3 +20,4 @@ pub use discover::{ClosureDiscovery, ClosureReport, ForcingData, ForcingSet, pre
 pub use forcing::{Forcing, SubgridForcing};
 pub use library::{ClosureLibrary, ROSS7, ROSS7_WEIGHTS};
 pub use metrics::{Scores, Skill};
+pub use similarity::{Ensemble, METRICS, Scores18, similarities};

@@ -149,9 +149,70 @@ impl Kernel {
             ubg,
             filtr: std::array::from_fn(|lev| damping(params.dt, lev)),
             filtr_2dt: std::array::from_fn(|lev| damping(2.0 * params.dt, lev)),
-            generic,
+            generic: generic.map(fold_linear),
         })
     }
+}
+
+/// An operator or an advection: linear in its argument.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Wrapper {
+    Op(Op),
+    Advect(Option<usize>),
+}
+
+impl Wrapper {
+    fn of(e: &Expr) -> Option<(Self, &Expr)> {
+        match e {
+            Expr::Apply(op, a) => Some((Self::Op(*op), a)),
+            Expr::Advect(lev, a) => Some((Self::Advect(*lev), a)),
+            _ => None,
+        }
+    }
+
+    fn wrap(self, e: Expr) -> Expr {
+        match self {
+            Self::Op(op) => e.apply(op),
+            Self::Advect(lev) => e.advected(lev),
+        }
+    }
+}
+
+/// Weighted expressions with the same linear outer operator become one: `a W(x) + b W(y) =
+/// W(a x + b y)` (recursively), so that each operator, and above all each advection, is
+/// evaluated once: the published closure's two double advections become one. Equal in exact
+/// arithmetic; the order is fixed by the term list.
+fn fold_linear(items: Vec<(f64, Expr)>) -> Vec<(f64, Expr)> {
+    let mut out = Vec::new();
+    let mut groups: Vec<(Wrapper, Vec<(f64, Expr)>)> = Vec::new();
+    for (w, e) in items {
+        match Wrapper::of(&e) {
+            Some((wrapper, inner)) => match groups.iter_mut().find(|(g, _)| *g == wrapper) {
+                Some((_, members)) => members.push((w, inner.clone())),
+                None => groups.push((wrapper, vec![(w, inner.clone())])),
+            },
+            None => out.push((w, e)),
+        }
+    }
+    for (wrapper, members) in groups {
+        if let [(w, e)] = &members[..] {
+            out.push((*w, wrapper.wrap(e.clone())));
+            continue;
+        }
+        let sum = fold_linear(members)
+            .into_iter()
+            .map(|(w, e)| {
+                if w == 1.0 {
+                    e
+                } else {
+                    Expr::product(Expr::number(w), e)
+                }
+            })
+            .reduce(|a, b| Expr::Sum(Box::new(a), Box::new(b)))
+            .expect("a group has members");
+        out.push((1.0, wrapper.wrap(sum)));
+    }
+    out
 }
 
 /// Names are unique and non-empty, coefficients and factors finite, fields known to the toolkit.
@@ -260,5 +321,31 @@ fn add_real(slot: &mut Option<Vec<f64>>, m: &[f64]) {
     match slot {
         Some(acc) => acc.iter_mut().zip(m).for_each(|(a, m)| *a += m),
         None => *slot = Some(m.to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_linear_operator_is_evaluated_once() {
+        let p = |s: &str| Expr::parse(s).unwrap();
+        let items = vec![
+            (2.0, p("lap(adv1(q1))")),
+            (-3.0, p("adv1(adv1(dx(lap(v1))))")),
+            (5.0, p("adv1(adv1(dy(lap(u1))))")),
+            (7.0, p("q1*q2")),
+        ];
+        let folded = fold_linear(items);
+        let text: Vec<String> = folded.iter().map(|(w, e)| format!("{w} {e}")).collect();
+        assert_eq!(
+            text,
+            [
+                "7 q1*q2",
+                "2 lap(adv1(q1))",
+                "1 adv1(adv1(-3*dx(lap(v1)) + 5*dy(lap(u1))))"
+            ]
+        );
     }
 }

@@ -1,0 +1,226 @@
+//! `medida closure evaluate` and `medida simulate --closure` as a user runs them, at small size
+//! (a 32 -> 16 eddy dataset of a tenth of a year): the 18 scores equal an independent
+//! implementation (`tests/closure/similarity_reference.py`: scipy's `wasserstein_distance`, pyqg's
+//! own inversion and `calc_ispec`) to 1e-10, the baseline scores 0 exactly, finished runs are
+//! reused, a closure that blows the model up is a reported result, and bad input is named
+//! before anything runs.
+
+mod common;
+
+use common::{medida, ok, pyqg_python_ok, python_ok};
+use std::path::Path;
+
+/// A 2-run eddy dataset, 32 -> 16, a tenth of a year, a snapshot every 50 h.
+fn dataset(dir: &Path) {
+    ok(&[
+        "closure",
+        "data",
+        "--quiet",
+        "--hr",
+        "32",
+        "--lr",
+        "16",
+        "--runs",
+        "2",
+        "--years",
+        "0.1",
+        "--snapshot-hours",
+        "50",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+}
+
+fn evaluate(data: &Path, out: &Path, closures: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "closure",
+        "evaluate",
+        "--quiet",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        "--runs",
+        "2",
+        "--years",
+        "0.1",
+        "--set",
+        "output.snapshot_interval=50",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    for c in closures {
+        args.extend(["--closure", c]);
+    }
+    medida(&args)
+}
+
+fn json(o: &std::process::Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn scores_match_an_independent_implementation_and_runs_are_reused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, out) = (tmp.path().join("data"), tmp.path().join("eval"));
+    dataset(&data);
+    let closures = ["smagorinsky", "ross7", "backscatter", "zb20"];
+    let report = json(&evaluate(&data, &out, &closures));
+    let reference: serde_json::Value = serde_json::from_str(&pyqg_python_ok(&[
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/closure/similarity_reference.py"
+        ),
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let entries = report["closures"].as_array().unwrap();
+    assert_eq!(entries.len(), 5, "the baseline and the four closures");
+    for c in entries {
+        let name = c["closure"].as_str().unwrap();
+        let got: Vec<f64> = serde_json::from_value(c["scores"]["scores"].clone()).unwrap();
+        let want: Vec<f64> = serde_json::from_value(reference[name].clone()).unwrap();
+        assert_eq!(got.len(), 18);
+        // Scores are ratios of distances; where the baseline is close to the target they are
+        // large, so the error is relative to max(1, |score|).
+        let err = got
+            .iter()
+            .zip(&want)
+            .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
+            .fold(0.0f64, f64::max);
+        println!("{name}: largest score difference {err:.1e}");
+        assert!(err <= 1e-10, "{name}: {err:e}");
+        if name == "none" {
+            assert!(
+                got.iter().all(|s| *s == 0.0),
+                "the baseline scores 0: {got:?}"
+            );
+        }
+    }
+    // A second evaluation reuses every finished run: the same scores, no run rewritten.
+    let run = out.join("ross7").join("run1.h5");
+    let before = std::fs::metadata(&run).unwrap().modified().unwrap();
+    let again = json(&evaluate(&data, &out, &["ross7"]));
+    assert_eq!(again["closures"][1]["scores"], entries[2]["scores"]);
+    assert_eq!(std::fs::metadata(&run).unwrap().modified().unwrap(), before);
+}
+
+#[test]
+fn a_closure_that_blows_up_is_a_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, out) = (tmp.path().join("data"), tmp.path().join("eval"));
+    dataset(&data);
+    // Zanna-Bolton with 1e5 times pyqg's kappa: the model blows up within days.
+    let report = json(&evaluate(&data, &out, &["zb20:kappa=-4e12"]));
+    let c = &report["closures"][1];
+    assert!(c["scores"].is_null(), "no scores from blown-up runs");
+    for r in c["runs"].as_array().unwrap() {
+        let step = r["unstable"]["step"].as_u64().unwrap();
+        assert!(step > 0 && step < 2400, "{r}");
+    }
+    assert!(
+        out.join("zb20_kappa=-4e12")
+            .join("run0.unstable.json")
+            .exists()
+    );
+    let table = ok(&[
+        "closure",
+        "evaluate",
+        "--quiet",
+        "--data",
+        data.to_str().unwrap(),
+        "--runs",
+        "2",
+        "--years",
+        "0.1",
+        "--set",
+        "output.snapshot_interval=50",
+        "--out",
+        out.to_str().unwrap(),
+        "--closure",
+        "zb20:kappa=-4e12",
+    ]);
+    assert!(table.contains("blew up at step"), "{table}");
+}
+
+#[test]
+fn bad_input_is_named_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, out) = (tmp.path().join("data"), tmp.path().join("eval"));
+    dataset(&data);
+    let d = data.to_str().unwrap();
+    let o = out.to_str().unwrap();
+    for (args, msg) in [
+        (vec!["--closure", "smag"], "unknown closure `smag`"),
+        (vec![], "give at least one closure"),
+        (
+            vec!["--closure", "ross7", "--config", "jet"],
+            "is of the eddy configuration",
+        ),
+        (
+            vec!["--closure", "ross7", "--closure", "ross7"],
+            "given twice",
+        ),
+        (vec!["--closure", "ross7", "--runs", "0"], "--runs 0"),
+        (vec!["--closure", "none"], "given twice"),
+        (vec!["--closure", "nofile.json"], "nofile.json"),
+    ] {
+        let base = ["closure", "evaluate", "--quiet", "--data", d, "--out", o];
+        let r = medida(&[&base[..], &args[..]].concat());
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(msg), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?}: nothing written");
+    }
+}
+
+#[test]
+fn simulate_with_a_closure_writes_pyqg_averages_and_restarts_bit_for_bit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |out: &Path, steps: &str, restart: bool| {
+        let mut args = vec!["simulate", "-q", "--out", out.to_str().unwrap()];
+        if restart {
+            args.extend(["--restart", out.to_str().unwrap(), "--steps", steps]);
+        } else {
+            args.extend([
+                "--closure",
+                "backscatter",
+                "--steps",
+                steps,
+                "--set",
+                "model.nx=32",
+                "--set",
+                "model.ny=32",
+                "--set",
+                "model.dt=3600",
+                "--set",
+                "output.tavestart=36000",
+                "--set",
+                "output.taveint=7200",
+                "--set",
+                "output.checkpoint_interval=100",
+            ]);
+        }
+        ok(&args);
+    };
+    let (a, b) = (tmp.path().join("a.h5"), tmp.path().join("b.h5"));
+    run(&a, "300", false);
+    run(&b, "150", false);
+    run(&b, "300", true);
+    let check = r#"
+import sys, numpy as np, xarray as xr
+a = xr.open_dataset(sys.argv[1], engine="h5netcdf")
+b = xr.open_dataset(sys.argv[2], engine="h5netcdf")
+assert a.KEspec.dims == ("lev", "l", "k"), a.KEspec.dims
+assert a.KEflux.dims == ("l", "k") and a.EKE.dims == ("lev",)
+assert a.KEspec.attrs["count"] == 145, a.KEspec.attrs["count"]   # steps 10, 12, ..., 298
+assert abs(float(a.paramspec.sum())) > 0, "the closure's own spectrum"
+for v in ["KEspec", "Ensspec", "KEflux", "APEflux", "APEgenspec", "KEfrictionspec", "paramspec_KEflux", "Dissspec", "EKE", "APEgen"]:
+    assert np.array_equal(a[v].values, b[v].values), v
+assert "backscatter" in a.attrs["config"]
+print("ok")
+"#;
+    let printed = python_ok(&["-c", check, a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(printed.contains("ok"));
+}
