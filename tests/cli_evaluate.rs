@@ -98,6 +98,24 @@ fn scores_match_an_independent_implementation_and_runs_are_reused() {
             );
         }
     }
+    // Its figures: the scores, two spectra, two densities.
+    let figs = tmp.path().join("figs");
+    let listed = ok(&[
+        "plot",
+        out.join("scores.json").to_str().unwrap(),
+        "--out",
+        figs.to_str().unwrap(),
+    ]);
+    for (name, width) in [
+        ("closure_scores.png", 1500),
+        ("closure_kespec1.png", 900),
+        ("closure_kespec2.png", 900),
+        ("closure_pdf_q1.png", 900),
+        ("closure_pdf_ens1.png", 900),
+    ] {
+        assert!(listed.contains(name), "{listed}");
+        common::check_png(&figs.join(name), width, None);
+    }
     // A second evaluation reuses every finished run: the same scores, no run rewritten.
     let run = out.join("ross7").join("run1.h5");
     let before = std::fs::metadata(&run).unwrap().modified().unwrap();

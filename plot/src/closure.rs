@@ -1,11 +1,13 @@
 //! Figures of a closure discovery (`medida closure discover --out res.json`): the held-out skill
 //! per layer of the discovered closure beside the published ones (from `res.json`), and maps of
-//! the subgrid forcing beside its predictions (from `res.h5`).
+//! the subgrid forcing beside its predictions (from `res.h5`); and of an online evaluation
+//! (`medida closure evaluate --out DIR`, `DIR/scores.json`): the 18 scores, spectra, densities.
 
 use crate::{PlotError, Result, draw_err, field_figure, input_err, tick};
 use medida_data::Frames;
 use medida_discovery::closure::ClosureReport;
 use medida_workflow::RunConfig;
+use medida_workflow::evaluate::{Curves, EvaluationReport};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::{Path, PathBuf};
@@ -139,4 +141,177 @@ pub(crate) fn map_figures(
         out.push(field_figure(file, dir, (field, field), label, time, cfg)?);
     }
     Ok(out)
+}
+
+/// Whether `text` (a JSON document) is a `medida closure evaluate` report.
+pub(crate) fn is_evaluation(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("target_runs").is_some())
+}
+
+/// The figures of an online evaluation: the 18 scores per closure, the upper and lower KE
+/// spectra, and the densities of the upper layer's q and enstrophy, high resolution beside the
+/// coarse runs.
+pub(crate) fn evaluation_figures(file: &Path, text: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+    let r: EvaluationReport = serde_json::from_str(text).map_err(|e| {
+        PlotError::Input(format!(
+            "{}: {e} (not a `medida closure evaluate` report)",
+            file.display()
+        ))
+    })?;
+    let mut out = vec![scores_figure(&r, dir)?];
+    let with_curves: Vec<(&str, &Curves)> = std::iter::once(("high resolution", &r.target))
+        .chain(
+            r.closures
+                .iter()
+                .filter_map(|c| c.curves.as_ref().map(|k| (c.closure.as_str(), k))),
+        )
+        .collect();
+    for (s, name, title) in [
+        (
+            0,
+            "closure_kespec1.png",
+            "upper-layer KE spectrum (time mean, years 5-10)",
+        ),
+        (
+            1,
+            "closure_kespec2.png",
+            "lower-layer KE spectrum (time mean, years 5-10)",
+        ),
+    ] {
+        let series: Vec<(String, Vec<(f64, f64)>)> = with_curves
+            .iter()
+            .map(|(n, c)| {
+                let pts =
+                    c.kr.iter()
+                        .zip(&c.spectra[s])
+                        .filter(|(k, v)| **k > 0.0 && **v > 0.0)
+                        .map(|(k, v)| (*k, *v))
+                        .collect();
+                (n.to_string(), pts)
+            })
+            .collect();
+        let path = dir.join(name);
+        crate::line_figure(
+            &path,
+            title,
+            "wavenumber [1/m]",
+            "KE density",
+            &series,
+            true,
+        )?;
+        out.push(path);
+    }
+    for (k, name, title) in [
+        (
+            0,
+            "closure_pdf_q1.png",
+            "upper-layer q: density over the last snapshots",
+        ),
+        (
+            8,
+            "closure_pdf_ens1.png",
+            "upper-layer enstrophy (curl u)^2: density",
+        ),
+    ] {
+        let series: Vec<(String, Vec<(f64, f64)>)> = with_curves
+            .iter()
+            .map(|(n, c)| {
+                let centres = c.edges[k].windows(2).map(|w| 0.5 * (w[0] + w[1]));
+                (
+                    n.to_string(),
+                    centres.zip(c.density[k].iter().copied()).collect(),
+                )
+            })
+            .collect();
+        let path = dir.join(name);
+        crate::line_figure(&path, title, "value", "probability density", &series, false)?;
+        out.push(path);
+    }
+    Ok(out)
+}
+
+/// The 18 scores: a group of bars per metric, one bar per closure; below -2 a bar stops at the
+/// axis.
+fn scores_figure(r: &EvaluationReport, dir: &Path) -> Result<PathBuf> {
+    let closures: Vec<(&str, &[f64])> = r
+        .closures
+        .iter()
+        .skip(1)
+        .filter_map(|c| {
+            c.scores
+                .as_ref()
+                .map(|s| (c.closure.as_str(), &s.scores[..]))
+        })
+        .collect();
+    let out = dir.join("closure_scores.png");
+    let e = draw_err(&out);
+    let root = BitMapBackend::new(&out, (1500, 650)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    let lo = closures
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(0.0, f64::min)
+        .max(-2.0);
+    let colours = [
+        BLUE,
+        RED,
+        RGBColor(0, 128, 0),
+        RGBColor(255, 140, 0),
+        RGBColor(128, 0, 128),
+        RGBColor(120, 120, 120),
+    ];
+    let n = r.metrics.len() as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "online similarity to high resolution ({}; 1 = high resolution, 0 = no closure)",
+                r.dataset.config
+            ),
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..n, (lo - 0.1)..1.05)
+        .map_err(&e)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .disable_x_axis()
+        .y_label_formatter(&|v| tick(*v, 1.0))
+        .y_desc("similarity")
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(&e)?;
+    let width = 0.85 / closures.len().max(1) as f64;
+    for (j, ((name, scores), c)) in closures.iter().zip(colours.iter().cycle()).enumerate() {
+        let c = *c;
+        chart
+            .draw_series(scores.iter().enumerate().map(|(i, &v)| {
+                let x = i as f64 + 0.075 + j as f64 * width;
+                Rectangle::new([(x, 0.0), (x + 0.9 * width, v.max(lo))], c.filled())
+            }))
+            .map_err(&e)?
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], c.filled()));
+    }
+    for (i, m) in r.metrics.iter().enumerate() {
+        let label = m
+            .trim_start_matches("distrib_diff_")
+            .trim_start_matches("spectral_diff_")
+            .replace("frictionspec", "fric");
+        let (px, py) = chart.backend_coord(&(i as f64 + 0.5, lo - 0.1));
+        root.draw(&Text::new(
+            label,
+            (px, py + 8),
+            ("sans-serif", 12)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(&e)?;
+    }
+    crate::legend(&mut chart, SeriesLabelPosition::LowerLeft).map_err(&e)?;
+    root.present().map_err(&e)?;
+    Ok(out.clone())
 }

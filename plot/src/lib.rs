@@ -74,6 +74,9 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
         if closure::is_report(&text) {
             return closure::report_figures(file, &text, dir);
         }
+        if closure::is_evaluation(&text) {
+            return closure::evaluation_figures(file, &text, dir);
+        }
         return discovery_figures(file, dir);
     }
     let title = read_text_attr(file, "title").map_err(|e| {

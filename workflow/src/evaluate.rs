@@ -84,6 +84,40 @@ pub struct Unstable {
     pub reason: String,
 }
 
+/// What the figures draw of an ensemble: its isotropic spectra below the coarse grid's cutoff
+/// and the densities of the distributed quantities (in [`METRICS`]' order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curves {
+    /// Wavenumbers of the spectra [1/m].
+    pub kr: Vec<f64>,
+    /// The 8 spectra of the spectral scores, averaged over runs.
+    pub spectra: Vec<Vec<f64>>,
+    /// Bin edges per distributed quantity (the target's range).
+    pub edges: Vec<Vec<f64>>,
+    /// Probability density per bin.
+    pub density: Vec<Vec<f64>>,
+}
+
+impl Curves {
+    /// `e`'s curves on `n` wavenumbers and the bins `edges`.
+    fn of(e: &Ensemble, n: usize, edges: &[Vec<f64>]) -> Self {
+        let (kr, spectra) = e.isotropic();
+        Self {
+            kr: kr[..n.min(kr.len())].to_vec(),
+            spectra: spectra
+                .iter()
+                .map(|s| s[..n.min(s.len())].to_vec())
+                .collect(),
+            edges: edges.to_vec(),
+            density: edges
+                .iter()
+                .enumerate()
+                .map(|(k, ed)| e.histogram(k, ed))
+                .collect(),
+        }
+    }
+}
+
 /// One closure's online result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClosureScores {
@@ -97,6 +131,8 @@ pub struct ClosureScores {
     pub scores: Option<Scores18>,
     /// The mean of the 18 scores of each single run against the pooled target and baseline.
     pub run_means: Vec<f64>,
+    /// Spectra and densities of its runs (absent when a run blew up).
+    pub curves: Option<Curves>,
 }
 
 /// What `medida closure evaluate` found.
@@ -112,6 +148,8 @@ pub struct EvaluationReport {
     pub metrics: Vec<String>,
     /// One entry per closure, the baseline first.
     pub closures: Vec<ClosureScores>,
+    /// The target's spectra and densities.
+    pub target: Curves,
 }
 
 impl EvaluationReport {
@@ -482,6 +520,14 @@ pub fn closure_evaluate(
             "the unparameterized coarse model blew up: no baseline to score against".into(),
         ));
     };
+    // Figures: spectra below the coarse cutoff, densities over the target's range in 60 bins.
+    let n = baseline.resolved();
+    let edges: Vec<Vec<f64>> = (0..10)
+        .map(|k| {
+            let (lo, hi) = target.range(k);
+            (0..=60).map(|i| lo + (hi - lo) * i as f64 / 60.0).collect()
+        })
+        .collect();
     let closures = specs
         .iter()
         .zip(&folders)
@@ -495,6 +541,7 @@ pub fn closure_evaluate(
                 .map(|e| similarities(e, &target, &baseline).mean())
                 .collect(),
             runs,
+            curves: all.as_ref().map(|e| Curves::of(e, n, &edges)),
         })
         .collect();
     let report = EvaluationReport {
@@ -503,6 +550,7 @@ pub fn closure_evaluate(
         target_runs: target.runs(),
         metrics: METRICS.iter().map(|s| s.to_string()).collect(),
         closures,
+        target: Curves::of(&target, n, &edges),
     };
     let text = serde_json::to_string_pretty(&report).expect("a report serialises");
     crate::write_atomic(&a.out.join("scores.json"), text.as_bytes())?;

@@ -181,6 +181,39 @@ impl Ensemble {
             .map_or(f64::INFINITY, |ik| self.grid.kk[ik])
     }
 
+    /// The smallest and largest pooled value of distributed quantity `k` ([`METRICS`]' order).
+    pub fn range(&self, k: usize) -> (f64, f64) {
+        self.samples[k]
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            })
+    }
+
+    /// The probability density of distributed quantity `k` in the bins between `edges`.
+    pub fn histogram(&self, k: usize, edges: &[f64]) -> Vec<f64> {
+        let x = &self.samples[k];
+        let mut counts = vec![0.0; edges.len().saturating_sub(1)];
+        for &v in x {
+            let i = edges.partition_point(|&e| e <= v);
+            if i > 0 && i < edges.len() {
+                counts[i - 1] += 1.0;
+            }
+        }
+        counts
+            .iter()
+            .zip(edges.windows(2))
+            .map(|(c, w)| c / (x.len() as f64 * (w[1] - w[0])))
+            .collect()
+    }
+
+    /// Wavenumbers of the isotropic spectra below this grid's filter cutoff.
+    pub fn resolved(&self) -> usize {
+        let (kr, _) = self.isotropic();
+        let cut = self.cutoff();
+        kr.iter().filter(|&&k| k < cut).count()
+    }
+
     /// The isotropic spectra of [`SPECTRA`] averaged over runs: wavenumbers and densities.
     pub fn isotropic(&self) -> (Vec<f64>, Vec<Vec<f64>>) {
         let mut kr = Vec::new();
