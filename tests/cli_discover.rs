@@ -297,3 +297,57 @@ fn bad_input_is_named() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("model_config"));
 }
+
+/// `medida simulate --correction res.json` runs the imperfect model with the printed equations
+/// added: from the truth's last state, 200 steps land on the truth's at least 10 times closer
+/// than the uncorrected imperfect model (the library-level test finds 1e9).
+#[test]
+fn a_discovered_correction_runs_from_the_command_line() {
+    let incr = increments("case1002", &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let res = tmp.path().join("res.json");
+    discover(&incr, &["--out", res.to_str().unwrap()]);
+    let t = truth().to_str().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let args = [
+            "simulate",
+            "-q",
+            "--preset",
+            "medida-jet",
+            "--init",
+            t,
+            "--steps",
+            "200",
+            "--spinup",
+            "0",
+            "--set",
+            "output.checkpoint_interval=0",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        ok(&[&args[..], extra].concat());
+        let a = medida_data::read_array(&out, "q").unwrap();
+        a.index_axis(ndarray::Axis(0), a.shape()[0] - 1).to_owned()
+    };
+    let truth = run("truth.h5", &[]);
+    let imperfect = run("imperfect.h5", &["--model-error", "case1002"]);
+    let corrected = run(
+        "corrected.h5",
+        &[
+            "--model-error",
+            "case1002",
+            "--correction",
+            res.to_str().unwrap(),
+        ],
+    );
+    let err = |a: &ndarray::ArrayD<f64>| {
+        (a - &truth).mapv(|v| v * v).sum().sqrt() / truth.mapv(|v| v * v).sum().sqrt()
+    };
+    let (e_imp, e_cor) = (err(&imperfect), err(&corrected));
+    println!("after 200 steps: imperfect {e_imp:.3e}, corrected {e_cor:.3e}");
+    assert!(e_imp > 1e-4, "{e_imp}");
+    assert!(e_cor < 0.1 * e_imp, "{e_cor} vs {e_imp}");
+    let cfg = medida_data::read_text_attr(&tmp.path().join("corrected.h5"), "config").unwrap();
+    assert!(cfg.contains("[correction]"), "{cfg}");
+}

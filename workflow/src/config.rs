@@ -49,6 +49,24 @@ pub struct RunConfig {
     /// A closure added to the tendency (a built-in or a discovered one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closure: Option<ClosureConfig>,
+    /// A discovered model-error correction added to the tendency (`medida discover --out`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<CorrectionConfig>,
+}
+
+/// The equations of a model-error discovery as a term of the model: `dq_i/dt += sum_j c_ij T_j`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionConfig {
+    /// The terms `T_j` (`lap(psi2)`, `psi_R`, ...).
+    pub terms: Vec<String>,
+    /// Their coefficients in the upper layer.
+    pub upper: Vec<f64>,
+    /// Their coefficients in the lower layer.
+    pub lower: Vec<f64>,
+    /// Where it came from (a result file), for the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A closure added to the model's tendency: a built-in (`builtin`, as `medida closure list`
@@ -345,6 +363,21 @@ impl RunConfig {
         }
         if let Some(c) = &self.closure {
             c.validate()?;
+        }
+        if let Some(c) = &self.correction {
+            let n = c.terms.len();
+            if c.upper.len() != n || c.lower.len() != n {
+                return input_err!(
+                    "invalid config: `correction`: {n} terms with {} upper and {} lower coefficients",
+                    c.upper.len(),
+                    c.lower.len()
+                );
+            }
+            if let Some(v) = c.upper.iter().chain(&c.lower).find(|v| !v.is_finite()) {
+                return input_err!(
+                    "invalid config: `correction` coefficient {v}: allowed finite numbers"
+                );
+            }
         }
         Ok(())
     }

@@ -259,6 +259,7 @@ fn jet_run(
         model_error: None,
         spinup: Some(a.spinup),
         closure: None,
+        correction: None,
     };
     crate::simulate::simulate(&args, progress)
 }

@@ -168,6 +168,20 @@ pub fn read_report(path: &Path) -> Result<DiscoveryReport> {
         .map_err(|e| bad(format!("not a `medida discover --out` result: {e}")))
 }
 
+/// The `[correction]` of a config from a `medida discover --out` result.
+pub fn correction_config(path: &Path) -> Result<crate::config::CorrectionConfig> {
+    let report = read_report(path).map_err(input("--correction"))?;
+    let terms = report
+        .equation_terms()
+        .map_err(input(format!("--correction {}", path.display())))?;
+    Ok(crate::config::CorrectionConfig {
+        terms: terms.iter().map(|(e, _)| e.to_string()).collect(),
+        upper: terms.iter().map(|(_, c)| c[0]).collect(),
+        lower: terms.iter().map(|(_, c)| c[1]).collect(),
+        source: Some(path.display().to_string()),
+    })
+}
+
 /// The equations of a discovery as a term of a model.
 pub fn correction_from(path: &Path) -> Result<Term> {
     let report = read_report(path).map_err(input("--correction"))?;

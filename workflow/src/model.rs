@@ -1,12 +1,13 @@
 //! The model a config describes: the MEDIDA forced jet's terms when `[jet]` is given, pyqg's
 //! otherwise, with the `[terms]` coefficients and then the `[model_error]` changes applied, and
-//! the `[closure]`'s terms added.
+//! the `[closure]`'s and the `[correction]`'s terms added.
 
 use crate::config::RunConfig;
 use crate::error::{Error, input_err};
 use medida_discovery::closure::{Baseline, discovered_terms};
+use medida_discovery::model_error::correction_term;
 use medida_solver::jet::{JetConstants, jet_terms};
-use medida_solver::{Model, PyqgPhysics, Spectral, Term, pyqg_terms};
+use medida_solver::{Expr, Model, PyqgPhysics, Spectral, Term, pyqg_terms};
 
 /// The family's terms with their truth coefficients, and the toolkit they need.
 fn family_terms(cfg: &RunConfig) -> (Vec<Term>, Option<(f64, f64)>) {
@@ -57,6 +58,16 @@ fn build(cfg: &RunConfig, with_error: bool) -> Result<Model, Error> {
         }
     }
     terms.extend(closure_terms(cfg)?);
+    if let Some(c) = &cfg.correction {
+        let parsed = c
+            .terms
+            .iter()
+            .zip(c.upper.iter().zip(&c.lower))
+            .map(|(t, (&a, &b))| Ok((Expr::parse(t)?, [a, b])))
+            .collect::<Result<Vec<_>, medida_solver::SolverError>>()
+            .map_err(|e| Error::Input(format!("invalid config: `correction`: {e}")))?;
+        terms.push(correction_term(&parsed));
+    }
     let invalid = |e: medida_solver::SolverError| Error::Input(format!("invalid config: {e}"));
     let mut spectral = Spectral::new(&cfg.model).map_err(invalid)?;
     if let Some((u1, sigma)) = jet {

@@ -51,6 +51,10 @@ pub struct SimulateArgs {
     /// `medida closure list`) or a `medida closure discover` result (FILE.json).
     #[arg(long, value_name = "SPEC|FILE.json")]
     pub closure: Option<String>,
+    /// Add a discovered model-error correction: the equations of a `medida discover --out`
+    /// result (FILE.json), e.g. to run the imperfect model it corrects.
+    #[arg(long, value_name = "FILE.json")]
+    pub correction: Option<PathBuf>,
 }
 
 /// The checkpoint that belongs to output file `out`: `run.h5` -> `run.ckpt.h5`.
@@ -121,6 +125,9 @@ fn start(args: &SimulateArgs) -> Result<Run> {
     if let Some(c) = &args.closure {
         cfg.closure = Some(crate::closure::closure_config(c)?);
     }
+    if let Some(path) = &args.correction {
+        cfg.correction = Some(crate::discover::correction_config(path)?);
+    }
     apply_length(&mut cfg, args.steps, args.tmax)?;
     let mut model = crate::model::build_model(&cfg)?;
     let init = match &args.init {
@@ -163,9 +170,10 @@ fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
         || args.model_error.is_some()
         || args.spinup.is_some()
         || args.closure.is_some()
+        || args.correction.is_some()
     {
         return input_err!(
-            "--restart continues a run with its own config: --preset, --config, --set, --init, --model-error, --spinup and --closure do not apply (--steps and --tmax do)"
+            "--restart continues a run with its own config: --preset, --config, --set, --init, --model-error, --spinup, --closure and --correction do not apply (--steps and --tmax do)"
         );
     }
     let (out, ckpt) = match path.to_str().and_then(|s| s.strip_suffix(".ckpt.h5")) {

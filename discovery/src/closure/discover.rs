@@ -305,8 +305,11 @@ fn columns(lib: &ClosureLibrary, lev: usize, model: &Model) -> Result<Array2<f64
     let state = model.spectral_state();
     let n = model.grid().n_phys();
     let mut x = Array2::zeros((n, lib.columns().len()));
-    for j in 0..lib.columns().len() {
-        let c = lib.column(j, lev, &mut eval, &state)?;
+    for (j, c) in lib
+        .columns_in_layer(lev, &mut eval, &state)?
+        .into_iter()
+        .enumerate()
+    {
         x.column_mut(j)
             .iter_mut()
             .zip(&c)

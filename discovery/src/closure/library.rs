@@ -194,23 +194,37 @@ impl ClosureLibrary {
         Ok(())
     }
 
-    /// The column `j` in layer `lev` on `state`, `(ny, nx)` row-major.
-    pub fn column(
+    /// Every column in layer `lev` on `state`, each `(ny, nx)` row-major, evaluated together so
+    /// that subexpressions they share (`adv(q)` of `lap(adv(q))` and `lap2(adv(q))`) are
+    /// computed once.
+    pub fn columns_in_layer(
         &self,
-        j: usize,
         lev: usize,
         eval: &mut Evaluator,
         state: &SpectralState,
-    ) -> Result<Vec<f64>, DiscoveryError> {
-        let mut out: Option<Vec<f64>> = None;
-        for (f, e) in &self.columns[j].shape {
-            let field = eval.field(&e.in_layer(lev), state)?;
-            match out.as_mut() {
-                None => out = Some(field.iter().map(|v| f * v).collect()),
-                Some(acc) => acc.iter_mut().zip(&field).for_each(|(a, v)| *a += f * v),
-            }
-        }
-        Ok(out.unwrap_or_default())
+    ) -> Result<Vec<Vec<f64>>, DiscoveryError> {
+        let exprs: Vec<Expr> = self
+            .columns
+            .iter()
+            .flat_map(|c| c.shape.iter().map(|(_, e)| e.in_layer(lev)))
+            .collect();
+        let refs: Vec<&Expr> = exprs.iter().collect();
+        let mut fields = eval.fields(&refs, state)?.into_iter();
+        Ok(self
+            .columns
+            .iter()
+            .map(|c| {
+                c.shape
+                    .iter()
+                    .zip(fields.by_ref())
+                    .map(|((f, _), field)| field.into_iter().map(|v| f * v).collect::<Vec<f64>>())
+                    .reduce(|mut acc, x| {
+                        acc.iter_mut().zip(&x).for_each(|(a, v)| *a += v);
+                        acc
+                    })
+                    .unwrap_or_default()
+            })
+            .collect())
     }
 
     /// The closure with coefficients `coef[lev][j]` as a model term named `name`, coefficient 1.
