@@ -1,5 +1,6 @@
 //! pyqg's time-averaged diagnostics (`QGModel` 0.7.2: `model.py`, `qg_model.py`,
-//! `qg_diagnostics.py`): the 18 spectra and means a pyqg run accumulates from `tavestart` on,
+//! `qg_diagnostics.py`): the 18 spectra and means a pyqg run accumulates from `tavestart` on
+//! (and `ENSparamspec`, the parameterization's enstrophy contribution, pyqg's later addition),
 //! every `taveints = ceil(taveint / dt)` steps, each from the state at the start of a step and that
 //! step's tendency, as `_increment_diagnostics` computes them. [`Averages::get`] is pyqg's
 //! `get_diagnostic` (sum / count), in pyqg's layout: `(lev, l, k)`, `(l, k)`, `(lev)` or a scalar.
@@ -70,8 +71,10 @@ const fn diag(
     }
 }
 
-/// pyqg 0.7.2 `QGModel`'s 18 diagnostics, in the order of its `describe_diagnostics()`.
-pub const DIAGNOSTICS: [Diagnostic; 18] = [
+/// pyqg 0.7.2 `QGModel`'s 18 diagnostics, in the order of its `describe_diagnostics()`, and
+/// medida's `ENSparamspec` (the parameterization's enstrophy contribution, which pyqg 0.7.2
+/// lacks).
+pub const DIAGNOSTICS: [Diagnostic; 19] = [
     diag("Ensspec", Layout::LevSpectrum, "s^-2", "enstrophy spectrum"),
     diag(
         "KEspec",
@@ -170,6 +173,12 @@ pub const DIAGNOSTICS: [Diagnostic; 18] = [
         "m^2 s^-3",
         "total available potential energy generation",
     ),
+    diag(
+        "ENSparamspec",
+        Layout::Spectrum,
+        "s^-3",
+        "Spectral contribution of subgrid parameterization to barotropic enstrophy (medida; not in pyqg 0.7.2)",
+    ),
 ];
 
 /// When and what to average.
@@ -266,7 +275,8 @@ impl Averages {
             && model.tc().is_multiple_of(self.taveints)
     }
 
-    /// The diagnostics this run has: all 18, but the filter's dissipation only with AB3.
+    /// The diagnostics this run has: all of [`DIAGNOSTICS`], but the filter's dissipation only
+    /// with AB3.
     pub fn available(&self) -> impl Iterator<Item = &'static Diagnostic> + '_ {
         DIAGNOSTICS
             .iter()
@@ -552,6 +562,15 @@ impl Averages {
                     sum,
                 ),
                 "APEgen" => sum[0] += ape_gen(model, v, del1, del2),
+                "ENSparamspec" => spectrum(
+                    &|i| {
+                        (0..NZ)
+                            .map(|z| hi[z] / h * re_conj(v.qh[z][i], param[z][i]))
+                            .sum::<f64>()
+                            / m2
+                    },
+                    sum,
+                ),
                 _ => {}
             }
         }
