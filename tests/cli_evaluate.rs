@@ -116,12 +116,21 @@ fn scores_match_an_independent_implementation_and_runs_are_reused() {
         assert!(listed.contains(name), "{listed}");
         common::check_png(&figs.join(name), width, None);
     }
-    // A second evaluation reuses every finished run: the same scores, no run rewritten.
+    // A second evaluation reuses every finished run: the same scores, no run rewritten. A run
+    // whose averages are missing (killed after its final checkpoint, before they were written)
+    // is not finished: it continues from that checkpoint and writes them.
     let run = out.join("ross7").join("run1.h5");
     let before = std::fs::metadata(&run).unwrap().modified().unwrap();
+    let torn = out.join("ross7").join("run0.h5");
+    python_ok(&[
+        "-c",
+        "import h5py, sys; f = h5py.File(sys.argv[1], 'a'); del f['KEspec']",
+        torn.to_str().unwrap(),
+    ]);
     let again = json(&evaluate(&data, &out, &["ross7"]));
     assert_eq!(again["closures"][1]["scores"], entries[2]["scores"]);
     assert_eq!(std::fs::metadata(&run).unwrap().modified().unwrap(), before);
+    assert!(medida_data::read_array(&torn, "KEspec").is_ok());
 }
 
 #[test]

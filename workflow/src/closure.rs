@@ -9,7 +9,7 @@
 
 use crate::config::{ClosureConfig, RunConfig};
 use crate::error::{Error, input, input_err};
-use crate::kept::{Kept, kept_coords};
+use crate::kept::{Kept, kept_coords, written};
 use crate::model::build_model;
 use crate::progress::Progress;
 use crate::regression::RegressionArgs;
@@ -264,7 +264,7 @@ pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<
         let cfg = hr_config(a, a.seed + i as u32)?;
         let (lr_cfg, lr) = lr_model(&cfg, a.lr)?;
         let run = if ckpt.exists() {
-            if complete(&ckpt, &manifest)? {
+            if complete(&out, &manifest)? {
                 progress.note(&format!("run {i}: complete, kept"));
                 continue;
             }
@@ -405,7 +405,7 @@ fn open_runs(dir: &Path, m: &Manifest, target: &str, used: &[usize]) -> Result<F
         }
         let run = dir.join(format!("run{i}.h5"));
         let ckpt = checkpoint_path(&run);
-        if ckpt.exists() && !complete(&ckpt, m)? {
+        if ckpt.exists() && !complete(&run, m)? {
             return input_err!(
                 "--data: run {i} ({}) is not complete: finish it with the same medida closure data command",
                 run.display()
@@ -435,13 +435,15 @@ fn open_runs(dir: &Path, m: &Manifest, target: &str, used: &[usize]) -> Result<F
     Ok(FileForcing { runs })
 }
 
-/// Whether the run whose checkpoint is `ckpt` has run all the steps of the dataset `m`.
-pub(crate) fn complete(ckpt: &Path, m: &Manifest) -> Result<bool> {
+/// Whether the run whose output is `run` has run all the steps of the dataset `m` (its
+/// checkpoint) and written what it keeps (the high-resolution averages and last snapshots).
+pub(crate) fn complete(run: &Path, m: &Manifest) -> Result<bool> {
     let total = RunConfig::from_toml(&m.hr_config)?.total_steps();
-    Ok(Checkpoint::read(ckpt)
+    let stepped = Checkpoint::read(&checkpoint_path(run))
         .ok()
         .and_then(|c| c.number("tc"))
-        .is_some_and(|tc| tc as u64 >= total))
+        .is_some_and(|tc| tc as u64 >= total);
+    Ok(stepped && written(run, &["KEspec", "q_hr"]))
 }
 
 /// Discovers a closure over the dataset `a` names and scores it with the published closures.

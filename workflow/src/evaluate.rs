@@ -12,7 +12,7 @@
 use crate::closure::{Manifest, YEAR, closure_config, complete, lr_model, read_manifest};
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
-use crate::kept::Kept;
+use crate::kept::{Kept, written};
 use crate::model::build_model;
 use crate::progress::{Progress, Silent};
 use crate::schema::run_schema;
@@ -303,6 +303,7 @@ fn coarse_run(cfg: &RunConfig, path: &Path) -> Result<RunStatus> {
         }
         if c.number("tc")
             .is_some_and(|tc| tc as u64 >= cfg.total_steps())
+            && written(path, &["KEspec"])
         {
             return Ok(RunStatus {
                 file,
@@ -431,7 +432,7 @@ pub fn closure_evaluate(
     for r in 0..m.runs {
         let path = a.data.join(format!("run{r}.h5"));
         let ckpt = checkpoint_path(&path);
-        if !ckpt.exists() || !complete(&ckpt, &m)? {
+        if !ckpt.exists() || !complete(&path, &m)? {
             continue;
         }
         let q = read_array(&path, "q_hr").map_err(input("--data"))?;
@@ -463,32 +464,43 @@ pub fn closure_evaluate(
     let jobs: Vec<(usize, usize)> = (0..specs.len())
         .flat_map(|c| (0..a.runs).map(move |i| (c, i)))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.max(1))
-        .build()
-        .map_err(input("--threads"))?;
+    // `--threads` workers take the runs in order, each run on one thread of its own (a rayon
+    // pool's workers would start further runs while one waits for its own pool).
     let progress = Mutex::new(progress);
-    let statuses: Vec<Result<RunStatus>> = pool.install(|| {
-        use rayon::prelude::*;
-        jobs.par_iter()
-            .map(|&(c, i)| {
-                let path = a.out.join(&folders[c]).join(format!("run{i}.h5"));
-                let started = std::time::Instant::now();
-                let status = coarse_run(&configs[c][i], &path)?;
-                let how = match &status.unstable {
-                    None => "done".to_string(),
-                    Some(u) => format!("blew up at step {}", u.step),
-                };
-                progress.lock().expect("not poisoned").note(&format!(
-                    "{} run {i}: {how} ({:.1} s)",
-                    specs[c],
-                    started.elapsed().as_secs_f64()
-                ));
-                Ok(status)
-            })
-            .collect()
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<Result<RunStatus>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..a.threads.clamp(1, jobs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(c, i)) = jobs.get(j) else { break };
+                    let path = a.out.join(&folders[c]).join(format!("run{i}.h5"));
+                    let started = std::time::Instant::now();
+                    let status = coarse_run(&configs[c][i], &path);
+                    let how = match &status {
+                        Ok(RunStatus { unstable: None, .. }) => "done".to_string(),
+                        Ok(RunStatus {
+                            unstable: Some(u), ..
+                        }) => format!("blew up at step {}", u.step),
+                        Err(e) => format!("failed: {e}"),
+                    };
+                    progress.lock().expect("not poisoned").note(&format!(
+                        "{} run {i}: {how} ({:.1} s)",
+                        specs[c],
+                        started.elapsed().as_secs_f64()
+                    ));
+                    done.lock().expect("not poisoned")[j] = Some(status);
+                }
+            });
+        }
     });
-    let mut statuses = statuses.into_iter();
+    let mut statuses = done
+        .into_inner()
+        .expect("not poisoned")
+        .into_iter()
+        .map(|s| s.expect("every run was taken"));
     // Per closure: its ensemble and each run's own.
     let mut ensembles: Vec<(Option<Ensemble>, Vec<Ensemble>, Vec<RunStatus>)> = Vec::new();
     for (c, cfgs) in configs.iter().enumerate() {

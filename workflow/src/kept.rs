@@ -193,6 +193,15 @@ impl Kept {
     }
 }
 
+/// Whether the output `path` holds the datasets `names` a run keeps. They are written at the
+/// run's end, after its final checkpoint: a run killed between the two is not complete, and
+/// continuing it from that checkpoint writes them.
+pub(crate) fn written(path: &std::path::Path, names: &[&str]) -> bool {
+    names
+        .iter()
+        .all(|n| medida_data::read_array(path, n).is_ok())
+}
+
 /// The steps of the last `n` snapshots of a run of `cfg`.
 pub(crate) fn final_snapshots(cfg: &RunConfig, n: usize) -> Vec<u64> {
     let (first, every, total) = (
