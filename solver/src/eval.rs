@@ -9,10 +9,10 @@
 
 use crate::Complex64;
 use crate::error::SolverError;
-use crate::expr::{Expr, Field, Func, Op};
+use crate::expr::{Expr, Field, Func};
+use crate::plan::{Kind, Plan};
 use crate::spectral::{Spectral, Workspace};
 use ndarray::ArrayView3;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A two-layer state in spectral space (k-major spectra, per layer).
@@ -26,20 +26,20 @@ pub struct SpectralState {
 
 /// Evaluates expressions on states; holds one thread's transforms and scratch.
 ///
-/// Within one call ([`Evaluator::field`], [`Evaluator::spectrum`], or [`Evaluator::spectra`] for
-/// many expressions on one state) every subexpression is computed once, in each form (grid or
-/// spectrum) it is needed in: `lap(adv(q1))` and `lap2(adv(q1))` share `adv(q1)`, and a
-/// viscosity used in four places is computed once.
+/// Within one call ([`Evaluator::field`], [`Evaluator::spectrum`], [`Evaluator::spectra`] and
+/// [`Evaluator::fields`] for many expressions on one state, or [`Evaluator::plan_spectra`] for a
+/// [`Plan`] compiled once) every subexpression is computed once, in each form (grid or spectrum)
+/// it is needed in.
 #[derive(Debug, Clone)]
 pub struct Evaluator {
     spectral: Arc<Spectral>,
     ws: Workspace,
     /// Background zonal flow per layer, for `adv` (the model's `U1`, `U2`).
     background: [f64; 2],
-    /// Values of the current call, by expression.
-    spectra: HashMap<Expr, Vec<Complex64>>,
-    fields: HashMap<Expr, Vec<f64>>,
-    numbers: HashMap<Expr, f64>,
+    /// Values of the current call, by node of its plan.
+    spectra: Vec<Option<Vec<Complex64>>>,
+    fields: Vec<Option<Vec<f64>>>,
+    numbers: Vec<Option<f64>>,
 }
 
 impl Evaluator {
@@ -49,9 +49,9 @@ impl Evaluator {
             ws: spectral.workspace(),
             spectral,
             background: [0.0; 2],
-            spectra: HashMap::new(),
-            fields: HashMap::new(),
-            numbers: HashMap::new(),
+            spectra: Vec::new(),
+            fields: Vec::new(),
+            numbers: Vec::new(),
         }
     }
 
@@ -119,18 +119,12 @@ impl Evaluator {
     /// The expression on the grid, `(ny, nx)` row-major; an error when `e` fails
     /// [`Evaluator::check`] or `s` is not a state of this grid.
     pub fn field(&mut self, e: &Expr, s: &SpectralState) -> Result<Vec<f64>, SolverError> {
-        self.checked(e, s)?;
-        let out = self.field_of(e, s);
-        self.forget();
-        Ok(out)
+        Ok(self.fields(&[e], s)?.remove(0))
     }
 
     /// The expression's spectrum (k-major); errors as [`Evaluator::field`].
     pub fn spectrum(&mut self, e: &Expr, s: &SpectralState) -> Result<Vec<Complex64>, SolverError> {
-        self.checked(e, s)?;
-        let out = self.spectrum_of(e, s);
-        self.forget();
-        Ok(out)
+        Ok(self.spectra(&[e], s)?.remove(0))
     }
 
     /// The spectra of several expressions on one state, sharing their common subexpressions;
@@ -140,12 +134,8 @@ impl Evaluator {
         exprs: &[&Expr],
         s: &SpectralState,
     ) -> Result<Vec<Vec<Complex64>>, SolverError> {
-        for e in exprs {
-            self.checked(e, s)?;
-        }
-        let out = exprs.iter().map(|e| self.spectrum_of(e, s)).collect();
-        self.forget();
-        Ok(out)
+        let plan = self.plan(exprs)?;
+        self.plan_spectra(&plan, s)
     }
 
     /// The fields of several expressions on one state, sharing their common subexpressions;
@@ -155,23 +145,56 @@ impl Evaluator {
         exprs: &[&Expr],
         s: &SpectralState,
     ) -> Result<Vec<Vec<f64>>, SolverError> {
-        for e in exprs {
-            self.checked(e, s)?;
-        }
-        let out = exprs.iter().map(|e| self.field_of(e, s)).collect();
-        self.forget();
+        let plan = self.plan(exprs)?;
+        self.check_state(s)?;
+        self.begin(&plan);
+        let out = plan
+            .roots
+            .iter()
+            .map(|&r| self.field_of(&plan, r, s))
+            .collect();
+        self.begin(&Plan::default());
         Ok(out)
     }
 
-    /// Ends a call: its values belong to its state.
-    fn forget(&mut self) {
-        self.spectra.clear();
-        self.fields.clear();
-        self.numbers.clear();
+    /// The plan of `exprs`, each checked ([`Evaluator::check`]): compile it once to evaluate
+    /// it on many states ([`Evaluator::plan_spectra`]).
+    pub fn plan(&self, exprs: &[&Expr]) -> Result<Plan, SolverError> {
+        for e in exprs {
+            self.check(e)?;
+        }
+        Ok(Plan::new(exprs))
     }
 
-    fn checked(&self, e: &Expr, s: &SpectralState) -> Result<(), SolverError> {
-        self.check(e)?;
+    /// The spectra of a plan's expressions on `s`, in its order.
+    pub fn plan_spectra(
+        &mut self,
+        plan: &Plan,
+        s: &SpectralState,
+    ) -> Result<Vec<Vec<Complex64>>, SolverError> {
+        self.check_state(s)?;
+        self.begin(plan);
+        let out = plan
+            .roots
+            .iter()
+            .map(|&r| self.spectrum_of(plan, r, s))
+            .collect();
+        self.begin(&Plan::default());
+        Ok(out)
+    }
+
+    /// Empty values for the nodes of `plan` (a call's values belong to its state).
+    fn begin(&mut self, plan: &Plan) {
+        let n = plan.nodes.len();
+        self.spectra.clear();
+        self.spectra.resize(n, None);
+        self.fields.clear();
+        self.fields.resize(n, None);
+        self.numbers.clear();
+        self.numbers.resize(n, None);
+    }
+
+    fn check_state(&self, s: &SpectralState) -> Result<(), SolverError> {
         let n = self.spectral.grid().n_spec();
         if let Some(bad) = s.qh.iter().chain(&s.ph).find(|h| h.len() != n) {
             return Err(SolverError::Shape {
@@ -215,151 +238,80 @@ impl Evaluator {
         out
     }
 
-    /// Whether `e` is a number: numbers, domain means, and what is made of them alone.
-    fn is_number(e: &Expr) -> bool {
-        match e {
-            Expr::Number(_) | Expr::Function(Func::Mean, _) => true,
-            Expr::Field(_) | Expr::Apply(..) | Expr::Jacobian(..) | Expr::Advect(..) => false,
-            _ => e.children().into_iter().all(Self::is_number),
+    /// The value of a number node.
+    fn number_of(&mut self, p: &Plan, id: usize, s: &SpectralState) -> f64 {
+        if let Some(v) = self.numbers[id] {
+            return v;
         }
-    }
-
-    /// Whether `e` is computed on the grid (products, quotients, functions, the profiles, and
-    /// sums of these). Never true where [`Evaluator::spectral_form`] is, so that neither form
-    /// of a sum defers to the other forever.
-    fn on_grid(e: &Expr) -> bool {
-        match e {
-            // A multiple of an expression is computed in that expression's form.
-            Expr::Product(a, b) if Self::is_number(a) => Self::on_grid(b),
-            Expr::Product(a, b) | Expr::Quotient(a, b) if Self::is_number(b) => Self::on_grid(a),
-            Expr::Product(..)
-            | Expr::Quotient(..)
-            | Expr::Function(..)
-            | Expr::Field(Field::Sponge | Field::Y) => true,
-            Expr::Sum(a, b) | Expr::Difference(a, b) => Self::on_grid(a) && Self::on_grid(b),
-            Expr::Negate(a) => Self::on_grid(a),
-            _ => false,
-        }
-    }
-
-    /// Whether `e` is computed as a spectrum (fields, operators, Jacobians, advection, and sums
-    /// and multiples of these).
-    fn spectral_form(e: &Expr) -> bool {
-        match e {
-            Expr::Field(Field::Sponge | Field::Y) | Expr::Number(_) => false,
-            Expr::Field(_) | Expr::Apply(..) | Expr::Jacobian(..) | Expr::Advect(..) => true,
-            Expr::Sum(a, b) | Expr::Difference(a, b) => {
-                Self::spectral_form(a) && Self::spectral_form(b)
-            }
-            Expr::Negate(a) => Self::spectral_form(a),
-            Expr::Product(a, b) => {
-                (Self::is_number(a) && Self::spectral_form(b))
-                    || (Self::is_number(b) && Self::spectral_form(a))
-            }
-            Expr::Quotient(a, b) => Self::is_number(b) && Self::spectral_form(a),
-            Expr::Function(..) => false,
-        }
-    }
-
-    /// `J(a, b)` (with `background`: plus `U dx(b)`, advection by a layer's full flow), from
-    /// `a`'s velocities and `b` on the grid, each computed once per call.
-    fn jacobian_of(
-        &mut self,
-        a: &Expr,
-        b: &Expr,
-        background: f64,
-        s: &SpectralState,
-    ) -> Vec<Complex64> {
-        let mut h = if self.spectral.dealias() == crate::params::Dealias::ThreeHalves {
-            let (ah, bh) = (self.spectrum_of(a, s), self.spectrum_of(b, s));
-            self.spectral.jacobian(&mut self.ws, &ah, &bh)
-        } else {
-            let u = self.field_of(&Expr::Negate(Box::new(a.clone().apply(Op::Dy))), s);
-            let v = self.field_of(&a.clone().apply(Op::Dx), s);
-            let f = self.field_of(b, s);
-            self.spectral
-                .jacobian_from_grid(&mut self.ws, &u, &v, &f)
-                .expect("not the 3/2 rule")
-        };
-        if background != 0.0 {
-            let fh = self.spectrum_of(b, s);
-            for ((h, f), &k) in h.iter_mut().zip(&fh).zip(self.spectral.k()) {
-                *h += Complex64::new(-k * f.im, k * f.re) * background;
-            }
-        }
-        self.spectral.make_real(&mut h);
-        h
-    }
-
-    /// The value of a number expression ([`Evaluator::is_number`]).
-    fn number_of(&mut self, e: &Expr, s: &SpectralState) -> f64 {
-        if let Some(v) = self.numbers.get(e) {
-            return *v;
-        }
-        let v = match e {
-            Expr::Number(n) => n.value(),
-            Expr::Function(Func::Mean, a) if Self::on_grid(a) || Self::is_number(a) => {
-                let f = self.field_of(a, s);
+        let node = &p.nodes[id];
+        let a = |i: usize| node.args[i];
+        let v = match node.kind {
+            Kind::Number(v) => v,
+            Kind::Function(Func::Mean) if !p.nodes[a(0)].spectral => {
+                let f = self.field_of(p, a(0), s);
                 f.iter().sum::<f64>() / f.len() as f64
             }
-            Expr::Function(Func::Mean, a) => {
-                self.spectrum_of(a, s)[0].re / self.spectral.grid().n_phys() as f64
+            Kind::Function(Func::Mean) => {
+                self.spectrum_of(p, a(0), s)[0].re / self.spectral.grid().n_phys() as f64
             }
-            Expr::Function(Func::Sqrt, a) => self.number_of(a, s).sqrt(),
-            Expr::Function(Func::Abs, a) => self.number_of(a, s).abs(),
-            Expr::Negate(a) => -self.number_of(a, s),
-            Expr::Sum(a, b) => self.number_of(a, s) + self.number_of(b, s),
-            Expr::Difference(a, b) => self.number_of(a, s) - self.number_of(b, s),
-            Expr::Product(a, b) => self.number_of(a, s) * self.number_of(b, s),
-            Expr::Quotient(a, b) => self.number_of(a, s) / self.number_of(b, s),
+            Kind::Function(Func::Sqrt) => self.number_of(p, a(0), s).sqrt(),
+            Kind::Function(Func::Abs) => self.number_of(p, a(0), s).abs(),
+            Kind::Negate => -self.number_of(p, a(0), s),
+            Kind::Sum => self.number_of(p, a(0), s) + self.number_of(p, a(1), s),
+            Kind::Difference => self.number_of(p, a(0), s) - self.number_of(p, a(1), s),
+            Kind::Product => self.number_of(p, a(0), s) * self.number_of(p, a(1), s),
+            Kind::Quotient => self.number_of(p, a(0), s) / self.number_of(p, a(1), s),
             _ => unreachable!("called on numbers only"),
         };
-        self.numbers.insert(e.clone(), v);
+        self.numbers[id] = Some(v);
         v
     }
 
-    /// The expression on the grid; computed once per call.
-    fn field_of(&mut self, e: &Expr, s: &SpectralState) -> Vec<f64> {
-        if let Some(f) = self.fields.get(e) {
+    /// A node on the grid; computed once per call.
+    fn field_of(&mut self, p: &Plan, id: usize, s: &SpectralState) -> Vec<f64> {
+        if let Some(f) = &self.fields[id] {
             return f.clone();
         }
+        let node = &p.nodes[id];
+        let a = |i: usize| node.args[i];
         let n = self.spectral.grid().n_phys();
         let nx = self.spectral.grid().nx;
-        let out = if Self::is_number(e) {
-            vec![self.number_of(e, s); n]
+        let out = if node.number {
+            vec![self.number_of(p, id, s); n]
         } else {
-            match e {
-                Expr::Field(Field::Sponge) => rows(&self.jet().sponge, nx),
-                Expr::Field(Field::Y) => {
+            match node.kind {
+                Kind::Field(Field::Sponge) => rows(&self.jet().sponge, nx),
+                Kind::Field(Field::Y) => {
                     let grid = self.spectral.grid();
                     let half = grid.ly / 2.0;
                     let y: Vec<f64> = grid.y().iter().map(|y| y - half).collect();
                     rows(&y, nx)
                 }
-                Expr::Product(a, b) | Expr::Quotient(a, b) => {
-                    let divide = matches!(e, Expr::Quotient(..));
-                    if Self::is_number(b) {
-                        let c = self.number_of(b, s);
-                        let mut f = self.field_of(a, s);
+                Kind::Product | Kind::Quotient => {
+                    let divide = node.kind == Kind::Quotient;
+                    let (x, y) = (a(0), a(1));
+                    if p.nodes[y].number {
+                        let c = self.number_of(p, y, s);
+                        let mut f = self.field_of(p, x, s);
                         f.iter_mut()
-                            .for_each(|x| *x = if divide { *x / c } else { *x * c });
+                            .for_each(|v| *v = if divide { *v / c } else { *v * c });
                         f
-                    } else if Self::is_number(a) && !divide {
-                        let c = self.number_of(a, s);
-                        let mut f = self.field_of(b, s);
-                        f.iter_mut().for_each(|x| *x *= c);
+                    } else if p.nodes[x].number && !divide {
+                        let c = self.number_of(p, x, s);
+                        let mut f = self.field_of(p, y, s);
+                        f.iter_mut().for_each(|v| *v *= c);
                         f
                     } else {
-                        let mut f = self.field_of(a, s);
-                        let g = self.field_of(b, s);
+                        let mut f = self.field_of(p, x, s);
+                        let g = self.field_of(p, y, s);
                         f.iter_mut()
                             .zip(&g)
-                            .for_each(|(x, y)| *x = if divide { *x / y } else { *x * y });
+                            .for_each(|(v, w)| *v = if divide { *v / w } else { *v * w });
                         f
                     }
                 }
-                Expr::Function(func, a) => {
-                    let mut f = self.field_of(a, s);
+                Kind::Function(func) => {
+                    let mut f = self.field_of(p, a(0), s);
                     match func {
                         Func::Sqrt => f.iter_mut().for_each(|x| *x = x.sqrt()),
                         Func::Abs => f.iter_mut().for_each(|x| *x = x.abs()),
@@ -367,100 +319,132 @@ impl Evaluator {
                     }
                     f
                 }
-                Expr::Sum(a, b) | Expr::Difference(a, b) if !Self::spectral_form(e) => {
-                    let sign = if matches!(e, Expr::Sum(..)) {
-                        1.0
-                    } else {
-                        -1.0
-                    };
-                    let mut f = self.field_of(a, s);
-                    let g = self.field_of(b, s);
+                Kind::Sum | Kind::Difference if !node.spectral => {
+                    let sign = if node.kind == Kind::Sum { 1.0 } else { -1.0 };
+                    let mut f = self.field_of(p, a(0), s);
+                    let g = self.field_of(p, a(1), s);
                     f.iter_mut().zip(&g).for_each(|(x, y)| *x += sign * y);
                     f
                 }
-                Expr::Negate(a) if !Self::spectral_form(e) => {
-                    let mut f = self.field_of(a, s);
+                Kind::Negate if !node.spectral => {
+                    let mut f = self.field_of(p, a(0), s);
                     f.iter_mut().for_each(|x| *x = -*x);
                     f
                 }
                 _ => {
-                    let h = self.spectrum_of(e, s);
+                    let h = self.spectrum_of(p, id, s);
                     self.field_from(&h)
                 }
             }
         };
-        self.fields.insert(e.clone(), out.clone());
+        if node.uses > 1 {
+            self.fields[id] = Some(out.clone());
+        }
         out
     }
 
-    /// The expression's spectrum; computed once per call.
-    fn spectrum_of(&mut self, e: &Expr, s: &SpectralState) -> Vec<Complex64> {
-        if let Some(h) = self.spectra.get(e) {
+    /// A node's spectrum; computed once per call.
+    fn spectrum_of(&mut self, p: &Plan, id: usize, s: &SpectralState) -> Vec<Complex64> {
+        if let Some(h) = &self.spectra[id] {
             return h.clone();
         }
+        let node = &p.nodes[id];
+        let a = |i: usize| node.args[i];
         let n = self.spectral.grid().n_spec();
-        let out = if Self::is_number(e) {
+        let out = if node.number {
             let mut h = vec![Complex64::default(); n];
-            h[0] = Complex64::new(
-                self.number_of(e, s) * self.spectral.grid().n_phys() as f64,
-                0.0,
-            );
+            let m = self.spectral.grid().n_phys() as f64;
+            h[0] = Complex64::new(self.number_of(p, id, s) * m, 0.0);
             h
         } else {
-            match e {
-                Expr::Field(
+            match node.kind {
+                Kind::Field(
                     f @ (Field::Psi(_) | Field::Q(_) | Field::U(_) | Field::V(_) | Field::PsiR),
-                ) => self.state_field(*f, s),
-                Expr::Advect(lev, a) => {
-                    let lev = lev.expect("Evaluator::checked refuses own-layer advection");
-                    self.jacobian_of(&Expr::psi(lev), a, self.background[lev], s)
-                }
-                Expr::Apply(op, a) => {
-                    let mut h = self.spectrum_of(a, s);
+                ) => self.state_field(f, s),
+                Kind::Jacobian(background) => self.jacobian_of(p, &node.args, background, s),
+                Kind::Apply(op) => {
+                    let mut h = self.spectrum_of(p, a(0), s);
                     op.apply_to(&mut h, self.spectral.k(), self.spectral.l());
                     self.spectral.make_real(&mut h);
                     h
                 }
-                Expr::Jacobian(a, b) => self.jacobian_of(a, b, 0.0, s),
-                Expr::Sum(a, b) | Expr::Difference(a, b) if !Self::on_grid(e) => {
-                    let sign = if matches!(e, Expr::Sum(..)) {
-                        1.0
-                    } else {
-                        -1.0
-                    };
-                    let mut h = self.spectrum_of(a, s);
-                    let g = self.spectrum_of(b, s);
+                Kind::Sum | Kind::Difference if !node.grid => {
+                    let sign = if node.kind == Kind::Sum { 1.0 } else { -1.0 };
+                    let mut h = self.spectrum_of(p, a(0), s);
+                    let g = self.spectrum_of(p, a(1), s);
                     h.iter_mut().zip(&g).for_each(|(x, y)| *x += y * sign);
                     h
                 }
-                Expr::Negate(a) if !Self::on_grid(e) => {
-                    let mut h = self.spectrum_of(a, s);
+                Kind::Negate if !node.grid => {
+                    let mut h = self.spectrum_of(p, a(0), s);
                     h.iter_mut().for_each(|x| *x = -*x);
                     h
                 }
-                Expr::Product(a, b) | Expr::Quotient(a, b)
-                    if Self::is_number(b)
-                        || (Self::is_number(a) && matches!(e, Expr::Product(..))) =>
+                Kind::Product | Kind::Quotient
+                    if p.nodes[a(1)].number
+                        || (p.nodes[a(0)].number && node.kind == Kind::Product) =>
                 {
-                    let (c, other) = if Self::is_number(b) { (b, a) } else { (a, b) };
-                    let c = self.number_of(c, s);
-                    let c = if matches!(e, Expr::Quotient(..)) {
+                    let (c, other) = if p.nodes[a(1)].number {
+                        (a(1), a(0))
+                    } else {
+                        (a(0), a(1))
+                    };
+                    let c = self.number_of(p, c, s);
+                    let c = if node.kind == Kind::Quotient {
                         1.0 / c
                     } else {
                         c
                     };
-                    let mut h = self.spectrum_of(other, s);
+                    let mut h = self.spectrum_of(p, other, s);
                     h.iter_mut().for_each(|x| *x *= c);
                     h
                 }
                 _ => {
-                    let mut f = self.field_of(e, s);
+                    let mut f = self.field_of(p, id, s);
                     self.spectrum_from(&mut f)
                 }
             }
         };
-        self.spectra.insert(e.clone(), out.clone());
+        if node.uses > 1 {
+            self.spectra[id] = Some(out.clone());
+        }
         out
+    }
+
+    /// `J(a, b)` of a Jacobian node (arguments `a`, `b`, `-dy(a)`, `dx(a)`), plus `U dx(b)` with
+    /// layer `background`'s flow for an advection; the velocities and `b` on the grid.
+    fn jacobian_of(
+        &mut self,
+        p: &Plan,
+        args: &[usize],
+        background: Option<usize>,
+        s: &SpectralState,
+    ) -> Vec<Complex64> {
+        let (a, b, u, v) = (args[0], args[1], args[2], args[3]);
+        let mut h = if self.spectral.dealias() == crate::params::Dealias::ThreeHalves {
+            let (ah, bh) = (self.spectrum_of(p, a, s), self.spectrum_of(p, b, s));
+            self.spectral.jacobian(&mut self.ws, &ah, &bh)
+        } else {
+            let (u, v, f) = (
+                self.field_of(p, u, s),
+                self.field_of(p, v, s),
+                self.field_of(p, b, s),
+            );
+            self.spectral
+                .jacobian_from_grid(&mut self.ws, &u, &v, &f)
+                .expect("not the 3/2 rule")
+        };
+        if let Some(lev) = background
+            && self.background[lev] != 0.0
+        {
+            let fh = self.spectrum_of(p, b, s);
+            let ubg = self.background[lev];
+            for ((h, f), &k) in h.iter_mut().zip(&fh).zip(self.spectral.k()) {
+                *h += Complex64::new(-k * f.im, k * f.re) * ubg;
+            }
+        }
+        self.spectral.make_real(&mut h);
+        h
     }
 
     /// A field of the state (or the jet's `psi_R`) as a spectrum; `u = -dy(psi)`,

@@ -122,27 +122,36 @@ impl Op {
     /// Multiplies the spectrum `h` (k-major, wavenumbers `k`, `l`) by the operator in place:
     /// the same numbers as [`Op::multiplier`] without a complex power per coefficient.
     pub fn apply_to(self, h: &mut [Complex64], k: &[f64], l: &[f64]) {
-        let each = |f: &dyn Fn(Complex64, f64, f64) -> Complex64, h: &mut [Complex64]| {
-            h.iter_mut()
-                .zip(k.iter().zip(l))
-                .for_each(|(h, (&k, &l))| *h = f(*h, k, l))
-        };
+        let n = h.len();
+        let (h, k, l) = (&mut h[..n], &k[..n], &l[..n]);
         match self {
-            Self::Lap(n) => each(
-                &|h, k, l| {
-                    let w = -(k * k + l * l);
-                    h * match n {
+            Self::Lap(p) => {
+                for i in 0..n {
+                    let w = -(k[i] * k[i] + l[i] * l[i]);
+                    let m = match p {
                         1 => w,
                         2 => w * w,
                         3 => w * w * w,
-                        _ => w.powi(n as i32),
-                    }
-                },
-                h,
-            ),
-            Self::Dx => each(&|h, k, _| Complex64::new(-k * h.im, k * h.re), h),
-            Self::Dy => each(&|h, _, l| Complex64::new(-l * h.im, l * h.re), h),
-            _ => each(&|h, k, l| h * self.multiplier(k, l), h),
+                        _ => w.powi(p as i32),
+                    };
+                    h[i] *= m;
+                }
+            }
+            Self::Dx => {
+                for i in 0..n {
+                    h[i] = Complex64::new(-k[i] * h[i].im, k[i] * h[i].re);
+                }
+            }
+            Self::Dy => {
+                for i in 0..n {
+                    h[i] = Complex64::new(-l[i] * h[i].im, l[i] * h[i].re);
+                }
+            }
+            _ => {
+                for i in 0..n {
+                    h[i] *= self.multiplier(k[i], l[i]);
+                }
+            }
         }
     }
 

@@ -58,6 +58,8 @@ pub struct Workspace {
     pub(crate) u: Vec<f64>,
     pub(crate) v: Vec<f64>,
     b: Vec<f64>,
+    /// Spectral scratch.
+    spec: Vec<Complex64>,
 }
 
 impl Spectral {
@@ -123,6 +125,7 @@ impl Spectral {
             u: vec![0.0; np],
             v: vec![0.0; np],
             b: vec![0.0; np],
+            spec: Vec::new(),
         }
     }
 
@@ -249,7 +252,6 @@ impl Spectral {
             return None;
         }
         let n = self.grid.n_spec();
-        let (mut uqh, mut vqh) = (vec![Complex64::default(); n], vec![Complex64::default(); n]);
         for (((wu, wv), (u, v)), b) in
             ws.u.iter_mut()
                 .zip(ws.v.iter_mut())
@@ -259,17 +261,18 @@ impl Spectral {
             *wu = u * b;
             *wv = v * b;
         }
-        ws.fft.forward(&mut ws.u, &mut uqh);
-        ws.fft.forward(&mut ws.v, &mut vqh);
-        let mask = self.mask.as_deref();
-        Some(
-            (0..n)
-                .map(|i| {
-                    let m = mask.map_or(1.0, |m| m[i]);
-                    Complex64::new(0.0, 1.0) * (uqh[i] * m * self.k[i] + vqh[i] * m * self.l[i])
-                })
-                .collect(),
-        )
+        let mut out = vec![Complex64::default(); n];
+        ws.fft.forward(&mut ws.u, &mut out);
+        ws.spec.resize(n, Complex64::default());
+        ws.fft.forward(&mut ws.v, &mut ws.spec);
+        let (k, l, vqh) = (&self.k[..n], &self.l[..n], &ws.spec[..n]);
+        for i in 0..n {
+            let m = self.mask.as_ref().map_or(1.0, |m| m[i]);
+            let (uq, vq) = (out[i] * m, vqh[i] * m);
+            // i (k uq + l vq)
+            out[i] = Complex64::new(-(k[i] * uq.im + l[i] * vq.im), k[i] * uq.re + l[i] * vq.re);
+        }
+        Some(out)
     }
 
     /// The Jacobian `J(a, b)` as a spectrum (see [`Spectral::fluxes`]).

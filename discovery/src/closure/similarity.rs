@@ -159,6 +159,10 @@ impl Ensemble {
             }
             sum.iter_mut().zip(&s).for_each(|(a, b)| *a += b);
         }
+        // Sorted once here: every distance to this ensemble reads them in order.
+        self.samples
+            .iter_mut()
+            .for_each(|x| x.sort_unstable_by(f64::total_cmp));
         self.runs += 1;
         Ok(())
     }
@@ -238,7 +242,11 @@ pub fn wasserstein1(a: &[f64], b: &[f64]) -> f64 {
         x.sort_by(f64::total_cmp);
         x
     };
-    let (a, b) = (sorted(a), sorted(b));
+    wasserstein1_sorted(&sorted(a), &sorted(b))
+}
+
+/// [`wasserstein1`] of samples already sorted in ascending order.
+fn wasserstein1_sorted(a: &[f64], b: &[f64]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return f64::NAN;
     }
@@ -271,7 +279,7 @@ pub fn differences(a: &Ensemble, b: &Ensemble) -> [f64; 18] {
     let mut out = [0.0; 18];
     for (k, (sa, sb)) in a.samples.iter().zip(&b.samples).enumerate() {
         // Ross's order is quantity-major, layer-minor: q1 q2 u1 u2 ...
-        out[k] = wasserstein1(sa, sb);
+        out[k] = wasserstein1_sorted(sa, sb);
     }
     let kmax = a.cutoff().min(b.cutoff());
     let ((kr, ia), (_, ib)) = (a.isotropic(), b.isotropic());

@@ -21,6 +21,7 @@ use crate::eval::{Evaluator, SpectralState};
 use crate::expr::{Expr, Field, Op};
 use crate::filter::exponential_filter;
 use crate::params::QgParams;
+use crate::plan::Plan;
 use crate::spectral::Spectral;
 use crate::term::Term;
 
@@ -44,6 +45,8 @@ pub(crate) struct Kernel {
     pub filtr_2dt: [Vec<f64>; NZ],
     /// Weighted expressions evaluated at every tendency evaluation, per layer.
     pub generic: [Vec<(f64, Expr)>; NZ],
+    /// Those expressions, both layers' in order, as one plan: shared parts computed once.
+    pub generic_plan: Plan,
 }
 
 impl Kernel {
@@ -141,6 +144,9 @@ impl Kernel {
                     .collect(),
             }
         };
+        let generic = generic.map(fold_linear);
+        let exprs: Vec<&Expr> = generic.iter().flatten().map(|(_, e)| e).collect();
+        let generic_plan = eval.plan(&exprs)?;
         Ok(Self {
             linear_on_q,
             forcing,
@@ -149,7 +155,8 @@ impl Kernel {
             ubg,
             filtr: std::array::from_fn(|lev| damping(params.dt, lev)),
             filtr_2dt: std::array::from_fn(|lev| damping(2.0 * params.dt, lev)),
-            generic: generic.map(fold_linear),
+            generic,
+            generic_plan,
         })
     }
 }

@@ -115,11 +115,10 @@ impl Model {
             qh: [layers[0].qh.clone(), layers[1].qh.clone()],
             ph: self.ph.clone(),
         };
-        // Both layers' expressions in one call, so that they share their subexpressions.
-        let exprs: Vec<&crate::Expr> = kernel.generic.iter().flatten().map(|(_, e)| e).collect();
+        // Both layers' expressions in one plan, so that they share their subexpressions.
         let spectra = self
             .eval
-            .spectra(&exprs, &state)
+            .plan_spectra(&kernel.generic_plan, &state)
             .expect("the kernel's terms were checked when it was compiled");
         let mut spectra = spectra.into_iter();
         for (lev, lin) in self.lin.iter_mut().enumerate() {
