@@ -5,8 +5,9 @@ beside pyqg 0.7.2 on the same machine in the same run; writes docs/benchmarks.md
 
 medida: `medida simulate --set model.nx=256 --set model.ny=256 --set model.dt=3600 --tmax
 3.1104e8`, single thread, pyqg's time averages over years 5-10 (as `medida closure data`
-accumulates them) and a snapshot every 1000 h. pyqg: `QGModel(nx=256, dt=3600,
-tmax=3.1104e8, tavestart=1.5552e8, ntd=1)` with pyFFTW (its fastest single-thread build),
+accumulates them, once a day) and a snapshot every 1000 h. pyqg: `QGModel(nx=256, dt=3600,
+tmax=3.1104e8, tavestart=1.5552e8, taveint=86400, ntd=1)` (the same daily averages; pyqg's
+default `taveint` of 1 s would average every step) with pyFFTW (its fastest single-thread build),
 `run()`. One run each (a run is 5-15 minutes); wall and CPU seconds.
 """
 import os
@@ -24,7 +25,7 @@ YEARS = 10
 TMAX = YEARS * 360 * 86400.0
 PYQG_RUN = f"""
 import pyqg
-m = pyqg.QGModel(nx=256, dt=3600.0, tmax={TMAX}, tavestart={TMAX / 2}, ntd=1, log_level=0)
+m = pyqg.QGModel(nx=256, dt=3600.0, tmax={TMAX}, tavestart={TMAX / 2}, taveint=86400.0, ntd=1, log_level=0)
 m.run()
 assert m.tc == 86400, m.tc
 """
@@ -55,14 +56,17 @@ def main():
         "    python bench/closure_data.py",
         "",
         f"on {machine()}. 86,400 steps of Ross et al.'s eddy configuration at 256 x 256, dt 3600 s, single",
-        "thread, time averages over years 5-10 in both.",
+        "thread, time averages over years 5-10 in both, accumulated once a day.",
         "",
         "| run | wall s | CPU s | steps/s (CPU) |",
         "|---|---|---|---|",
         f"| medida simulate (snapshot every 1000 h, checkpoints) | {ours[0]:.0f} | {ours[1]:.0f} | {86400 / ours[1]:.0f} |",
         f"| pyqg 0.7.2 with pyFFTW, `run()` | {theirs[0]:.0f} | {theirs[1]:.0f} | {86400 / theirs[1]:.0f} |",
         "",
-        f"medida is {theirs[1] / ours[1]:.1f}x faster in CPU time. Target (issue 15): at most 100 s on one core.",
+        f"medida is {theirs[1] / ours[1]:.1f}x faster in CPU time. Target (issue 15): at most 100 s on one core,",
+        "i.e. 1.16 ms per step: within 1.3x of the 10 transforms' floor at 256 x 256 (0.88 ms, the",
+        "solver section above), where the bare step measures 1.4 ms on a quiet machine and the",
+        "averages and output add to it.",
     ]
     write_section("closure_data", "\n".join(lines))
 

@@ -3,7 +3,7 @@
 //! the subgrid forcing beside its predictions (from `res.h5`); and of an online evaluation
 //! (`medida closure evaluate --out DIR`, `DIR/scores.json`): the 18 scores, spectra, densities.
 
-use crate::{PlotError, Result, draw_err, field_figure, input_err, tick};
+use crate::{PALETTE, PlotError, Result, draw_err, field_figure, input_err, tick};
 use medida_data::Frames;
 use medida_discovery::closure::ClosureReport;
 use medida_workflow::RunConfig;
@@ -252,14 +252,6 @@ fn scores_figure(r: &EvaluationReport, dir: &Path) -> Result<PathBuf> {
         .flat_map(|(_, v)| v.iter().copied())
         .fold(0.0, f64::min)
         .max(-2.0);
-    let colours = [
-        BLUE,
-        RED,
-        RGBColor(0, 128, 0),
-        RGBColor(255, 140, 0),
-        RGBColor(128, 0, 128),
-        RGBColor(120, 120, 120),
-    ];
     let n = r.metrics.len() as f64;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -284,7 +276,7 @@ fn scores_figure(r: &EvaluationReport, dir: &Path) -> Result<PathBuf> {
         .draw()
         .map_err(&e)?;
     let width = 0.85 / closures.len().max(1) as f64;
-    for (j, ((name, scores), c)) in closures.iter().zip(colours.iter().cycle()).enumerate() {
+    for (j, ((name, scores), c)) in closures.iter().zip(PALETTE[1..].iter().cycle()).enumerate() {
         let c = *c;
         chart
             .draw_series(scores.iter().enumerate().map(|(i, &v)| {

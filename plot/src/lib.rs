@@ -288,6 +288,22 @@ fn colour_bar(
 
 /// A tick label: plain with up to 3 significant digits between 0.01 and 10^4, else exponent form;
 /// 0 for values below 1e-9 of the axis' `range` (round-off of a tick at zero).
+/// Line and bar colours, told apart in print: black first (the reference curve), then
+/// Tableau's ten.
+pub(crate) const PALETTE: [RGBColor; 11] = [
+    BLACK,
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
 pub(crate) fn tick(v: f64, range: f64) -> String {
     let a = v.abs();
     if a <= 1e-9 * range || a == 0.0 {
@@ -452,14 +468,6 @@ fn line_figure(
     }
     let root = BitMapBackend::new(out, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(&e)?;
-    let colours = [
-        BLUE,
-        RED,
-        RGBColor(0, 128, 0),
-        BLACK,
-        RGBColor(255, 140, 0),
-        RGBColor(128, 0, 128),
-    ];
     let mut builder = ChartBuilder::on(&root);
     builder
         .caption(title, ("sans-serif", 22))
@@ -473,12 +481,13 @@ fn line_figure(
                 .configure_mesh()
                 .x_desc(xlabel)
                 .y_desc(ylabel)
+                .x_labels(8)
                 .x_label_formatter(&|v| tick(*v, 0.0))
                 .y_label_formatter(&|v| tick(*v, 0.0))
                 .label_style(("sans-serif", 14))
                 .draw()
                 .map_err(&e)?;
-            for ((name, p), c) in series.iter().zip(colours.iter().cycle()) {
+            for ((name, p), c) in series.iter().zip(PALETTE.iter().cycle()) {
                 let c = *c;
                 chart
                     .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
