@@ -12,16 +12,16 @@ mod progress;
 mod simulate;
 
 use clap::{Parser, Subcommand};
+use medida_workflow::RunConfig;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// mimalloc, not glibc's malloc: a step frees and allocates its temporaries again, and glibc
 /// hands the freed top of a thread's heap back to the kernel each time (`madvise`), which made a
 /// 64 x 64 step with a closure spend as much time in the kernel as in the arithmetic.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use medida_workflow::RunConfig;
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "medida", version, about = "Two-layer QG models, model-error discovery and closures", long_about = None)]

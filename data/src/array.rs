@@ -13,6 +13,11 @@ pub fn read_array(path: &Path, name: &str) -> Result<ArrayD<f64>, DataError> {
     ds.read_dyn::<f64>().at(path, format!("read `{name}`"))
 }
 
+/// Whether the HDF5 file at `path` opens and holds every dataset of `names` (nothing is read).
+pub fn has_datasets(path: &Path, names: &[&str]) -> bool {
+    hdf5::File::open(path).is_ok_and(|f| names.iter().all(|n| f.link_exists(n)))
+}
+
 /// A 2-D table read a slice of rows at a time: `(rows, columns)` and rows by range.
 pub trait Rows {
     /// `(rows, columns)`; a 1-D array is one column.
@@ -171,4 +176,21 @@ pub fn read_number_attr(path: &Path, name: &str) -> Result<f64, DataError> {
     let attr = file.attr(name).at(path, format!("attribute `{name}`"))?;
     attr.read_scalar::<f64>()
         .at(path, format!("read attribute `{name}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_datasets_names_what_a_file_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.h5");
+        assert!(!has_datasets(&path, &["x"]), "no file");
+        let f = hdf5::File::create(&path).unwrap();
+        f.new_dataset::<f64>().shape(3).create("x").unwrap();
+        drop(f);
+        assert!(has_datasets(&path, &["x"]));
+        assert!(!has_datasets(&path, &["x", "y"]));
+    }
 }

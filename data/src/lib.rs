@@ -11,7 +11,9 @@ pub mod error;
 pub mod npy;
 pub mod output;
 
-pub use array::{Frames, RowReader, Rows, open_rows, read_array, read_number_attr, read_text_attr};
+pub use array::{
+    Frames, RowReader, Rows, has_datasets, open_rows, read_array, read_number_attr, read_text_attr,
+};
 pub use checkpoint::Checkpoint;
 pub use error::DataError;
 pub use npy::NpyRows;

@@ -286,8 +286,6 @@ fn colour_bar(
     Ok(())
 }
 
-/// A tick label: plain with up to 3 significant digits between 0.01 and 10^4, else exponent form;
-/// 0 for values below 1e-9 of the axis' `range` (round-off of a tick at zero).
 /// Line and bar colours, told apart in print: black first (the reference curve), then
 /// Tableau's ten.
 pub(crate) const PALETTE: [RGBColor; 11] = [
@@ -304,6 +302,8 @@ pub(crate) const PALETTE: [RGBColor; 11] = [
     RGBColor(23, 190, 207),
 ];
 
+/// A tick label: plain with up to 3 significant digits between 0.01 and 10^4, else exponent form;
+/// 0 for values below 1e-9 of the axis' `range` (round-off of a tick at zero).
 pub(crate) fn tick(v: f64, range: f64) -> String {
     let a = v.abs();
     if a <= 1e-9 * range || a == 0.0 {

@@ -451,7 +451,7 @@ pub fn closure_evaluate(
     let mut target_runs = Vec::new();
     for r in 0..m.runs {
         let path = a.data.join(format!("run{r}.h5"));
-        if checkpoint_path(&path).exists() && complete(&path, &m)? {
+        if complete(&path, &m)? {
             target_runs.push(r);
         }
     }

@@ -197,9 +197,7 @@ impl Kept {
 /// run's end, after its final checkpoint: a run killed between the two is not complete, and
 /// continuing it from that checkpoint writes them.
 pub(crate) fn written(path: &std::path::Path, names: &[&str]) -> bool {
-    names
-        .iter()
-        .all(|n| medida_data::read_array(path, n).is_ok())
+    medida_data::has_datasets(path, names)
 }
 
 /// The steps of the last `n` snapshots of a run of `cfg`.
