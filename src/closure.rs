@@ -1,7 +1,8 @@
-//! `medida closure data` and `medida closure discover`.
+//! `medida closure data`, `discover`, `evaluate`, `calibrate` and `list`.
 
 use crate::progress::Reporter;
 use medida_discovery::closure::BASELINES;
+use medida_workflow::calibrate::{ClosureCalibrateArgs, closure_calibrate};
 use medida_workflow::closure::{
     ClosureDataArgs, ClosureDiscoverArgs, closure_data, closure_discover,
 };
@@ -32,6 +33,18 @@ pub enum Closure {
     Evaluate {
         #[command(flatten)]
         args: Box<ClosureEvaluateArgs>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Calibrate a built-in closure's constants so the coarse model's time-mean enstrophy
+    /// spectrum matches the dataset's (ensemble Kalman inversion, or --sweep of one constant).
+    Calibrate {
+        #[command(flatten)]
+        args: Box<ClosureCalibrateArgs>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -77,6 +90,13 @@ pub fn run(c: Closure) -> anyhow::Result<()> {
                 return crate::print(&format!("{}\n", serde_json::to_string_pretty(&report)?));
             }
             crate::print(&format!("{}\n", report.table()))
+        }
+        Closure::Calibrate { args, json, quiet } => {
+            let report = closure_calibrate(&args, &mut Reporter::new(quiet))?;
+            if json {
+                return crate::print(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+            }
+            crate::print(&report.summary())
         }
         Closure::List => {
             let mut out = String::new();

@@ -4,6 +4,7 @@
 //! the model-error pipeline over files ([`increments`], [`discover`], [`demo`]). Progress is
 //! reported through [`Progress`]; errors say whether they are bad input ([`Error::is_input`]).
 
+pub mod calibrate;
 pub mod closure;
 pub mod config;
 pub mod demo;

@@ -6,7 +6,7 @@
 //! `-dy(du) + dx(dv)`, as pyqg adds it.
 //!
 //! Selected by a specification `name[:key=value,...]`: `smagorinsky:cs=0.15`,
-//! `backscatter:cs=0.0837,cb=1.2`, `backscatter-jet`, `zb20:kappa=-4.676e7`, `ross7`
+//! `leith:cl=0.17`, `backscatter:cs=0.0837,cb=1.2`, `backscatter-jet`, `zb20:kappa=-4.676e7`, `ross7`
 //! ([`Baseline::parse`]; [`BASELINES`] lists them).
 
 use crate::closure::library::{ClosureLibrary, ROSS7_WEIGHTS, ZB20};
@@ -21,6 +21,14 @@ pub enum Baseline {
     Smagorinsky {
         /// Smagorinsky constant `C_S`.
         cs: f64,
+    },
+    /// Leith's (1996) eddy viscosity on the layer's PV anomaly, as the 2-D turbulence studies
+    /// write it on vorticity: `nu = (cl dx)^3 |grad q|`, added to dq/dt as `div(nu grad q)`
+    /// (`dx(nu dx(q)) + dy(nu dy(q))`), so a positive `cl` removes enstrophy in every layer:
+    /// `d/dt <q^2>/2 = -<nu |grad q|^2>`.
+    Leith {
+        /// Leith constant `C_L`.
+        cl: f64,
     },
     /// pyqg's `BackscatterBiharmonic(smag_constant, back_constant)` (Jansen and Held 2014):
     /// dissipation `D = -lap(dx^2 nu lap2(psi))` with the Smagorinsky `nu`, and backscatter
@@ -53,11 +61,16 @@ pub struct BaselineInfo {
 }
 
 /// The built-in closures.
-pub const BASELINES: [BaselineInfo; 5] = [
+pub const BASELINES: [BaselineInfo; 6] = [
     BaselineInfo {
         name: "smagorinsky",
         constants: &[("cs", 0.15)],
         about: "pyqg's Smagorinsky eddy viscosity (velocity closure, enters as its curl); Ross et al. ran cs = 0.15",
+    },
+    BaselineInfo {
+        name: "leith",
+        constants: &[("cl", 0.17)],
+        about: "Leith's eddy viscosity (cl dx)^3 |grad q| on the PV anomaly, div(nu grad q); cl = 0.17 is the 2-D turbulence studies' default",
     },
     BaselineInfo {
         name: "backscatter",
@@ -129,6 +142,7 @@ impl Baseline {
         let get = |k: &str| values.iter().find(|(n, _)| *n == k).map_or(0.0, |c| c.1);
         Ok(match name {
             "smagorinsky" => Self::Smagorinsky { cs: get("cs") },
+            "leith" => Self::Leith { cl: get("cl") },
             "backscatter" | "backscatter-jet" => Self::Backscatter {
                 cs: get("cs"),
                 cb: get("cb"),
@@ -156,6 +170,15 @@ impl Baseline {
                     "smagorinsky",
                     (cs * dx).powi(2),
                     layers(&[(-1.0, du.apply(Op::Dy)), (1.0, dv.apply(Op::Dx))]),
+                )]
+            }
+            Self::Leith { cl } => {
+                let nu = "sqrt(dx(q)*dx(q) + dy(q)*dy(q))";
+                let flux = own(&format!("dx({nu}*dx(q)) + dy({nu}*dy(q))"));
+                vec![Term::new(
+                    "leith",
+                    (cl * dx).powi(3),
+                    layers(&[(1.0, flux)]),
                 )]
             }
             Self::Backscatter { cs, cb } => {

@@ -4,15 +4,19 @@
 //! in the term grammar ([`ClosureLibrary`], with the published 7-term closure and Zanna-Bolton
 //! 2020), offline skill ([`Skill`]) and offline discovery ([`ClosureDiscovery`]), and the
 //! built-in closures a discovered one is compared with online ([`Baseline`]), and the online
-//! similarity scores ([`similarities`]).
+//! similarity scores ([`similarities`]); closure constants calibrated from the enstrophy spectrum
+//! alone ([`calibrate`], by ensemble Kalman inversion, [`eki`]).
 
 pub mod baseline;
+pub mod calibrate;
 pub mod coarsen;
 pub mod discover;
+pub mod eki;
 pub mod forcing;
 pub mod library;
 pub mod metrics;
 pub mod similarity;
+pub mod spectrum;
 
 pub use baseline::{BASELINES, Baseline, discovered_terms};
 pub use coarsen::{Coarsening, Operator};
@@ -21,3 +25,4 @@ pub use forcing::{Forcing, SubgridForcing};
 pub use library::{ClosureLibrary, ROSS7, ROSS7_WEIGHTS};
 pub use metrics::{Scores, Skill};
 pub use similarity::{Ensemble, METRICS, Scores18, similarities};
+pub use spectrum::{SpectrumBins, SpectrumSamples};
