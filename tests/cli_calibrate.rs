@@ -45,9 +45,9 @@ fn calibrate(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
         out.to_str().unwrap(),
     ];
     for (flag, value) in [
-        ("--spinup-years", "0.01"),
-        ("--years", "0.03"),
-        ("--sample-hours", "24"),
+        ("--spinup", "3d"),
+        ("--window", "10d"),
+        ("--sample-every", "24h"),
         ("--bins", "4"),
     ] {
         if !extra.contains(&flag) {
@@ -177,8 +177,16 @@ fn bad_input_is_named_before_anything_runs() {
             "--runs 5: the dataset has runs 0..1",
         ),
         (
-            vec!["--closure", "smagorinsky", "--sample-hours", "0.1"],
-            "--sample-hours 0.1",
+            vec!["--closure", "smagorinsky", "--sample-every", "1m"],
+            "--sample-every 1m: allowed a number of seconds, or y, d or h",
+        ),
+        (
+            vec!["--closure", "smagorinsky", "--sample-every", "20d"],
+            "at most the window",
+        ),
+        (
+            vec!["--closure", "smagorinsky", "--window", "-1d"],
+            "--window -1d: allowed a model time >= 0",
         ),
     ] {
         let o = calibrate(&data, &out, &args);
@@ -186,5 +194,78 @@ fn bad_input_is_named_before_anything_runs() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
         assert!(e.contains(msg), "{args:?}: {e}");
         assert!(!out.exists());
+    }
+}
+
+/// The SMARL study's 2-D turbulence (`--preset 2d-turbulence`) as the reference: a 32 x 32 run
+/// of 2 time units, calibrated on 16 x 16 from its second half; times are the model's units.
+#[test]
+fn a_run_file_of_2d_turbulence_is_a_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("dns.h5");
+    ok(&[
+        "simulate",
+        "--quiet",
+        "--preset",
+        "2d-turbulence",
+        "--set",
+        "model.nx=32",
+        "--set",
+        "model.ny=32",
+        "--set",
+        "run.steps=4000",
+        "--set",
+        "output.snapshot_interval=200",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let target = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "closure",
+            "calibrate",
+            "--quiet",
+            "--target",
+            run.to_str().unwrap(),
+            "--lr",
+            "16",
+            "--closure",
+            "leith",
+            "--spinup",
+            "0.1",
+            "--sample-every",
+            "0.05",
+            "--bins",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        medida(&args)
+    };
+    let out = dir.path().join("sweep.json");
+    let o = target(
+        &out,
+        &["--window", "0.5", "--sweep", "0.1,0.3", "--starts", "2"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = json(&out);
+    // Snapshots at t = 1.0, 1.1, ..., 2.0: the second half.
+    assert_eq!(r["reference"]["snapshots"], 11);
+    assert_eq!(r["forward_steps"], serde_json::json!([200, 1000, 100]));
+    assert_eq!(r["sweep"].as_array().unwrap().len(), 2);
+    for (extra, msg) in [
+        (
+            vec!["--window", "1y"],
+            "--window 1y: the model is non-dimensional",
+        ),
+        (
+            vec!["--window", "0.5", "--starts", "4"],
+            "--starts 4: the reference has 3 states a window apart",
+        ),
+    ] {
+        let o = target(&dir.path().join("bad.json"), &extra);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {e}");
+        assert!(e.contains(msg), "{extra:?}: {e}");
     }
 }

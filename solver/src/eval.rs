@@ -256,6 +256,7 @@ impl Evaluator {
             }
             Kind::Function(Func::Sqrt) => self.number_of(p, a(0), s).sqrt(),
             Kind::Function(Func::Abs) => self.number_of(p, a(0), s).abs(),
+            Kind::Function(Func::Cos) => self.number_of(p, a(0), s).cos(),
             Kind::Negate => -self.number_of(p, a(0), s),
             Kind::Sum => self.number_of(p, a(0), s) + self.number_of(p, a(1), s),
             Kind::Difference => self.number_of(p, a(0), s) - self.number_of(p, a(1), s),
@@ -287,6 +288,12 @@ impl Evaluator {
                     let y: Vec<f64> = grid.y().iter().map(|y| y - half).collect();
                     rows(&y, nx)
                 }
+                Kind::Field(Field::X) => {
+                    let grid = self.spectral.grid();
+                    let half = grid.lx / 2.0;
+                    let x: Vec<f64> = grid.x().iter().map(|x| x - half).collect();
+                    (0..grid.ny).flat_map(|_| x.iter().copied()).collect()
+                }
                 Kind::Product | Kind::Quotient => {
                     let divide = node.kind == Kind::Quotient;
                     let (x, y) = (a(0), a(1));
@@ -315,6 +322,7 @@ impl Evaluator {
                     match func {
                         Func::Sqrt => f.iter_mut().for_each(|x| *x = x.sqrt()),
                         Func::Abs => f.iter_mut().for_each(|x| *x = x.abs()),
+                        Func::Cos => f.iter_mut().for_each(|x| *x = x.cos()),
                         Func::Mean => unreachable!("a mean is a number"),
                     }
                     f

@@ -9,16 +9,16 @@
 //! unary   := '-' unary | factor
 //! factor  := number | field | op '(' expr ')' | func '(' expr ')' | 'J(' expr ',' expr ')'
 //!          | adv '(' expr ')' | '(' expr ')'
-//! field   := psi1 | psi2 | q1 | q2 | u1 | u2 | v1 | v2 | psi_R | s | y | q | psi | u | v
+//! field   := psi1 | psi2 | q1 | q2 | u1 | u2 | v1 | v2 | psi_R | s | x | y | q | psi | u | v
 //! op      := lap | lap2 | lap3 | lap4 | dx | dy | grad | eddy | d8
-//! func    := sqrt | abs | mean
+//! func    := sqrt | abs | cos | mean
 //! adv     := adv1 | adv2 | adv
 //! number  := 2 | 0.5 | 1e-32 | 2.5E7 ...
 //! ```
 //! `q1`, `q2` are the PV anomalies (without `beta y`; MEDIDA's q-tilde, pyqg's `q`); `u1`, `v1`
 //! the anomaly velocities `-dy(psi1)`, `dx(psi1)` (without the background flow); `psi_R` is the
-//! jet model's relaxation profile; `s` its sponge profile `s(y)`; `y` the distance from the
-//! domain's centre line. `grad(f)` is the released MEDIDA library's scalar `dx(f) + dy(f)`, not a
+//! jet model's relaxation profile; `s` its sponge profile `s(y)`; `x` and `y` the distances from
+//! the domain's centre lines (`x - Lx/2`, `y - Ly/2`). `grad(f)` is the released MEDIDA library's scalar `dx(f) + dy(f)`, not a
 //! vector; `eddy(f) = f - <f>_x` removes the zonal mean; `d8(f) = dx^8 f + dy^8 f` (the MEDIDA
 //! hyperviscosity's operator); `J(a, b) = dx(a) dy(b) - dy(a) dx(b)`, in flux form `div(u_a b)`;
 //! `adv1(f) = dx(f (u1 + U1)) + dy(f v1)`, the advection of `f` by layer 1's full flow including
@@ -27,8 +27,8 @@
 //! `q`, `psi`, `u`, `v` and `adv` without a layer are **the layer's own**: a closure library
 //! written with them is the same library in both layers, made concrete by [`Expr::in_layer`].
 //!
-//! Sums, quotients, numbers and the pointwise functions `sqrt`, `abs` and `mean` (the domain
-//! mean, a number) write closures that are not linear in a field: pyqg's Smagorinsky viscosity
+//! Sums, quotients, numbers and the pointwise functions `sqrt`, `abs`, `cos` and `mean` (the
+//! domain mean, a number) write closures that are not linear in a field: pyqg's Smagorinsky viscosity
 //! `sqrt(2*dx(u)*dx(u) + ...)`, or the backscatter coefficient, a ratio of domain means. A
 //! product, quotient or function is evaluated on the grid; an operator, Jacobian or advection
 //! spectrally; a sum in whichever form its user needs.
@@ -60,6 +60,8 @@ pub enum Field {
     PsiR,
     /// The jet's sponge profile `s(y)`.
     Sponge,
+    /// Distance from the domain's centre line in x, `x - Lx/2`.
+    X,
     /// Distance from the domain's centre line, `y - Ly/2`.
     Y,
     /// Zonal anomaly velocity `-dy(psi)` of a layer.
@@ -86,7 +88,7 @@ pub enum Own {
 impl Field {
     /// Whether the field is part of the model state rather than of its geometry.
     pub fn is_state(self) -> bool {
-        !matches!(self, Self::PsiR | Self::Sponge | Self::Y)
+        !matches!(self, Self::PsiR | Self::Sponge | Self::X | Self::Y)
     }
 
     /// The field in layer `lev` (the own-layer fields become explicit).
@@ -191,6 +193,8 @@ pub enum Func {
     Sqrt,
     /// The absolute value.
     Abs,
+    /// The cosine (of radians).
+    Cos,
     /// The domain mean: a number.
     Mean,
 }
@@ -373,6 +377,7 @@ impl fmt::Display for Field {
             Self::Q(i) => write!(f, "q{}", i + 1),
             Self::PsiR => f.write_str("psi_R"),
             Self::Sponge => f.write_str("s"),
+            Self::X => f.write_str("x"),
             Self::Y => f.write_str("y"),
             Self::U(i) => write!(f, "u{}", i + 1),
             Self::V(i) => write!(f, "v{}", i + 1),
@@ -403,6 +408,7 @@ impl fmt::Display for Func {
         f.write_str(match self {
             Self::Sqrt => "sqrt",
             Self::Abs => "abs",
+            Self::Cos => "cos",
             Self::Mean => "mean",
         })
     }
@@ -645,6 +651,7 @@ impl Parser<'_> {
             "q2" => Some(Field::Q(1)),
             "psi_R" => Some(Field::PsiR),
             "s" => Some(Field::Sponge),
+            "x" => Some(Field::X),
             "y" => Some(Field::Y),
             "u1" => Some(Field::U(0)),
             "u2" => Some(Field::U(1)),
@@ -669,10 +676,11 @@ impl Parser<'_> {
             "grad" => Op::Grad,
             "eddy" => Op::Eddy,
             "d8" => Op::D8,
-            "sqrt" | "abs" | "mean" => {
+            "sqrt" | "abs" | "cos" | "mean" => {
                 let func = match name.as_str() {
                     "sqrt" => Func::Sqrt,
                     "abs" => Func::Abs,
+                    "cos" => Func::Cos,
                     _ => Func::Mean,
                 };
                 self.expect(Token::Open, &format!("`(` after {name}"))?;

@@ -45,6 +45,7 @@ pub mod pyqg;
 pub mod spectral;
 pub mod term;
 pub mod terms;
+pub mod turbulence;
 
 /// Complex double, the element type of spectral fields.
 pub use rustfft::num_complex::Complex64;

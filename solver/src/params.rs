@@ -61,7 +61,9 @@ pub struct QgParams {
     pub W: f64,
     /// Time step [s].
     pub dt: f64,
-    /// Deformation radius [m]; sets `F1 = rd^-2 / (1 + delta)` and `F2 = delta F1`.
+    /// Deformation radius [m]; sets `F1 = rd^-2 / (1 + delta)` and `F2 = delta F1`. Infinite:
+    /// no stretching, two uncoupled layers, each 2-D turbulence with `q` the vorticity (pyqg's
+    /// `BTModel` with `rd = 0`, its `kd2 = 0`).
     pub rd: f64,
     /// Layer thickness ratio `H1 / H2`.
     pub delta: f64,
@@ -110,7 +112,13 @@ impl QgParams {
     pub fn validate(&self) -> Result<(), SolverError> {
         Grid::new(self.nx, self.ny, self.L, self.W)?;
         positive("dt", self.dt)?;
-        positive("rd", self.rd)?;
+        if self.rd.is_nan() || self.rd <= 0.0 {
+            return Err(invalid(
+                "rd",
+                self.rd,
+                "a number > 0, or inf (uncoupled layers)",
+            ));
+        }
         positive("delta", self.delta)?;
         positive("H1", self.H1)?;
         if self.dealias == Dealias::ThreeHalves

@@ -101,3 +101,32 @@ pub fn hyperviscosity(nu: f64) -> Term {
     let h = |lev| vec![(-1.0, Expr::q(lev).apply(Op::D8))];
     Term::new("hyperviscosity", nu, [h(0), h(1)]).implicit()
 }
+
+/// `drag`: `[-lap(psi1); -lap(psi2)]`, linear drag on the relative vorticity of both layers:
+/// pyqg's `rek` drag in every layer, and in 2-D turbulence (uncoupled layers, `q = lap(psi)`)
+/// the drag `-alpha q` on every mode but the domain mean (which stays as it is, as in pyqg's
+/// `BTModel`). Coefficient the rate `alpha` [1/time].
+pub fn drag(alpha: f64) -> Term {
+    let d = |lev| vec![(-1.0, Expr::psi(lev).apply(Op::Lap(1)))];
+    Term::new("drag", alpha, [d(0), d(1)])
+}
+
+/// `viscosity`: `[lap(q1); lap(q2)]`, implicit: the update over `h` is divided by
+/// `1 + h nu (k^2 + l^2)`. Coefficient `nu = 1/Re`.
+pub fn viscosity(nu: f64) -> Term {
+    let v = |lev| vec![(1.0, Expr::q(lev).apply(Op::Lap(1)))];
+    Term::new("viscosity", nu, [v(0), v(1)]).implicit()
+}
+
+/// `kolmogorov_forcing`: `[-(cos(kf x) + cos(kf y)); the same]`, the SMARL study's forcing
+/// `-f`, `f = kf [cos(kf x) + cos(kf y)]`, with `x`, `y` from the domain's centre lines (a
+/// translation of the study's origin). Coefficient the amplitude (`kf` in the study).
+pub fn kolmogorov_forcing(amplitude: f64, kf: f64) -> Term {
+    let f = Expr::parse(&format!("cos({kf}*x) + cos({kf}*y)"))
+        .expect("the forcing's expression parses");
+    Term::new(
+        "kolmogorov_forcing",
+        amplitude,
+        [vec![(-1.0, f.clone())], vec![(-1.0, f)]],
+    )
+}

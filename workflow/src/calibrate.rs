@@ -2,18 +2,20 @@
 //! spectrum alone, by ensemble Kalman inversion ([`medida_discovery::closure::calibrate`]), or
 //! scanned (`--sweep`).
 //!
-//! The reference is a closure dataset's coarse-grained snapshots from the second half of its runs
-//! (after spin-up, as the online scores use them): `y` is the log of their mean spectrum in
-//! log-spaced bins per layer, and the noise variance of bin `k` is
+//! The reference is either a closure dataset's coarse-grained snapshots from the second half of
+//! its runs (`--data`, after spin-up, as the online scores use them), or the snapshots of any
+//! medida run from a time on (`--target`, a high-resolution run of the same domain: its spectrum
+//! is summed over the coarse grid's bins, which is its sharp spectral truncation). `y` is the log
+//! of their mean spectrum in log-spaced bins per layer, and the noise variance of bin `k` is
 //! `s_k^2 (1/n_ref + 1/n_run)`, with `s_k^2` the scatter of one snapshot's log spectrum, `n_ref`
-//! the snapshots averaged and `n_run` the forward run's window in snapshot intervals (taking
-//! snapshots of the dataset, 1000 hours apart by default, as independent). Each forward run starts
-//! from the first reference run's coarse-grained state at the start of its second half: a state of
-//! the high-resolution flow, so a short spin-up suffices.
+//! the snapshots averaged and `n_run` the forward run's window in snapshot intervals (taking the
+//! reference's snapshots as independent). Each forward run starts from the reference's first
+//! state, coarse-grained: a state of the high-resolution flow, so a short spin-up suffices.
 
 use crate::closure::{Manifest, YEAR, complete, lr_model, read_manifest};
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
+use crate::increments::config_of;
 use crate::model::build_model;
 use crate::progress::Progress;
 use medida_data::{Frames, read_array};
@@ -21,7 +23,7 @@ use medida_discovery::closure::calibrate::{
     EkiSettings, ForwardRun, FreeConstants, Iteration, SweepPoint, calibrate, rmse, sweep,
 };
 use medida_discovery::closure::eki::Eki;
-use medida_discovery::closure::{BASELINES, SpectrumBins, SpectrumSamples};
+use medida_discovery::closure::{BASELINES, Coarsening, Operator, SpectrumBins, SpectrumSamples};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -32,8 +34,19 @@ type Result<T> = std::result::Result<T, Error>;
 pub struct ClosureCalibrateArgs {
     /// A dataset written by `medida closure data`: the coarse-grained snapshots of the second
     /// half of its runs are the reference.
+    #[arg(long, conflicts_with = "target", required_unless_present = "target")]
+    pub data: Option<PathBuf>,
+    /// Or a medida run (`medida simulate --out`): its snapshots from `--from` on are the
+    /// reference, the coarse model is its configuration on `--lr` points.
     #[arg(long)]
-    pub data: PathBuf,
+    pub target: Option<PathBuf>,
+    /// With --target: points per side of the coarse model.
+    #[arg(long, requires = "target")]
+    pub lr: Option<usize>,
+    /// With --target: model time of the first reference snapshot (default: half the run), in
+    /// the run's units (`1.5y`, `90d`, `12h` for pyqg's SI runs).
+    #[arg(long, requires = "target", allow_hyphen_values = true)]
+    pub from: Option<String>,
     /// A built-in closure (`smagorinsky`, `leith`, `backscatter`, ...); constants given here
     /// (`backscatter:cb=1.2`) are fixed, the others calibrated.
     #[arg(long)]
@@ -56,15 +69,20 @@ pub struct ClosureCalibrateArgs {
     /// Scan these values of the one calibrated constant instead of inverting.
     #[arg(long, value_delimiter = ',', value_name = "VALUE,...")]
     pub sweep: Vec<f64>,
-    /// Spin-up of each forward run, in years of 360 days.
-    #[arg(long, default_value_t = 0.25)]
-    pub spinup_years: f64,
-    /// Averaging window of each forward run, in years.
-    #[arg(long, default_value_t = 2.0)]
-    pub years: f64,
-    /// Hours between the spectra a forward run averages.
-    #[arg(long, default_value_t = 24.0)]
-    pub sample_hours: f64,
+    /// Spin-up of each forward run in model time: a number in the model's units, or for pyqg's
+    /// SI runs with a unit, `y` (360 days), `d` or `h`.
+    #[arg(long, default_value = "0.25y", allow_hyphen_values = true)]
+    pub spinup: String,
+    /// Averaging window of each forward run (as --spinup).
+    #[arg(long, default_value = "2y", allow_hyphen_values = true)]
+    pub window: String,
+    /// Model time between the spectra a forward run averages (as --spinup).
+    #[arg(long, default_value = "24h", allow_hyphen_values = true)]
+    pub sample_every: String,
+    /// Forward runs per member, from the first reference snapshots of as many files (dataset
+    /// runs) or, for one file, from snapshots one window apart: their spectra are pooled.
+    #[arg(long, default_value_t = 1)]
+    pub starts: usize,
     /// Log-spaced wavenumber bins per layer, up to 0.65 of the Nyquist wavenumber.
     #[arg(long, default_value_t = 12)]
     pub bins: usize,
@@ -113,10 +131,10 @@ pub struct Fit {
 /// What `medida closure calibrate` found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationReport {
-    /// The dataset.
+    /// The reference: a dataset folder or a run file.
     pub data: String,
-    /// Its configuration.
-    pub dataset: Manifest,
+    /// The dataset's configuration (absent for a run file).
+    pub dataset: Option<Manifest>,
     /// The closure and which constants were calibrated.
     pub constants: FreeConstants,
     /// The inversion's settings (absent for a sweep).
@@ -141,12 +159,11 @@ impl CalibrationReport {
     /// A short text summary.
     pub fn summary(&self) -> String {
         let mut out = format!(
-            "calibration of {} ({}) against {} snapshots of {} (runs {:?}), {} bins per layer\n",
+            "calibration of {} ({}) against {} snapshots of {}, {} bins per layer\n",
             self.constants.closure,
             self.constants.free.join(", "),
             self.reference.snapshots,
             self.data,
-            self.reference.runs,
             self.reference.kr.len() / 2
         );
         let row = |f: &Fit| match (f.rmse, f.misfit) {
@@ -274,16 +291,148 @@ fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>)>
     ))
 }
 
-/// `x` years as steps of `dt`, at least `min`.
-fn steps(x: f64, dt: f64, flag: &str, min: u64) -> Result<u64> {
-    let n = (x * YEAR / dt).round();
-    if !(x.is_finite() && x >= 0.0) || n < min as f64 {
-        return input_err!(
-            "{flag} {x}: allowed a number of years >= {} time steps of {dt} s",
-            min
-        );
+/// A model time given as `flag`: a number in the model's units, or with `dimensional` units a
+/// number and `y` (360 days), `d` or `h`.
+fn duration(text: &str, dimensional: bool, flag: &str) -> Result<f64> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], Some(c)),
+        _ => (t, None),
+    };
+    let scale = match (unit, dimensional) {
+        (None, _) => 1.0,
+        (Some('y'), true) => YEAR,
+        (Some('d'), true) => 86400.0,
+        (Some('h'), true) => 3600.0,
+        (Some(_), true) => {
+            return input_err!("{flag} {text}: allowed a number of seconds, or y, d or h after it");
+        }
+        (Some(_), false) => {
+            return input_err!(
+                "{flag} {text}: the model is non-dimensional: give a number of its time units"
+            );
+        }
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v * scale),
+        _ => input_err!("{flag} {text}: allowed a model time >= 0"),
+    }
+}
+
+/// `text` (a duration) as steps of `dt`, at least `min`.
+fn steps(text: &str, cfg: &RunConfig, flag: &str, min: u64) -> Result<u64> {
+    let dt = cfg.model.dt;
+    let n = (duration(text, cfg.is_dimensional(), flag)? / dt).round();
+    if n < min as f64 {
+        return input_err!("{flag} {text}: allowed at least {min} time steps of {dt}");
     }
     Ok(n as u64)
+}
+
+/// The reference's snapshots of `q` and the coarse model's config and grid.
+struct Source {
+    /// The coarse model's config.
+    cfg: RunConfig,
+    /// The reference's files, each with the snapshot indices used.
+    files: Vec<(PathBuf, Vec<usize>)>,
+    /// The runs of a dataset (empty for a run file).
+    runs: Vec<usize>,
+    /// The dataset's manifest.
+    manifest: Option<Manifest>,
+    /// Its name.
+    name: String,
+}
+
+/// The snapshots of `path` at times `>= from`, and the smallest spacing of its times.
+fn times_from(path: &std::path::Path, from: f64, flag: &str) -> Result<(Vec<usize>, f64)> {
+    let time = read_array(path, "time").map_err(input(flag))?;
+    let times: Vec<f64> = time.iter().copied().collect();
+    let spacing = times
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min);
+    let picked = (0..times.len()).filter(|&i| times[i] >= from).collect();
+    Ok((picked, spacing))
+}
+
+/// The reference `a` names: a dataset or a run file.
+fn source(a: &ClosureCalibrateArgs) -> Result<(Source, f64)> {
+    if let Some(target) = &a.target {
+        let cfg = RunConfig::from_toml(&config_of(target, "config")?)?;
+        let Some(lr) = a.lr else {
+            return input_err!("--target needs --lr, the coarse model's points per side");
+        };
+        let mut lr_cfg = cfg.clone();
+        (lr_cfg.model.nx, lr_cfg.model.ny) = (lr, lr);
+        lr_cfg.closure = None;
+        lr_cfg.validate().map_err(input("--lr"))?;
+        if lr > cfg.model.nx.min(cfg.model.ny) {
+            return input_err!(
+                "--lr {lr}: allowed at most the target's {} x {} points",
+                cfg.model.nx,
+                cfg.model.ny
+            );
+        }
+        let last = read_array(target, "time")
+            .map_err(input("--target"))?
+            .iter()
+            .copied()
+            .fold(0.0, f64::max);
+        let from = match &a.from {
+            Some(t) => duration(t, cfg.is_dimensional(), "--from")?,
+            None => last / 2.0,
+        };
+        let (picked, spacing) = times_from(target, from, "--target")?;
+        return Ok((
+            Source {
+                cfg: lr_cfg,
+                files: vec![(target.clone(), picked)],
+                runs: Vec::new(),
+                manifest: None,
+                name: target.display().to_string(),
+            },
+            spacing,
+        ));
+    }
+    let data = a.data.as_ref().expect("clap requires --data or --target");
+    let m = read_manifest(data)?;
+    let hr = RunConfig::from_toml(&m.hr_config)?;
+    let (lr_cfg, _) = lr_model(&hr, m.lr)?;
+    let runs: Vec<usize> = if a.runs.is_empty() {
+        (0..m.runs)
+            .filter(|r| complete(&data.join(format!("run{r}.h5")), &m).unwrap_or(false))
+            .collect()
+    } else {
+        if let Some(r) = a.runs.iter().find(|r| **r >= m.runs) {
+            return input_err!("--runs {r}: the dataset has runs 0..{}", m.runs - 1);
+        }
+        a.runs.clone()
+    };
+    if runs.is_empty() {
+        return input_err!(
+            "--data {}: no complete run (made by medida closure data)",
+            data.display()
+        );
+    }
+    let from = hr.output.tavestart.unwrap_or(0.0);
+    let mut files = Vec::new();
+    let mut spacing = f64::INFINITY;
+    for r in &runs {
+        let path = data.join(format!("run{r}.h5"));
+        let (picked, s) = times_from(&path, from, "--data")?;
+        spacing = spacing.min(s);
+        files.push((path, picked));
+    }
+    Ok((
+        Source {
+            cfg: lr_cfg,
+            files,
+            runs,
+            manifest: Some(m),
+            name: data.display().to_string(),
+        },
+        spacing,
+    ))
 }
 
 /// Calibrates (or sweeps) the closure of `a` against the dataset's spectrum.
@@ -297,7 +446,6 @@ pub fn closure_calibrate(
             a.out.display()
         );
     }
-    let m = read_manifest(&a.data)?;
     let (free, prior) = free_constants(a)?;
     if !a.sweep.is_empty() {
         if free.free.len() != 1 {
@@ -324,73 +472,98 @@ pub fn closure_calibrate(
     if a.threads == 0 {
         return input_err!("--threads 0: allowed 1 or more");
     }
-    let hr = RunConfig::from_toml(&m.hr_config)?;
-    let (lr_cfg, _) = lr_model(&hr, m.lr)?;
-    let mut cfg = RunConfig::resolve_text(&lr_cfg.to_toml(), None, &a.set)?;
+    let (src, spacing) = source(a)?;
+    let mut cfg = RunConfig::resolve_text(&src.cfg.to_toml(), None, &a.set)?;
     cfg.run.threads = 1;
     cfg.closure = None;
     cfg.validate()?;
     let dt = cfg.model.dt;
-    let spinup = steps(a.spinup_years, dt, "--spinup-years", 0)?;
-    let window = steps(a.years, dt, "--years", 1)?;
-    let every = (a.sample_hours * 3600.0 / dt).round();
-    if !(a.sample_hours.is_finite() && every >= 1.0 && every <= window as f64) {
+    let spinup = steps(&a.spinup, &cfg, "--spinup", 0)?;
+    let window = steps(&a.window, &cfg, "--window", 1)?;
+    let every = steps(&a.sample_every, &cfg, "--sample-every", 1)?;
+    if every > window {
         return input_err!(
-            "--sample-hours {}: allowed at least one time step ({dt} s) and at most the window",
-            a.sample_hours
+            "--sample-every {}: allowed at most the window ({})",
+            a.sample_every,
+            a.window
         );
     }
-    let every = every as u64;
     let model = build_model(&cfg)?;
     let bins = SpectrumBins::new(model.grid(), a.bins, 0.65).map_err(input("--bins"))?;
 
-    // The reference: the second half's snapshots of the chosen runs.
-    let runs: Vec<usize> = if a.runs.is_empty() {
-        (0..m.runs)
-            .filter(|r| complete(&a.data.join(format!("run{r}.h5")), &m).unwrap_or(false))
-            .collect()
-    } else {
-        if let Some(r) = a.runs.iter().find(|r| **r >= m.runs) {
-            return input_err!("--runs {r}: the dataset has runs 0..{}", m.runs - 1);
-        }
-        a.runs.clone()
-    };
-    if runs.is_empty() {
-        return input_err!(
-            "--data {}: no complete run (made by medida closure data)",
-            a.data.display()
-        );
+    if a.starts == 0 {
+        return input_err!("--starts 0: allowed 1 or more");
     }
-    let from = hr.output.tavestart.unwrap_or(0.0);
+    // The reference: the chosen snapshots, each summed over the coarse grid's bins on its own
+    // grid; the starts of the forward runs are some of them, coarse-grained.
     let mut samples = SpectrumSamples::default();
-    let mut q0 = None;
-    let mut spacing = f64::INFINITY;
-    let mut probe = model.clone();
-    for r in &runs {
-        let path = a.data.join(format!("run{r}.h5"));
-        let time = read_array(&path, "time").map_err(input("--data"))?;
-        let frames = Frames::open(&path, "q").map_err(input("--data"))?;
-        let times: Vec<f64> = time.iter().copied().collect();
-        for w in times.windows(2) {
-            spacing = spacing.min(w[1] - w[0]);
-        }
-        for (i, _) in times.iter().enumerate().filter(|(_, t)| **t >= from) {
+    let mut starts = Vec::new();
+    let per_file = if src.files.len() >= a.starts {
+        1
+    } else {
+        a.starts
+    };
+    for (path, picked) in &src.files {
+        let text = config_of(path, "config").or_else(|_| {
+            src.manifest
+                .as_ref()
+                .map(|m| {
+                    let hr = RunConfig::from_toml(&m.hr_config)?;
+                    Ok::<String, Error>(lr_model(&hr, m.lr)?.0.to_toml())
+                })
+                .unwrap_or_else(|| input_err!("{}: no config", path.display()))
+        })?;
+        let mut probe = build_model(&RunConfig::from_toml(&text)?)?;
+        let on = bins.on(probe.grid()).map_err(input("--target"))?;
+        let frames = Frames::open(path, "q")?;
+        let apart = ((window as f64 * dt / spacing).round() as usize).max(1);
+        for (n, &i) in picked.iter().enumerate() {
             let q = frames.read(i)?;
             probe.set_q(q.view())?;
             let st = probe.spectral_state();
-            samples.add(&bins, &[&st.qh[0], &st.qh[1]]);
-            q0.get_or_insert(q);
+            samples.add(&on, &[&st.qh[0], &st.qh[1]]);
+            if starts.len() < a.starts && n % apart == 0 && n / apart < per_file {
+                starts.push(if probe.grid() == model.grid() {
+                    q
+                } else {
+                    let mut c = Coarsening::new(
+                        Operator::Sharp,
+                        probe.grid(),
+                        model.grid(),
+                        cfg.model.filterfac,
+                    )
+                    .map_err(input("--lr"))?;
+                    let (ny, nx) = (model.grid().ny, model.grid().nx);
+                    let layers: Vec<f64> = (0..2)
+                        .flat_map(|lev| {
+                            let f: Vec<f64> = q
+                                .index_axis(ndarray::Axis(0), lev)
+                                .iter()
+                                .copied()
+                                .collect();
+                            c.field(&f)
+                        })
+                        .collect();
+                    ndarray::Array3::from_shape_vec((2, ny, nx), layers).expect("two coarse layers")
+                });
+            }
         }
     }
-    let (Some(y), Some(scatter), Some(q0)) = (samples.log_mean(), samples.log_variance(), q0)
-    else {
+    let runs = src.runs.clone();
+    let (Some(y), Some(scatter)) = (samples.log_mean(), samples.log_variance()) else {
         return input_err!(
-            "--data {}: fewer than 2 snapshots after spin-up (t >= {:.0} d) in runs {runs:?}",
-            a.data.display(),
-            from / 86400.0
+            "{}: fewer than 2 reference snapshots after spin-up",
+            src.name
         );
     };
-    let n_run = (window as f64 * dt / spacing).max(1.0);
+    if starts.len() < a.starts {
+        return input_err!(
+            "--starts {}: the reference has {} states a window apart",
+            a.starts,
+            starts.len()
+        );
+    }
+    let n_run = (window as f64 * dt / spacing).max(1.0) * a.starts as f64;
     let variance: Vec<f64> = scatter
         .iter()
         .map(|s| s * (1.0 / samples.len() as f64 + 1.0 / n_run))
@@ -405,12 +578,13 @@ pub fn closure_calibrate(
         runs: runs.clone(),
     };
     progress.note(&format!(
-        "reference: {} snapshots of runs {runs:?}; forward runs of {spinup} + {window} steps",
-        samples.len()
+        "reference: {} snapshots of {}; forward runs of {spinup} + {window} steps",
+        samples.len(),
+        src.name
     ));
     let forward = ForwardRun {
         model,
-        q0,
+        starts,
         spinup,
         steps: window,
         every,
@@ -429,8 +603,8 @@ pub fn closure_calibrate(
     pool.install(|| {
         let no_closure = fit("none".into(), forward.run(None)?);
         let mut report = CalibrationReport {
-            data: a.data.display().to_string(),
-            dataset: m.clone(),
+            data: src.name.clone(),
+            dataset: src.manifest.clone(),
             constants: free.clone(),
             settings: None,
             forward_steps: [spinup, window, every],

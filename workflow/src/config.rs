@@ -3,7 +3,8 @@
 //! and the allowed range.
 //!
 //! Sections: `[model]` (grid, time step, inversion, filter: [`QgParams`]), `[jet]` (when present,
-//! the MEDIDA forced jet's terms replace pyqg's; its profile `u1`, `sigma`), `[terms]` (every
+//! the MEDIDA forced jet's terms replace pyqg's; its profile `u1`, `sigma`), `[turbulence]` (when
+//! present, forced 2-D turbulence's terms; its forcing wavenumber `kf`), `[terms]` (every
 //! term's coefficient by term name, one name per coefficient), `[init]`, `[run]`, `[output]` and
 //! `[model_error]` (new coefficients by term name: the imperfect model).
 
@@ -16,10 +17,14 @@ use std::path::Path;
 type Result<T> = std::result::Result<T, Error>;
 
 /// Presets shipped in the binary: name, TOML.
-pub const PRESETS: [(&str, &str); 3] = [
+pub const PRESETS: [(&str, &str); 4] = [
     ("pyqg-eddy", include_str!("../presets/pyqg-eddy.toml")),
     ("pyqg-jet", include_str!("../presets/pyqg-jet.toml")),
     ("medida-jet", include_str!("../presets/medida-jet.toml")),
+    (
+        "2d-turbulence",
+        include_str!("../presets/2d-turbulence.toml"),
+    ),
 ];
 
 /// The model-error cases of the MEDIDA study, as coefficient changes by term name.
@@ -34,6 +39,9 @@ pub struct RunConfig {
     /// The MEDIDA forced jet: when present, its terms replace pyqg's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jet: Option<JetProfile>,
+    /// Forced 2-D turbulence (the SMARL study's cases): when present, its terms replace pyqg's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turbulence: Option<Turbulence>,
     /// Every term's coefficient, by term name (missing ones take the family's truth value).
     #[serde(default)]
     pub terms: BTreeMap<String, f64>,
@@ -101,6 +109,15 @@ pub struct JetProfile {
     pub sigma: f64,
     /// Jet amplitude.
     pub u1: f64,
+}
+
+/// Forced 2-D turbulence's forcing shape (non-dimensional).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Turbulence {
+    /// Forcing wavenumber `kf` of `kf [cos(kf x) + cos(kf y)]` (the amplitude is the
+    /// `kolmogorov_forcing` term's coefficient, `kf` unless `[terms]` says otherwise).
+    pub kf: f64,
 }
 
 /// Coefficient changes that turn the configured truth into an imperfect model.
@@ -187,6 +204,12 @@ impl OutputConfig {
 }
 
 impl RunConfig {
+    /// Whether the model is in SI units (pyqg's family); the jet and 2-D turbulence are
+    /// non-dimensional.
+    pub fn is_dimensional(&self) -> bool {
+        self.jet.is_none() && self.turbulence.is_none()
+    }
+
     /// Resolves a preset or a file, then applies `key=value` overrides, and validates.
     pub fn resolve(
         preset: Option<&str>,
@@ -287,6 +310,19 @@ impl RunConfig {
                 return input_err!(
                     "invalid config: `jet.u1` = {}: allowed a finite number",
                     jet.u1
+                );
+            }
+        }
+        if let Some(t) = &self.turbulence {
+            if self.jet.is_some() {
+                return input_err!(
+                    "invalid config: `[jet]` and `[turbulence]` are two model families: give one"
+                );
+            }
+            if !(t.kf.is_finite() && t.kf > 0.0) {
+                return input_err!(
+                    "invalid config: `turbulence.kf` = {}: allowed a finite wavenumber > 0",
+                    t.kf
                 );
             }
         }

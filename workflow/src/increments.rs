@@ -258,7 +258,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
             })
         }
     };
-    progress.begin(0, picked.len() as u64, truth_cfg.jet.is_none());
+    progress.begin(0, picked.len() as u64, truth_cfg.is_dimensional());
     let tmp = a.out.with_extension("h5.part");
     let mut out = OutputFile::create(&tmp, &schema)?;
     let written = pool.install(|| -> Result<()> {

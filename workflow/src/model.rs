@@ -1,5 +1,5 @@
-//! The model a config describes: the MEDIDA forced jet's terms when `[jet]` is given, pyqg's
-//! otherwise, with the `[terms]` coefficients and then the `[model_error]` changes applied, and
+//! The model a config describes: the MEDIDA forced jet's terms when `[jet]` is given, forced 2-D
+//! turbulence's when `[turbulence]` is, pyqg's otherwise, with the `[terms]` coefficients and then the `[model_error]` changes applied, and
 //! the `[closure]`'s and the `[correction]`'s terms added.
 
 use crate::config::RunConfig;
@@ -7,13 +7,15 @@ use crate::error::{Error, input_err};
 use medida_discovery::closure::{Baseline, discovered_terms};
 use medida_discovery::model_error::correction_term;
 use medida_solver::jet::{JetConstants, jet_terms};
+use medida_solver::turbulence::{TurbulenceConstants, turbulence_terms};
 use medida_solver::{Expr, Model, PyqgPhysics, Spectral, Term, pyqg_terms};
 
 /// The family's terms with their truth coefficients, and the toolkit they need.
 fn family_terms(cfg: &RunConfig) -> (Vec<Term>, Option<(f64, f64)>) {
-    match &cfg.jet {
-        Some(j) => (jet_terms(&JetConstants::default()), Some((j.u1, j.sigma))),
-        None => (pyqg_terms(&cfg.model, &PyqgPhysics::default()), None),
+    match (&cfg.jet, &cfg.turbulence) {
+        (Some(j), _) => (jet_terms(&JetConstants::default()), Some((j.u1, j.sigma))),
+        (None, Some(t)) => (turbulence_terms(&TurbulenceConstants::case1(t.kf)), None),
+        (None, None) => (pyqg_terms(&cfg.model, &PyqgPhysics::default()), None),
     }
 }
 

@@ -29,10 +29,14 @@ const PYQG_NAMES: [(&str, &str); 4] = [
 /// The output layout: pyqg's names, dims (time, lev, y, x), units, every parameter and every
 /// term's coefficient as an attribute. The MEDIDA jet is non-dimensional: its units are "1".
 pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
-    let title = if cfg.jet.is_none() {
-        "medida two-layer quasi-geostrophic run (pyqg physics)"
-    } else {
-        "medida two-layer quasi-geostrophic run (MEDIDA forced jet, non-dimensional)"
+    let title = match (&cfg.jet, &cfg.turbulence) {
+        (Some(_), _) => {
+            "medida two-layer quasi-geostrophic run (MEDIDA forced jet, non-dimensional)"
+        }
+        (None, Some(_)) => {
+            "medida forced 2-D turbulence run (two uncoupled layers: two realizations, non-dimensional)"
+        }
+        (None, None) => "medida two-layer quasi-geostrophic run (pyqg physics)",
     };
     let mut schema = field_schema(
         cfg,
@@ -104,9 +108,9 @@ pub fn diagnostics_series() -> Vec<Variable> {
         .collect()
 }
 
-/// SI units for pyqg runs, `"1"` for the non-dimensional jet.
+/// SI units for pyqg runs, `"1"` for the non-dimensional jet and 2-D turbulence.
 pub fn units(cfg: &RunConfig) -> impl Fn(&str) -> String {
-    let dimensional = cfg.jet.is_none();
+    let dimensional = cfg.is_dimensional();
     move |si: &str| {
         if dimensional {
             si.to_string()
@@ -160,6 +164,9 @@ pub fn field_schema(
     if let Some(jet) = &cfg.jet {
         attrs.push(("jet_sigma".into(), AttrValue::F64(jet.sigma)));
         attrs.push(("jet_u1".into(), AttrValue::F64(jet.u1)));
+    }
+    if let Some(t) = &cfg.turbulence {
+        attrs.push(("turbulence_kf".into(), AttrValue::F64(t.kf)));
     }
     let [qy1, qy2] = model.qy();
     for (k, x) in [

@@ -139,8 +139,7 @@ fn start(args: &SimulateArgs) -> Result<Run> {
             format!("q from {}", path.display())
         }
         None => {
-            let q =
-                medida_solver::init::pyqg_random_q(model.grid(), cfg.init.seed) * cfg.init.scale;
+            let q = model.random_q(cfg.init.seed) * cfg.init.scale;
             model
                 .set_q(q.view())
                 .expect("the random field has the model's shape and is finite");
@@ -234,7 +233,7 @@ pub(crate) fn execute(
     // Snapshots and diagnostics start after the spin-up and count from there.
     let first = run.cfg.spinup_steps();
     let record = |tc: u64, every: u64| tc >= first && due(tc - first, every);
-    progress.begin(start, total, run.cfg.jet.is_none());
+    progress.begin(start, total, run.cfg.is_dimensional());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(run.cfg.run.threads)
         .build()
@@ -285,7 +284,7 @@ pub(crate) fn execute(
     let (n_snap, n_series) = run.output.counts();
     progress.note(&format!(
         "done: {total} steps, t = {}, {n_snap} snapshots, {n_series} diagnostics records",
-        crate::progress::model_time(run.model.t(), run.cfg.jet.is_none())
+        crate::progress::model_time(run.model.t(), run.cfg.is_dimensional())
     ));
     Ok(())
 }

@@ -18,14 +18,14 @@ use rand_mt::Mt64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One coarse run of the forward map: the model without closure, its initial `q`, and the
-/// window.
+/// The forward map: coarse runs of the model without closure plus a closure, one from each
+/// initial state, with their spectra pooled over the windows (more starts: less noise).
 #[derive(Debug, Clone)]
 pub struct ForwardRun {
     /// The coarse model without closure.
     pub model: Model,
-    /// Initial `q` `(lev, y, x)`.
-    pub q0: Array3<f64>,
+    /// Initial states `q` `(lev, y, x)`, one run each.
+    pub starts: Vec<Array3<f64>>,
     /// Steps before the averaging window.
     pub spinup: u64,
     /// Steps of the averaging window.
@@ -37,26 +37,30 @@ pub struct ForwardRun {
 }
 
 impl ForwardRun {
-    /// The log time-mean spectrum (layers concatenated) of the model with `closure` added;
-    /// `None` if it blew up.
+    /// The log time-mean spectrum (layers concatenated) of the model with `closure` added,
+    /// pooled over the starts; `None` if a run blew up.
     pub fn run(&self, closure: Option<&Baseline>) -> Result<Option<Vec<f64>>, DiscoveryError> {
-        let mut m = self.model.clone();
+        let mut with = self.model.clone();
         if let Some(c) = closure {
-            for t in c.terms(m.params()) {
-                m.add_term(t)?;
+            for t in c.terms(with.params()) {
+                with.add_term(t)?;
             }
         }
-        m.set_q(self.q0.view())?;
         let mut samples = SpectrumSamples::default();
-        for s in 0..self.spinup + self.steps {
-            match m.step() {
-                Ok(()) => {}
-                Err(SolverError::Unstable { .. }) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            }
-            if s + 1 > self.spinup && (s + 1 - self.spinup).is_multiple_of(self.every.max(1)) {
-                let st = m.spectral_state();
-                samples.add(&self.bins, &[&st.qh[0], &st.qh[1]]);
+        for q0 in &self.starts {
+            let mut m = with.clone();
+            m.set_q(q0.view())?;
+            for s in 0..self.spinup + self.steps {
+                match m.step() {
+                    Ok(()) => {}
+                    Err(SolverError::Unstable { .. }) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                }
+                let into = s + 1 - self.spinup.min(s + 1);
+                if s + 1 > self.spinup && into.is_multiple_of(self.every.max(1)) {
+                    let st = m.spectral_state();
+                    samples.add(&self.bins, &[&st.qh[0], &st.qh[1]]);
+                }
             }
         }
         Ok(samples.log_mean())
@@ -291,7 +295,7 @@ mod tests {
         spun.set_pyqg_random_q(3);
         spun.run(3000).unwrap();
         let forward = ForwardRun {
-            q0: spun.q(),
+            starts: vec![spun.q()],
             model,
             spinup: 100,
             steps: 400,

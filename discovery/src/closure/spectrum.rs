@@ -42,6 +42,18 @@ impl SpectrumBins {
         let edges: Vec<f64> = (0..=bins)
             .map(|b| k0 * (kmax / k0).powf(b as f64 / bins as f64))
             .collect();
+        Self::with_edges(grid, edges)
+    }
+
+    /// These bins on another grid of the same domain (a finer one: the reference's), so its
+    /// spectrum is summed over the same wavenumbers.
+    pub fn on(&self, grid: &Grid) -> Result<Self, DiscoveryError> {
+        Self::with_edges(grid, self.edges.clone())
+    }
+
+    fn with_edges(grid: &Grid, edges: Vec<f64>) -> Result<Self, DiscoveryError> {
+        let bins = edges.len() - 1;
+        let kmax = edges[bins];
         let weights = grid.parseval_weights();
         let mut of_mode = Vec::with_capacity(grid.n_spec());
         let mut count = vec![0usize; bins];
@@ -60,13 +72,13 @@ impl SpectrumBins {
             }
         }
         if let Some(b) = count.iter().position(|&c| c == 0) {
-            return bad(format!(
+            return Err(DiscoveryError::Closure(format!(
                 "spectrum bin {b} ({:.3e} to {:.3e}) holds no wavenumber of the {} x {} grid: allowed fewer bins",
                 edges[b],
                 edges[b + 1],
                 grid.nx,
                 grid.ny
-            ));
+            )));
         }
         Ok(Self {
             edges,
@@ -173,6 +185,20 @@ mod tests {
     fn bins_add_up_to_the_band_variance_and_bad_bins_are_named() {
         let grid = Grid::new(32, 32, 1e6, 1e6).unwrap();
         let bins = SpectrumBins::new(&grid, 8, 1.0).unwrap();
+        // The same bins on a finer grid hold the same wavenumbers: a mode's variance lands in
+        // the same bin.
+        let fine = Grid::new(64, 64, 1e6, 1e6).unwrap();
+        let on_fine = bins.on(&fine).unwrap();
+        let mut fh = vec![Complex64::new(0.0, 0.0); fine.n_spec()];
+        fh[2 * fine.nl() + 3] = Complex64::new(3.0, 4.0) * 4.0;
+        assert_eq!(
+            on_fine.variance(&fh),
+            bins.variance(&{
+                let mut qh = vec![Complex64::new(0.0, 0.0); grid.n_spec()];
+                qh[2 * grid.nl() + 3] = Complex64::new(3.0, 4.0);
+                qh
+            })
+        );
         // A single mode (k, l) = (2, 3) dk of amplitude a: <q^2> = 2 a^2 / M^2 (rfft weight 2).
         let mut qh = vec![Complex64::new(0.0, 0.0); grid.n_spec()];
         qh[2 * grid.nl() + 3] = Complex64::new(3.0, 4.0);

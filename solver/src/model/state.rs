@@ -56,9 +56,27 @@ impl Model {
         Ok(())
     }
 
-    /// Sets pyqg's random initial condition for `seed` (see [`crate::init::pyqg_random_q`]).
+    /// pyqg's random initial PV for `seed` ([`crate::init::pyqg_random_q`]: its lower layer is
+    /// zero); in a model of uncoupled layers (`rd = inf`, 2-D turbulence) the lower layer is an
+    /// independent realization of the same recipe, drawn from `seed + 2^31`, and each layer's
+    /// mean is removed (a vorticity on a periodic domain has none).
+    pub fn random_q(&self, seed: u32) -> Array3<f64> {
+        let mut q = crate::init::pyqg_random_q(self.grid(), seed);
+        if self.params().rd.is_infinite() {
+            let other = crate::init::pyqg_random_q(self.grid(), seed.wrapping_add(1 << 31));
+            q.index_axis_mut(Axis(0), 1)
+                .assign(&other.index_axis(Axis(0), 0));
+            for mut layer in q.outer_iter_mut() {
+                let mean = layer.mean().unwrap_or(0.0);
+                layer.mapv_inplace(|v| v - mean);
+            }
+        }
+        q
+    }
+
+    /// Sets the random initial condition [`Model::random_q`] for `seed`.
     pub fn set_pyqg_random_q(&mut self, seed: u32) {
-        let q = crate::init::pyqg_random_q(self.grid(), seed);
+        let q = self.random_q(seed);
         self.set_q(q.view())
             .expect("the random IC has the model's shape and is finite");
     }
