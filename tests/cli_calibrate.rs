@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{medida, ok};
+use common::{check_png, medida, ok};
 use std::path::Path;
 
 /// A 2-run eddy dataset, 32 -> 16, a tenth of a year, a snapshot every 50 h (second half:
@@ -110,6 +110,23 @@ fn inversion_and_sweep_from_the_command_line() {
     );
     assert!(result["rmse"].as_f64().unwrap().is_finite());
 
+    // Its figures: the spectra per layer and the ensemble per iteration.
+    let figs = dir.path().join("figs");
+    let listed = ok(&[
+        "plot",
+        one.to_str().unwrap(),
+        "--out",
+        figs.to_str().unwrap(),
+    ]);
+    for name in [
+        "calibration_spectrum1.png",
+        "calibration_spectrum2.png",
+        "calibration_iterations.png",
+    ] {
+        assert!(listed.contains(name), "{listed}");
+        check_png(&figs.join(name), 900, Some(600));
+    }
+
     // A result is not overwritten.
     let o = calibrate(&data, &one, &["--closure", "smagorinsky"]);
     assert!(!o.status.success());
@@ -135,6 +152,14 @@ fn inversion_and_sweep_from_the_command_line() {
         r["result"]["closure"].as_str().unwrap(),
         format!("leith:cl={}", best["value"])
     );
+    let listed = ok(&[
+        "plot",
+        out.to_str().unwrap(),
+        "--out",
+        figs.to_str().unwrap(),
+    ]);
+    assert!(listed.contains("calibration_sweep.png"), "{listed}");
+    check_png(&figs.join("calibration_sweep.png"), 900, Some(600));
 }
 
 #[test]

@@ -51,6 +51,7 @@ impl PlotError {
     }
 }
 
+mod calibration;
 mod closure;
 
 type Result<T> = std::result::Result<T, PlotError>;
@@ -71,6 +72,9 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
     if file.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(file)
             .map_err(|e| PlotError::Input(format!("{}: {e}", file.display())))?;
+        if calibration::is_calibration(&text) {
+            return calibration::calibration_figures(file, &text, dir);
+        }
         if closure::is_report(&text) {
             return closure::report_figures(file, &text, dir);
         }

@@ -1,4 +1,4 @@
-//! Term compilation against evaluation: every term of both families, compiled into the model's
+//! Term compilation against evaluation: every term of the three families, compiled into the model's
 //! fused kernel, gives the tendency that the evaluator computes from the term's own expressions
 //! (`sum factor * expression`), for each de-aliasing; so a library column, a correction or a
 //! closure written in the grammar is the model's own term.
@@ -68,6 +68,27 @@ fn jet_terms_compile_to_their_expressions() {
     let spectral: Arc<Spectral> = jet_spectral(&params, &c).unwrap().into();
     let n = check(spectral, &params, jet_terms(&c), &random_q(&params, 3e4));
     assert_eq!(n, 6, "every explicit jet term");
+}
+
+#[test]
+fn turbulence_terms_compile_to_their_expressions() {
+    use medida_solver::turbulence::{TurbulenceConstants, turbulence_params, turbulence_terms};
+    let params = turbulence_params(32);
+    let c = TurbulenceConstants {
+        beta: 20.0,
+        ..TurbulenceConstants::case1(4.0)
+    };
+    let spectral: Arc<Spectral> = Spectral::new(&params).unwrap().into();
+    let n = check(
+        spectral,
+        &params,
+        turbulence_terms(&c),
+        &random_q(&params, 1e6),
+    );
+    assert_eq!(
+        n, 4,
+        "advection, beta, drag, forcing (the viscosity is implicit)"
+    );
 }
 
 #[test]

@@ -1,0 +1,115 @@
+//! Figures of a calibration (`medida closure calibrate --out c.json`): each layer's binned
+//! enstrophy spectrum of the reference beside the coarse model without closure and with the
+//! calibrated one; the sweep's log-spectrum RMSE against the constant; the inversion's
+//! ensemble per iteration.
+
+use crate::{PlotError, Result, line_figure};
+use medida_workflow::calibrate::CalibrationReport;
+use std::path::{Path, PathBuf};
+
+/// Whether `text` (a JSON document) is a calibration report.
+pub(crate) fn is_calibration(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("forward_steps").is_some())
+}
+
+/// The figures of the calibration report in `text`.
+pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+    let r: CalibrationReport = serde_json::from_str(text).map_err(|e| {
+        PlotError::Input(format!(
+            "{}: {e} (not a `medida closure calibrate` report)",
+            file.display()
+        ))
+    })?;
+    let mut out = Vec::new();
+    let bins = r.reference.kr.len() / 2;
+    let fits = std::iter::once(("reference".to_string(), Some(&r.reference.log_spectrum)))
+        .chain(std::iter::once((
+            "no closure".to_string(),
+            r.no_closure.log_spectrum.as_ref(),
+        )))
+        .chain(
+            r.result
+                .iter()
+                .map(|f| (f.closure.clone(), f.log_spectrum.as_ref())),
+        );
+    let fits: Vec<(String, &Vec<f64>)> = fits.filter_map(|(n, s)| s.map(|s| (n, s))).collect();
+    for lev in 0..2 {
+        let series: Vec<(String, Vec<(f64, f64)>)> = fits
+            .iter()
+            .map(|(n, s)| {
+                let pts = (0..bins)
+                    .map(|b| (r.reference.kr[lev * bins + b], s[lev * bins + b].exp()))
+                    .collect();
+                (n.clone(), pts)
+            })
+            .collect();
+        let path = dir.join(format!("calibration_spectrum{}.png", lev + 1));
+        line_figure(
+            &path,
+            &format!(
+                "layer {}: enstrophy <q^2> per log-spaced wavenumber bin (time mean)",
+                lev + 1
+            ),
+            "wavenumber",
+            "<q^2> in the bin",
+            &series,
+            true,
+        )?;
+        out.push(path);
+    }
+    let name = r.constants.free.join(", ");
+    if !r.sweep.is_empty() {
+        let pts: Vec<(f64, f64)> = r
+            .sweep
+            .iter()
+            .filter_map(|p| p.rmse.map(|e| (p.value, e)))
+            .collect();
+        let mut series = vec![(
+            format!("{} (blown-up values left out)", r.constants.closure),
+            pts,
+        )];
+        if let (Some(e), Some(lo), Some(hi)) = (
+            r.no_closure.rmse,
+            r.sweep.first().map(|p| p.value),
+            r.sweep.last().map(|p| p.value),
+        ) {
+            series.push(("no closure".into(), vec![(lo, e), (hi, e)]));
+        }
+        let path = dir.join("calibration_sweep.png");
+        line_figure(
+            &path,
+            "log-spectrum RMSE against the reference",
+            &name,
+            "RMSE of log <q^2>",
+            &series,
+            false,
+        )?;
+        out.push(path);
+    }
+    if !r.iterations.is_empty() {
+        let mut series = Vec::new();
+        for (i, k) in r.constants.free.iter().enumerate() {
+            let at = |f: f64| -> Vec<(f64, f64)> {
+                r.iterations
+                    .iter()
+                    .enumerate()
+                    .map(|(n, it)| (n as f64, it.mean[i] * (f * it.log_sd[i]).exp()))
+                    .collect()
+            };
+            series.push((format!("{k}: geometric mean"), at(0.0)));
+            series.push((format!("{k}: times exp(+-1 sd)"), at(1.0)));
+            series.push((format!("{k}: "), at(-1.0)));
+        }
+        let path = dir.join("calibration_iterations.png");
+        line_figure(
+            &path,
+            "ensemble Kalman inversion: the ensemble per iteration",
+            "iteration",
+            "constant",
+            &series,
+            false,
+        )?;
+        out.push(path);
+    }
+    Ok(out)
+}
