@@ -190,6 +190,10 @@ fn bad_input_is_named_before_anything_runs() {
             "--sweep scans one constant; 2 are calibrated",
         ),
         (
+            vec!["--closure", "smagorinsky", "--weighting", "flat"],
+            "--weighting flat: allowed scatter or uniform",
+        ),
+        (
             vec!["--closure", "smagorinsky", "--members", "1"],
             "--members 1: allowed 2 or more",
         ),
@@ -270,7 +274,16 @@ fn a_run_file_of_2d_turbulence_is_a_reference() {
     let out = dir.path().join("sweep.json");
     let o = target(
         &out,
-        &["--window", "0.5", "--sweep", "0.1,0.3", "--starts", "2"],
+        &[
+            "--window",
+            "0.5",
+            "--sweep",
+            "0.1,0.3",
+            "--starts",
+            "2",
+            "--weighting",
+            "uniform",
+        ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r = json(&out);
@@ -278,6 +291,12 @@ fn a_run_file_of_2d_turbulence_is_a_reference() {
     assert_eq!(r["reference"]["snapshots"], 11);
     assert_eq!(r["forward_steps"], serde_json::json!([200, 1000, 100]));
     assert_eq!(r["sweep"].as_array().unwrap().len(), 2);
+    // Uniform weighting: every bin the same noise, so the misfit is the RMSE squared over it.
+    let v = r["reference"]["variance"].as_array().unwrap();
+    assert!(v.iter().all(|x| x == &v[0]), "{v:?}");
+    let p = &r["sweep"][0];
+    let (e, m) = (p["rmse"].as_f64().unwrap(), p["misfit"].as_f64().unwrap());
+    assert!((m - e * e / v[0].as_f64().unwrap()).abs() <= 1e-12 * m);
     for (extra, msg) in [
         (
             vec!["--window", "1y"],

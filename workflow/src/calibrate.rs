@@ -83,6 +83,10 @@ pub struct ClosureCalibrateArgs {
     /// runs) or, for one file, from snapshots one window apart: their spectra are pooled.
     #[arg(long, default_value_t = 1)]
     pub starts: usize,
+    /// How bins weigh in the misfit: `scatter` (each by its noise, the snapshots' scatter) or
+    /// `uniform` (every bin the mean noise: the plain log-spectrum RMSE is minimised).
+    #[arg(long, default_value = "scatter")]
+    pub weighting: String,
     /// Log-spaced wavenumber bins per layer, up to 0.65 of the Nyquist wavenumber.
     #[arg(long, default_value_t = 12)]
     pub bins: usize,
@@ -472,6 +476,9 @@ pub fn closure_calibrate(
     if a.threads == 0 {
         return input_err!("--threads 0: allowed 1 or more");
     }
+    if !matches!(a.weighting.as_str(), "scatter" | "uniform") {
+        return input_err!("--weighting {}: allowed scatter or uniform", a.weighting);
+    }
     let (src, spacing) = source(a)?;
     let mut cfg = RunConfig::resolve_text(&src.cfg.to_toml(), None, &a.set)?;
     cfg.run.threads = 1;
@@ -564,10 +571,14 @@ pub fn closure_calibrate(
         );
     }
     let n_run = (window as f64 * dt / spacing).max(1.0) * a.starts as f64;
-    let variance: Vec<f64> = scatter
+    let mut variance: Vec<f64> = scatter
         .iter()
         .map(|s| s * (1.0 / samples.len() as f64 + 1.0 / n_run))
         .collect();
+    if a.weighting == "uniform" {
+        let mean = variance.iter().sum::<f64>() / variance.len() as f64;
+        variance.iter_mut().for_each(|v| *v = mean);
+    }
     let eki = Eki::new(y.clone(), variance.clone(), 1.0).map_err(input("--data"))?;
     let centres = bins.centres();
     let reference = Reference {
