@@ -97,8 +97,8 @@ pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result
                     .collect()
             };
             series.push((format!("{k}: geometric mean"), at(0.0)));
-            series.push((format!("{k}: times exp(+-1 sd)"), at(1.0)));
-            series.push((format!("{k}: "), at(-1.0)));
+            series.push((format!("{k}: times exp(+sd of its log)"), at(1.0)));
+            series.push((format!("{k}: times exp(-sd of its log)"), at(-1.0)));
         }
         let path = dir.join("calibration_iterations.png");
         line_figure(

@@ -8,9 +8,11 @@
 //! is summed over the coarse grid's bins, which is its sharp spectral truncation). `y` is the log
 //! of their mean spectrum in log-spaced bins per layer, and the noise variance of bin `k` is
 //! `s_k^2 (1/n_ref + 1/n_run)`, with `s_k^2` the scatter of one snapshot's log spectrum, `n_ref`
-//! the snapshots averaged and `n_run` the forward run's window in snapshot intervals (taking the
-//! reference's snapshots as independent). Each forward run starts from the reference's first
-//! state, coarse-grained: a state of the high-resolution flow, so a short spin-up suffices.
+//! the snapshots averaged and `n_run` the forward runs' windows in snapshot intervals (taking the
+//! reference's snapshots as independent); `--weighting uniform` gives every bin their mean. Each
+//! forward run starts from one of `--starts` reference states (the first of as many dataset runs,
+//! or of one file's snapshots a window apart), coarse-grained: states of the high-resolution flow,
+//! so a short spin-up suffices.
 
 use crate::closure::{Manifest, YEAR, complete, lr_model, read_manifest};
 use crate::config::RunConfig;
@@ -113,9 +115,9 @@ pub struct Reference {
     pub log_spectrum: Vec<f64>,
     /// Noise variance of each.
     pub variance: Vec<f64>,
-    /// Snapshots averaged, and the runs they come from.
+    /// Snapshots averaged (each of every layer).
     pub snapshots: usize,
-    /// The dataset runs.
+    /// The dataset's runs they come from (empty for a run file).
     pub runs: Vec<usize>,
 }
 
@@ -143,9 +145,9 @@ pub struct CalibrationReport {
     pub constants: FreeConstants,
     /// The inversion's settings (absent for a sweep).
     pub settings: Option<EkiSettings>,
-    /// Forward runs: spin-up, window and sampling steps, and the model's time step [s].
+    /// Forward runs: spin-up, window and sampling interval, in steps.
     pub forward_steps: [u64; 3],
-    /// The time step [s].
+    /// The coarse model's time step (seconds for pyqg's runs, else the model's unit).
     pub dt: f64,
     /// The reference.
     pub reference: Reference,
@@ -511,15 +513,8 @@ pub fn closure_calibrate(
         a.starts
     };
     for (path, picked) in &src.files {
-        let text = config_of(path, "config").or_else(|_| {
-            src.manifest
-                .as_ref()
-                .map(|m| {
-                    let hr = RunConfig::from_toml(&m.hr_config)?;
-                    Ok::<String, Error>(lr_model(&hr, m.lr)?.0.to_toml())
-                })
-                .unwrap_or_else(|| input_err!("{}: no config", path.display()))
-        })?;
+        // A dataset's run file holds the coarse grid's config, a run file its own.
+        let text = config_of(path, "config")?;
         let mut probe = build_model(&RunConfig::from_toml(&text)?)?;
         let on = bins.on(probe.grid()).map_err(input("--target"))?;
         let frames = Frames::open(path, "q")?;
