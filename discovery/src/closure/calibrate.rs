@@ -3,8 +3,8 @@
 //! inversion ([`Eki`]) over the constants' logarithms (so they stay positive), or scanned on a
 //! grid of one constant ([`sweep`]).
 //!
-//! The forward map ([`ForwardRun`]) runs the coarse model with a closure from one initial state
-//! for a spin-up and an averaging window and returns the log of its mean spectrum; a run that
+//! The forward map ([`ForwardRun`]) runs the coarse model with a closure from each of its initial
+//! states for a spin-up and an averaging window and returns the log of the pooled mean spectrum; a run that
 //! blows up returns nothing and is handled by the inversion. Members run in parallel (rayon),
 //! each on its own copy of the model, so the result does not depend on the thread count.
 
@@ -56,8 +56,7 @@ impl ForwardRun {
                     Err(SolverError::Unstable { .. }) => return Ok(None),
                     Err(e) => return Err(e.into()),
                 }
-                let into = s + 1 - self.spinup.min(s + 1);
-                if s + 1 > self.spinup && into.is_multiple_of(self.every.max(1)) {
+                if s >= self.spinup && (s + 1 - self.spinup).is_multiple_of(self.every.max(1)) {
                     let st = m.spectral_state();
                     samples.add(&self.bins, &[&st.qh[0], &st.qh[1]]);
                 }
