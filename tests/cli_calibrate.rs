@@ -94,7 +94,16 @@ fn inversion_and_sweep_from_the_command_line() {
     );
     let r = json(&one);
     let its = r["iterations"].as_array().unwrap();
-    assert_eq!(its.len(), 4, "3 updates and the final ensemble");
+    // The adaptive steps: at most 3 updates and the final ensemble, the steps adding up to at
+    // most 1.
+    assert!((2..=4).contains(&its.len()), "{} iterations", its.len());
+    let steps: Vec<f64> = its[..its.len() - 1]
+        .iter()
+        .map(|i| i["step"].as_f64().unwrap())
+        .collect();
+    assert!(steps.iter().all(|s| (0.0..=1.0).contains(s)), "{steps:?}");
+    assert!(steps.iter().sum::<f64>() <= 1.0 + 1e-12, "{steps:?}");
+    assert!(its.last().unwrap()["step"].is_null());
     assert_eq!(its[0]["constants"].as_array().unwrap().len(), 6);
     assert_eq!(
         r["reference"]["snapshots"], 18,
@@ -192,6 +201,10 @@ fn bad_input_is_named_before_anything_runs() {
         (
             vec!["--closure", "smagorinsky", "--weighting", "flat"],
             "--weighting flat: allowed scatter or uniform",
+        ),
+        (
+            vec!["--closure", "smagorinsky", "--step", "0"],
+            "--step 0: allowed adaptive or a number > 0",
         ),
         (
             vec!["--closure", "smagorinsky", "--members", "1"],

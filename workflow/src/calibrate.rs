@@ -65,6 +65,10 @@ pub struct ClosureCalibrateArgs {
     /// EKI updates.
     #[arg(long, default_value_t = 10)]
     pub iterations: usize,
+    /// The EKI step: `adaptive` (EKP's data-misfit controller: small steps while the misfit is
+    /// large, done when they add up to 1) or a fixed number (EKI's classical 1).
+    #[arg(long, default_value = "adaptive")]
+    pub step: String,
     /// Seed of the prior draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -202,10 +206,11 @@ impl CalibrationReport {
                 "final ensemble".to_string()
             } else {
                 format!(
-                    "member RMSE {:.4}..{:.4}, {} blew up",
+                    "member RMSE {:.4}..{:.4}, {} blew up, step {:.3}",
                     ok.iter().copied().fold(f64::INFINITY, f64::min),
                     ok.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                    it.rmse.len() - ok.len()
+                    it.rmse.len() - ok.len(),
+                    it.step.unwrap_or(0.0)
                 )
             };
             out.push_str(&format!("iteration {i}: {}; {fits}\n", mean.join(", ")));
@@ -475,6 +480,13 @@ pub fn closure_calibrate(
             return input_err!("--prior-log-sd {}: allowed a number > 0", a.prior_log_sd);
         }
     }
+    let step = match a.step.as_str() {
+        "adaptive" => None,
+        s => match s.parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 => Some(v),
+            _ => return input_err!("--step {s}: allowed adaptive or a number > 0"),
+        },
+    };
     if a.threads == 0 {
         return input_err!("--threads 0: allowed 1 or more");
     }
@@ -574,7 +586,7 @@ pub fn closure_calibrate(
         let mean = variance.iter().sum::<f64>() / variance.len() as f64;
         variance.iter_mut().for_each(|v| *v = mean);
     }
-    let eki = Eki::new(y.clone(), variance.clone(), 1.0).map_err(input("--data"))?;
+    let eki = Eki::new(y.clone(), variance.clone()).map_err(input("--data"))?;
     let centres = bins.centres();
     let reference = Reference {
         kr: centres.iter().chain(&centres).copied().collect(),
@@ -628,17 +640,19 @@ pub fn closure_calibrate(
                 seed: a.seed,
                 prior,
                 prior_log_sd: a.prior_log_sd,
+                step,
             };
             let mut n = 0;
             report.iterations = calibrate(&eki, &forward, &free, &settings, &mut |it| {
                 n += 1;
                 let ok: Vec<f64> = it.rmse.iter().flatten().copied().collect();
                 progress.note(&format!(
-                    "iteration {n}/{}: geometric mean {:?}, best member RMSE {:.4}, {} blew up",
+                    "iteration {n}/{}: geometric mean {:?}, best member RMSE {:.4}, {} blew up, step {:.3}",
                     a.iterations,
                     it.mean,
                     ok.iter().copied().fold(f64::INFINITY, f64::min),
-                    it.rmse.len() - ok.len()
+                    it.rmse.len() - ok.len(),
+                    it.step.unwrap_or(0.0)
                 ));
             })?;
             report.settings = Some(settings);

@@ -110,6 +110,9 @@ pub struct EkiSettings {
     pub prior: Vec<f64>,
     /// The prior's standard deviation of each constant's natural log.
     pub prior_log_sd: f64,
+    /// The EKI step: fixed, or `None` for EKP's data-misfit controller (which also ends the
+    /// inversion when its steps add up to 1).
+    pub step: Option<f64>,
 }
 
 /// One iteration of an inversion: the members' constants and how their forward runs fit.
@@ -125,6 +128,8 @@ pub struct Iteration {
     pub mean: Vec<f64>,
     /// The spread: standard deviation of each constant's log over the members.
     pub log_sd: Vec<f64>,
+    /// The step of the update that follows (absent for the final ensemble).
+    pub step: Option<f64>,
 }
 
 /// RMS of `g - y`.
@@ -144,9 +149,10 @@ fn run_all(
         .collect()
 }
 
-/// Ensemble Kalman inversion of `free`'s constants against `eki`'s data: `settings.iterations`
-/// updates from a log-normal prior; `progress` sees each iteration as it ends. The last entry is
-/// the final ensemble, whose forward runs are not made (its `rmse`/`misfit` are empty).
+/// Ensemble Kalman inversion of `free`'s constants against `eki`'s data: up to
+/// `settings.iterations` updates from a log-normal prior (fewer when the adaptive steps reach
+/// 1); `progress` sees each iteration as it ends. The last entry is the final ensemble, whose
+/// forward runs are not made (its `rmse`/`misfit` are empty).
 pub fn calibrate(
     eki: &Eki,
     forward: &ForwardRun,
@@ -201,10 +207,12 @@ pub fn calibrate(
             .map(|m| m.iter().map(|v| v.exp()).collect())
             .collect()
     };
+    let mut t = 0.0;
     for _ in 0..settings.iterations {
         let constants = exp(&u);
         let g = run_all(forward, free, &constants)?;
         let (mean, log_sd) = summary(&u);
+        let dt = settings.step.unwrap_or_else(|| eki.adaptive_step(&g, t));
         let it = Iteration {
             rmse: g
                 .iter()
@@ -217,10 +225,15 @@ pub fn calibrate(
             constants,
             mean,
             log_sd,
+            step: Some(dt),
         };
         progress(&it);
         out.push(it);
-        u = eki.update(&u, &g, &mut rng)?.members;
+        if dt <= 0.0 {
+            break;
+        }
+        t += dt;
+        u = eki.update(&u, &g, dt, &mut rng)?.members;
     }
     let (mean, log_sd) = summary(&u);
     out.push(Iteration {
@@ -229,6 +242,7 @@ pub fn calibrate(
         misfit: Vec::new(),
         mean,
         log_sd,
+        step: None,
     });
     Ok(out)
 }
@@ -312,13 +326,14 @@ mod tests {
             .unwrap();
         // Exact data: a noise far below the closure's effect on a 20-day window (its log
         // spectrum moves by 3e-4 RMS between cs = 0.09 and 0.1).
-        let eki = Eki::new(y.clone(), vec![1e-10; y.len()], 1.0).unwrap();
+        let eki = Eki::new(y.clone(), vec![1e-10; y.len()]).unwrap();
         let settings = EkiSettings {
             members: 10,
             iterations: 6,
             seed: 1,
             prior: vec![0.2],
             prior_log_sd: 0.5,
+            step: Some(1.0),
         };
         let its = calibrate(&eki, &forward, &free, &settings, &mut |_| {}).unwrap();
         let cs = its.last().unwrap().mean[0];

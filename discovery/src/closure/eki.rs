@@ -7,7 +7,10 @@
 //! with `C_uG`, `C_GG` the ensemble's cross- and output covariances, `y` the data and `Gamma`
 //! its noise covariance (diagonal here). The forward map of a closure calibration is a chaotic
 //! model's time mean, noisy in itself, so the observations are not perturbed; the ensemble
-//! collapses onto the misfit's minimum over the iterations.
+//! collapses onto the misfit's minimum over the iterations. The step `dt` is fixed, or EKP's
+//! default `DataMisfitController` ([`Eki::adaptive_step`], Iglesias and Yang 2021): small while
+//! the misfit is large, so one update does not collapse the ensemble before it has moved, and
+//! the steps add up to 1 (then the inversion is done).
 //!
 //! Members whose forward run failed (a model that blew up) are EKP's `SampleSuccGauss`: the
 //! update uses the successful members only, and each failed member is redrawn from the Gaussian
@@ -25,7 +28,6 @@ use rand_mt::Mt64;
 pub struct Eki {
     y: Vec<f64>,
     gamma: Vec<f64>,
-    dt: f64,
 }
 
 /// What one update did.
@@ -38,8 +40,8 @@ pub struct Update {
 }
 
 impl Eki {
-    /// Data `y` with noise variances `gamma` (each finite and > 0), step `dt` (EKP's default 1).
-    pub fn new(y: Vec<f64>, gamma: Vec<f64>, dt: f64) -> Result<Self, DiscoveryError> {
+    /// Data `y` with noise variances `gamma` (each finite and > 0).
+    pub fn new(y: Vec<f64>, gamma: Vec<f64>) -> Result<Self, DiscoveryError> {
         let bad = |m: String| Err(DiscoveryError::Closure(m));
         if y.is_empty() || y.len() != gamma.len() {
             return bad(format!(
@@ -57,10 +59,7 @@ impl Eki {
                 gamma[i]
             ));
         }
-        if !(dt.is_finite() && dt > 0.0) {
-            return bad(format!("EKI step {dt}: allowed a finite number > 0"));
-        }
-        Ok(Self { y, gamma, dt })
+        Ok(Self { y, gamma })
     }
 
     /// The data.
@@ -79,14 +78,41 @@ impl Eki {
             / self.y.len() as f64
     }
 
-    /// One update of `members` from their forward runs `outputs` (`None`: failed); `rng` draws
-    /// the failed members again. At least two members must have succeeded.
+    /// EKP's `DataMisfitController` step after the steps so far add up to `t`: with
+    /// `Phi_j = |Gamma^-1/2 (y - G_j)|^2 / 2` over the successful members and `M` data,
+    /// `min(max(M / (2 mean Phi), sqrt(M / (2 mean Phi^2))), 1 - t)`; 0 when `t >= 1` (done).
+    pub fn adaptive_step(&self, outputs: &[Option<Vec<f64>>], t: f64) -> f64 {
+        let m = self.y.len() as f64;
+        let phi: Vec<f64> = outputs
+            .iter()
+            .flatten()
+            .map(|g| self.misfit(g) * m / 2.0)
+            .collect();
+        if phi.is_empty() || t >= 1.0 {
+            return 0.0;
+        }
+        let n = phi.len() as f64;
+        let mean = phi.iter().sum::<f64>() / n;
+        let mean2 = phi.iter().map(|p| p * p).sum::<f64>() / n;
+        (m / (2.0 * mean))
+            .max((m / (2.0 * mean2)).sqrt())
+            .min(1.0 - t)
+    }
+
+    /// One update of `members` from their forward runs `outputs` (`None`: failed) with step
+    /// `dt`; `rng` draws the failed members again. At least two members must have succeeded.
     pub fn update(
         &self,
         members: &[Vec<f64>],
         outputs: &[Option<Vec<f64>>],
+        dt: f64,
         rng: &mut Mt64,
     ) -> Result<Update, DiscoveryError> {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(DiscoveryError::Closure(format!(
+                "EKI step {dt}: allowed a finite number > 0"
+            )));
+        }
         let (d, p) = (self.y.len(), members.first().map_or(0, Vec::len));
         let ok: Vec<usize> = (0..members.len())
             .filter(|&j| outputs[j].as_ref().is_some_and(|g| g.len() == d))
@@ -114,7 +140,7 @@ impl Eki {
         let du = |j: usize, i: usize| members[j][i] - u_mean[i];
         let dg = |j: usize, k: usize| g(j)[k] - g_mean[k];
         let c_ug = cov(&du, &dg, p, d);
-        let mut a = cov(&dg, &dg, d, d) * self.dt;
+        let mut a = cov(&dg, &dg, d, d) * dt;
         for k in 0..d {
             a[(k, k)] += self.gamma[k];
         }
@@ -124,7 +150,7 @@ impl Eki {
         let mut out = members.to_vec();
         for &j in &ok {
             let r = Mat::from_fn(d, 1, |k, _| self.y[k] - g(j)[k]);
-            let step = &c_ug * llt.solve(&r) * self.dt;
+            let step = &c_ug * llt.solve(&r) * dt;
             for (i, u) in out[j].iter_mut().enumerate() {
                 *u += step[(i, 0)];
             }
@@ -187,13 +213,13 @@ mod tests {
             .iter()
             .map(|r| r[0] * truth[0] + r[1] * truth[1])
             .collect();
-        let eki = Eki::new(y, vec![1e-4; 3], 1.0).unwrap();
+        let eki = Eki::new(y, vec![1e-4; 3]).unwrap();
         let mut rng = Mt64::new(1);
         let mut u = prior(&[0.0, 0.0], &[1.0, 1.0], 20, &mut rng);
         let g = |u: &[f64]| Some(a.iter().map(|r| r[0] * u[0] + r[1] * u[1]).collect());
         for _ in 0..30 {
             let out: Vec<_> = u.iter().map(|u| g(u)).collect();
-            u = eki.update(&u, &out, &mut rng).unwrap().members;
+            u = eki.update(&u, &out, 1.0, &mut rng).unwrap().members;
         }
         let mean = [0, 1].map(|i| u.iter().map(|m| m[i]).sum::<f64>() / 20.0);
         // Exact data: the misfit's minimum is the truth; the ensemble collapses onto it.
@@ -202,7 +228,7 @@ mod tests {
 
     #[test]
     fn failed_members_are_redrawn_and_too_few_is_an_error() {
-        let eki = Eki::new(vec![1.0], vec![0.1], 1.0).unwrap();
+        let eki = Eki::new(vec![1.0], vec![0.1]).unwrap();
         let mut rng = Mt64::new(2);
         let u = prior(&[0.0], &[1.0], 4, &mut rng);
         let out: Vec<_> = u
@@ -210,13 +236,30 @@ mod tests {
             .enumerate()
             .map(|(j, u)| (j != 1).then(|| vec![u[0]]))
             .collect();
-        let up = eki.update(&u, &out, &mut rng).unwrap();
+        let up = eki.update(&u, &out, 1.0, &mut rng).unwrap();
         assert_eq!(up.redrawn, 1);
         assert!(up.members.iter().all(|m| m[0].is_finite()));
         let none = vec![None, Some(vec![0.0]), None, None];
-        let e = eki.update(&u, &none, &mut rng).unwrap_err().to_string();
+        let e = eki
+            .update(&u, &none, 1.0, &mut rng)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("1 of 4 members"), "{e}");
-        assert!(Eki::new(vec![1.0], vec![0.0], 1.0).is_err());
-        assert!(Eki::new(vec![f64::NAN], vec![1.0], 1.0).is_err());
+        assert!(Eki::new(vec![1.0], vec![0.0]).is_err());
+        assert!(Eki::new(vec![f64::NAN], vec![1.0]).is_err());
+        assert!(eki.update(&u, &out, 0.0, &mut rng).is_err());
+    }
+
+    /// The controller's step: `1 / misfit` while the misfit is large (per datum, `M / 2 Phi`),
+    /// never past `t = 1`, and 0 once there.
+    #[test]
+    fn adaptive_step_follows_the_misfit() {
+        let eki = Eki::new(vec![0.0; 4], vec![1.0; 4]).unwrap();
+        // Every member's misfit (y - g)^2 / gamma per datum is 9: Phi = 18, M / (2 Phi) = 1/9,
+        // sqrt(M / (2 Phi^2)) = sqrt(4 / 648) < 1/9.
+        let out = vec![Some(vec![3.0; 4]), Some(vec![-3.0; 4]), None];
+        assert!((eki.adaptive_step(&out, 0.0) - 1.0 / 9.0).abs() < 1e-15);
+        assert_eq!(eki.adaptive_step(&out, 0.95), 1.0 - 0.95);
+        assert_eq!(eki.adaptive_step(&out, 1.0), 0.0);
     }
 }
