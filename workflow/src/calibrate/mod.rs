@@ -14,18 +14,19 @@
 //! or of one file's snapshots a window apart), coarse-grained: states of the high-resolution flow,
 //! so a short spin-up suffices.
 
-use crate::closure::{Manifest, YEAR, complete, lr_model, read_manifest};
+mod reference;
+
+use crate::closure::Manifest;
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
-use crate::increments::config_of;
 use crate::model::build_model;
 use crate::progress::Progress;
-use medida_data::{Frames, read_array};
 use medida_discovery::closure::calibrate::{
     EkiSettings, ForwardRun, FreeConstants, Iteration, SweepPoint, calibrate, rmse, sweep,
 };
 use medida_discovery::closure::eki::Eki;
-use medida_discovery::closure::{BASELINES, Coarsening, Operator, SpectrumBins, SpectrumSamples};
+use medida_discovery::closure::{BASELINES, SpectrumBins};
+use reference::{read_reference, source, steps};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -302,150 +303,6 @@ fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>)>
     ))
 }
 
-/// A model time given as `flag`: a number in the model's units, or with `dimensional` units a
-/// number and `y` (360 days), `d` or `h`.
-fn duration(text: &str, dimensional: bool, flag: &str) -> Result<f64> {
-    let t = text.trim();
-    let (number, unit) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], Some(c)),
-        _ => (t, None),
-    };
-    let scale = match (unit, dimensional) {
-        (None, _) => 1.0,
-        (Some('y'), true) => YEAR,
-        (Some('d'), true) => 86400.0,
-        (Some('h'), true) => 3600.0,
-        (Some(_), true) => {
-            return input_err!("{flag} {text}: allowed a number of seconds, or y, d or h after it");
-        }
-        (Some(_), false) => {
-            return input_err!(
-                "{flag} {text}: the model is non-dimensional: give a number of its time units"
-            );
-        }
-    };
-    match number.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v * scale),
-        _ => input_err!("{flag} {text}: allowed a model time >= 0"),
-    }
-}
-
-/// `text` (a duration) as steps of `dt`, at least `min`.
-fn steps(text: &str, cfg: &RunConfig, flag: &str, min: u64) -> Result<u64> {
-    let dt = cfg.model.dt;
-    let n = (duration(text, cfg.is_dimensional(), flag)? / dt).round();
-    if n < min as f64 {
-        return input_err!("{flag} {text}: allowed at least {min} time steps of {dt}");
-    }
-    Ok(n as u64)
-}
-
-/// The reference's snapshots of `q` and the coarse model's config and grid.
-struct Source {
-    /// The coarse model's config.
-    cfg: RunConfig,
-    /// The reference's files, each with the snapshot indices used.
-    files: Vec<(PathBuf, Vec<usize>)>,
-    /// The runs of a dataset (empty for a run file).
-    runs: Vec<usize>,
-    /// The dataset's manifest.
-    manifest: Option<Manifest>,
-    /// Its name.
-    name: String,
-}
-
-/// The snapshots of `path` at times `>= from`, and the smallest spacing of its times.
-fn times_from(path: &std::path::Path, from: f64, flag: &str) -> Result<(Vec<usize>, f64)> {
-    let time = read_array(path, "time").map_err(input(flag))?;
-    let times: Vec<f64> = time.iter().copied().collect();
-    let spacing = times
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .fold(f64::INFINITY, f64::min);
-    let picked = (0..times.len()).filter(|&i| times[i] >= from).collect();
-    Ok((picked, spacing))
-}
-
-/// The reference `a` names: a dataset or a run file.
-fn source(a: &ClosureCalibrateArgs) -> Result<(Source, f64)> {
-    if let Some(target) = &a.target {
-        let cfg = RunConfig::from_toml(&config_of(target, "config")?)?;
-        let Some(lr) = a.lr else {
-            return input_err!("--target needs --lr, the coarse model's points per side");
-        };
-        let mut lr_cfg = cfg.clone();
-        (lr_cfg.model.nx, lr_cfg.model.ny) = (lr, lr);
-        lr_cfg.closure = None;
-        lr_cfg.validate().map_err(input("--lr"))?;
-        if lr > cfg.model.nx.min(cfg.model.ny) {
-            return input_err!(
-                "--lr {lr}: allowed at most the target's {} x {} points",
-                cfg.model.nx,
-                cfg.model.ny
-            );
-        }
-        let last = read_array(target, "time")
-            .map_err(input("--target"))?
-            .iter()
-            .copied()
-            .fold(0.0, f64::max);
-        let from = match &a.from {
-            Some(t) => duration(t, cfg.is_dimensional(), "--from")?,
-            None => last / 2.0,
-        };
-        let (picked, spacing) = times_from(target, from, "--target")?;
-        return Ok((
-            Source {
-                cfg: lr_cfg,
-                files: vec![(target.clone(), picked)],
-                runs: Vec::new(),
-                manifest: None,
-                name: target.display().to_string(),
-            },
-            spacing,
-        ));
-    }
-    let data = a.data.as_ref().expect("clap requires --data or --target");
-    let m = read_manifest(data)?;
-    let hr = RunConfig::from_toml(&m.hr_config)?;
-    let (lr_cfg, _) = lr_model(&hr, m.lr)?;
-    let runs: Vec<usize> = if a.runs.is_empty() {
-        (0..m.runs)
-            .filter(|r| complete(&data.join(format!("run{r}.h5")), &m).unwrap_or(false))
-            .collect()
-    } else {
-        if let Some(r) = a.runs.iter().find(|r| **r >= m.runs) {
-            return input_err!("--runs {r}: the dataset has runs 0..{}", m.runs - 1);
-        }
-        a.runs.clone()
-    };
-    if runs.is_empty() {
-        return input_err!(
-            "--data {}: no complete run (made by medida closure data)",
-            data.display()
-        );
-    }
-    let from = hr.output.tavestart.unwrap_or(0.0);
-    let mut files = Vec::new();
-    let mut spacing = f64::INFINITY;
-    for r in &runs {
-        let path = data.join(format!("run{r}.h5"));
-        let (picked, s) = times_from(&path, from, "--data")?;
-        spacing = spacing.min(s);
-        files.push((path, picked));
-    }
-    Ok((
-        Source {
-            cfg: lr_cfg,
-            files,
-            runs,
-            manifest: Some(m),
-            name: data.display().to_string(),
-        },
-        spacing,
-    ))
-}
-
 /// Calibrates (or sweeps) the closure of `a` against the dataset's spectrum.
 pub fn closure_calibrate(
     a: &ClosureCalibrateArgs,
@@ -515,54 +372,8 @@ pub fn closure_calibrate(
     if a.starts == 0 {
         return input_err!("--starts 0: allowed 1 or more");
     }
-    // The reference: the chosen snapshots, each summed over the coarse grid's bins on its own
-    // grid; the starts of the forward runs are some of them, coarse-grained.
-    let mut samples = SpectrumSamples::default();
-    let mut starts = Vec::new();
-    let per_file = if src.files.len() >= a.starts {
-        1
-    } else {
-        a.starts
-    };
-    for (path, picked) in &src.files {
-        // A dataset's run file holds the coarse grid's config, a run file its own.
-        let text = config_of(path, "config")?;
-        let mut probe = build_model(&RunConfig::from_toml(&text)?)?;
-        let on = bins.on(probe.grid()).map_err(input("--target"))?;
-        let frames = Frames::open(path, "q")?;
-        let apart = ((window as f64 * dt / spacing).round() as usize).max(1);
-        for (n, &i) in picked.iter().enumerate() {
-            let q = frames.read(i)?;
-            probe.set_q(q.view())?;
-            let st = probe.spectral_state();
-            samples.add(&on, &[&st.qh[0], &st.qh[1]]);
-            if starts.len() < a.starts && n % apart == 0 && n / apart < per_file {
-                starts.push(if probe.grid() == model.grid() {
-                    q
-                } else {
-                    let mut c = Coarsening::new(
-                        Operator::Sharp,
-                        probe.grid(),
-                        model.grid(),
-                        cfg.model.filterfac,
-                    )
-                    .map_err(input("--lr"))?;
-                    let (ny, nx) = (model.grid().ny, model.grid().nx);
-                    let layers: Vec<f64> = (0..2)
-                        .flat_map(|lev| {
-                            let f: Vec<f64> = q
-                                .index_axis(ndarray::Axis(0), lev)
-                                .iter()
-                                .copied()
-                                .collect();
-                            c.field(&f)
-                        })
-                        .collect();
-                    ndarray::Array3::from_shape_vec((2, ny, nx), layers).expect("two coarse layers")
-                });
-            }
-        }
-    }
+    let (samples, starts) =
+        read_reference(&src, &bins, &model, a.starts, window as f64 * dt / spacing)?;
     let runs = src.runs.clone();
     let (Some(y), Some(scatter)) = (samples.log_mean(), samples.log_variance()) else {
         return input_err!(
