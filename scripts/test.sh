@@ -12,6 +12,7 @@ echo "== notebooks: every notebook executed top to bottom (nbclient), data made 
 MEDIDA_BIN="$PWD/target/debug/medida" "$MEDIDA_PYTHON" tests/notebooks/run_notebooks.py
 echo "== pyqg cross-check: committed reference data against a fresh pyqg run"
 "$MEDIDA_PYQG_PYTHON" tests/pyqg/make_reference.py --check
+"$MEDIDA_PYQG_PYTHON" tests/pyqg/make_bt_reference.py --check
 echo "== closure cross-check: committed coarse-graining and forcing against pyqg, NumPy and gcm-filters"
 "$MEDIDA_PYQG_PYTHON" tests/closure/make_reference.py --check
 echo "== PySINDy cross-check: committed STLSQ reference fits against a fresh PySINDy run"
