@@ -7,30 +7,8 @@
 
 mod common;
 
-use common::{check_png, medida, ok};
+use common::{check_png, medida, ok, small_eddy_dataset as dataset};
 use std::path::Path;
-
-/// A 2-run eddy dataset, 32 -> 16, a tenth of a year, a snapshot every 50 h (second half:
-/// 9 snapshots per run).
-fn dataset(dir: &Path) {
-    ok(&[
-        "closure",
-        "data",
-        "--quiet",
-        "--hr",
-        "32",
-        "--lr",
-        "16",
-        "--runs",
-        "2",
-        "--years",
-        "0.1",
-        "--snapshot-hours",
-        "50",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-}
 
 /// `medida closure calibrate` on `data` with small forward runs (unless `extra` sets them),
 /// writing `out`, with `extra`.

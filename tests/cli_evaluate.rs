@@ -7,29 +7,8 @@
 
 mod common;
 
-use common::{medida, ok, pyqg_python_ok, python_ok};
+use common::{medida, ok, pyqg_python_ok, python_ok, small_eddy_dataset as dataset};
 use std::path::Path;
-
-/// A 2-run eddy dataset, 32 -> 16, a tenth of a year, a snapshot every 50 h.
-fn dataset(dir: &Path) {
-    ok(&[
-        "closure",
-        "data",
-        "--quiet",
-        "--hr",
-        "32",
-        "--lr",
-        "16",
-        "--runs",
-        "2",
-        "--years",
-        "0.1",
-        "--snapshot-hours",
-        "50",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-}
 
 /// `medida closure evaluate` of `closures` on `data` into `out` (2 runs of 0.1 years), with
 /// `extra` flags.

@@ -160,3 +160,25 @@ fn run_python(python: PathBuf, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A 2-run eddy closure dataset in `dir`, 32 -> 16, a tenth of a year, a snapshot every 50 h
+/// (the second half: 9 snapshots per run).
+pub fn small_eddy_dataset(dir: &Path) {
+    ok(&[
+        "closure",
+        "data",
+        "--quiet",
+        "--hr",
+        "32",
+        "--lr",
+        "16",
+        "--runs",
+        "2",
+        "--years",
+        "0.1",
+        "--snapshot-hours",
+        "50",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+}

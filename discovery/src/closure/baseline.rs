@@ -112,12 +112,7 @@ impl Baseline {
             ))
         })?;
         let mut values: Vec<(&str, f64)> = info.constants.to_vec();
-        let mut seen: Vec<&str> = Vec::new();
-        for kv in args.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| bad(format!("`{kv}`: constants are key=value")))?;
-            let (k, v) = (k.trim(), v.trim());
+        for (k, v) in constants(args).map_err(bad)? {
             let slot = values.iter_mut().find(|(n, _)| *n == k).ok_or_else(|| {
                 let keys: Vec<&str> = info.constants.iter().map(|c| c.0).collect();
                 bad(format!(
@@ -129,15 +124,7 @@ impl Baseline {
                     }
                 ))
             })?;
-            if seen.contains(&k) {
-                return Err(bad(format!("`{k}` is given twice")));
-            }
-            seen.push(k);
-            slot.1 = v
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| bad(format!("`{k}` = {v:?}: allowed a finite number")))?;
+            slot.1 = v;
         }
         let get = |k: &str| values.iter().find(|(n, _)| *n == k).map_or(0.0, |c| c.1);
         Ok(match name {
@@ -226,6 +213,28 @@ impl Baseline {
             }
         }
     }
+}
+
+/// Constants written `key=value,...` (blanks around them ignored): each key once, each value a
+/// finite number; the error names the offending item.
+pub fn constants(text: &str) -> Result<Vec<(&str, f64)>, String> {
+    let mut out: Vec<(&str, f64)> = Vec::new();
+    for kv in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("`{kv}`: constants are key=value"))?;
+        let (k, v) = (k.trim(), v.trim());
+        if out.iter().any(|(n, _)| *n == k) {
+            return Err(format!("`{k}` is given twice"));
+        }
+        let v = v
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("`{k}` = {v:?}: allowed a finite number"))?;
+        out.push((k, v));
+    }
+    Ok(out)
 }
 
 /// The closure of a `medida closure discover` result: its library with its coefficients, as the

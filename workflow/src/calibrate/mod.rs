@@ -21,6 +21,7 @@ use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
 use crate::model::build_model;
 use crate::progress::Progress;
+use medida_discovery::closure::baseline::constants;
 use medida_discovery::closure::calibrate::{
     EkiSettings, ForwardRun, FreeConstants, Iteration, SweepPoint, calibrate, rmse, sweep,
 };
@@ -237,23 +238,11 @@ fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>)>
     })?;
     // Parsed once whole, so a bad fixed constant is named as the closure names it.
     medida_discovery::closure::Baseline::parse(&a.closure).map_err(input("--closure"))?;
-    let pairs = |text: &str, flag: &str| -> Result<Vec<(String, f64)>> {
-        text.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').ok_or_else(|| {
-                    Error::Input(format!("{flag} `{kv}`: constants are key=value"))
-                })?;
-                let v: f64 = v
-                    .trim()
-                    .parse()
-                    .map_err(|_| Error::Input(format!("{flag} `{kv}`: allowed a finite number")))?;
-                Ok((k.trim().to_string(), v))
-            })
-            .collect()
-    };
-    let fixed = pairs(given, "--closure")?;
+    let fixed: Vec<(String, f64)> = constants(given)
+        .map_err(|e| Error::Input(format!("--closure {e}")))?
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     let free: Vec<String> = info
         .constants
         .iter()
@@ -275,7 +264,9 @@ fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>)>
                 .map_or(0.0, |c| c.1)
         })
         .collect();
-    for (k, v) in pairs(a.prior.as_deref().unwrap_or(""), "--prior")? {
+    let given_prior = constants(a.prior.as_deref().unwrap_or(""))
+        .map_err(|e| Error::Input(format!("--prior {e}")))?;
+    for (k, v) in given_prior {
         let Some(i) = free.iter().position(|f| *f == k) else {
             return input_err!(
                 "--prior {k}: not a calibrated constant of {name} (calibrated: {})",
