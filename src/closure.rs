@@ -1,4 +1,4 @@
-//! `medida closure data`, `discover`, `evaluate`, `calibrate` and `list`.
+//! `medida closure data`, `discover`, `evaluate`, `calibrate`, `train-rl` and `list`.
 
 use crate::progress::Reporter;
 use medida_discovery::closure::BASELINES;
@@ -7,6 +7,7 @@ use medida_workflow::closure::{
     ClosureDataArgs, ClosureDiscoverArgs, closure_data, closure_discover,
 };
 use medida_workflow::evaluate::{ClosureEvaluateArgs, closure_evaluate};
+use medida_workflow::train_rl::{ClosureTrainRlArgs, closure_train_rl};
 
 /// Closures for coarse models: datasets of coarse-grained runs and subgrid forcing, and their
 /// discovery as equations.
@@ -48,6 +49,16 @@ pub enum Closure {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Learn an eddy-viscosity coefficient field by multi-agent reinforcement learning from the
+    /// enstrophy spectrum alone (agents on blocks of each layer, one shared policy, PPO), then
+    /// assess the frozen policy on held-out starts against constant closures.
+    TrainRl {
+        #[command(flatten)]
+        args: Box<ClosureTrainRlArgs>,
         /// No progress output.
         #[arg(long)]
         quiet: bool,
@@ -98,6 +109,23 @@ pub fn run(c: Closure) -> anyhow::Result<()> {
             }
             crate::print(&report.summary())
         }
+        Closure::TrainRl { args, quiet } => {
+            let f = closure_train_rl(&args, &mut Reporter::new(quiet))?;
+            let mut out = format!(
+                "policy of {} agents ({} field) trained for {} episodes -> {}\nheld-out assessment:\n",
+                f.agents.count(),
+                f.agents.closure.name(),
+                f.settings.episodes,
+                args.out.display()
+            );
+            for x in &f.assessment {
+                out.push_str(&format!(
+                    "{:<32} stable {}/{}  log-spectrum RMSE {:.4}  weighted misfit {:.3}  PDF-tail distance {:.3}  W1 {:.4}\n",
+                    x.name, x.stable.0, x.stable.1, x.log_spectrum_rmse, x.weighted_misfit, x.tail_distance, x.wasserstein
+                ));
+            }
+            crate::print(&out)
+        }
         Closure::List => {
             let mut out = String::new();
             for b in BASELINES {
@@ -114,7 +142,7 @@ pub fn run(c: Closure) -> anyhow::Result<()> {
                 out.push_str(&format!("{spec:<44} {}\n", b.about));
             }
             out.push_str(
-                "FILE.json                                    a `medida closure discover --out FILE.json` result\n",
+                "FILE.json                                    a `medida closure discover --out FILE.json` result, or a `medida closure train-rl` policy\n",
             );
             crate::print(&out)
         }

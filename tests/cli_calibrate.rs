@@ -7,13 +7,13 @@
 
 mod common;
 
-use common::{check_png, medida, ok, small_eddy_dataset as dataset};
+use common::{check_png, medida, medida_with, ok, small_eddy_dataset as dataset};
 use std::path::Path;
 
 /// `medida closure calibrate` on `data` with small forward runs (unless `extra` sets them),
 /// writing `out`, with `extra`.
 fn calibrate(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
+    let args = [
         "closure",
         "calibrate",
         "--quiet",
@@ -22,18 +22,13 @@ fn calibrate(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
         "--out",
         out.to_str().unwrap(),
     ];
-    for (flag, value) in [
+    let defaults = [
         ("--spinup", "3d"),
         ("--window", "10d"),
         ("--sample-every", "24h"),
         ("--bins", "4"),
-    ] {
-        if !extra.contains(&flag) {
-            args.extend([flag, value]);
-        }
-    }
-    args.extend(extra);
-    medida(&args)
+    ];
+    medida_with(&args, &defaults, extra)
 }
 
 fn json(path: &Path) -> serde_json::Value {

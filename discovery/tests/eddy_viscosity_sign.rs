@@ -17,22 +17,36 @@
 
 mod common;
 
-use medida_discovery::closure::Baseline;
-use medida_solver::{Model, QgParams};
+use medida_discovery::closure::{Baseline, FieldClosure};
+use medida_solver::{Model, QgParams, Term};
 use ndarray::{Array3, Axis};
 
-/// Per layer, `<q T>` and `-<psi T>` of the closure's tendency `T` on state `q`.
-fn tendencies(spec: &str, q: &Array3<f64>) -> [[f64; 2]; 2] {
-    let p = QgParams {
+fn params() -> QgParams {
+    QgParams {
         nx: 32,
         ny: 32,
         dt: 3600.0,
         ..Default::default()
-    };
-    let mut bare = Model::new(p.clone()).unwrap();
+    }
+}
+
+/// Per layer, `<q T>` and `-<psi T>` of the closure's tendency `T` on state `q`.
+fn tendencies(spec: &str, q: &Array3<f64>) -> [[f64; 2]; 2] {
+    let p = params();
+    tendencies_of(Baseline::parse(spec).unwrap().terms(&p), None, q)
+}
+
+/// The same for `terms`, with coefficient fields `c` per layer when given.
+fn tendencies_of(terms: Vec<Term>, c: Option<[Vec<f64>; 2]>, q: &Array3<f64>) -> [[f64; 2]; 2] {
+    let mut bare = Model::new(params()).unwrap();
     let mut with = bare.clone();
-    for t in Baseline::parse(spec).unwrap().terms(&p) {
+    for t in terms {
         with.add_term(t).unwrap();
+    }
+    if let Some(c) = c {
+        for (lev, f) in c.into_iter().enumerate() {
+            with.set_coefficient_field(lev, Some(f)).unwrap();
+        }
     }
     bare.set_q(q.view()).unwrap();
     with.set_q(q.view()).unwrap();
@@ -80,5 +94,59 @@ fn positive_constants_remove_enstrophy_and_energy() {
             ens.iter().all(|e| *e > 0.0),
             "{state}: leith:cl=-0.5 {ens:?}"
         );
+    }
+}
+
+/// The closures with a coefficient field (what the reinforcement-learning agents set): any
+/// non-negative field keeps the identities, Smagorinsky's removes energy and Leith's enstrophy in
+/// every layer of any state, and their uniform field `cs^2` (`cl^3`) is the built-in closure.
+#[test]
+fn non_negative_coefficient_fields_keep_the_sign() {
+    let (mut npz, _) = common::reference("closure_baselines.npz", "q0");
+    let turbulent: Array3<f64> = npz.by_name("q0.npy").unwrap();
+    let mut rng = rand_mt::Mt64::new(5);
+    let mut uniform = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let random = Array3::from_shape_fn((2, 32, 32), |_| 1e-6 * (uniform() - 0.5));
+    // Patchy fields: mostly small, a few large, some exactly 0.
+    let field: [Vec<f64>; 2] = std::array::from_fn(|_| {
+        (0..32 * 32)
+            .map(|_| (0.1 * (uniform() - 0.3)).max(0.0).powi(2))
+            .collect()
+    });
+    let p = params();
+    for (state, q) in [("turbulent", &turbulent), ("random", &random)] {
+        let [_, energy] =
+            tendencies_of(FieldClosure::Smagorinsky.terms(&p), Some(field.clone()), q);
+        let [ens, _] = tendencies_of(FieldClosure::Leith.terms(&p), Some(field.clone()), q);
+        for lev in 0..2 {
+            assert!(
+                energy[lev] < 0.0,
+                "{state}: smagorinsky field, layer {}: {}",
+                lev + 1,
+                energy[lev]
+            );
+            assert!(
+                ens[lev] < 0.0,
+                "{state}: leith field, layer {}: {}",
+                lev + 1,
+                ens[lev]
+            );
+        }
+        for (closure, constant, spec) in [
+            (FieldClosure::Smagorinsky, 0.15, "smagorinsky:cs=0.15"),
+            (FieldClosure::Leith, 0.5, "leith:cl=0.5"),
+        ] {
+            let c = closure.coefficient_of(constant);
+            let uniform_field =
+                tendencies_of(closure.terms(&p), Some([vec![c; 1024], vec![c; 1024]]), q);
+            let builtin = tendencies(spec, q);
+            for (a, b) in uniform_field.iter().flatten().zip(builtin.iter().flatten()) {
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs(),
+                    "{state} {spec}: {a} vs {b}"
+                );
+            }
+            assert_eq!(closure.baseline(c), Baseline::parse(spec).unwrap());
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! calibrated one; the sweep's log-spectrum RMSE against the constant; the inversion's
 //! ensemble per iteration.
 
-use crate::{PlotError, Result, line_figure};
+use crate::{Axes, PlotError, Result, line_figure};
 use medida_workflow::calibrate::CalibrationReport;
 use std::path::{Path, PathBuf};
 
@@ -33,30 +33,13 @@ pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result
                 .map(|f| (f.closure.clone(), f.log_spectrum.as_ref())),
         );
     let fits: Vec<(String, &Vec<f64>)> = fits.filter_map(|(n, s)| s.map(|s| (n, s))).collect();
-    for lev in 0..2 {
-        let series: Vec<(String, Vec<(f64, f64)>)> = fits
-            .iter()
-            .map(|(n, s)| {
-                let pts = (0..bins)
-                    .map(|b| (r.reference.kr[lev * bins + b], s[lev * bins + b].exp()))
-                    .collect();
-                (n.clone(), pts)
-            })
-            .collect();
-        let path = dir.join(format!("calibration_spectrum{}.png", lev + 1));
-        line_figure(
-            &path,
-            &format!(
-                "layer {}: enstrophy <q^2> per log-spaced wavenumber bin (time mean)",
-                lev + 1
-            ),
-            "wavenumber",
-            "<q^2> in the bin",
-            &series,
-            true,
-        )?;
-        out.push(path);
-    }
+    out.extend(layer_spectra(
+        dir,
+        "calibration_spectrum",
+        &r.reference.kr[..bins],
+        &fits,
+        "time mean",
+    )?);
     let name = r.constants.free.join(", ");
     if !r.sweep.is_empty() {
         let pts: Vec<(f64, f64)> = r
@@ -82,7 +65,7 @@ pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result
             &name,
             "RMSE of log <q^2>",
             &series,
-            false,
+            crate::Axes::Linear,
         )?;
         out.push(path);
     }
@@ -107,7 +90,45 @@ pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result
             "iteration",
             "constant",
             &series,
-            false,
+            crate::Axes::Linear,
+        )?;
+        out.push(path);
+    }
+    Ok(out)
+}
+
+/// One figure per layer, `<stem>1.png` and `<stem>2.png`: the binned enstrophy spectra `fits`
+/// (name, log spectrum of both layers' bins) against the bins' centres `kr` (one layer's).
+pub(crate) fn layer_spectra(
+    dir: &Path,
+    stem: &str,
+    kr: &[f64],
+    fits: &[(String, &Vec<f64>)],
+    what: &str,
+) -> Result<Vec<PathBuf>> {
+    let bins = kr.len();
+    let mut out = Vec::new();
+    for lev in 0..2 {
+        let series: Vec<(String, Vec<(f64, f64)>)> = fits
+            .iter()
+            .map(|(n, s)| {
+                let pts = (0..bins)
+                    .map(|b| (kr[b], s[lev * bins + b].exp()))
+                    .collect();
+                (n.clone(), pts)
+            })
+            .collect();
+        let path = dir.join(format!("{stem}{}.png", lev + 1));
+        line_figure(
+            &path,
+            &format!(
+                "layer {}: enstrophy <q^2> per log-spaced wavenumber bin ({what})",
+                lev + 1
+            ),
+            "wavenumber",
+            "<q^2> in the bin",
+            &series,
+            Axes::LogLog,
         )?;
         out.push(path);
     }

@@ -197,7 +197,7 @@ pub(crate) fn evaluation_figures(file: &Path, text: &str, dir: &Path) -> Result<
             "wavenumber [1/m]",
             "KE density",
             &series,
-            true,
+            crate::Axes::LogLog,
         )?;
         out.push(path);
     }
@@ -224,7 +224,14 @@ pub(crate) fn evaluation_figures(file: &Path, text: &str, dir: &Path) -> Result<
             })
             .collect();
         let path = dir.join(name);
-        crate::line_figure(&path, title, "value", "probability density", &series, false)?;
+        crate::line_figure(
+            &path,
+            title,
+            "value",
+            "probability density",
+            &series,
+            crate::Axes::Linear,
+        )?;
         out.push(path);
     }
     Ok(out)

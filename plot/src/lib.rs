@@ -53,6 +53,7 @@ impl PlotError {
 
 mod calibration;
 mod closure;
+mod policy;
 
 type Result<T> = std::result::Result<T, PlotError>;
 
@@ -72,6 +73,9 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
     if file.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(file)
             .map_err(|e| PlotError::Input(format!("{}: {e}", file.display())))?;
+        if policy::is_policy(&text) {
+            return policy::policy_figures(file, &text, dir);
+        }
         if calibration::is_calibration(&text) {
             return calibration::calibration_figures(file, &text, dir);
         }
@@ -368,7 +372,7 @@ fn spectrum_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBuf> 
         &format!("wavenumber{}", if unit.is_empty() { "" } else { " [1/m]" }),
         "KE density",
         &series,
-        true,
+        crate::Axes::LogLog,
     )?;
     Ok(out)
 }
@@ -408,7 +412,7 @@ fn interpolation_figure(file: &Path, dir: &Path) -> Result<PathBuf> {
         "wavenumber",
         "PV variance density",
         &series,
-        true,
+        crate::Axes::LogLog,
     )?;
     Ok(out)
 }
@@ -430,7 +434,14 @@ fn diagnostics_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBu
         Some(_) => ("time", "energy"),
         None => ("time [s]", "energy [m^2/s^2]"),
     };
-    line_figure(&out, "energy budget", time, energy, &series, false)?;
+    line_figure(
+        &out,
+        "energy budget",
+        time,
+        energy,
+        &series,
+        crate::Axes::Linear,
+    )?;
     Ok(out)
 }
 
@@ -450,13 +461,24 @@ pub(crate) fn legend<'a, CT: plotters::coord::CoordTranslate>(
 }
 
 /// Lines with a legend; log-log when `log`.
+/// The axes of a line figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Axes {
+    /// Both linear.
+    Linear,
+    /// Both logarithmic.
+    LogLog,
+    /// Linear x, logarithmic y (densities with their tails).
+    LogY,
+}
+
 fn line_figure(
     out: &Path,
     title: &str,
     xlabel: &str,
     ylabel: &str,
     series: &[(String, Vec<(f64, f64)>)],
-    log: bool,
+    axes: Axes,
 ) -> Result<()> {
     let e = draw_err(out);
     let pts = series.iter().flat_map(|(_, p)| p.iter());
@@ -504,10 +526,16 @@ fn line_figure(
             legend(&mut chart, SeriesLabelPosition::MiddleRight).map_err(&e)?;
         }};
     }
-    if log {
+    if axes == Axes::LogLog {
         draw!(
             builder
                 .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .map_err(&e)?
+        );
+    } else if axes == Axes::LogY {
+        draw!(
+            builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
                 .map_err(&e)?
         );
     } else {

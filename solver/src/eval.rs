@@ -36,6 +36,8 @@ pub struct Evaluator {
     ws: Workspace,
     /// Background zonal flow per layer, for `adv` (the model's `U1`, `U2`).
     background: [f64; 2],
+    /// The layers' coefficient fields `c1`, `c2` on the grid (`None`: 1 everywhere).
+    coefficients: [Option<Arc<Vec<f64>>>; 2],
     /// Values of the current call, by node of its plan.
     spectra: Vec<Option<Vec<Complex64>>>,
     fields: Vec<Option<Vec<f64>>>,
@@ -49,6 +51,7 @@ impl Evaluator {
             ws: spectral.workspace(),
             spectral,
             background: [0.0; 2],
+            coefficients: [None, None],
             spectra: Vec::new(),
             fields: Vec::new(),
             numbers: Vec::new(),
@@ -60,6 +63,17 @@ impl Evaluator {
     pub fn with_background(mut self, ubg: [f64; 2]) -> Self {
         self.background = ubg;
         self
+    }
+
+    /// Sets layer `lev`'s coefficient field `c` (`(ny, nx)` row-major; `None`: 1 everywhere).
+    /// The caller checks its shape and values ([`crate::Model::set_coefficient_field`]).
+    pub fn set_coefficient_field(&mut self, lev: usize, c: Option<Arc<Vec<f64>>>) {
+        self.coefficients[lev] = c;
+    }
+
+    /// The layers' coefficient fields.
+    pub fn coefficient_fields(&self) -> &[Option<Arc<Vec<f64>>>; 2] {
+        &self.coefficients
     }
 
     /// The toolkit.
@@ -282,6 +296,10 @@ impl Evaluator {
         } else {
             match node.kind {
                 Kind::Field(Field::Sponge) => rows(&self.jet().sponge, nx),
+                Kind::Field(Field::Coefficient(lev)) => match &self.coefficients[lev] {
+                    Some(c) => c.to_vec(),
+                    None => vec![1.0; n],
+                },
                 Kind::Field(Field::Y) => {
                     let grid = self.spectral.grid();
                     let half = grid.ly / 2.0;

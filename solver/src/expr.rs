@@ -9,7 +9,8 @@
 //! unary   := '-' unary | factor
 //! factor  := number | field | op '(' expr ')' | func '(' expr ')' | 'J(' expr ',' expr ')'
 //!          | adv '(' expr ')' | '(' expr ')'
-//! field   := psi1 | psi2 | q1 | q2 | u1 | u2 | v1 | v2 | psi_R | s | x | y | q | psi | u | v
+//! field   := psi1 | psi2 | q1 | q2 | u1 | u2 | v1 | v2 | psi_R | s | x | y | c1 | c2
+//!          | q | psi | u | v | c
 //! op      := lap | lap2 | lap3 | lap4 | dx | dy | grad | eddy | d8
 //! func    := sqrt | abs | cos | mean
 //! adv     := adv1 | adv2 | adv
@@ -18,13 +19,14 @@
 //! `q1`, `q2` are the PV anomalies (without `beta y`; MEDIDA's q-tilde, pyqg's `q`); `u1`, `v1`
 //! the anomaly velocities `-dy(psi1)`, `dx(psi1)` (without the background flow); `psi_R` is the
 //! jet model's relaxation profile; `s` its sponge profile `s(y)`; `x` and `y` the distances from
-//! the domain's centre lines (`x - Lx/2`, `y - Ly/2`). `grad(f)` is the released MEDIDA library's scalar `dx(f) + dy(f)`, not a
+//! the domain's centre lines (`x - Lx/2`, `y - Ly/2`); `c1`, `c2` the layers' coefficient fields
+//! (1 unless a controller sets them: [`crate::Model::set_coefficient_field`]). `grad(f)` is the released MEDIDA library's scalar `dx(f) + dy(f)`, not a
 //! vector; `eddy(f) = f - <f>_x` removes the zonal mean; `d8(f) = dx^8 f + dy^8 f` (the MEDIDA
 //! hyperviscosity's operator); `J(a, b) = dx(a) dy(b) - dy(a) dx(b)`, in flux form `div(u_a b)`;
 //! `adv1(f) = dx(f (u1 + U1)) + dy(f v1)`, the advection of `f` by layer 1's full flow including
 //! its background `U1` (Ross et al.'s `advected`), `= J(psi1, f) + U1 dx(f)`.
 //!
-//! `q`, `psi`, `u`, `v` and `adv` without a layer are **the layer's own**: a closure library
+//! `q`, `psi`, `u`, `v`, `c` and `adv` without a layer are **the layer's own**: a closure library
 //! written with them is the same library in both layers, made concrete by [`Expr::in_layer`].
 //!
 //! Sums, quotients, numbers and the pointwise functions `sqrt`, `abs`, `cos` and `mean` (the
@@ -68,6 +70,11 @@ pub enum Field {
     U(usize),
     /// Meridional velocity `dx(psi)` of a layer.
     V(usize),
+    /// A layer's coefficient field `c1`, `c2` (dimensionless, on the grid): set from outside the
+    /// model between steps ([`crate::Model::set_coefficient_field`]), 1 everywhere until set. A
+    /// closure with a space- and time-varying coefficient writes it as a factor
+    /// (`c*sqrt(...)`); a controller (a learned policy) changes it as the model runs.
+    Coefficient(usize),
     /// The layer's own field, in an expression written for either layer.
     Own(Own),
 }
@@ -83,12 +90,28 @@ pub enum Own {
     U,
     /// `v`.
     V,
+    /// `c`, the coefficient field.
+    C,
 }
 
 impl Field {
     /// Whether the field is part of the model state rather than of its geometry.
     pub fn is_state(self) -> bool {
-        !matches!(self, Self::PsiR | Self::Sponge | Self::X | Self::Y)
+        !matches!(
+            self,
+            Self::PsiR
+                | Self::Sponge
+                | Self::X
+                | Self::Y
+                | Self::Coefficient(_)
+                | Self::Own(Own::C)
+        )
+    }
+
+    /// Whether the field can change as the model runs (a state field or a coefficient field):
+    /// an expression of fields that do not is a fixed forcing.
+    pub fn varies(self) -> bool {
+        self.is_state() || matches!(self, Self::Coefficient(_) | Self::Own(Own::C))
     }
 
     /// The field in layer `lev` (the own-layer fields become explicit).
@@ -98,6 +121,7 @@ impl Field {
             Self::Own(Own::Psi) => Self::Psi(lev),
             Self::Own(Own::U) => Self::U(lev),
             Self::Own(Own::V) => Self::V(lev),
+            Self::Own(Own::C) => Self::Coefficient(lev),
             f => f,
         }
     }
@@ -349,10 +373,10 @@ impl Expr {
             .for_each(|c| c.visit_fields(out));
     }
 
-    /// Whether the expression depends on the state (reads `psi_i` or `q_i`); one that does not
-    /// is a forcing, fixed in time.
+    /// Whether the expression depends on the state (reads `psi_i` or `q_i`) or on a coefficient
+    /// field; one that does not is a forcing, fixed in time.
     pub fn reads_state(&self) -> bool {
-        self.fields().into_iter().any(Field::is_state)
+        self.fields().into_iter().any(Field::varies)
     }
 
     /// A chain of operators on one field, `op_n(...op_1(field))`: wavenumber-diagonal and, on a
@@ -381,10 +405,12 @@ impl fmt::Display for Field {
             Self::Y => f.write_str("y"),
             Self::U(i) => write!(f, "u{}", i + 1),
             Self::V(i) => write!(f, "v{}", i + 1),
+            Self::Coefficient(i) => write!(f, "c{}", i + 1),
             Self::Own(Own::Q) => f.write_str("q"),
             Self::Own(Own::Psi) => f.write_str("psi"),
             Self::Own(Own::U) => f.write_str("u"),
             Self::Own(Own::V) => f.write_str("v"),
+            Self::Own(Own::C) => f.write_str("c"),
         }
     }
 }
@@ -661,6 +687,9 @@ impl Parser<'_> {
             "psi" => Some(Field::Own(Own::Psi)),
             "u" => Some(Field::Own(Own::U)),
             "v" => Some(Field::Own(Own::V)),
+            "c1" => Some(Field::Coefficient(0)),
+            "c2" => Some(Field::Coefficient(1)),
+            "c" => Some(Field::Own(Own::C)),
             _ => None,
         };
         if let Some(f) = field {

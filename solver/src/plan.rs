@@ -129,7 +129,9 @@ impl Plan {
         let n = |i: usize| &self.nodes[args[i]];
         let (number, spectral, grid) = match kind {
             Kind::Number(_) | Kind::Function(Func::Mean) => (true, false, false),
-            Kind::Field(Field::Sponge | Field::X | Field::Y) => (false, false, true),
+            Kind::Field(Field::Sponge | Field::X | Field::Y | Field::Coefficient(_)) => {
+                (false, false, true)
+            }
             Kind::Field(_) | Kind::Apply(_) | Kind::Jacobian(_) => (false, true, false),
             Kind::Function(_) => (n(0).number, false, !n(0).number),
             Kind::Negate => (n(0).number, n(0).spectral, n(0).grid),

@@ -134,3 +134,88 @@ fn terms_without_a_fused_form_are_evaluated() {
     let q = random_q(&params, 3e4);
     assert_eq!(check(spectral, &params, vec![term, flow], &q), 2);
 }
+
+#[test]
+fn a_coefficient_field_multiplies_its_term_where_it_is_set() {
+    // `c1*q1` and `c2*dx(q2)`: 1 until set (the term is then `q1`, `dx(q2)`); once a field is set
+    // the tendency is the field times the rest, point by point, at once (a term with `c` is never
+    // frozen as a forcing: `c1` alone follows the field too); bad fields are named.
+    let params = QgParams {
+        nx: 32,
+        ny: 32,
+        ..Default::default()
+    };
+    let parse = |t: &str| medida_solver::Expr::parse(t).unwrap();
+    assert_eq!(parse("c*q").in_layer(1).to_string(), "c2*q2");
+    let term = Term::new(
+        "field",
+        1e-6,
+        [
+            vec![(1.0, parse("c1*q1")), (2.0, parse("c1"))],
+            vec![(1.0, parse("c2*dx(q2)"))],
+        ],
+    );
+    let q = random_q(&params, 1e-5);
+    let mut bare = Model::with_terms(params.clone(), Vec::new()).unwrap();
+    let mut with = Model::with_terms(params.clone(), vec![term]).unwrap();
+    bare.set_q(q.view()).unwrap();
+    with.set_q(q.view()).unwrap();
+    let plain = Term::new(
+        "plain",
+        1e-6,
+        [
+            vec![(1.0, parse("q1")), (2.0, parse("1"))],
+            vec![(1.0, parse("dx(q2)"))],
+        ],
+    );
+    let spectral: Arc<Spectral> = Spectral::new(&params).unwrap().into();
+    let unset = with.dqdt() - bare.dqdt();
+    let expected = evaluated(&spectral, &plain, &q);
+    assert!(max_abs(&(&unset - &expected)) <= 1e-12 * max_abs(&expected));
+    let (nx, ny) = (params.nx, params.ny);
+    let field = |lev: usize| -> Vec<f64> {
+        (0..nx * ny)
+            .map(|i| {
+                0.5 + ((i % nx) as f64 * 0.3 + (i / nx) as f64 * 0.7 + lev as f64)
+                    .sin()
+                    .abs()
+            })
+            .collect()
+    };
+    with.set_coefficient_field(0, Some(field(0))).unwrap();
+    with.set_coefficient_field(1, Some(field(1))).unwrap();
+    let set = with.dqdt() - bare.dqdt();
+    for lev in 0..2 {
+        let c = Array3::from_shape_vec((1, ny, nx), field(lev)).unwrap();
+        let want = &expected.index_axis(Axis(0), lev) * &c.index_axis(Axis(0), 0);
+        let got = set.index_axis(Axis(0), lev);
+        let scale = max_abs(&want.clone().insert_axis(Axis(0)));
+        let err = (&got - &want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            err <= 1e-12 * scale,
+            "layer {}: {err:e} of {scale:e}",
+            lev + 1
+        );
+    }
+    // Back to 1 everywhere.
+    with.set_coefficient_field(0, None).unwrap();
+    with.set_coefficient_field(1, None).unwrap();
+    let reset = with.dqdt() - bare.dqdt();
+    assert!(max_abs(&(&reset - &expected)) <= 1e-12 * max_abs(&expected));
+    let e = with
+        .set_coefficient_field(0, Some(vec![1.0; 10]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("coefficient field") && e.contains("10 values"),
+        "{e}"
+    );
+    let mut nan = field(0);
+    nan[5] = f64::NAN;
+    let e = with
+        .set_coefficient_field(0, Some(nan))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("finite"), "{e}");
+    assert!(with.set_coefficient_field(2, None).is_err());
+}

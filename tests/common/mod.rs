@@ -14,6 +14,19 @@ pub fn medida(args: &[&str]) -> Output {
 }
 
 /// Runs `medida args`, asserts success and returns stdout.
+/// Runs medida with `args`, then each of `defaults` whose flag `extra` does not give, then
+/// `extra`.
+pub fn medida_with(args: &[&str], defaults: &[(&str, &str)], extra: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    for (flag, value) in defaults {
+        if !extra.contains(flag) {
+            all.extend([*flag, *value]);
+        }
+    }
+    all.extend(extra);
+    medida(&all)
+}
+
 pub fn ok(args: &[&str]) -> String {
     let o = medida(args);
     assert!(

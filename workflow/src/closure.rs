@@ -17,6 +17,7 @@ use crate::schema::{diagnostics_series, field_schema};
 use crate::simulate::{Run, checkpoint_path, execute, resume};
 use medida_data::{AttrValue, Checkpoint, Frames, OutputFile, Schema, read_array, read_text_attr};
 use medida_discovery::DiscoveryError;
+use medida_discovery::closure::rl::PolicyFile;
 use medida_discovery::closure::{
     Baseline, ClosureDiscovery, ClosureLibrary, ClosureReport, ForcingData, Operator,
     ROSS7_WEIGHTS, SubgridForcing, discovered_terms, predict,
@@ -572,6 +573,17 @@ pub fn closure_config(spec: &str) -> Result<ClosureConfig> {
     if spec.ends_with(".json") {
         let text = std::fs::read_to_string(spec)
             .map_err(|e| Error::Input(format!("--closure {spec}: {e}")))?;
+        if text.contains(PolicyFile::KIND) {
+            PolicyFile::from_json(&text).map_err(input(&format!("--closure {spec}")))?;
+            return Ok(ClosureConfig {
+                builtin: None,
+                library: None,
+                upper: Vec::new(),
+                lower: Vec::new(),
+                policy: Some(text),
+                source: Some(spec.to_string()),
+            });
+        }
         let report: ClosureReport = serde_json::from_str(&text).map_err(|e| {
             Error::Input(format!(
                 "--closure {spec}: not a `medida closure discover` result: {e}"
@@ -583,6 +595,7 @@ pub fn closure_config(spec: &str) -> Result<ClosureConfig> {
             library: Some(report.library),
             upper,
             lower,
+            policy: None,
             source: Some(spec.to_string()),
         };
         discovered_terms(
@@ -598,6 +611,7 @@ pub fn closure_config(spec: &str) -> Result<ClosureConfig> {
         library: None,
         upper: Vec::new(),
         lower: Vec::new(),
+        policy: None,
         source: None,
     })
 }

@@ -96,6 +96,10 @@ pub struct ClosureConfig {
     /// Its coefficients in the lower layer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lower: Vec<f64>,
+    /// A `medida closure train-rl` policy (its JSON text, so the run's config holds all of it):
+    /// its closure's coefficient field set by the frozen policy as the model runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     /// Where it came from (a result file), for the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -460,8 +464,17 @@ impl RunConfig {
 }
 
 impl ClosureConfig {
-    /// A built-in closure or a discovered one, not both; coefficients for both layers.
+    /// A built-in closure, a discovered one or a policy, one of them; coefficients for both
+    /// layers.
     fn validate(&self) -> Result<()> {
+        if self.policy.is_some() {
+            if self.builtin.is_some() || self.library.is_some() {
+                return input_err!(
+                    "invalid config: `closure`: give `builtin`, `library` or `policy`, one of them"
+                );
+            }
+            return Ok(());
+        }
         match (&self.builtin, &self.library) {
             (Some(_), Some(_)) => {
                 input_err!("invalid config: `closure`: give `builtin` or `library`, not both")

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod regression;
 pub mod schema;
 pub mod simulate;
+pub mod train_rl;
 
 pub use config::RunConfig;
 pub use error::{Context, Error};

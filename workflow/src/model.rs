@@ -4,6 +4,7 @@
 
 use crate::config::RunConfig;
 use crate::error::{Error, input_err};
+use medida_discovery::closure::rl::{Controller, PolicyFile};
 use medida_discovery::closure::{Baseline, discovered_terms};
 use medida_discovery::model_error::correction_term;
 use medida_solver::jet::{JetConstants, jet_terms};
@@ -78,12 +79,31 @@ fn build(cfg: &RunConfig, with_error: bool) -> Result<Model, Error> {
     Model::on(spectral.into(), cfg.model.clone(), terms).map_err(invalid)
 }
 
+/// The controller of the config's closure when it is a `train-rl` policy (its frozen, mean
+/// action), for `model`.
+pub fn controller(cfg: &RunConfig, model: &Model) -> Result<Option<Controller>, Error> {
+    let Some(text) = cfg.closure.as_ref().and_then(|c| c.policy.as_ref()) else {
+        return Ok(None);
+    };
+    let bad = |e: medida_discovery::DiscoveryError| {
+        Error::Input(format!("invalid config: closure policy: {e}"))
+    };
+    let f = PolicyFile::from_json(text).map_err(bad)?;
+    Ok(Some(
+        Controller::new(f.policy, f.agents, model).map_err(bad)?,
+    ))
+}
+
 /// The terms of the config's closure (none without one), added to the model's tendency.
 pub fn closure_terms(cfg: &RunConfig) -> Result<Vec<Term>, Error> {
     let Some(c) = &cfg.closure else {
         return Ok(Vec::new());
     };
     let bad = |e: medida_discovery::DiscoveryError| Error::Input(format!("invalid config: {e}"));
+    if let Some(text) = &c.policy {
+        let f = PolicyFile::from_json(text).map_err(bad)?;
+        return Ok(f.agents.closure.terms(&cfg.model));
+    }
     match (&c.builtin, &c.library) {
         (Some(spec), _) => Ok(Baseline::parse(spec).map_err(bad)?.terms(&cfg.model)),
         (None, Some(lib)) => {

@@ -238,6 +238,17 @@ pub(crate) fn execute(
         .num_threads(run.cfg.run.threads)
         .build()
         .map_err(|e| Error::Input(format!("run.threads: {e}")))?;
+    // A train-rl policy sets the closure's coefficient field as the run goes.
+    let mut controller = crate::model::controller(&run.cfg, &run.model)?;
+    if let Some(c) = controller.as_mut() {
+        if start > 0 {
+            return input_err!(
+                "--restart: a run whose closure is a train-rl policy cannot be continued (the checkpoint does not hold the policy's last decision): run it again"
+            );
+        }
+        c.start(&mut run.model, None)
+            .map_err(input("closure policy"))?;
+    }
     let result = pool.install(|| -> Result<()> {
         loop {
             let tc = run.model.tc();
@@ -272,6 +283,10 @@ pub(crate) fn execute(
                 return Ok(());
             }
             run.kept.step(&mut run.model)?;
+            if let Some(c) = controller.as_mut() {
+                c.after_step(&mut run.model, None)
+                    .map_err(input("closure policy"))?;
+            }
             progress.step(run.model.tc(), run.model.t());
         }
     });

@@ -12,6 +12,7 @@
 use crate::closure::library::{ClosureLibrary, ROSS7_WEIGHTS, ZB20};
 use crate::error::DiscoveryError;
 use medida_solver::{Expr, LayerShape, Op, QgParams, Term};
+use serde::{Deserialize, Serialize};
 
 /// A built-in closure with its constants.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,30 +145,9 @@ impl Baseline {
     /// The closure as terms of a coarse model with parameters `p` (its `dx` and layer depths).
     pub fn terms(&self, p: &QgParams) -> Vec<Term> {
         let dx = p.L / p.nx as f64;
-        let own = |text: &str| Expr::parse(text).expect("a built-in closure parses");
-        let layers = |items: &[(f64, Expr)]| -> [LayerShape; 2] {
-            std::array::from_fn(|lev| items.iter().map(|(f, e)| (*f, e.in_layer(lev))).collect())
-        };
         match *self {
-            Self::Smagorinsky { cs } => {
-                let sxy = format!("{STRAIN}*(0.5*(dy(u) + dx(v)))");
-                let du = own(&format!("2*(dx({STRAIN}*dx(u)) + dy({sxy}))"));
-                let dv = own(&format!("2*(dx({sxy}) + dy({STRAIN}*dy(v)))"));
-                vec![Term::new(
-                    "smagorinsky",
-                    (cs * dx).powi(2),
-                    layers(&[(-1.0, du.apply(Op::Dy)), (1.0, dv.apply(Op::Dx))]),
-                )]
-            }
-            Self::Leith { cl } => {
-                let nu = "sqrt(dx(q)*dx(q) + dy(q)*dy(q))";
-                let flux = own(&format!("dx({nu}*dx(q)) + dy({nu}*dy(q))"));
-                vec![Term::new(
-                    "leith",
-                    (cl * dx).powi(3),
-                    layers(&[(1.0, flux)]),
-                )]
-            }
+            Self::Smagorinsky { cs } => vec![smagorinsky("smagorinsky", (cs * dx).powi(2), STRAIN)],
+            Self::Leith { cl } => vec![leith("leith", (cl * dx).powi(3), LEITH)],
             Self::Backscatter { cs, cb } => {
                 let c = (cs * dx).powi(2) * dx * dx;
                 let strain = |lev: usize| own(STRAIN).in_layer(lev);
@@ -211,6 +191,101 @@ impl Baseline {
                 let lib = ClosureLibrary::parse("ross7").expect("the preset parses");
                 vec![lib.term("ross7", &ROSS7_WEIGHTS.map(|w| w.to_vec()))]
             }
+        }
+    }
+}
+
+/// Leith's `|grad q|` of the own layer, `nu / (cl dx)^3`.
+const LEITH: &str = "sqrt(dx(q)*dx(q) + dy(q)*dy(q))";
+
+/// An expression of a built-in closure.
+fn own(text: &str) -> Expr {
+    Expr::parse(text).expect("a built-in closure parses")
+}
+
+/// The same items in both layers.
+fn layers(items: &[(f64, Expr)]) -> [LayerShape; 2] {
+    std::array::from_fn(|lev| items.iter().map(|(f, e)| (*f, e.in_layer(lev))).collect())
+}
+
+/// pyqg's Smagorinsky closure with viscosity `coefficient * nu` (`nu` written for either layer).
+fn smagorinsky(name: &str, coefficient: f64, nu: &str) -> Term {
+    let sxy = format!("{nu}*(0.5*(dy(u) + dx(v)))");
+    let du = own(&format!("2*(dx({nu}*dx(u)) + dy({sxy}))"));
+    let dv = own(&format!("2*(dx({sxy}) + dy({nu}*dy(v)))"));
+    Term::new(
+        name,
+        coefficient,
+        layers(&[(-1.0, du.apply(Op::Dy)), (1.0, dv.apply(Op::Dx))]),
+    )
+}
+
+/// Leith's closure `div(coefficient nu grad q)`.
+fn leith(name: &str, coefficient: f64, nu: &str) -> Term {
+    let flux = own(&format!("dx({nu}*dx(q)) + dy({nu}*dy(q))"));
+    Term::new(name, coefficient, layers(&[(1.0, flux)]))
+}
+
+/// An eddy viscosity whose constant is a coefficient field `c(x, y, t)` per layer (the
+/// grammar's `c`, set as the model runs): Smagorinsky's `nu = c dx^2 |S|` (`c` in place of
+/// `cs^2`) or Leith's `nu = c dx^3 |grad q|` (`c` in place of `cl^3`). A non-negative field keeps
+/// the built-in closure's sign: it removes energy (Smagorinsky) or enstrophy (Leith) in every
+/// layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldClosure {
+    /// pyqg's Smagorinsky with `c = cs^2`.
+    Smagorinsky,
+    /// Leith with `c = cl^3`.
+    Leith,
+}
+
+impl FieldClosure {
+    /// `smagorinsky` or `leith`.
+    pub fn parse(name: &str) -> Result<Self, DiscoveryError> {
+        match name.trim() {
+            "smagorinsky" => Ok(Self::Smagorinsky),
+            "leith" => Ok(Self::Leith),
+            other => Err(DiscoveryError::Closure(format!(
+                "`{other}`: a closure with a coefficient field is `smagorinsky` or `leith`"
+            ))),
+        }
+    }
+
+    /// The name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Smagorinsky => "smagorinsky",
+            Self::Leith => "leith",
+        }
+    }
+
+    /// The closure's term `<name>_field` on a coarse model with parameters `p`.
+    pub fn terms(&self, p: &QgParams) -> Vec<Term> {
+        let dx = p.L / p.nx as f64;
+        match self {
+            Self::Smagorinsky => vec![smagorinsky(
+                "smagorinsky_field",
+                dx * dx,
+                &format!("c*{STRAIN}"),
+            )],
+            Self::Leith => vec![leith("leith_field", dx.powi(3), &format!("c*{LEITH}"))],
+        }
+    }
+
+    /// The uniform field equal to the built-in closure with constant `constant` (`cs^2`, `cl^3`).
+    pub fn coefficient_of(&self, constant: f64) -> f64 {
+        match self {
+            Self::Smagorinsky => constant * constant,
+            Self::Leith => constant.powi(3),
+        }
+    }
+
+    /// The built-in closure with the constant a uniform field `c` stands for.
+    pub fn baseline(&self, c: f64) -> Baseline {
+        match self {
+            Self::Smagorinsky => Baseline::Smagorinsky { cs: c.sqrt() },
+            Self::Leith => Baseline::Leith { cl: c.cbrt() },
         }
     }
 }

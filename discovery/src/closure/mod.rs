@@ -5,7 +5,8 @@
 //! 2020), offline skill ([`Skill`]) and offline discovery ([`ClosureDiscovery`]), and the
 //! built-in closures a discovered one is compared with online ([`Baseline`]), and the online
 //! similarity scores ([`similarities`]); closure constants calibrated from the enstrophy spectrum
-//! alone ([`calibrate`], by ensemble Kalman inversion, [`eki`]).
+//! alone ([`calibrate`], by ensemble Kalman inversion, [`eki`]); a coefficient field learned by
+//! multi-agent reinforcement learning from the same spectrum ([`rl`]).
 
 pub mod baseline;
 pub mod calibrate;
@@ -15,10 +16,11 @@ pub mod eki;
 pub mod forcing;
 pub mod library;
 pub mod metrics;
+pub mod rl;
 pub mod similarity;
 pub mod spectrum;
 
-pub use baseline::{BASELINES, Baseline, discovered_terms};
+pub use baseline::{BASELINES, Baseline, FieldClosure, discovered_terms};
 pub use coarsen::{Coarsening, Operator};
 pub use discover::{ClosureDiscovery, ClosureReport, ForcingData, ForcingSet, predict};
 pub use forcing::{Forcing, SubgridForcing};

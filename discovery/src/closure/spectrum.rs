@@ -133,6 +133,11 @@ impl SpectrumSamples {
             .push(qh.iter().flat_map(|q| bins.variance(q)).collect());
     }
 
+    /// Adds another collection's samples after these.
+    pub fn merge(&mut self, other: SpectrumSamples) {
+        self.samples.extend(other.samples);
+    }
+
     /// Samples so far.
     pub fn len(&self) -> usize {
         self.samples.len()

@@ -157,7 +157,11 @@ impl Model {
     /// An evaluator of expressions on this model's toolkit, with its background flow for `adv`
     /// (what libraries, corrections and closures of this model evaluate with).
     pub fn evaluator(&self) -> Evaluator {
-        Evaluator::new(self.spectral.clone()).with_background(self.kernel.ubg)
+        let mut e = Evaluator::new(self.spectral.clone()).with_background(self.kernel.ubg);
+        for (lev, c) in self.eval.coefficient_fields().iter().enumerate() {
+            e.set_coefficient_field(lev, c.clone());
+        }
+        e
     }
 
     /// Background zonal flow per layer [m/s]: minus the weight of `dx(q_i)` in layer `i`.
@@ -181,6 +185,36 @@ impl Model {
                 })
                 .sum::<f64>()
         })
+    }
+
+    /// Sets layer `lev`'s coefficient field `c` (the grammar's `c1`, `c2`, or `c` in a term written
+    /// for either layer), read by the terms from the next step on: `(ny, nx)` row-major, finite;
+    /// `None` restores 1 everywhere. A checkpoint does not hold it: whoever sets it (a policy)
+    /// sets it again after a restart.
+    pub fn set_coefficient_field(
+        &mut self,
+        lev: usize,
+        c: Option<Vec<f64>>,
+    ) -> Result<(), SolverError> {
+        if lev >= NZ {
+            return Err(invalid("lev", lev, "0 or 1"));
+        }
+        if let Some(c) = &c {
+            let n = self.grid().n_phys();
+            if c.len() != n {
+                return Err(invalid(
+                    "coefficient field",
+                    format!("{} values for {n} grid points", c.len()),
+                    "ny * nx values",
+                ));
+            }
+            if let Some(v) = c.iter().find(|v| !v.is_finite()) {
+                return Err(invalid("coefficient field", v, "finite values"));
+            }
+        }
+        self.eval
+            .set_coefficient_field(lev, c.map(std::sync::Arc::new));
+        Ok(())
     }
 
     /// Adds a term (with its coefficient) to the tendency; its name must be new.

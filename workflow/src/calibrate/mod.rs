@@ -14,7 +14,7 @@
 //! or of one file's snapshots a window apart), coarse-grained: states of the high-resolution flow,
 //! so a short spin-up suffices.
 
-mod reference;
+pub(crate) mod reference;
 
 use crate::closure::Manifest;
 use crate::config::RunConfig;
@@ -27,6 +27,7 @@ use medida_discovery::closure::calibrate::{
 };
 use medida_discovery::closure::eki::Eki;
 use medida_discovery::closure::{BASELINES, SpectrumBins};
+pub use reference::ReferenceArgs;
 use reference::{read_reference, source, steps};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -36,21 +37,9 @@ type Result<T> = std::result::Result<T, Error>;
 /// What `medida closure calibrate` was asked to do.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ClosureCalibrateArgs {
-    /// A dataset written by `medida closure data`: the coarse-grained snapshots of the second
-    /// half of its runs are the reference.
-    #[arg(long, conflicts_with = "target", required_unless_present = "target")]
-    pub data: Option<PathBuf>,
-    /// Or a medida run (`medida simulate --out`): its snapshots from `--from` on are the
-    /// reference, the coarse model is its configuration on `--lr` points.
-    #[arg(long)]
-    pub target: Option<PathBuf>,
-    /// With --target: points per side of the coarse model.
-    #[arg(long, requires = "target")]
-    pub lr: Option<usize>,
-    /// With --target: model time of the first reference snapshot (default: half the run), in
-    /// the run's units (`1.5y`, `90d`, `12h` for pyqg's SI runs).
-    #[arg(long, requires = "target", allow_hyphen_values = true)]
-    pub from: Option<String>,
+    /// The reference snapshots.
+    #[command(flatten)]
+    pub reference: ReferenceArgs,
     /// A built-in closure (`smagorinsky`, `leith`, `backscatter`, ...); constants given here
     /// (`backscatter:cb=1.2`) are fixed, the others calibrated.
     #[arg(long)]
@@ -98,9 +87,6 @@ pub struct ClosureCalibrateArgs {
     /// Log-spaced wavenumber bins per layer, up to 0.65 of the Nyquist wavenumber.
     #[arg(long, default_value_t = 12)]
     pub bins: usize,
-    /// Dataset runs of the reference, comma-separated (default: every complete run).
-    #[arg(long, value_delimiter = ',')]
-    pub runs: Vec<usize>,
     /// Override a setting of the coarse runs (`model.dt=7200`). Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -341,7 +327,7 @@ pub fn closure_calibrate(
     if !matches!(a.weighting.as_str(), "scatter" | "uniform") {
         return input_err!("--weighting {}: allowed scatter or uniform", a.weighting);
     }
-    let (src, spacing) = source(a)?;
+    let (src, spacing) = source(&a.reference)?;
     let mut cfg = RunConfig::resolve_text(&src.cfg.to_toml(), None, &a.set)?;
     cfg.run.threads = 1;
     cfg.closure = None;

@@ -2,7 +2,6 @@
 //! from a time on), the coarse model's config, the spectra of the snapshots on the coarse bins,
 //! and the forward runs' starting states; and model times as the user gives them.
 
-use crate::calibrate::ClosureCalibrateArgs;
 use crate::closure::{Manifest, YEAR, complete, lr_model, read_manifest};
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
@@ -18,7 +17,7 @@ type Result<T> = std::result::Result<T, Error>;
 
 /// A model time given as `flag`: a number in the model's units, or with `dimensional` units a
 /// number and `y` (360 days), `d` or `h`.
-pub(super) fn duration(text: &str, dimensional: bool, flag: &str) -> Result<f64> {
+pub(crate) fn duration(text: &str, dimensional: bool, flag: &str) -> Result<f64> {
     let t = text.trim();
     let (number, unit) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], Some(c)),
@@ -45,7 +44,7 @@ pub(super) fn duration(text: &str, dimensional: bool, flag: &str) -> Result<f64>
 }
 
 /// `text` (a duration) as steps of `dt`, at least `min`.
-pub(super) fn steps(text: &str, cfg: &RunConfig, flag: &str, min: u64) -> Result<u64> {
+pub(crate) fn steps(text: &str, cfg: &RunConfig, flag: &str, min: u64) -> Result<u64> {
     let dt = cfg.model.dt;
     let n = (duration(text, cfg.is_dimensional(), flag)? / dt).round();
     if n < min as f64 {
@@ -54,8 +53,31 @@ pub(super) fn steps(text: &str, cfg: &RunConfig, flag: &str, min: u64) -> Result
     Ok(n as u64)
 }
 
+/// Where the reference snapshots come from (`closure calibrate` and `closure train-rl`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct ReferenceArgs {
+    /// A dataset written by `medida closure data`: the coarse-grained snapshots of the second
+    /// half of its runs are the reference.
+    #[arg(long, conflicts_with = "target", required_unless_present = "target")]
+    pub data: Option<PathBuf>,
+    /// Or a medida run (`medida simulate --out`): its snapshots from `--from` on are the
+    /// reference, the coarse model is its configuration on `--lr` points.
+    #[arg(long)]
+    pub target: Option<PathBuf>,
+    /// With --target: points per side of the coarse model.
+    #[arg(long, requires = "target")]
+    pub lr: Option<usize>,
+    /// With --target: model time of the first reference snapshot (default: half the run), in
+    /// the run's units (`1.5y`, `90d`, `12h` for pyqg's SI runs).
+    #[arg(long, requires = "target", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// Dataset runs of the reference, comma-separated (default: every complete run).
+    #[arg(long, value_delimiter = ',')]
+    pub runs: Vec<usize>,
+}
+
 /// The reference's snapshots of `q` and the coarse model's config and grid.
-pub(super) struct Source {
+pub(crate) struct Source {
     /// The coarse model's config.
     pub cfg: RunConfig,
     /// The reference's files, each with the snapshot indices used.
@@ -81,7 +103,7 @@ fn times_from(path: &Path, from: f64, flag: &str) -> Result<(Vec<usize>, f64)> {
 }
 
 /// The reference `a` names: a dataset or a run file.
-pub(super) fn source(a: &ClosureCalibrateArgs) -> Result<(Source, f64)> {
+pub(crate) fn source(a: &ReferenceArgs) -> Result<(Source, f64)> {
     if let Some(target) = &a.target {
         let cfg = RunConfig::from_toml(&config_of(target, "config")?)?;
         let Some(lr) = a.lr else {
@@ -163,7 +185,7 @@ pub(super) fn source(a: &ClosureCalibrateArgs) -> Result<(Source, f64)> {
 /// The spectra of `src`'s snapshots on `bins` (each on its own grid), and `starts_wanted` of them
 /// coarse-grained to `model`'s grid as the forward runs' starts: the first of as many files, or
 /// of one file's snapshots `window_snapshots` apart.
-pub(super) fn read_reference(
+pub(crate) fn read_reference(
     src: &Source,
     bins: &SpectrumBins,
     model: &Model,

@@ -1,0 +1,356 @@
+//! The agents: a `blocks x blocks` grid per layer, each choosing its block's eddy-viscosity
+//! coefficient; what each observes, how their choices become the coefficient field, and the
+//! reward they share.
+//!
+//! Agent `(lev, j, i)` observes (raw, before the policy's normaliser):
+//! - the block means of `ln |S|^2` (pyqg's `2 (Sxx^2 + Syy^2 + 2 Sxy^2)`), `ln q^2` and
+//!   `ln |grad q|^2` of its layer, and its block's mean `q` over the layer's rms `q`;
+//! - the global spectrum error of its layer, `(ln Z(k) - ln Z_ref(k)) / s_k` in each bin, `Z` the
+//!   enstrophy spectrum averaged over the last control interval and `s_k` the reference
+//!   snapshots' scatter;
+//! - its previous action and its layer (0 or 1).
+//!
+//! The coefficients sit at the blocks' centres and are interpolated bilinearly and periodically
+//! onto the grid. The shared reward of an interval is `-mean_k ((ln Z(k) - ln Z_ref(k)) / s_k)^2`
+//! over both layers' bins (clipped at -10), or the SMARL study's `1 / sum_k (k (Z - Z_ref))^2`.
+
+use crate::closure::baseline::FieldClosure;
+use crate::closure::rl::policy::Policy;
+use crate::closure::spectrum::{SpectrumBins, SpectrumSamples};
+use crate::error::DiscoveryError;
+use medida_solver::{Expr, Model};
+use rand_mt::Mt64;
+use serde::{Deserialize, Serialize};
+
+/// Local features per agent.
+const LOCAL: usize = 4;
+
+/// The reward of a control interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reward {
+    /// `-mean_k z_k^2`, `z_k` the log-spectrum error over the snapshot scatter (clipped at -10).
+    Scatter,
+    /// The SMARL study's `1 / sum_k (k (Z - Z_ref))^2` on the bins (k in units of the smallest
+    /// wavenumber; clipped at 1e6).
+    Study,
+}
+
+impl Reward {
+    /// `scatter` or `study`.
+    pub fn parse(s: &str) -> Result<Self, DiscoveryError> {
+        match s {
+            "scatter" => Ok(Self::Scatter),
+            "study" => Ok(Self::Study),
+            _ => Err(DiscoveryError::Closure(format!(
+                "reward `{s}`: allowed scatter or study"
+            ))),
+        }
+    }
+
+    /// The reward of a run that blew up with `remaining` decisions left: the worst reward for
+    /// each of them.
+    pub fn blow_up(&self, remaining: usize) -> f64 {
+        match self {
+            Self::Scatter => -10.0 * remaining as f64,
+            Self::Study => 0.0,
+        }
+    }
+}
+
+/// The agents' geometry, the reference they are rewarded against and the closure they drive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agents {
+    /// The closure whose coefficient field they set.
+    pub closure: FieldClosure,
+    /// Blocks per side in each layer.
+    pub blocks: usize,
+    /// Steps between decisions.
+    pub interval: u64,
+    /// Log-spaced spectrum bins per layer and the fraction of the Nyquist wavenumber they reach.
+    pub bins: (usize, f64),
+    /// The reference's log mean enstrophy spectrum, upper layer's bins then lower's.
+    pub reference: Vec<f64>,
+    /// The reference snapshots' scatter (standard deviation) of each bin's log.
+    pub scatter: Vec<f64>,
+    /// The reward.
+    pub reward: Reward,
+    /// Grid points per side of the model they were trained on.
+    pub nx: usize,
+}
+
+impl Agents {
+    /// Number of agents (both layers).
+    pub fn count(&self) -> usize {
+        2 * self.blocks * self.blocks
+    }
+
+    /// Features per agent.
+    pub fn features(&self) -> usize {
+        LOCAL + self.bins.0 + 2
+    }
+
+    /// The spectrum bins on `model`'s grid; an error if the model is not the one the agents
+    /// were made for.
+    pub fn spectrum_bins(&self, model: &Model) -> Result<SpectrumBins, DiscoveryError> {
+        let g = model.grid();
+        if g.nx != self.nx || g.ny != self.nx {
+            return Err(DiscoveryError::Closure(format!(
+                "the policy was trained on {n} x {n} points; the model has {} x {}",
+                g.nx,
+                g.ny,
+                n = self.nx
+            )));
+        }
+        if !g.nx.is_multiple_of(self.blocks) {
+            return Err(DiscoveryError::Closure(format!(
+                "blocks = {}: allowed a divisor of nx = {}",
+                self.blocks, g.nx
+            )));
+        }
+        SpectrumBins::new(g, self.bins.0, self.bins.1)
+    }
+
+    /// Every agent's raw observation (upper layer's blocks row by row, then the lower's), from
+    /// the model's state, the interval's mean spectrum `interval` (bins of both layers) and the
+    /// previous actions.
+    pub fn observe(
+        &self,
+        model: &Model,
+        interval: &[f64],
+        previous: &[f64],
+    ) -> Result<Vec<Vec<f64>>, DiscoveryError> {
+        let g = model.grid();
+        let (nx, ny, b) = (g.nx, g.ny, self.blocks);
+        let (bx, by) = (nx / b, ny / b);
+        let nb = self.bins.0;
+        let mut eval = model.evaluator();
+        let state = model.spectral_state();
+        let mut out = Vec::with_capacity(self.count());
+        for lev in 0..2 {
+            let n = lev + 1;
+            let exprs = [
+                format!(
+                    "2*(dx(u{n})*dx(u{n}) + dy(v{n})*dy(v{n}) + 2*(0.5*(dy(u{n}) + dx(v{n})))*(0.5*(dy(u{n}) + dx(v{n}))))"
+                ),
+                format!("q{n}*q{n}"),
+                format!("dx(q{n})*dx(q{n}) + dy(q{n})*dy(q{n})"),
+                format!("q{n}"),
+            ];
+            let exprs: Vec<Expr> = exprs
+                .iter()
+                .map(|e| Expr::parse(e))
+                .collect::<Result<_, _>>()?;
+            let refs: Vec<&Expr> = exprs.iter().collect();
+            let fields = eval.fields(&refs, &state)?;
+            let rms_q = (fields[1].iter().sum::<f64>() / fields[1].len() as f64).sqrt();
+            let error: Vec<f64> = (0..nb)
+                .map(|k| {
+                    let i = lev * nb + k;
+                    (interval[i].ln() - self.reference[i]) / self.scatter[i]
+                })
+                .collect();
+            for j in 0..b {
+                for i in 0..b {
+                    let mean = |f: &[f64]| {
+                        let mut s = 0.0;
+                        for y in j * by..(j + 1) * by {
+                            s += f[y * nx + i * bx..y * nx + (i + 1) * bx]
+                                .iter()
+                                .sum::<f64>();
+                        }
+                        s / (bx * by) as f64
+                    };
+                    let mut o = vec![
+                        (mean(&fields[0]) + 1e-300).ln(),
+                        (mean(&fields[1]) + 1e-300).ln(),
+                        (mean(&fields[2]) + 1e-300).ln(),
+                        mean(&fields[3]) / (rms_q + 1e-300),
+                    ];
+                    o.extend(&error);
+                    o.push(previous[out.len()]);
+                    o.push(lev as f64);
+                    out.push(o);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets the model's coefficient fields from the agents' coefficients `c` (order of
+    /// [`Agents::observe`]): each layer's block values interpolated bilinearly, periodically.
+    pub fn apply(&self, model: &mut Model, c: &[f64]) -> Result<(), DiscoveryError> {
+        let (nx, ny) = (model.grid().nx, model.grid().ny);
+        let b = self.blocks;
+        // Position in block units of grid index `i` of `n`: block centres at integers.
+        let weights = |i: usize, n: usize| {
+            let x = (i as f64 + 0.5) * b as f64 / n as f64 - 0.5;
+            let f = x.floor();
+            let i0 = (f as isize).rem_euclid(b as isize) as usize;
+            (i0, (i0 + 1) % b, x - f)
+        };
+        for lev in 0..2 {
+            let block = &c[lev * b * b..(lev + 1) * b * b];
+            let mut field = vec![0.0; nx * ny];
+            for y in 0..ny {
+                let (j0, j1, wy) = weights(y, ny);
+                for x in 0..nx {
+                    let (i0, i1, wx) = weights(x, nx);
+                    field[y * nx + x] = (1.0 - wy)
+                        * ((1.0 - wx) * block[j0 * b + i0] + wx * block[j0 * b + i1])
+                        + wy * ((1.0 - wx) * block[j1 * b + i0] + wx * block[j1 * b + i1]);
+                }
+            }
+            model.set_coefficient_field(lev, Some(field))?;
+        }
+        Ok(())
+    }
+
+    /// The reward of an interval whose mean spectrum (bins of both layers) is `interval`.
+    pub fn reward(&self, interval: &[f64], centres: &[f64]) -> f64 {
+        match self.reward {
+            Reward::Scatter => {
+                let z2: f64 = interval
+                    .iter()
+                    .zip(&self.reference)
+                    .zip(&self.scatter)
+                    .map(|((z, r), s)| ((z.ln() - r) / s).powi(2))
+                    .sum();
+                (-z2 / interval.len() as f64).max(-10.0)
+            }
+            Reward::Study => {
+                let k0 = centres[0];
+                let e: f64 = interval
+                    .iter()
+                    .zip(&self.reference)
+                    .enumerate()
+                    .map(|(i, (z, r))| {
+                        let k = centres[i % centres.len()] / k0;
+                        (k * (z - r.exp())).powi(2)
+                    })
+                    .sum();
+                (1.0 / e).min(1e6)
+            }
+        }
+    }
+}
+
+/// One decision of all agents: raw and normalised observations, pre-squash actions, their joint
+/// log-probability and the agents' values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Normalised observations.
+    pub obs: Vec<Vec<f64>>,
+    /// Raw observations.
+    pub raw: Vec<Vec<f64>>,
+    /// Pre-squash actions.
+    pub u: Vec<f64>,
+    /// Joint log-probability.
+    pub logp: f64,
+    /// Values.
+    pub value: Vec<f64>,
+}
+
+/// A policy driving a model's coefficient field: call [`Controller::start`] once, then
+/// [`Controller::after_step`] after every step; every `interval` steps the agents decide.
+#[derive(Debug, Clone)]
+pub struct Controller {
+    /// The policy.
+    pub policy: Policy,
+    /// The agents.
+    pub agents: Agents,
+    bins: SpectrumBins,
+    samples: SpectrumSamples,
+    previous: Vec<f64>,
+}
+
+impl Controller {
+    /// A controller of `policy` and `agents` for `model` (an error if the model's grid is not the
+    /// policy's).
+    pub fn new(policy: Policy, agents: Agents, model: &Model) -> Result<Self, DiscoveryError> {
+        let bins = agents.spectrum_bins(model)?;
+        let u0 = policy
+            .range
+            .action(policy.range.c_min.sqrt() * policy.range.c_max.sqrt());
+        Ok(Self {
+            previous: vec![u0; agents.count()],
+            policy,
+            agents,
+            bins,
+            samples: SpectrumSamples::default(),
+        })
+    }
+
+    /// The spectrum bins' centres.
+    pub fn centres(&self) -> Vec<f64> {
+        self.bins.centres()
+    }
+
+    /// The first decision, from the instantaneous spectrum.
+    pub fn start(
+        &mut self,
+        model: &mut Model,
+        rng: Option<&mut Mt64>,
+    ) -> Result<Decision, DiscoveryError> {
+        self.samples = SpectrumSamples::default();
+        self.record(model);
+        self.decide(model, rng)
+    }
+
+    /// Records the state after a step; when a decision is due (the model's step count a multiple
+    /// of the interval) returns the interval's reward and the new decision.
+    pub fn after_step(
+        &mut self,
+        model: &mut Model,
+        rng: Option<&mut Mt64>,
+    ) -> Result<Option<(f64, Decision)>, DiscoveryError> {
+        self.record(model);
+        if !model.tc().is_multiple_of(self.agents.interval.max(1)) {
+            return Ok(None);
+        }
+        let reward = self.agents.reward(&self.interval_mean(), &self.centres());
+        Ok(Some((reward, self.decide(model, rng)?)))
+    }
+
+    fn record(&mut self, model: &Model) {
+        let st = model.spectral_state();
+        self.samples.add(&self.bins, &[&st.qh[0], &st.qh[1]]);
+    }
+
+    /// The mean spectrum since the last decision.
+    fn interval_mean(&self) -> Vec<f64> {
+        self.samples.log_mean().map_or_else(
+            || vec![f64::NAN; self.agents.reference.len()],
+            |l| l.iter().map(|v| v.exp()).collect(),
+        )
+    }
+
+    fn decide(
+        &mut self,
+        model: &mut Model,
+        rng: Option<&mut Mt64>,
+    ) -> Result<Decision, DiscoveryError> {
+        let mean = self.interval_mean();
+        self.samples = SpectrumSamples::default();
+        let raw = self.agents.observe(model, &mean, &self.previous)?;
+        let obs: Vec<Vec<f64>> = raw
+            .iter()
+            .map(|r| self.policy.normalizer.apply(r))
+            .collect();
+        let (u, logp, value) = self.policy.act(&obs, rng);
+        let d = Decision {
+            obs,
+            raw,
+            u,
+            logp,
+            value,
+        };
+        let c: Vec<f64> =
+            d.u.iter()
+                .map(|u| self.policy.range.coefficient(*u))
+                .collect();
+        self.agents.apply(model, &c)?;
+        self.previous = d.u.clone();
+        Ok(d)
+    }
+}

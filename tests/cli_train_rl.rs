@@ -1,0 +1,236 @@
+//! `medida closure train-rl` as a user runs it, at test size (a 32 x 32 run of the 2-D
+//! turbulence preset as the reference, a 16 x 16 coarse model, a few short episodes): the policy
+//! file holds the agents, the training log and the held-out assessment; the same seed gives the
+//! same bytes at 1 and 2 threads; the policy runs as a closure in `simulate` and changes the run;
+//! a policy is never overwritten, a policy run is not restarted, and bad input is named before
+//! anything runs. PPO, the networks and the sign of the coefficient field are tested in
+//! `medida_discovery::closure::rl` and `discovery/tests/eddy_viscosity_sign.rs`.
+
+mod common;
+
+use common::{check_png, medida, medida_with, ok};
+use medida_data::{read_array, read_text_attr};
+use ndarray::Axis;
+use std::path::{Path, PathBuf};
+
+/// A 32 x 32 run of the 2-D turbulence preset with 21 snapshots.
+fn reference(dir: &Path) -> PathBuf {
+    let out = dir.join("ref.h5");
+    ok(&[
+        "simulate",
+        "--quiet",
+        "--preset",
+        "2d-turbulence",
+        "--set",
+        "model.nx=32",
+        "--set",
+        "model.ny=32",
+        "--set",
+        "output.snapshot_interval=20",
+        "--steps",
+        "400",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+fn train(target: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let args = [
+        "closure",
+        "train-rl",
+        "--quiet",
+        "--target",
+        target.to_str().unwrap(),
+        "--lr",
+        "16",
+        "--from",
+        "0.05",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let defaults = [
+        ("--episodes", "4"),
+        ("--per-update", "2"),
+        ("--episode", "0.02"),
+        ("--interval", "10"),
+        ("--bins", "3"),
+        ("--hidden", "8"),
+        ("--epochs", "2"),
+        ("--assess-starts", "2"),
+    ];
+    medida_with(&args, &defaults, extra)
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn training_assessment_and_simulate_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = reference(dir.path());
+    let run = |name: &str, threads: &str| {
+        let out = dir.path().join(name);
+        let o = train(
+            &target,
+            &out,
+            &["--threads", threads, "--against", "smagorinsky:cs=0.1"],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let (one, two) = (run("one.json", "1"), run("two.json", "2"));
+    assert_eq!(
+        std::fs::read(&one).unwrap(),
+        std::fs::read(&two).unwrap(),
+        "the same seed gives the same policy at 1 and 2 threads"
+    );
+    let p = json(&one);
+    assert_eq!(p["kind"], "medida closure train-rl policy");
+    assert_eq!(p["agents"]["blocks"], 4);
+    // 4 episodes, 2 per update; each of 0.02 / 5e-4 = 40 steps, 4 decisions of 32 agents.
+    let updates = p["training"].as_array().unwrap();
+    assert_eq!(updates.len(), 2);
+    for u in updates {
+        for e in u["episodes"].as_array().unwrap() {
+            assert_eq!(e["decisions"], 4, "{e}");
+        }
+    }
+    let names: Vec<&str> = p["assessment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["policy", "none", "smagorinsky:cs=0.1"]);
+    for a in p["assessment"].as_array().unwrap() {
+        assert_eq!(a["stable"], serde_json::json!([2, 2]), "{a}");
+        let rmse = a["log_spectrum_rmse"].as_f64().unwrap();
+        assert!(rmse.is_finite() && rmse > 0.0, "{a}");
+    }
+    // Its figures: spectra per layer, PDFs, the training curve.
+    let figs = dir.path().join("figs");
+    ok(&[
+        "plot",
+        one.to_str().unwrap(),
+        "--out",
+        figs.to_str().unwrap(),
+    ]);
+    for f in [
+        "policy_spectrum1",
+        "policy_spectrum2",
+        "policy_pdf",
+        "policy_training",
+    ] {
+        check_png(&figs.join(format!("{f}.png")), 900, Some(600));
+    }
+    // Another seed, another policy.
+    let other = dir.path().join("other.json");
+    assert!(train(&target, &other, &["--seed", "1"]).status.success());
+    assert_ne!(json(&other)["policy"], p["policy"]);
+
+    // The policy as a closure in simulate: the run differs from the run without a closure
+    // and from the constant closure, its config keeps the policy, and it is not restarted.
+    let sim = |out: &str, extra: &[&str]| {
+        let path = dir.path().join(out);
+        let mut args = vec![
+            "simulate",
+            "--quiet",
+            "--preset",
+            "2d-turbulence",
+            "--set",
+            "model.nx=16",
+            "--set",
+            "model.ny=16",
+            "--set",
+            "output.snapshot_interval=20",
+            "--steps",
+            "40",
+            "--out",
+            path.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        (medida(&args), path)
+    };
+    let last_q = |path: &Path| {
+        let q = read_array(path, "q").unwrap();
+        q.index_axis(Axis(0), q.shape()[0] - 1).to_owned()
+    };
+    let (o, with) = sim("with.h5", &["--closure", one.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (o, none) = sim("none.h5", &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (o, constant) = sim("constant.h5", &["--closure", "smagorinsky:cs=0.1"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (qw, qn, qc) = (last_q(&with), last_q(&none), last_q(&constant));
+    assert!(qw.iter().all(|v| v.is_finite()));
+    assert_ne!(qw, qn, "the policy's closure acts");
+    assert_ne!(qw, qc, "the policy's field is not the constant closure");
+    let config = read_text_attr(&with, "config").unwrap();
+    assert!(
+        config.contains("medida closure train-rl policy"),
+        "the config holds the policy"
+    );
+    let o = medida(&[
+        "simulate",
+        "--restart",
+        with.to_str().unwrap(),
+        "--steps",
+        "60",
+    ]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("train-rl policy cannot be continued"), "{e}");
+
+    // The policy on another grid is refused, naming both.
+    let (o, _) = sim(
+        "grid.h5",
+        &[
+            "--set",
+            "model.nx=32",
+            "--set",
+            "model.ny=32",
+            "--closure",
+            one.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("trained on 16 x 16"), "{e}");
+}
+
+#[test]
+fn a_policy_is_never_overwritten_and_bad_input_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("absent.h5");
+    let out = dir.path().join("p.json");
+    std::fs::write(&out, "mine").unwrap();
+    let o = train(&target, &out, &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exists"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine");
+    let fresh = dir.path().join("q.json");
+    for (extra, msg) in [
+        (
+            &["--closure", "zb20"][..],
+            "`zb20`: a closure with a coefficient field",
+        ),
+        (&["--range", "0.1,0.01"][..], "allowed 0 < c_min < c_max"),
+        (&["--range", "0.1"][..], "--range: allowed two numbers"),
+        (
+            &["--reward", "best"][..],
+            "reward `best`: allowed scatter or study",
+        ),
+        (&["--blocks", "0"][..], "--blocks 0: allowed 1 or more"),
+        (&["--interval", "0"][..], "--interval 0: allowed 1 or more"),
+        (&["--held-out", "1"][..], "--held-out 1: allowed a fraction"),
+        (&["--against", "magic"][..], "unknown closure `magic`"),
+    ] {
+        let o = train(&target, &fresh, extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(msg), "{extra:?}: {e}");
+        assert!(!fresh.exists());
+    }
+}
