@@ -74,7 +74,7 @@ pub struct ClosureTrainRlArgs {
     /// Width of the networks' two hidden layers.
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
-    /// Adam's learning rate.
+    /// Adam's learning rate at the first update (falling linearly to 0 at the last).
     #[arg(long, default_value_t = 3e-3)]
     pub lr_adam: f64,
     /// PPO epochs per update.

@@ -117,6 +117,14 @@ impl Ppo {
         (adv, returns)
     }
 
+    /// Scales the learning rate to `fraction` of the settings' (a schedule: training anneals it
+    /// linearly to 0 over its updates, so the last policy is not a late step's excursion).
+    pub fn anneal(&mut self, fraction: f64) {
+        let lr = self.settings.lr * fraction.clamp(0.0, 1.0);
+        self.actor.lr = lr;
+        self.critic.lr = lr;
+    }
+
     /// One PPO update of `policy` from `batch`; minibatches drawn in an order shuffled by `rng`.
     pub fn update(
         &mut self,

@@ -198,6 +198,8 @@ impl Environment {
                 batch.push(t);
                 episodes.push(log);
             }
+            // Adam's rate falls linearly from its setting to 0 at the last update.
+            ppo.anneal(1.0 - first as f64 / s.episodes as f64);
             let stats = ppo.update(&mut policy, &batch, &mut shuffle);
             let log = UpdateLog { episodes, stats };
             on_update(&log);
