@@ -527,9 +527,18 @@ fn line_figure(
         }};
     }
     if axes == Axes::LogLog {
+        // Ticks at 1, 2 and 5 times the powers of ten inside the range (plotters' own log
+        // ticks are the powers alone, none at all on a range shorter than a decade).
+        let ticks: Vec<f64> = (x0.log10().floor() as i32..=x1.log10().ceil() as i32)
+            .flat_map(|p| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(p)))
+            .filter(|v| (x0..=x1).contains(v))
+            .collect();
         draw!(
             builder
-                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .build_cartesian_2d(
+                    (x0..x1).log_scale().with_key_points(ticks),
+                    (y0..y1).log_scale()
+                )
                 .map_err(&e)?
         );
     } else if axes == Axes::LogY {
