@@ -13,7 +13,7 @@
 
 mod common;
 
-use medida_discovery::closure::Baseline;
+use medida_discovery::closure::{Baseline, FieldClosure};
 use medida_solver::{Averages, Averaging, Model, QgParams};
 use ndarray::{Array3, ArrayD};
 
@@ -146,6 +146,44 @@ fn averaging_leaves_the_run_unchanged() {
         b.state(),
         "the same bytes with and without averaging"
     );
+}
+
+/// A closure's coefficient field as the averages see it: Smagorinsky with a uniform field
+/// `cs^2`, set after the averages were made (as a policy sets it), gives the built-in closure's
+/// `paramspec` (to round-off), not the field's default 1.
+#[test]
+fn averages_read_the_coefficient_field_as_set() {
+    let (mut npz, _) = common::reference("closure_baselines.npz", "q0");
+    let q0: Array3<f64> = npz.by_name("q0.npy").unwrap();
+    let (mut builtin, names) = coarse("smagorinsky:cs=0.15");
+    let (mut field, _) = coarse("");
+    let terms = FieldClosure::Smagorinsky.terms(field.params());
+    let field_names: Vec<String> = terms.iter().map(|t| t.name().to_string()).collect();
+    for t in terms {
+        field.add_term(t).unwrap();
+    }
+    builtin.set_q(q0.view()).unwrap();
+    field.set_q(q0.view()).unwrap();
+    let settings = |parameterization| Averaging {
+        tavestart: 0.0,
+        taveint: 1.0,
+        parameterization,
+    };
+    let mut a = Averages::new(&builtin, settings(names)).unwrap();
+    let mut b = Averages::new(&field, settings(field_names)).unwrap();
+    let c = FieldClosure::Smagorinsky.coefficient_of(0.15);
+    for lev in 0..2 {
+        field
+            .set_coefficient_field(lev, Some(vec![c; 32 * 32]))
+            .unwrap();
+    }
+    for _ in 0..3 {
+        builtin.step_averaging(&mut a).unwrap();
+        field.step_averaging(&mut b).unwrap();
+    }
+    let (pa, pb) = (a.get("paramspec").unwrap(), b.get("paramspec").unwrap());
+    assert!(pa.iter().any(|v| *v != 0.0));
+    assert!(rel(&pb, &pa) < 1e-10, "{}", rel(&pb, &pa));
 }
 
 #[test]

@@ -588,6 +588,10 @@ impl Averages {
             qh: [v.qh[0].to_vec(), v.qh[1].to_vec()],
             ph: [v.ph[0].to_vec(), v.ph[1].to_vec()],
         };
+        // The coefficient fields as the model has them now (a policy changes them as it runs).
+        for (lev, c) in model.coefficient_fields().iter().enumerate() {
+            self.eval.set_coefficient_field(lev, c.clone());
+        }
         for t in model
             .terms()
             .iter()

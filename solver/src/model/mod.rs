@@ -158,10 +158,15 @@ impl Model {
     /// (what libraries, corrections and closures of this model evaluate with).
     pub fn evaluator(&self) -> Evaluator {
         let mut e = Evaluator::new(self.spectral.clone()).with_background(self.kernel.ubg);
-        for (lev, c) in self.eval.coefficient_fields().iter().enumerate() {
+        for (lev, c) in self.coefficient_fields().iter().enumerate() {
             e.set_coefficient_field(lev, c.clone());
         }
         e
+    }
+
+    /// The layers' coefficient fields as set ([`Model::set_coefficient_field`]; `None`: 1).
+    pub fn coefficient_fields(&self) -> &[Option<Arc<Vec<f64>>>; NZ] {
+        self.eval.coefficient_fields()
     }
 
     /// Background zonal flow per layer [m/s]: minus the weight of `dx(q_i)` in layer `i`.
