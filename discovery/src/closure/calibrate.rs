@@ -57,8 +57,7 @@ impl ForwardRun {
                     Err(e) => return Err(e.into()),
                 }
                 if s >= self.spinup && (s + 1 - self.spinup).is_multiple_of(self.every.max(1)) {
-                    let st = m.spectral_state();
-                    samples.add(&self.bins, &[&st.qh[0], &st.qh[1]]);
+                    samples.add(&self.bins, &m.qh_spectra());
                 }
             }
         }

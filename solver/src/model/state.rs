@@ -98,6 +98,12 @@ impl Model {
         self.stack_pyqg([&psi[0], &psi[1]])
     }
 
+    /// Each layer's `q_hat` as the model holds it (k-major), without a copy or an inversion: what
+    /// a spectrum sampled every step reads.
+    pub fn qh_spectra(&self) -> [&[Complex64]; NZ] {
+        [&self.layers[0].qh, &self.layers[1].qh]
+    }
+
     /// The current state as the evaluator takes it: `q_hat` and a fresh `psi_hat`, k-major.
     pub fn spectral_state(&self) -> crate::eval::SpectralState {
         crate::eval::SpectralState {

@@ -209,8 +209,7 @@ pub(crate) fn read_reference(
         for (n, &i) in picked.iter().enumerate() {
             let q = frames.read(i)?;
             probe.set_q(q.view())?;
-            let st = probe.spectral_state();
-            samples.add(&on, &[&st.qh[0], &st.qh[1]]);
+            samples.add(&on, &probe.qh_spectra());
             if starts.len() < starts_wanted && n % apart == 0 && n / apart < per_file {
                 starts.push(if probe.grid() == model.grid() {
                     q

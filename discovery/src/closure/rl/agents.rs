@@ -313,8 +313,7 @@ impl Controller {
     }
 
     fn record(&mut self, model: &Model) {
-        let st = model.spectral_state();
-        self.samples.add(&self.bins, &[&st.qh[0], &st.qh[1]]);
+        self.samples.add(&self.bins, &model.qh_spectra());
     }
 
     /// The mean spectrum since the last decision.

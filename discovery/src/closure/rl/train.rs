@@ -10,6 +10,7 @@ use crate::closure::rl::agents::{Agents, Controller, Decision};
 use crate::closure::rl::mlp::uniform;
 use crate::closure::rl::policy::{ActionRange, Normalizer, Policy};
 use crate::closure::rl::ppo::{Ppo, PpoSettings, Trajectory, Transition, UpdateStats};
+use crate::closure::similarity::wasserstein1;
 use crate::closure::spectrum::SpectrumSamples;
 use crate::error::DiscoveryError;
 use medida_solver::{Model, SolverError};
@@ -226,7 +227,8 @@ pub struct Assessment {
     /// The PDF-tail distance: the mean over the tail bins (`3 <= |q| / sigma_ref <= 6`) of
     /// `|log10 p - log10 p_ref|` (a bin the run never reached counts as `p = 1e-7`).
     pub tail_distance: f64,
-    /// The 1-Wasserstein distance of the `q / sigma_ref` distributions.
+    /// The 1-Wasserstein distance of the `q / sigma_ref` distributions (exact, as the online
+    /// scores compute it).
     pub wasserstein: f64,
     /// The run's `sigma(q)`.
     pub sigma_q: f64,
@@ -269,23 +271,6 @@ pub fn tail_distance(p: &[f64], p_ref: &[f64]) -> f64 {
         }
     }
     sum / count.max(1) as f64
-}
-
-/// The 1-Wasserstein distance of two samples (sorted copies; quantiles matched at `n` points).
-pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
-    let mut a = a.to_vec();
-    let mut b = b.to_vec();
-    a.sort_by(f64::total_cmp);
-    b.sort_by(f64::total_cmp);
-    let n = 1000;
-    let q = |s: &[f64], p: f64| s[((p * s.len() as f64) as usize).min(s.len() - 1)];
-    (0..n)
-        .map(|i| {
-            let p = (i as f64 + 0.5) / n as f64;
-            (q(&a, p) - q(&b, p)).abs()
-        })
-        .sum::<f64>()
-        / n as f64
 }
 
 /// The reference statistics a closure is assessed against.
@@ -347,8 +332,7 @@ pub fn assess(
                         c.after_step(&mut m, None)?;
                     }
                     if s + 1 > skip && (s + 1 - skip).is_multiple_of(every.max(1)) {
-                        let st = m.spectral_state();
-                        samples.add(bins, &[&st.qh[0], &st.qh[1]]);
+                        samples.add(bins, &m.qh_spectra());
                         q.extend(m.q().iter().copied());
                     }
                 }
@@ -383,7 +367,7 @@ pub fn assess(
             let scaled: Vec<f64> = q.iter().map(|v| v / sigma_ref).collect();
             let reference: Vec<f64> = target.q.iter().map(|v| v / sigma_ref).collect();
             let sigma = (q.iter().map(|v| v * v).sum::<f64>() / q.len() as f64).sqrt();
-            let w = wasserstein(&scaled, &reference);
+            let w = wasserstein1(&scaled, &reference);
             (rmse, misfit, l, pdf(&q, sigma_ref), w, sigma)
         }
         _ => (
