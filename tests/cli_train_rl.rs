@@ -109,6 +109,17 @@ fn training_assessment_and_simulate_from_the_command_line() {
         let rmse = a["log_spectrum_rmse"].as_f64().unwrap();
         assert!(rmse.is_finite() && rmse > 0.0, "{a}");
     }
+    // The policy's coefficient spread: 2 runs of ten episodes (40 decisions) and the first.
+    let c = &p["assessment"][0]["coefficients"];
+    assert_eq!(c["decisions"], 82, "{c}");
+    assert!(c["spatial_ratio"].as_f64().unwrap() >= 1.0, "{c}");
+    let range = &p["policy"]["range"];
+    let median = c["median"].as_f64().unwrap();
+    assert!(
+        median > range["c_min"].as_f64().unwrap() && median < range["c_max"].as_f64().unwrap(),
+        "{c} {range}"
+    );
+    assert!(p["assessment"][1]["coefficients"].is_null());
     // Its figures: spectra per layer, PDFs, the training curve.
     let figs = dir.path().join("figs");
     ok(&[
@@ -131,8 +142,8 @@ fn training_assessment_and_simulate_from_the_command_line() {
     assert_ne!(json(&other)["policy"], p["policy"]);
 
     // The policy as a closure in simulate: the run differs from the run without a closure
-    // and from the constant closure, its config keeps the policy, and it is not restarted.
-    let sim = |out: &str, extra: &[&str]| {
+    // and from the constant closure, and its config keeps the policy.
+    let sim = |out: &str, steps: &str, extra: &[&str]| {
         let path = dir.path().join(out);
         let mut args = vec![
             "simulate",
@@ -146,7 +157,7 @@ fn training_assessment_and_simulate_from_the_command_line() {
             "--set",
             "output.snapshot_interval=20",
             "--steps",
-            "40",
+            steps,
             "--out",
             path.to_str().unwrap(),
         ];
@@ -157,11 +168,11 @@ fn training_assessment_and_simulate_from_the_command_line() {
         let q = read_array(path, "q").unwrap();
         q.index_axis(Axis(0), q.shape()[0] - 1).to_owned()
     };
-    let (o, with) = sim("with.h5", &["--closure", one.to_str().unwrap()]);
+    let (o, with) = sim("with.h5", "40", &["--closure", one.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (o, none) = sim("none.h5", &[]);
+    let (o, none) = sim("none.h5", "40", &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (o, constant) = sim("constant.h5", &["--closure", "smagorinsky:cs=0.1"]);
+    let (o, constant) = sim("constant.h5", "40", &["--closure", "smagorinsky:cs=0.1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (qw, qn, qc) = (last_q(&with), last_q(&none), last_q(&constant));
     assert!(qw.iter().all(|v| v.is_finite()));
@@ -172,20 +183,33 @@ fn training_assessment_and_simulate_from_the_command_line() {
         config.contains("medida closure train-rl policy"),
         "the config holds the policy"
     );
+    // A policy run continues exactly: 45 steps (the checkpoint 5 steps after a decision,
+    // with the policy's spectra since), then to 60, equals 60 steps in one go.
+    let every15 = ["--set", "output.snapshot_interval=15"];
+    let policy = ["--closure", one.to_str().unwrap()];
+    let (o, straight) = sim("straight.h5", "60", &[every15, policy].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (o, continued) = sim("continued.h5", "45", &[every15, policy].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = medida(&[
         "simulate",
+        "--quiet",
         "--restart",
-        with.to_str().unwrap(),
+        continued.to_str().unwrap(),
         "--steps",
         "60",
     ]);
-    assert!(!o.status.success());
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("train-rl policy cannot be continued"), "{e}");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        read_array(&continued, "q").unwrap(),
+        read_array(&straight, "q").unwrap(),
+        "the continued policy run is the straight one, bit for bit"
+    );
 
     // The policy on another grid is refused, naming both.
     let (o, _) = sim(
         "grid.h5",
+        "40",
         &[
             "--set",
             "model.nx=32",

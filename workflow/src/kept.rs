@@ -1,13 +1,16 @@
 //! What a run keeps beside the records it appends: pyqg's time-averaged diagnostics
-//! (`output.tavestart`), and for closure datasets the model's own `q` at its last snapshots (the
-//! high-resolution reference of the online similarity scores). Held in memory, saved in every
-//! checkpoint (so `--restart` continues them), written to the output at the end of the run.
+//! (`output.tavestart`), for closure datasets the model's own `q` at its last snapshots (the
+//! high-resolution reference of the online similarity scores), and the controller of a closure
+//! that is a `train-rl` policy (its last decision and the spectra since). Held in memory, saved
+//! in every checkpoint (so `--restart` continues them), written to the output at the end of the
+//! run.
 
 use crate::config::{OutputConfig, RunConfig};
 use crate::error::{Error, input};
-use crate::model::closure_terms;
+use crate::model::{closure_terms, controller};
 use medida_data::{Checkpoint, Coordinate, OutputFile};
-use medida_solver::{Averages, Averaging, Model, SolverError};
+use medida_discovery::closure::rl::{Controller, ControllerState};
+use medida_solver::{Averages, Averaging, Model};
 use ndarray::{Array3, ArrayD, Axis, IxDyn};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -27,6 +30,8 @@ pub(crate) struct Kept {
     /// of the run's own grid) or `"_hr"` (a closure dataset's high-resolution grid).
     suffix: &'static str,
     finals: Option<Finals>,
+    /// The closure's policy, when it is one.
+    controller: Option<Controller>,
 }
 
 impl Kept {
@@ -61,15 +66,29 @@ impl Kept {
             averages,
             suffix,
             finals,
+            controller: controller(cfg, model)?,
         })
     }
 
-    /// One step of `model`, accumulating the averages when due.
-    pub(crate) fn step(&mut self, model: &mut Model) -> std::result::Result<(), SolverError> {
-        match &mut self.averages {
-            Some(a) => model.step_averaging(a),
-            None => model.step(),
+    /// At the start of a new run (not a continued one): the policy's first decision.
+    pub(crate) fn begin(&mut self, model: &mut Model) -> Result<()> {
+        if let Some(c) = &mut self.controller {
+            c.start(model, None).map_err(input("closure policy"))?;
         }
+        Ok(())
+    }
+
+    /// One step of `model`, accumulating the averages when due; then the policy's decision
+    /// when one is due.
+    pub(crate) fn step(&mut self, model: &mut Model) -> Result<()> {
+        match &mut self.averages {
+            Some(a) => model.step_averaging(a)?,
+            None => model.step()?,
+        }
+        if let Some(c) = &mut self.controller {
+            c.after_step(model, None).map_err(input("closure policy"))?;
+        }
+        Ok(())
     }
 
     /// Called at every snapshot: keeps `q` when it is one of the final ones.
@@ -86,10 +105,7 @@ impl Kept {
         if let Some(a) = &self.averages {
             let (count, sums) = a.sums();
             let flat: Vec<f64> = sums.iter().flatten().copied().collect();
-            c.arrays.push((
-                "averages".into(),
-                ArrayD::from_shape_vec(IxDyn(&[flat.len()]), flat).expect("1-d"),
-            ));
+            c.arrays.push(("averages".into(), vector(flat)));
             c.numbers.push(("averages_count".into(), count as f64));
         }
         if let Some(f) = &self.finals
@@ -99,10 +115,22 @@ impl Kept {
             let stacked = ndarray::stack(Axis(0), &views).expect("snapshots of one grid");
             c.arrays.push(("final_q".into(), stacked.into_dyn()));
         }
+        if let Some(ctl) = &self.controller {
+            let s = ctl.state();
+            let flat: Vec<f64> = s.samples.concat();
+            c.arrays
+                .push(("policy_previous".into(), vector(s.previous)));
+            c.numbers
+                .push(("policy_samples_count".into(), s.samples.len() as f64));
+            if !flat.is_empty() {
+                c.arrays.push(("policy_samples".into(), vector(flat)));
+            }
+        }
     }
 
-    /// Continues from checkpoint `c` (taken of a run of the same config).
-    pub(crate) fn restore(&mut self, c: &Checkpoint) -> Result<()> {
+    /// Continues from checkpoint `c` (taken of a run of the same config) on `model` (already
+    /// restored: the policy sets its last decision's field on it again).
+    pub(crate) fn restore(&mut self, c: &Checkpoint, model: &mut Model) -> Result<()> {
         let bad = |what: &str| {
             Error::Input(format!(
                 "--restart: the checkpoint's {what} do not fit this run"
@@ -132,6 +160,31 @@ impl Kept {
                         .map_err(|_| bad("final snapshots"))
                 })
                 .collect::<Result<_>>()?;
+        }
+        if let Some(ctl) = &mut self.controller {
+            let previous = c
+                .array("policy_previous")
+                .ok_or_else(|| bad("policy's last decision"))?
+                .iter()
+                .copied()
+                .collect();
+            let n = c
+                .number("policy_samples_count")
+                .filter(|n| *n >= 0.0 && n.fract() == 0.0)
+                .ok_or_else(|| bad("policy's spectra"))? as usize;
+            let flat: Vec<f64> = c
+                .array("policy_samples")
+                .map(|a| a.iter().copied().collect())
+                .unwrap_or_default();
+            if (n == 0) != flat.is_empty() || (n > 0 && !flat.len().is_multiple_of(n)) {
+                return Err(bad("policy's spectra"));
+            }
+            let samples = match n {
+                0 => Vec::new(),
+                _ => flat.chunks(flat.len() / n).map(<[f64]>::to_vec).collect(),
+            };
+            ctl.resume(model, ControllerState { previous, samples })
+                .map_err(input("--restart"))?;
         }
         Ok(())
     }
@@ -256,4 +309,10 @@ pub(crate) fn kept_coords(
         out.push(coord("x", g.x(), "m", "zonal position (cell centres)"));
     }
     out
+}
+
+/// A 1-d checkpoint array of `v`.
+fn vector(v: Vec<f64>) -> ArrayD<f64> {
+    let n = v.len();
+    ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("1-d")
 }

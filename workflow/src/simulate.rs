@@ -208,7 +208,7 @@ pub(crate) fn resume(
     let count = |name| c.number(name).map(|x| x as usize).ok_or_else(|| bad(name));
     let (n_snap, n_series) = (count("n_snapshots")?, count("n_series")?);
     let (schema, mut kept) = layout(&cfg, &model)?;
-    kept.restore(&c)?;
+    kept.restore(&c, &mut model)?;
     let output = OutputFile::open(out, &schema, n_snap, n_series)
         .map_err(input("--restart: cannot continue output"))?;
     Ok(Run {
@@ -238,16 +238,8 @@ pub(crate) fn execute(
         .num_threads(run.cfg.run.threads)
         .build()
         .map_err(|e| Error::Input(format!("run.threads: {e}")))?;
-    // A train-rl policy sets the closure's coefficient field as the run goes.
-    let mut controller = crate::model::controller(&run.cfg, &run.model)?;
-    if let Some(c) = controller.as_mut() {
-        if start > 0 {
-            return input_err!(
-                "--restart: a run whose closure is a train-rl policy cannot be continued (the checkpoint does not hold the policy's last decision): run it again"
-            );
-        }
-        c.start(&mut run.model, None)
-            .map_err(input("closure policy"))?;
+    if start == 0 {
+        run.kept.begin(&mut run.model)?;
     }
     let result = pool.install(|| -> Result<()> {
         loop {
@@ -283,10 +275,6 @@ pub(crate) fn execute(
                 return Ok(());
             }
             run.kept.step(&mut run.model)?;
-            if let Some(c) = controller.as_mut() {
-                c.after_step(&mut run.model, None)
-                    .map_err(input("closure policy"))?;
-            }
             progress.step(run.model.tc(), run.model.t());
         }
     });

@@ -290,6 +290,12 @@ pub fn closure_train_rl(a: &ClosureTrainRlArgs, progress: &mut dyn Progress) -> 
                 "{:<32} stable {}/{}, log-spectrum RMSE {:.4}, weighted misfit {:.3}, PDF-tail distance {:.3}, W1 {:.4}, sigma(q) {:.3}",
                 x.name, x.stable.0, x.stable.1, x.log_spectrum_rmse, x.weighted_misfit, x.tail_distance, x.wasserstein, x.sigma_q
             ));
+            if let Some(c) = &x.coefficients {
+                progress.note(&format!(
+                    "{:<32} coefficient over {} decisions: median {:.3e}; across blocks 90th/10th percentile {:.2}x; the blocks' median over time {:.3e}..{:.3e} (10th..90th percentile)",
+                    "", c.decisions, c.median, c.spatial_ratio, c.median_over_time[0], c.median_over_time[2]
+                ));
+            }
         };
         let run = |name: &str, m: &medida_solver::Model, with_policy: bool| {
             assess(

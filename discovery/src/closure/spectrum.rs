@@ -138,6 +138,16 @@ impl SpectrumSamples {
         self.samples.extend(other.samples);
     }
 
+    /// Samples of these rows (each one state's bins of every layer).
+    pub fn from_rows(samples: Vec<Vec<f64>>) -> Self {
+        Self { samples }
+    }
+
+    /// The samples so far, one row each.
+    pub fn rows(&self) -> &[Vec<f64>] {
+        &self.samples
+    }
+
     /// Samples so far.
     pub fn len(&self) -> usize {
         self.samples.len()

@@ -251,6 +251,15 @@ pub struct Decision {
     pub value: Vec<f64>,
 }
 
+/// What a checkpoint holds of a [`Controller`] to continue it exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControllerState {
+    /// The last decision's pre-squash actions, one per agent.
+    pub previous: Vec<f64>,
+    /// The spectra recorded since (one row per step, both layers' bins).
+    pub samples: Vec<Vec<f64>>,
+}
+
 /// A policy driving a model's coefficient field: call [`Controller::start`] once, then
 /// [`Controller::after_step`] after every step; every `interval` steps the agents decide.
 #[derive(Debug, Clone)]
@@ -279,6 +288,50 @@ impl Controller {
             bins,
             samples: SpectrumSamples::default(),
         })
+    }
+
+    /// What a checkpoint must hold to continue this controller ([`Controller::resume`]).
+    pub fn state(&self) -> ControllerState {
+        ControllerState {
+            previous: self.previous.clone(),
+            samples: self.samples.rows().to_vec(),
+        }
+    }
+
+    /// Continues from `state` (taken of this policy on this model's grid) instead of
+    /// [`Controller::start`]: the last decision's coefficient field is set on `model` again, so
+    /// the run goes on as if never stopped. An error names what does not fit.
+    pub fn resume(
+        &mut self,
+        model: &mut Model,
+        state: ControllerState,
+    ) -> Result<(), DiscoveryError> {
+        let bad = |what: &str| {
+            DiscoveryError::Closure(format!("the policy's saved {what} do not fit this policy"))
+        };
+        if state.previous.len() != self.agents.count()
+            || !state.previous.iter().all(|u| u.is_finite())
+        {
+            return Err(bad("actions"));
+        }
+        let width = self.agents.reference.len();
+        if !state
+            .samples
+            .iter()
+            .all(|r| r.len() == width && r.iter().all(|v| v.is_finite() && *v >= 0.0))
+        {
+            return Err(bad("spectra"));
+        }
+        self.agents
+            .apply(model, &self.policy.range.coefficients(&state.previous))?;
+        self.previous = state.previous;
+        self.samples = SpectrumSamples::from_rows(state.samples);
+        Ok(())
+    }
+
+    /// The blocks' coefficients of a decision.
+    pub fn coefficients(&self, d: &Decision) -> Vec<f64> {
+        self.policy.range.coefficients(&d.u)
     }
 
     /// The spectrum bins' centres.
@@ -344,11 +397,7 @@ impl Controller {
             logp,
             value,
         };
-        let c: Vec<f64> =
-            d.u.iter()
-                .map(|u| self.policy.range.coefficient(*u))
-                .collect();
-        self.agents.apply(model, &c)?;
+        self.agents.apply(model, &self.coefficients(&d))?;
         self.previous = d.u.clone();
         Ok(d)
     }

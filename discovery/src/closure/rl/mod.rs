@@ -16,9 +16,11 @@ pub mod policy;
 pub mod ppo;
 pub mod train;
 
-pub use agents::{Agents, Controller, Reward};
+pub use agents::{Agents, Controller, ControllerState, Reward};
 pub use policy::{ActionRange, Policy};
-pub use train::{Assessment, Environment, RlSettings, Target, UpdateLog, assess};
+pub use train::{
+    Assessment, CoefficientSpread, Environment, RlSettings, Target, UpdateLog, assess,
+};
 
 use crate::error::DiscoveryError;
 use serde::{Deserialize, Serialize};

@@ -40,6 +40,11 @@ impl ActionRange {
         (self.c_min.ln() + (self.c_max / self.c_min).ln() * s).exp()
     }
 
+    /// The coefficients of actions `u`.
+    pub fn coefficients(&self, u: &[f64]) -> Vec<f64> {
+        u.iter().map(|u| self.coefficient(*u)).collect()
+    }
+
     /// The pre-squash action of coefficient `c` (clamped into the open range).
     pub fn action(&self, c: f64) -> f64 {
         let s =

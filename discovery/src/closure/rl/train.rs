@@ -143,7 +143,7 @@ impl Environment {
             // The decision after the last interval only bootstraps the value.
             trajectory.last_value = mean(&d.value);
         }
-        let mut c: Vec<f64> = d.u.iter().map(|u| policy.range.coefficient(*u)).collect();
+        let mut c = policy.range.coefficients(&d.u);
         c.sort_by(f64::total_cmp);
         let log = EpisodeLog {
             episode,
@@ -234,7 +234,64 @@ pub struct Assessment {
     pub sigma_q: f64,
     /// Its histogram of `q / sigma_ref` (density per bin of [`TAIL_BINS`]).
     pub pdf: Vec<f64>,
+    /// How the policy's coefficient varied over blocks and decisions (`None` for a constant
+    /// closure, or when no decision was made).
+    #[serde(default)]
+    pub coefficients: Option<CoefficientSpread>,
 }
+
+/// How much a policy's coefficient varies in space and time over the decisions of its runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CoefficientSpread {
+    /// Decisions counted (every run's, the first included).
+    pub decisions: usize,
+    /// The median of every block's coefficient over every decision.
+    pub median: f64,
+    /// In space: the geometric mean over decisions of the ratio of the 90th to the 10th
+    /// percentile of the blocks' coefficients (1 = the same in every block).
+    pub spatial_ratio: f64,
+    /// In time: the 10th, 50th and 90th percentiles over decisions of the blocks' median.
+    pub median_over_time: [f64; 3],
+}
+
+impl CoefficientSpread {
+    /// The spread of `decisions`, each the blocks' coefficients (`None` if there is none).
+    pub fn of(decisions: &[Vec<f64>]) -> Option<Self> {
+        use crate::regression::ensemble::quantile;
+        let decisions: Vec<Vec<f64>> = decisions
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                let mut c = c.clone();
+                c.sort_by(f64::total_cmp);
+                c
+            })
+            .collect();
+        if decisions.is_empty() {
+            return None;
+        }
+        let n = decisions.len() as f64;
+        let log_ratio = decisions
+            .iter()
+            .map(|c| (quantile(c, 0.9) / quantile(c, 0.1)).ln())
+            .sum::<f64>()
+            / n;
+        let mut medians: Vec<f64> = decisions.iter().map(|c| quantile(c, 0.5)).collect();
+        medians.sort_by(f64::total_cmp);
+        let mut all: Vec<f64> = decisions.concat();
+        all.sort_by(f64::total_cmp);
+        Some(Self {
+            decisions: decisions.len(),
+            median: quantile(&all, 0.5),
+            spatial_ratio: log_ratio.exp(),
+            median_over_time: [0.1, 0.5, 0.9].map(|q| quantile(&medians, q)),
+        })
+    }
+}
+
+/// One assessment run that stayed finite: its spectra, its `q` values, each decision's
+/// coefficients.
+type AssessedRun = (SpectrumSamples, Vec<f64>, Vec<Vec<f64>>);
 
 /// Edges of the PDF's bins in units of the reference's `sigma(q)`: width 0.25 on [-8, 8].
 pub const TAIL_BINS: (f64, f64, usize) = (-8.0, 8.0, 64);
@@ -308,44 +365,48 @@ pub fn assess(
 ) -> Result<Assessment, DiscoveryError> {
     let runs: Vec<_> = starts
         .par_iter()
-        .map(
-            |q0| -> Result<Option<(SpectrumSamples, Vec<f64>)>, DiscoveryError> {
-                let mut m = model.clone();
-                m.set_q(q0.view())?;
-                let mut ctl = match policy {
-                    Some((p, a)) => {
-                        let mut c = Controller::new(p.clone(), a.clone(), &m)?;
-                        c.start(&mut m, None)?;
-                        Some(c)
-                    }
-                    None => None,
-                };
-                let mut samples = SpectrumSamples::default();
-                let mut q = Vec::new();
-                for s in 0..steps {
-                    match m.step() {
-                        Ok(()) => {}
-                        Err(SolverError::Unstable { .. }) => return Ok(None),
-                        Err(e) => return Err(e.into()),
-                    }
-                    if let Some(c) = ctl.as_mut() {
-                        c.after_step(&mut m, None)?;
-                    }
-                    if s + 1 > skip && (s + 1 - skip).is_multiple_of(every.max(1)) {
-                        samples.add(bins, &m.qh_spectra());
-                        q.extend(m.q().iter().copied());
-                    }
+        .map(|q0| -> Result<Option<AssessedRun>, DiscoveryError> {
+            let mut m = model.clone();
+            m.set_q(q0.view())?;
+            let mut coefficients = Vec::new();
+            let mut ctl = match policy {
+                Some((p, a)) => {
+                    let mut c = Controller::new(p.clone(), a.clone(), &m)?;
+                    let d = c.start(&mut m, None)?;
+                    coefficients.push(c.coefficients(&d));
+                    Some(c)
                 }
-                Ok(Some((samples, q)))
-            },
-        )
+                None => None,
+            };
+            let mut samples = SpectrumSamples::default();
+            let mut q = Vec::new();
+            for s in 0..steps {
+                match m.step() {
+                    Ok(()) => {}
+                    Err(SolverError::Unstable { .. }) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                }
+                if let Some(c) = ctl.as_mut()
+                    && let Some((_, d)) = c.after_step(&mut m, None)?
+                {
+                    coefficients.push(c.coefficients(&d));
+                }
+                if s + 1 > skip && (s + 1 - skip).is_multiple_of(every.max(1)) {
+                    samples.add(bins, &m.qh_spectra());
+                    q.extend(m.q().iter().copied());
+                }
+            }
+            Ok(Some((samples, q, coefficients)))
+        })
         .collect::<Result<_, _>>()?;
     let stable = runs.iter().filter(|r| r.is_some()).count();
     let mut samples = SpectrumSamples::default();
     let mut q = Vec::new();
-    for (s, v) in runs.into_iter().flatten() {
+    let mut decisions = Vec::new();
+    for (s, v, c) in runs.into_iter().flatten() {
         samples.merge(s);
         q.extend(v);
+        decisions.extend(c);
     }
     let sigma_ref = target.sigma();
     let p_ref = pdf(&target.q, sigma_ref);
@@ -389,5 +450,32 @@ pub fn assess(
         wasserstein: w,
         sigma_q,
         pdf: p,
+        coefficients: CoefficientSpread::of(&decisions),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CoefficientSpread;
+
+    #[test]
+    fn coefficient_spread_in_space_and_time() {
+        // Uniform in space, two values in time: ratio 1, the medians' percentiles interpolated.
+        let s = CoefficientSpread::of(&[vec![1.0; 4], vec![2.0; 4]]).unwrap();
+        assert_eq!(s.decisions, 2);
+        assert_eq!(s.spatial_ratio, 1.0);
+        assert_eq!(s.median, 1.5);
+        for (got, want) in s.median_over_time.iter().zip([1.1, 1.5, 1.9]) {
+            assert!((got - want).abs() < 1e-15, "{got} {want}");
+        }
+        // 1..=11 in any order: the 10th percentile is 2, the 90th 10; two such decisions and
+        // one of ratio 20 give the geometric mean (5 * 5 * 20)^(1/3) = 500^(1/3).
+        let shuffled: Vec<f64> = [7, 3, 11, 1, 9, 5, 2, 10, 4, 8, 6].map(f64::from).to_vec();
+        let wide: Vec<f64> = (0..11).map(|i| if i < 2 { 1.0 } else { 20.0 }).collect();
+        let s = CoefficientSpread::of(&[shuffled.clone(), shuffled, wide]).unwrap();
+        assert!((s.spatial_ratio - 500f64.cbrt()).abs() < 1e-12, "{s:?}");
+        assert_eq!(s.median, 8.0);
+        assert_eq!(CoefficientSpread::of(&[]), None);
+        assert_eq!(CoefficientSpread::of(&[Vec::new()]), None);
+    }
 }
