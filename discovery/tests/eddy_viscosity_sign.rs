@@ -7,7 +7,7 @@
 //! without): the PV-enstrophy tendency `<q T>` and the energy tendency `-<psi T>`. Two are
 //! identities, asserted on any state (white noise in both layers and a turbulent 32 x 32 eddy
 //! state, `tests/data/closure_baselines.npz`):
-//! - Leith, `T = div(nu grad q)`: `<q T> = -<nu |grad q|^2> < 0`;
+//! - Leith and the SMARL study's Smagorinsky, `T = div(nu grad q)`: `<q T> = -<nu |grad q|^2> < 0`;
 //! - Smagorinsky, `T = curl(du, dv)` of a viscous stress: `-<psi T> = <u du + v dv> =
 //!   -2 <nu (Sxx^2 + 2 Sxy^2 + Syy^2)> < 0` (pyqg's form removes kinetic energy).
 //!
@@ -18,7 +18,7 @@
 mod common;
 
 use medida_discovery::closure::{Baseline, FieldClosure};
-use medida_solver::{Model, QgParams, Term};
+use medida_solver::{Expr, Model, QgParams, Term};
 use ndarray::{Array3, Axis};
 
 fn params() -> QgParams {
@@ -38,7 +38,26 @@ fn tendencies(spec: &str, q: &Array3<f64>) -> [[f64; 2]; 2] {
 
 /// The same for `terms`, with coefficient fields `c` per layer when given.
 fn tendencies_of(terms: Vec<Term>, c: Option<[Vec<f64>; 2]>, q: &Array3<f64>) -> [[f64; 2]; 2] {
-    let mut bare = Model::new(params()).unwrap();
+    let (added, psi) = tendency(params(), terms, c, q);
+    let mean = |a: &Array3<f64>, lev: usize, sign: f64| {
+        let (t, f) = (added.index_axis(Axis(0), lev), a.index_axis(Axis(0), lev));
+        sign * t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>() / f.len() as f64
+    };
+    [
+        [0, 1].map(|lev| mean(q, lev, 1.0)),
+        [0, 1].map(|lev| mean(&psi, lev, -1.0)),
+    ]
+}
+
+/// The tendency `terms` add to dq/dt on state `q` of a model with parameters `p` (coefficient
+/// fields `c` when given), and the state's `psi`.
+fn tendency(
+    p: QgParams,
+    terms: Vec<Term>,
+    c: Option<[Vec<f64>; 2]>,
+    q: &Array3<f64>,
+) -> (Array3<f64>, Array3<f64>) {
+    let mut bare = Model::new(p).unwrap();
     let mut with = bare.clone();
     for t in terms {
         with.add_term(t).unwrap();
@@ -50,16 +69,8 @@ fn tendencies_of(terms: Vec<Term>, c: Option<[Vec<f64>; 2]>, q: &Array3<f64>) ->
     }
     bare.set_q(q.view()).unwrap();
     with.set_q(q.view()).unwrap();
-    let added = with.dqdt() - bare.dqdt();
     let [psi, _, _] = bare.p_u_v();
-    let mean = |a: &Array3<f64>, lev: usize, sign: f64| {
-        let (t, f) = (added.index_axis(Axis(0), lev), a.index_axis(Axis(0), lev));
-        sign * t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>() / f.len() as f64
-    };
-    [
-        [0, 1].map(|lev| mean(q, lev, 1.0)),
-        [0, 1].map(|lev| mean(&psi, lev, -1.0)),
-    ]
+    (with.dqdt() - bare.dqdt(), psi)
 }
 
 #[test]
@@ -73,6 +84,7 @@ fn positive_constants_remove_enstrophy_and_energy() {
     for (state, q) in [("turbulent", &turbulent), ("random", &random)] {
         for spec in [
             "smagorinsky:cs=0.15",
+            "smagorinsky-mean:cs=0.15",
             "leith:cl=0.5",
             "backscatter:cs=0.1,cb=0",
         ] {
@@ -80,10 +92,10 @@ fn positive_constants_remove_enstrophy_and_energy() {
             println!("{state} {spec}: d<q^2/2>/dt {ens:?}, dE/dt {energy:?}");
             for lev in 0..2 {
                 let at = format!("{state} state, {spec}, layer {}", lev + 1);
-                if state == "turbulent" || spec.starts_with("leith") {
+                if state == "turbulent" || spec.starts_with("leith") || spec.contains("-mean") {
                     assert!(ens[lev] < 0.0, "{at}: enstrophy tendency {}", ens[lev]);
                 }
-                if state == "turbulent" || spec.starts_with("smagorinsky") {
+                if state == "turbulent" || spec.starts_with("smagorinsky:") {
                     assert!(energy[lev] < 0.0, "{at}: energy tendency {}", energy[lev]);
                 }
             }
@@ -118,7 +130,18 @@ fn non_negative_coefficient_fields_keep_the_sign() {
         let [_, energy] =
             tendencies_of(FieldClosure::Smagorinsky.terms(&p), Some(field.clone()), q);
         let [ens, _] = tendencies_of(FieldClosure::Leith.terms(&p), Some(field.clone()), q);
+        let [ens_mean, _] = tendencies_of(
+            FieldClosure::SmagorinskyMean.terms(&p),
+            Some(field.clone()),
+            q,
+        );
         for lev in 0..2 {
+            assert!(
+                ens_mean[lev] < 0.0,
+                "{state}: smagorinsky-mean field, layer {}: {}",
+                lev + 1,
+                ens_mean[lev]
+            );
             assert!(
                 energy[lev] < 0.0,
                 "{state}: smagorinsky field, layer {}: {}",
@@ -134,6 +157,11 @@ fn non_negative_coefficient_fields_keep_the_sign() {
         }
         for (closure, constant, spec) in [
             (FieldClosure::Smagorinsky, 0.15, "smagorinsky:cs=0.15"),
+            (
+                FieldClosure::SmagorinskyMean,
+                0.15,
+                "smagorinsky-mean:cs=0.15",
+            ),
             (FieldClosure::Leith, 0.5, "leith:cl=0.5"),
         ] {
             let c = closure.coefficient_of(constant);
@@ -147,6 +175,81 @@ fn non_negative_coefficient_fields_keep_the_sign() {
                 );
             }
             assert_eq!(closure.baseline(c), Baseline::parse(spec).unwrap());
+        }
+    }
+}
+
+/// The SMARL study's Smagorinsky is a uniform viscosity: on 2-D turbulence (`rd` infinite, so
+/// `q = zeta = lap(psi)` in each layer) its tendency is `nu lap(q)` with `nu = (cs dx)^2
+/// sqrt(<|S|^2>)`, and for a non-divergent periodic flow `<|S|^2> = <zeta^2>`, so `nu = (cs dx)^2
+/// q_rms` of the layer: an identity, to round-off.
+#[test]
+fn the_studys_smagorinsky_is_the_uniform_viscosity_of_the_mean_strain() {
+    let p = QgParams {
+        nx: 32,
+        ny: 32,
+        L: std::f64::consts::TAU,
+        W: std::f64::consts::TAU,
+        rd: f64::INFINITY,
+        delta: 1.0,
+        H1: 1.0,
+        dt: 5e-4,
+        ..Default::default()
+    };
+    // Random waves well inside the grid's resolved band (the Nyquist modes have no derivative).
+    let mut rng = rand_mt::Mt64::new(11);
+    let mut uniform = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let waves: Vec<[f64; 5]> = (0..24)
+        .map(|i| {
+            let k = (uniform() * 11.0).floor() - 5.0;
+            let l = (uniform() * 11.0).floor() - 5.0;
+            [
+                (i % 2) as f64,
+                k,
+                l,
+                uniform() - 0.5,
+                std::f64::consts::TAU * uniform(),
+            ]
+        })
+        .collect();
+    let dx = p.L / p.nx as f64;
+    let q = Array3::from_shape_fn((2, 32, 32), |(lev, j, i)| {
+        let (x, y) = (i as f64 * dx, j as f64 * dx);
+        waves
+            .iter()
+            .filter(|w| w[0] == lev as f64)
+            .map(|[_, k, l, a, phase]| a * (k * x + l * y + phase).cos())
+            .sum()
+    });
+    let cs = 0.17;
+    let closure = Baseline::parse(&format!("smagorinsky-mean:cs={cs}"))
+        .unwrap()
+        .terms(&p);
+    let lap = Term::new(
+        "lap",
+        1.0,
+        [0, 1].map(|lev| vec![(1.0, Expr::parse("lap(q)").unwrap().in_layer(lev))]),
+    );
+    let (t, _) = tendency(p.clone(), closure, None, &q);
+    let (lap_q, _) = tendency(p.clone(), vec![lap], None, &q);
+    for lev in 0..2 {
+        let (t, l, ql) = (
+            t.index_axis(Axis(0), lev),
+            lap_q.index_axis(Axis(0), lev),
+            q.index_axis(Axis(0), lev),
+        );
+        // q's mean is removed by the inversion (the k = 0 mode): its rms about the mean.
+        let mean = ql.mean().unwrap();
+        let q_rms = (ql.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / ql.len() as f64).sqrt();
+        let nu = (cs * dx).powi(2) * q_rms;
+        let scale = t.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (a, b) in t.iter().zip(l) {
+            assert!(
+                (a - nu * b).abs() <= 1e-10 * scale,
+                "layer {}: {a} vs nu lap q = {}",
+                lev + 1,
+                nu * b
+            );
         }
     }
 }

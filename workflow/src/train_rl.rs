@@ -30,8 +30,8 @@ pub struct ClosureTrainRlArgs {
     /// The reference snapshots.
     #[command(flatten)]
     pub reference: ReferenceArgs,
-    /// The eddy viscosity whose coefficient the agents set: `smagorinsky` (c = cs^2) or `leith`
-    /// (c = cl^3).
+    /// The eddy viscosity whose coefficient the agents set: `smagorinsky` (c = cs^2),
+    /// `smagorinsky-mean` (the SMARL study's, c = cs^2) or `leith` (c = cl^3).
     #[arg(long, default_value = "smagorinsky")]
     pub closure: String,
     /// Smallest and largest coefficient an agent can choose.
@@ -151,10 +151,7 @@ fn check(a: &ClosureTrainRlArgs) -> Result<(FieldClosure, ActionRange, Reward, f
     let initial = match a.initial.as_deref() {
         None => (c_min * c_max).sqrt(),
         Some(text) => {
-            let name = match closure {
-                FieldClosure::Smagorinsky => "cs",
-                FieldClosure::Leith => "cl",
-            };
+            let name = closure.constant();
             let pairs = constants(text).map_err(|e| Error::Input(format!("--initial {e}")))?;
             match pairs[..] {
                 [("c", c)] => c,

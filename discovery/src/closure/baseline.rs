@@ -6,7 +6,7 @@
 //! `-dy(du) + dx(dv)`, as pyqg adds it.
 //!
 //! Selected by a specification `name[:key=value,...]`: `smagorinsky:cs=0.15`,
-//! `leith:cl=0.17`, `backscatter:cs=0.0837,cb=1.2`, `backscatter-jet`, `zb20:kappa=-4.676e7`, `ross7`
+//! `smagorinsky-mean:cs=0.1`, `leith:cl=0.17`, `backscatter:cs=0.0837,cb=1.2`, `backscatter-jet`, `zb20:kappa=-4.676e7`, `ross7`
 //! ([`Baseline::parse`]; [`BASELINES`] lists them).
 
 use crate::closure::library::{ClosureLibrary, ROSS7_WEIGHTS, ZB20};
@@ -20,6 +20,14 @@ pub enum Baseline {
     /// pyqg's `Smagorinsky(constant)`: viscosity `nu = (cs dx)^2 sqrt(2 (Sxx^2 + Syy^2 + 2 Sxy^2))`,
     /// `du = 2 (dx(nu Sxx) + dy(nu Sxy))`, `dv = 2 (dx(nu Sxy) + dy(nu Syy))`.
     Smagorinsky {
+        /// Smagorinsky constant `C_S`.
+        cs: f64,
+    },
+    /// The SMARL study's Smagorinsky (py2d's): a uniform viscosity from the domain-mean strain
+    /// rate, `nu = (cs dx)^2 sqrt(<2 (Sxx^2 + Syy^2 + 2 Sxy^2)>)` (`<.>` the layer's mean),
+    /// added to dq/dt as `div(nu grad q)`: it removes enstrophy in every layer. (For a
+    /// non-divergent flow on the periodic domain `<|S|^2> = <zeta^2>`, the relative vorticity's.)
+    SmagorinskyMean {
         /// Smagorinsky constant `C_S`.
         cs: f64,
     },
@@ -62,11 +70,16 @@ pub struct BaselineInfo {
 }
 
 /// The built-in closures.
-pub const BASELINES: [BaselineInfo; 6] = [
+pub const BASELINES: [BaselineInfo; 7] = [
     BaselineInfo {
         name: "smagorinsky",
         constants: &[("cs", 0.15)],
         about: "pyqg's Smagorinsky eddy viscosity (velocity closure, enters as its curl); Ross et al. ran cs = 0.15",
+    },
+    BaselineInfo {
+        name: "smagorinsky-mean",
+        constants: &[("cs", 0.17)],
+        about: "the SMARL study's Smagorinsky: a uniform viscosity (cs dx)^2 sqrt(<|S|^2>) from the layer's domain-mean strain rate, div(nu grad q); the study's default cs = 0.17",
     },
     BaselineInfo {
         name: "leith",
@@ -95,9 +108,18 @@ pub const BASELINES: [BaselineInfo; 6] = [
     },
 ];
 
-/// pyqg's Smagorinsky `sqrt(2 (Sxx^2 + Syy^2 + 2 Sxy^2))` of the own layer, `nu / (cs dx)^2`.
-const STRAIN: &str =
-    "sqrt(2*(dx(u)*dx(u) + dy(v)*dy(v) + 2*(0.5*(dy(u) + dx(v)))*(0.5*(dy(u) + dx(v)))))";
+/// pyqg's squared strain rate `|S|^2 = 2 (Sxx^2 + Syy^2 + 2 Sxy^2)` of the own layer.
+macro_rules! strain_squared {
+    () => {
+        "2*(dx(u)*dx(u) + dy(v)*dy(v) + 2*(0.5*(dy(u) + dx(v)))*(0.5*(dy(u) + dx(v))))"
+    };
+}
+
+/// pyqg's Smagorinsky `|S|`, `nu / (cs dx)^2`.
+const STRAIN: &str = concat!("sqrt(", strain_squared!(), ")");
+
+/// The SMARL study's `sqrt(<|S|^2>)`, the layer's domain mean: a number.
+const MEAN_STRAIN: &str = concat!("sqrt(mean(", strain_squared!(), "))");
 
 impl Baseline {
     /// Parses `name[:key=value,...]` (names and constants in [`BASELINES`]); unknown names and
@@ -130,6 +152,7 @@ impl Baseline {
         let get = |k: &str| values.iter().find(|(n, _)| *n == k).map_or(0.0, |c| c.1);
         Ok(match name {
             "smagorinsky" => Self::Smagorinsky { cs: get("cs") },
+            "smagorinsky-mean" => Self::SmagorinskyMean { cs: get("cs") },
             "leith" => Self::Leith { cl: get("cl") },
             "backscatter" | "backscatter-jet" => Self::Backscatter {
                 cs: get("cs"),
@@ -147,7 +170,12 @@ impl Baseline {
         let dx = p.L / p.nx as f64;
         match *self {
             Self::Smagorinsky { cs } => vec![smagorinsky("smagorinsky", (cs * dx).powi(2), STRAIN)],
-            Self::Leith { cl } => vec![leith("leith", (cl * dx).powi(3), LEITH)],
+            Self::SmagorinskyMean { cs } => vec![diffusion(
+                "smagorinsky_mean",
+                (cs * dx).powi(2),
+                MEAN_STRAIN,
+            )],
+            Self::Leith { cl } => vec![diffusion("leith", (cl * dx).powi(3), LEITH)],
             Self::Backscatter { cs, cb } => {
                 let c = (cs * dx).powi(2) * dx * dx;
                 let strain = |lev: usize| own(STRAIN).in_layer(lev);
@@ -220,34 +248,39 @@ fn smagorinsky(name: &str, coefficient: f64, nu: &str) -> Term {
     )
 }
 
-/// Leith's closure `div(coefficient nu grad q)`.
-fn leith(name: &str, coefficient: f64, nu: &str) -> Term {
+/// A diffusion of PV, `div(coefficient nu grad q)` (Leith's closure, the study's Smagorinsky).
+fn diffusion(name: &str, coefficient: f64, nu: &str) -> Term {
     let flux = own(&format!("dx({nu}*dx(q)) + dy({nu}*dy(q))"));
     Term::new(name, coefficient, layers(&[(1.0, flux)]))
 }
 
 /// An eddy viscosity whose constant is a coefficient field `c(x, y, t)` per layer (the
 /// grammar's `c`, set as the model runs): Smagorinsky's `nu = c dx^2 |S|` (`c` in place of
-/// `cs^2`) or Leith's `nu = c dx^3 |grad q|` (`c` in place of `cl^3`). A non-negative field keeps
-/// the built-in closure's sign: it removes energy (Smagorinsky) or enstrophy (Leith) in every
-/// layer.
+/// `cs^2`), the SMARL study's `nu = c dx^2 sqrt(<|S|^2>)` (its `a`) or Leith's `nu = c dx^3 |grad
+/// q|` (`c` in place of `cl^3`). A non-negative field keeps the built-in closure's sign: it
+/// removes energy (Smagorinsky) or enstrophy (the study's Smagorinsky, Leith) in every layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldClosure {
     /// pyqg's Smagorinsky with `c = cs^2`.
     Smagorinsky,
+    /// The SMARL study's Smagorinsky (domain-mean strain rate) with `c = cs^2`: the study's own
+    /// closure.
+    #[serde(rename = "smagorinsky-mean")]
+    SmagorinskyMean,
     /// Leith with `c = cl^3`.
     Leith,
 }
 
 impl FieldClosure {
-    /// `smagorinsky` or `leith`.
+    /// `smagorinsky`, `smagorinsky-mean` or `leith`.
     pub fn parse(name: &str) -> Result<Self, DiscoveryError> {
         match name.trim() {
             "smagorinsky" => Ok(Self::Smagorinsky),
+            "smagorinsky-mean" => Ok(Self::SmagorinskyMean),
             "leith" => Ok(Self::Leith),
             other => Err(DiscoveryError::Closure(format!(
-                "`{other}`: a closure with a coefficient field is `smagorinsky` or `leith`"
+                "`{other}`: a closure with a coefficient field is `smagorinsky`, `smagorinsky-mean` or `leith`"
             ))),
         }
     }
@@ -256,7 +289,16 @@ impl FieldClosure {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Smagorinsky => "smagorinsky",
+            Self::SmagorinskyMean => "smagorinsky-mean",
             Self::Leith => "leith",
+        }
+    }
+
+    /// The built-in closure's constant the coefficient stands for: `cs` or `cl`.
+    pub fn constant(&self) -> &'static str {
+        match self {
+            Self::Smagorinsky | Self::SmagorinskyMean => "cs",
+            Self::Leith => "cl",
         }
     }
 
@@ -269,14 +311,19 @@ impl FieldClosure {
                 dx * dx,
                 &format!("c*{STRAIN}"),
             )],
-            Self::Leith => vec![leith("leith_field", dx.powi(3), &format!("c*{LEITH}"))],
+            Self::SmagorinskyMean => vec![diffusion(
+                "smagorinsky_mean_field",
+                dx * dx,
+                &format!("c*{MEAN_STRAIN}"),
+            )],
+            Self::Leith => vec![diffusion("leith_field", dx.powi(3), &format!("c*{LEITH}"))],
         }
     }
 
     /// The uniform field equal to the built-in closure with constant `constant` (`cs^2`, `cl^3`).
     pub fn coefficient_of(&self, constant: f64) -> f64 {
         match self {
-            Self::Smagorinsky => constant * constant,
+            Self::Smagorinsky | Self::SmagorinskyMean => constant * constant,
             Self::Leith => constant.powi(3),
         }
     }
@@ -285,6 +332,7 @@ impl FieldClosure {
     pub fn baseline(&self, c: f64) -> Baseline {
         match self {
             Self::Smagorinsky => Baseline::Smagorinsky { cs: c.sqrt() },
+            Self::SmagorinskyMean => Baseline::SmagorinskyMean { cs: c.sqrt() },
             Self::Leith => Baseline::Leith { cl: c.cbrt() },
         }
     }
