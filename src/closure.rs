@@ -123,6 +123,12 @@ pub fn run(c: Closure) -> anyhow::Result<()> {
                     "{:<32} stable {}/{}  log-spectrum RMSE {:.4}  weighted misfit {:.3}  PDF-tail distance {:.3}  W1 {:.4}\n",
                     x.name, x.stable.0, x.stable.1, x.log_spectrum_rmse, x.weighted_misfit, x.tail_distance, x.wasserstein
                 ));
+                if let Some(c) = &x.coefficients {
+                    out.push_str(&format!(
+                        "{:<32} its coefficient: median {:.3e}, 90th/10th percentile across blocks {:.2}x, blocks' median over time {:.3e}..{:.3e}\n",
+                        "", c.median, c.spatial_ratio, c.median_over_time[0], c.median_over_time[2]
+                    ));
+                }
             }
             crate::print(&out)
         }

@@ -284,7 +284,7 @@ pub fn closure_train_rl(a: &ClosureTrainRlArgs, progress: &mut dyn Progress) -> 
         let mut assessment: Vec<Assessment> = Vec::new();
         let mut note = |x: &Assessment| {
             progress.note(&format!(
-                "{:<32} stable {}/{}, log-spectrum RMSE {:.4}, weighted misfit {:.3}, PDF-tail distance {:.3}, W1 {:.4}, sigma(q) {:.3}",
+                "{:<32} stable {}/{}, log-spectrum RMSE {:.4}, weighted misfit {:.3}, PDF-tail distance {:.3}, W1 {:.4}, sigma(q) {:.4e}",
                 x.name, x.stable.0, x.stable.1, x.log_spectrum_rmse, x.weighted_misfit, x.tail_distance, x.wasserstein, x.sigma_q
             ));
             if let Some(c) = &x.coefficients {
