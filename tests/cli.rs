@@ -241,6 +241,30 @@ fn truncated_restart_file_is_rejected_and_left_alone() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("run.h5"));
+
+    // A restart asked for fewer steps than the run has done is refused, naming both.
+    std::fs::write(&out, &before).unwrap();
+    let o = medida()
+        .args([
+            "simulate",
+            "--restart",
+            out.to_str().unwrap(),
+            "--steps",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("has done 20 steps, more than the 10 asked for"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the output was modified"
+    );
 }
 
 #[test]

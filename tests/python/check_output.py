@@ -30,6 +30,8 @@ nx = int(expected["nx"])
 assert ds.sizes["x"] == nx and ds.attrs["nx"] == nx, (ds.sizes, ds.attrs["nx"])
 assert np.allclose(ds["x"].values, (np.arange(nx) + 0.5) * ds.attrs["L"] / nx, rtol=0, atol=1e-9)
 assert ds.attrs["dt"] == float(expected["dt"])
+# String parameters as themselves, not their TOML form.
+assert ds.attrs["stepper"] == "ab3" and ds.attrs["dealias"] == "none", (ds.attrs["stepper"], ds.attrs["dealias"])
 assert np.array_equal(ds["time"].values, expected["time"]), (ds["time"].values, expected["time"])
 assert np.array_equal(ds["q"].isel(time=-1).values, expected["q"]), "xarray: q differs from the Rust model"
 # Spectral PV: pyqg's layout and wavenumbers, and the rfft2 of the physical q written beside it.

@@ -151,6 +151,8 @@ pub fn field_schema(
         let value = match v {
             toml::Value::Integer(i) => AttrValue::I64(i),
             toml::Value::Float(x) => AttrValue::F64(x),
+            // A string as itself (not its TOML form, which is quoted).
+            toml::Value::String(text) => AttrValue::Str(text),
             other => AttrValue::Str(other.to_string()),
         };
         attrs.push((k, value));

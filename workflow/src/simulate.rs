@@ -205,6 +205,14 @@ pub(crate) fn resume(
     let mut model = crate::model::build_model(&cfg)?;
     let state = state_from_checkpoint(&c).ok_or_else(|| bad("a complete model state"))?;
     model.restore(&state).map_err(input("--restart"))?;
+    if model.tc() > cfg.total_steps() {
+        return input_err!(
+            "--restart: the run has done {} steps, more than the {} asked for (--steps/--tmax): allowed a length of at least {} steps",
+            model.tc(),
+            cfg.total_steps(),
+            model.tc()
+        );
+    }
     let count = |name| c.number(name).map(|x| x as usize).ok_or_else(|| bad(name));
     let (n_snap, n_series) = (count("n_snapshots")?, count("n_series")?);
     let (schema, mut kept) = layout(&cfg, &model)?;
