@@ -310,3 +310,39 @@ fn init_from_npy_and_config_show_round_trip() {
     let q = medida_data::read_array(&out, "q").unwrap();
     assert_eq!(q.index_axis(ndarray::Axis(0), 0), q0.into_dyn().view());
 }
+
+#[test]
+fn snapshot_interval_zero_writes_the_final_state_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.h5");
+    run_ok(&[
+        "simulate",
+        "-q",
+        "--steps",
+        "8",
+        "--set",
+        "model.nx=16",
+        "--set",
+        "model.ny=16",
+        "--set",
+        "output.snapshot_interval=0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let time = medida_data::read_array(&out, "time").unwrap();
+    assert_eq!(time.iter().copied().collect::<Vec<f64>>(), [8.0 * 7200.0]);
+    let mut m = Model::new(QgParams {
+        nx: 16,
+        ny: 16,
+        ..Default::default()
+    })
+    .unwrap();
+    m.set_pyqg_random_q(0);
+    m.run(8).unwrap();
+    let q = medida_data::read_array(&out, "q").unwrap();
+    assert_eq!(q.shape(), [1, 2, 16, 16]);
+    assert_eq!(
+        q.iter().copied().collect::<Vec<f64>>(),
+        m.q().iter().copied().collect::<Vec<f64>>()
+    );
+}

@@ -180,7 +180,8 @@ pub struct RunSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputConfig {
-    /// Steps between snapshots of q, p, u, v (the initial state is the first).
+    /// Steps between snapshots of q, p, u, v (the initial state is the first; 0: the final
+    /// state only).
     pub snapshot_interval: u64,
     /// Steps between diagnostics records.
     pub diagnostics_interval: u64,
@@ -436,6 +437,17 @@ impl RunConfig {
             (None, Some(t)) => (t / self.model.dt * (1.0 - 1e-12)).ceil() as u64,
             (None, None) => 0,
         }
+    }
+
+    /// Whether a snapshot is due at step `tc`: every `snapshot_interval` steps from the end of
+    /// the spin-up on, or, with an interval of 0, the run's final state only.
+    pub fn snapshot_due(&self, tc: u64) -> bool {
+        let (first, every) = (self.spinup_steps(), self.output.snapshot_interval);
+        tc >= first
+            && match every {
+                0 => tc == self.total_steps(),
+                _ => (tc - first).is_multiple_of(every),
+            }
     }
 
     /// The config as TOML (complete: every key, so it can be edited and passed to `--config`).

@@ -255,15 +255,9 @@ pub(crate) fn written(path: &std::path::Path, names: &[&str]) -> bool {
 
 /// The steps of the last `n` snapshots of a run of `cfg`.
 pub(crate) fn final_snapshots(cfg: &RunConfig, n: usize) -> Vec<u64> {
-    let (first, every, total) = (
-        cfg.spinup_steps(),
-        cfg.output.snapshot_interval,
-        cfg.total_steps(),
-    );
-    if every == 0 || total < first {
-        return Vec::new();
-    }
-    let all: Vec<u64> = (first..=total).step_by(every as usize).collect();
+    let all: Vec<u64> = (cfg.spinup_steps()..=cfg.total_steps())
+        .filter(|tc| cfg.snapshot_due(*tc))
+        .collect();
     all[all.len().saturating_sub(n)..].to_vec()
 }
 

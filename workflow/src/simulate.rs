@@ -257,7 +257,7 @@ pub(crate) fn execute(
                 run.output.flush()?;
                 write_checkpoint(&run)?;
             }
-            if record(tc, o.snapshot_interval) {
+            if run.cfg.snapshot_due(tc) {
                 run.kept.snapshot(&run.model);
                 let fields = fields(&mut run.model)?;
                 let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
