@@ -205,6 +205,11 @@ fn training_assessment_and_simulate_from_the_command_line() {
         read_array(&straight, "q").unwrap(),
         "the continued policy run is the straight one, bit for bit"
     );
+    let config = read_text_attr(&continued, "config").unwrap();
+    assert!(
+        config.contains("steps = 60"),
+        "the output's config says its new length: {config}"
+    );
 
     // The policy on another grid is refused, naming both.
     let (o, _) = sim(

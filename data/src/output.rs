@@ -105,6 +105,32 @@ fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
         .write_scalar(&v)
 }
 
+/// Writes `attrs` on the file's root, replacing those it has (a continued run's `config` holds
+/// its new length).
+fn write_attrs(file: &File, attrs: &[(String, AttrValue)], path: &Path) -> Result<(), DataError> {
+    for (name, value) in attrs {
+        if file.attr(name).is_ok() {
+            file.delete_attr(name)
+                .at(path, format!("attribute {name}"))?;
+        }
+        let r = match value {
+            AttrValue::F64(x) => file
+                .new_attr::<f64>()
+                .shape(())
+                .create(name.as_str())
+                .and_then(|a| a.write_scalar(x)),
+            AttrValue::I64(x) => file
+                .new_attr::<i64>()
+                .shape(())
+                .create(name.as_str())
+                .and_then(|a| a.write_scalar(x)),
+            AttrValue::Str(s) => str_attr(file, name, s),
+        };
+        r.at(path, format!("attribute {name}"))?;
+    }
+    Ok(())
+}
+
 fn describe(ds: &Dataset, units: &str, long_name: &str) -> hdf5::Result<()> {
     str_attr(ds, "units", units)?;
     str_attr(ds, "long_name", long_name)
@@ -199,22 +225,7 @@ impl OutputFile {
                 what,
             })?;
         }
-        for (name, value) in &schema.attrs {
-            let r = match value {
-                AttrValue::F64(x) => file
-                    .new_attr::<f64>()
-                    .shape(())
-                    .create(name.as_str())
-                    .and_then(|a| a.write_scalar(x)),
-                AttrValue::I64(x) => file
-                    .new_attr::<i64>()
-                    .shape(())
-                    .create(name.as_str())
-                    .and_then(|a| a.write_scalar(x)),
-                AttrValue::Str(s) => str_attr(&file, name, s),
-            };
-            r.at(path, format!("attribute {name}"))?;
-        }
+        write_attrs(&file, &schema.attrs, path)?;
         file.flush().at(path, "flush")?;
         file.close().at(path, "close")?;
         sync(path)
@@ -289,6 +300,7 @@ impl OutputFile {
             });
         }
         out.truncate(n_snapshots, n_series)?;
+        write_attrs(&out.file, &schema.attrs, path)?;
         Ok(out)
     }
 
