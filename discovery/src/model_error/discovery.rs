@@ -248,11 +248,11 @@ impl DiscoveryReport {
         ));
         for r in &self.table {
             out.push_str(&format!(
-                "{:<14} {:>5} {:>12.5} {:>12.5} {:>10} {:>9}\n",
+                "{:<14} {:>5} {:>12} {:>12} {:>10} {:>9}\n",
                 r.term,
                 r.layer,
-                r.expected,
-                r.discovered,
+                number(r.expected),
+                number(r.discovered),
                 r.std.map_or("".into(), |s| format!("{s:.1e}")),
                 r.error_percent
                     .map_or("spurious".into(), |e| format!("{e:.2e}"))
@@ -546,5 +546,27 @@ fn drop_isolated_stations(h: &mut Array3<f64>, min: u8) {
                 *v = f64::NAN;
             }
         }
+    }
+}
+
+/// A coefficient for the table: 5 decimals where that shows 5 significant digits' worth, the
+/// exponent form for SI-sized ones (`4.2e-7`, not `0.00000`).
+fn number(x: f64) -> String {
+    if x == 0.0 || (1e-2..1e6).contains(&x.abs()) {
+        format!("{x:.5}")
+    } else {
+        format!("{x:.4e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn table_numbers_keep_their_digits() {
+        assert_eq!(super::number(4.2e-7), "4.2000e-7");
+        assert_eq!(super::number(-5.787e-7), "-5.7870e-7");
+        assert_eq!(super::number(0.37), "0.37000");
+        assert_eq!(super::number(0.0), "0.00000");
+        assert_eq!(super::number(1.5e-11), "1.5000e-11");
     }
 }
