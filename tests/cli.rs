@@ -188,6 +188,16 @@ fn bad_input_is_a_named_error_with_exit_code_2_and_no_output() {
     rejects(&["simulate", "--init", "missing.npy"], "missing.npy");
     rejects(&["simulate", "--preset", "pyqg-ocean"], "pyqg-eddy");
     rejects(
+        &[
+            "simulate",
+            "--preset",
+            "pyqg-eddy",
+            "--model-error",
+            "case1001",
+        ],
+        "--model-error case1001: the MEDIDA study's model-error cases change terms of its forced jet (run them with --preset medida-jet)",
+    );
+    rejects(
         &["simulate", "--steps", "10", "--tmax", "1e5"],
         "--steps or --tmax",
     );

@@ -159,14 +159,15 @@ fn unit() -> f64 {
     1.0
 }
 
-/// Length of the run: `steps`, or `tmax` [s] (then `ceil(tmax / dt)` steps).
+/// Length of the run: `steps`, or `tmax` in the model's time unit (seconds for pyqg's
+/// presets, non-dimensional for the jet and 2-D turbulence; then `ceil(tmax / dt)` steps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunSection {
     /// Number of steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<u64>,
-    /// Model time to reach [s].
+    /// Model time to reach, in the model's time unit (as `dt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmax: Option<f64>,
     /// Model time run before the first snapshot or diagnostics record (spin-up, not written).
@@ -340,6 +341,14 @@ impl RunConfig {
             ("model_error", &self.model_error.coefficients),
         ] {
             for (name, &v) in table {
+                if let (false, "model_error", Some(case)) =
+                    (names.contains(name), section, &self.model_error.case)
+                {
+                    return input_err!(
+                        "--model-error {case}: the MEDIDA study's model-error cases change terms of its forced jet (run them with --preset medida-jet); this model has no term `{name}` (its terms: {})",
+                        names.join(", ")
+                    );
+                }
                 if !names.contains(name) {
                     return input_err!(
                         "invalid config: `{section}.{name}`: not a term of this model; its terms: {}",

@@ -28,7 +28,9 @@ pub struct SimulateArgs {
     /// Total number of steps (overrides run.steps / run.tmax).
     #[arg(long)]
     pub steps: Option<u64>,
-    /// Model time to reach, in seconds (overrides run.steps / run.tmax).
+    /// Model time to reach, in the model's time unit: seconds for pyqg's presets (pyqg-eddy,
+    /// pyqg-jet), non-dimensional for medida-jet and 2d-turbulence (overrides run.steps /
+    /// run.tmax).
     #[arg(long)]
     pub tmax: Option<f64>,
     /// Initial PV: a .npy array (2, ny, nx) or an HDF5 file with a `q` dataset (lev, y, x).
