@@ -57,6 +57,8 @@ fn model_error_case_runs_the_imperfect_jet_and_says_so() {
         assert ds.attrs['coefficient_bottom_drag'] == 0.37 and ds.attrs['coefficient_interface_relaxation'] == 0.11\n\
         assert ds.attrs['coefficient_jet_forcing'] == 0.11 and ds.attrs['coefficient_beta'] == 0.196\n\
         assert ds.x.attrs['units'] == '1' and ds.time.attrs['units'] == '1'\n\
+        d = xr.open_dataset(sys.argv[1], engine='h5netcdf', group='diagnostics')\n\
+        assert all(d[v].attrs['units'] == '1' for v in ['ke', 'ape', 'enstrophy']), d.ke.attrs\n\
         assert abs(ds.time.values - [1.0, 2.0, 3.0]).max() < 1e-12, ds.time.values\n";
     python_ok(&["-c", check, case.to_str().unwrap()]);
 

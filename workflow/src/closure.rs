@@ -198,7 +198,7 @@ fn forcing_schema(
             ),
         ],
     );
-    schema.series = diagnostics_series();
+    schema.series = diagnostics_series(lr_cfg);
     schema
         .coords
         .extend(kept_coords(hr, hr_model.grid(), "_hr", FINAL_SNAPSHOTS));

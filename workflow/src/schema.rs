@@ -91,18 +91,19 @@ pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
             schema.coords.push(c);
         }
     }
-    schema.series = diagnostics_series();
+    schema.series = diagnostics_series(cfg);
     schema
 }
 
-/// The diagnostics series of a run ([`SERIES`]).
-pub fn diagnostics_series() -> Vec<Variable> {
+/// The diagnostics series of a run of `cfg` ([`SERIES`], in its units).
+pub fn diagnostics_series(cfg: &RunConfig) -> Vec<Variable> {
+    let unit = units(cfg);
     SERIES
         .iter()
         .map(|(n, u, l)| Variable {
             name: (*n).into(),
             dims: vec![],
-            units: (*u).into(),
+            units: unit(u),
             long_name: (*l).into(),
         })
         .collect()
