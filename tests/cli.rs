@@ -356,3 +356,76 @@ fn snapshot_interval_zero_writes_the_final_state_only() {
         m.q().iter().copied().collect::<Vec<f64>>()
     );
 }
+
+#[test]
+fn init_from_a_run_chooses_and_names_its_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let small = ["--set", "model.nx=16", "--set", "model.ny=16"];
+    let run = |out: &str, extra: &[&str]| {
+        let mut args = vec!["simulate", "-q", "--out"];
+        let out = path(out);
+        args.push(&out);
+        args.extend(small);
+        args.extend(extra);
+        medida().args(&args).output().unwrap()
+    };
+    let o = run(
+        "source.h5",
+        &["--steps", "16", "--set", "output.snapshot_interval=8"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let source = path("source.h5");
+    let o = run(
+        "from1.h5",
+        &[
+            "--init",
+            &source,
+            "--time",
+            "1",
+            "--steps",
+            "8",
+            "--set",
+            "output.snapshot_interval=8",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let q = |p: &str, i: usize| {
+        let a = medida_data::read_array(Path::new(p), "q").unwrap();
+        a.index_axis(ndarray::Axis(0), i).to_owned()
+    };
+    assert_eq!(q(&path("from1.h5"), 0), q(&source, 1));
+    let init =
+        medida_data::read_text_attr(Path::new(&path("from1.h5")), "initial_condition").unwrap();
+    assert!(
+        init.contains("snapshot 1 of 3, t = 57600"),
+        "the output names the state it started from: {init}"
+    );
+    // Out of range, and a file without snapshots: named errors, exit 2, no output.
+    for (extra, msg) in [
+        (
+            vec!["--init", &source, "--time", "3"],
+            "--time 3: allowed -3 to 2",
+        ),
+        (
+            vec!["--init", &source, "--time", "-4"],
+            "--time -4: allowed -3 to 2",
+        ),
+    ] {
+        let o = run("bad.h5", &[&extra[..], &["--steps", "1"]].concat());
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(e.contains(msg), "{e}");
+        assert!(!dir.path().join("bad.h5").exists());
+    }
+    // A file without snapshots (a run killed before its first).
+    python_ok(&[
+        "-c",
+        "import sys, h5py; h5py.File(sys.argv[1], 'w').create_dataset('q', shape=(0, 2, 16, 16), maxshape=(None, 2, 16, 16))",
+        &path("empty.h5"),
+    ]);
+    let o = run("bad.h5", &["--init", &path("empty.h5"), "--steps", "1"]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("holds no snapshot"), "{e}");
+}

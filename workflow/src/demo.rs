@@ -254,6 +254,7 @@ fn jet_run(
         steps: None,
         tmax: Some(a.spinup + length),
         init: None,
+        time: None,
         out: out.to_path_buf(),
         restart: None,
         model_error: None,

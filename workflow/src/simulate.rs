@@ -33,9 +33,19 @@ pub struct SimulateArgs {
     /// run.tmax).
     #[arg(long)]
     pub tmax: Option<f64>,
-    /// Initial PV: a .npy array (2, ny, nx) or an HDF5 file with a `q` dataset (lev, y, x).
+    /// Initial PV: a .npy array (2, ny, nx) or an HDF5 file with a `q` dataset (lev, y, x), or
+    /// (time, lev, y, x) with `--time` choosing the snapshot.
     #[arg(long, value_name = "FILE")]
     pub init: Option<PathBuf>,
+    /// The snapshot of `--init` to start from when it holds several: an index, negative from
+    /// the end (default -1, the last). The output's `initial_condition` names it.
+    #[arg(
+        long,
+        value_name = "INDEX",
+        allow_hyphen_values = true,
+        requires = "init"
+    )]
+    pub time: Option<i64>,
     /// Output file; its checkpoint goes beside it as NAME.ckpt.h5.
     #[arg(long, default_value = "run.h5")]
     pub out: PathBuf,
@@ -134,11 +144,11 @@ fn start(args: &SimulateArgs) -> Result<Run> {
     let mut model = crate::model::build_model(&cfg)?;
     let init = match &args.init {
         Some(path) => {
-            let q = read_initial_q(path)?;
+            let (q, which) = read_initial_q(path, args.time)?;
             if let Err(e) = model.set_q(q.view()) {
                 return input_err!("--init {}: {e}", path.display());
             }
-            format!("q from {}", path.display())
+            format!("q from {}{which}", path.display())
         }
         None => {
             let q = model.random_q(cfg.init.seed) * cfg.init.scale;
@@ -168,6 +178,7 @@ fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
         || args.config.is_some()
         || !args.set.is_empty()
         || args.init.is_some()
+        || args.time.is_some()
         || args.model_error.is_some()
         || args.spinup.is_some()
         || args.closure.is_some()
@@ -364,7 +375,9 @@ fn state_from_checkpoint(c: &Checkpoint) -> Option<ModelState> {
 
 /// q from a NumPy `.npy` of shape `(2, ny, nx)`, or from the `q` dataset of an HDF5 file: `(lev, y, x)`,
 /// or `(time, lev, y, x)` (a medida output; the last snapshot is taken).
-fn read_initial_q(path: &Path) -> Result<Array3<f64>> {
+/// The initial `q` in `path` and, for a file of several snapshots, which one (`time`: an index,
+/// negative from the end; default the last), in words.
+fn read_initial_q(path: &Path, time: Option<i64>) -> Result<(Array3<f64>, String)> {
     let is_npy = path.extension().is_some_and(|e| e == "npy");
     let a: ArrayD<f64> = if is_npy {
         match ndarray_npy::read_npy(path) {
@@ -377,14 +390,41 @@ fn read_initial_q(path: &Path) -> Result<Array3<f64>> {
             Err(e) => return input_err!("--init: {e}"),
         }
     };
-    let a = if a.ndim() == 4 {
-        a.index_axis(Axis(0), a.shape()[0].saturating_sub(1))
-            .to_owned()
-    } else {
-        a
+    let (a, which) = match (a.ndim(), time) {
+        (4, _) => {
+            let n = a.shape()[0];
+            if n == 0 {
+                return input_err!("--init {}: holds no snapshot", path.display());
+            }
+            let t = time.unwrap_or(-1);
+            let i = if t < 0 { n as i64 + t } else { t };
+            if !(0..n as i64).contains(&i) {
+                return input_err!(
+                    "--time {t}: allowed {} to {} ({} holds {n} snapshots)",
+                    -(n as i64),
+                    n - 1,
+                    path.display()
+                );
+            }
+            let when = medida_data::read_array(path, "time")
+                .ok()
+                .and_then(|t| t.iter().nth(i as usize).copied())
+                .map_or(String::new(), |t| format!(", t = {t}"));
+            (
+                a.index_axis(Axis(0), i as usize).to_owned(),
+                format!(", snapshot {i} of {n}{when}"),
+            )
+        }
+        (_, Some(t)) => {
+            return input_err!(
+                "--time {t}: {} holds one state (lev, y, x), not snapshots",
+                path.display()
+            );
+        }
+        _ => (a, String::new()),
     };
     match a.into_dimensionality() {
-        Ok(q) => Ok(q),
+        Ok(q) => Ok((q, which)),
         Err(_) => input_err!("--init {}: q must have dims (lev, y, x)", path.display()),
     }
 }
