@@ -54,7 +54,7 @@ enum ConfigCommand {
         /// Preset to start from (default pyqg-eddy).
         #[arg(long)]
         preset: Option<String>,
-        /// Config file to start from.
+        /// Config file to start from (only what changes, with --preset: layered on it).
         #[arg(long)]
         config: Option<PathBuf>,
         /// A model-error case: the truth with some coefficients changed (case1001 ... case1009).

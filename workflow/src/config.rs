@@ -216,22 +216,30 @@ impl RunConfig {
         self.jet.is_none() && self.turbulence.is_none()
     }
 
-    /// Resolves a preset or a file, then applies `key=value` overrides, and validates.
+    /// Resolves a preset or a file (or a partial file layered on a preset: its tables' keys
+    /// replace the preset's), then applies `key=value` overrides, and validates.
     pub fn resolve(
         preset: Option<&str>,
         file: Option<&Path>,
         model_error: Option<&str>,
         overrides: &[String],
     ) -> Result<Self> {
-        let text = match (preset, file) {
-            (Some(_), Some(_)) => return input_err!("give either --preset or --config, not both"),
-            (_, Some(path)) => match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => return input_err!("--config {}: {e}", path.display()),
-            },
-            (name, None) => preset_text(name.unwrap_or("pyqg-eddy"))?.to_string(),
+        let read = |path: &Path| match std::fs::read_to_string(path) {
+            Ok(t) => parse_table(&t)
+                .map_err(|e| Error::Input(format!("--config {}: {e}", path.display()))),
+            Err(e) => input_err!("--config {}: {e}", path.display()),
         };
-        Self::resolve_text(&text, model_error, overrides)
+        let table = match (preset, file) {
+            (Some(name), Some(path)) => {
+                let mut base = parse_table(preset_text(name)?).expect("presets are valid TOML");
+                merge(&mut base, read(path)?);
+                base
+            }
+            (_, Some(path)) => read(path)?,
+            (name, None) => parse_table(preset_text(name.unwrap_or("pyqg-eddy"))?)
+                .expect("presets are valid TOML"),
+        };
+        Self::resolve_table(table, model_error, overrides)
     }
 
     /// Resolves config TOML `text` (a file's, or one kept in an output's `config` attribute) with
@@ -241,10 +249,17 @@ impl RunConfig {
         model_error: Option<&str>,
         overrides: &[String],
     ) -> Result<Self> {
-        let mut table: toml::Table = match text.parse() {
-            Ok(t) => t,
-            Err(e) => return input_err!("config is not valid TOML: {e}"),
-        };
+        match parse_table(text) {
+            Ok(t) => Self::resolve_table(t, model_error, overrides),
+            Err(e) => input_err!("{e}"),
+        }
+    }
+
+    fn resolve_table(
+        mut table: toml::Table,
+        model_error: Option<&str>,
+        overrides: &[String],
+    ) -> Result<Self> {
         if let Some(case) = model_error {
             table.insert(
                 "model_error".into(),
@@ -611,6 +626,24 @@ pub fn preset_text(name: &str) -> Result<&'static str> {
     }
 }
 
+/// TOML text as a table; the error says why it is not valid TOML.
+fn parse_table(text: &str) -> std::result::Result<toml::Table, String> {
+    text.parse()
+        .map_err(|e: toml::de::Error| format!("config is not valid TOML: {e}"))
+}
+
+/// Layers `over` on `base`: a table merges key by key, any other value replaces `base`'s.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
 /// Applies `section.key=value`; the value is read as TOML (number, string, boolean), or as a
 /// bare string when it is not valid TOML.
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<()> {
@@ -646,6 +679,41 @@ mod tests {
         let e = r.unwrap_err();
         assert!(e.is_input(), "{e}");
         e.to_string()
+    }
+
+    #[test]
+    fn a_partial_file_layers_on_a_preset_then_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir.path().join("mine.toml");
+        std::fs::write(&mine, "[terms]\nbottom_drag = 0.5\n[run]\nsteps = 30000\n").unwrap();
+        let jet = RunConfig::resolve(Some("medida-jet"), None, None, &[]).unwrap();
+        let c = RunConfig::resolve(
+            Some("medida-jet"),
+            Some(&mine),
+            None,
+            &["terms.beta=0.2".into()],
+        )
+        .unwrap();
+        assert_eq!(c.terms["bottom_drag"], 0.5, "the file's key");
+        assert_eq!(c.terms["beta"], 0.2, "--set after the file");
+        assert_eq!(c.run.steps, Some(30000));
+        assert_eq!(c.model, jet.model, "the rest is the preset's");
+        assert_eq!(c.jet, jet.jet);
+        for (k, v) in &jet.terms {
+            if k != "bottom_drag" && k != "beta" {
+                assert_eq!(c.terms[k], *v, "{k}");
+            }
+        }
+        // The partial file alone is not a complete config; bad TOML names the file.
+        assert!(RunConfig::resolve(None, Some(&mine), None, &[]).is_err());
+        std::fs::write(&mine, "[terms\n").unwrap();
+        let e = err(RunConfig::resolve(
+            Some("medida-jet"),
+            Some(&mine),
+            None,
+            &[],
+        ));
+        assert!(e.contains("mine.toml: config is not valid TOML"), "{e}");
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub struct SimulateArgs {
     /// A preset shipped in the binary: pyqg-eddy (default), pyqg-jet or medida-jet.
     #[arg(long)]
     pub preset: Option<String>,
-    /// A TOML config file (see `medida config show`).
+    /// A TOML config file: complete (as `medida config show` prints it), or only what changes,
+    /// layered on `--preset`.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Override a setting, e.g. --set model.dt=3600 (repeatable).
