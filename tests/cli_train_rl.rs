@@ -252,6 +252,10 @@ fn a_policy_is_never_overwritten_and_bad_input_is_named() {
             "reward `best`: allowed scatter or study",
         ),
         (&["--blocks", "0"][..], "--blocks 0: allowed 1 or more"),
+        (
+            &["--reward-clip", "0"][..],
+            "--reward-clip 0: allowed a number > 0",
+        ),
         (&["--interval", "0"][..], "--interval 0: allowed 1 or more"),
         (&["--held-out", "1"][..], "--held-out 1: allowed a fraction"),
         (&["--against", "magic"][..], "unknown closure `magic`"),

@@ -68,6 +68,11 @@ pub struct ClosureTrainRlArgs {
     /// (the SMARL study's inverse k-weighted spectrum error).
     #[arg(long, default_value = "scatter")]
     pub reward: String,
+    /// The worst `scatter` reward of an interval, and a blown-up run's per decision left: keep
+    /// it above the misfits the closures reach (`closure calibrate` prints them), or the
+    /// reward cannot rank them.
+    #[arg(long, default_value_t = 10.0)]
+    pub reward_clip: f64,
     /// Log-spaced spectrum bins per layer (observation and reward).
     #[arg(long, default_value_t = 8)]
     pub bins: usize,
@@ -141,6 +146,9 @@ fn check(a: &ClosureTrainRlArgs) -> Result<(FieldClosure, ActionRange, Reward, f
     }
     if !(a.held_out > 0.0 && a.held_out < 1.0) {
         return input_err!("--held-out {}: allowed a fraction in (0, 1)", a.held_out);
+    }
+    if !(a.reward_clip.is_finite() && a.reward_clip > 0.0) {
+        return input_err!("--reward-clip {}: allowed a number > 0", a.reward_clip);
     }
     if !(a.lr_adam.is_finite() && a.lr_adam > 0.0) {
         return input_err!("--lr-adam {}: allowed a number > 0", a.lr_adam);
@@ -217,6 +225,7 @@ pub fn closure_train_rl(a: &ClosureTrainRlArgs, progress: &mut dyn Progress) -> 
         reference: log_mean.clone(),
         scatter: var.iter().map(|v| v.sqrt().max(1e-3)).collect(),
         reward,
+        reward_clip: a.reward_clip,
         nx,
     };
     let mut model = bare.clone();

@@ -29,7 +29,8 @@ const LOCAL: usize = 4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Reward {
-    /// `-mean_k z_k^2`, `z_k` the log-spectrum error over the snapshot scatter (clipped at -10).
+    /// `-mean_k z_k^2`, `z_k` the log-spectrum error over the snapshot scatter (clipped at
+    /// `-reward_clip`).
     Scatter,
     /// The SMARL study's `1 / sum_k (k (Z - Z_ref))^2` on the bins (k in units of the smallest
     /// wavenumber; clipped at 1e6).
@@ -48,14 +49,19 @@ impl Reward {
         }
     }
 
-    /// The reward of a run that blew up with `remaining` decisions left: the worst reward for
-    /// each of them.
-    pub fn blow_up(&self, remaining: usize) -> f64 {
+    /// The reward of a run that blew up with `remaining` decisions left: the worst reward
+    /// (`-clip` for `scatter`) for each of them.
+    pub fn blow_up(&self, remaining: usize, clip: f64) -> f64 {
         match self {
-            Self::Scatter => -10.0 * remaining as f64,
+            Self::Scatter => -clip * remaining as f64,
             Self::Study => 0.0,
         }
     }
+}
+
+/// The clip of policies trained before it could be set.
+fn default_clip() -> f64 {
+    10.0
 }
 
 /// The agents' geometry, the reference they are rewarded against and the closure they drive.
@@ -75,6 +81,11 @@ pub struct Agents {
     pub scatter: Vec<f64>,
     /// The reward.
     pub reward: Reward,
+    /// The worst `scatter` reward of an interval (a misfit of `reward_clip` squared scatters per
+    /// bin), also a blown-up run's per decision left; above the misfits the closures reach, so
+    /// the reward still ranks them.
+    #[serde(default = "default_clip")]
+    pub reward_clip: f64,
     /// Grid points per side of the model they were trained on.
     pub nx: usize,
 }
@@ -216,7 +227,7 @@ impl Agents {
                     .zip(&self.scatter)
                     .map(|((z, r), s)| ((z.ln() - r) / s).powi(2))
                     .sum();
-                (-z2 / interval.len() as f64).max(-10.0)
+                (-z2 / interval.len() as f64).max(-self.reward_clip)
             }
             Reward::Study => {
                 let k0 = centres[0];
@@ -400,5 +411,35 @@ impl Controller {
         self.agents.apply(model, &self.coefficients(&d))?;
         self.previous = d.u.clone();
         Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Agents, FieldClosure, Reward};
+
+    #[test]
+    fn the_scatter_reward_is_the_weighted_misfit_clipped() {
+        let mut a = Agents {
+            closure: FieldClosure::Smagorinsky,
+            blocks: 4,
+            interval: 10,
+            bins: (2, 0.65),
+            reference: vec![0.0; 4],
+            scatter: vec![0.5, 1.0, 2.0, 1.0],
+            reward: Reward::Scatter,
+            reward_clip: 10.0,
+            nx: 16,
+        };
+        let centres = [1.0, 2.0];
+        // ln Z - ln Z_ref = 1 in every bin: z = 2, 1, 0.5, 1, mean z^2 = 6.25 / 4.
+        let e1 = vec![1f64.exp(); 4];
+        assert!((a.reward(&e1, &centres) + 6.25 / 4.0).abs() < 1e-12);
+        // ln Z - ln Z_ref = 4: mean z^2 = 25 clipped at 10, unless the clip is above it.
+        let e4 = vec![4f64.exp(); 4];
+        assert_eq!(a.reward(&e4, &centres), -10.0);
+        a.reward_clip = 100.0;
+        assert!((a.reward(&e4, &centres) + 25.0).abs() < 1e-12);
+        assert_eq!(a.reward.blow_up(3, a.reward_clip), -300.0);
     }
 }

@@ -136,7 +136,10 @@ impl Environment {
             }
         }
         if blew_up {
-            let penalty = self.agents.reward.blow_up(total - rewards.len());
+            let penalty = self
+                .agents
+                .reward
+                .blow_up(total - rewards.len(), self.agents.reward_clip);
             push(&mut trajectory, &d, penalty);
             trajectory.terminal = true;
         } else {
