@@ -183,6 +183,24 @@ fn training_assessment_and_simulate_from_the_command_line() {
         config.contains("medida closure train-rl policy"),
         "the config holds the policy"
     );
+    // A state with an empty lower layer (as pyqg's random initial condition has): the agents
+    // see a zero spectrum there, and their field stays finite.
+    let lower_zero = dir.path().join("lower_zero.npy");
+    let mut q0 = last_q(&none);
+    q0.index_axis_mut(Axis(0), 1).fill(0.0);
+    ndarray_npy::write_npy(&lower_zero, &q0).unwrap();
+    let (o, _) = sim(
+        "lower_zero.h5",
+        "40",
+        &[
+            "--closure",
+            one.to_str().unwrap(),
+            "--init",
+            lower_zero.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
     // A policy run continues exactly: 45 steps (the checkpoint 5 steps after a decision,
     // with the policy's spectra since), then to 60, equals 60 steps in one go.
     let every15 = ["--set", "output.snapshot_interval=15"];

@@ -158,17 +158,21 @@ impl SpectrumSamples {
         self.samples.is_empty()
     }
 
+    /// The time-mean spectrum; `None` without samples.
+    pub fn mean(&self) -> Option<Vec<f64>> {
+        let n = self.samples.len();
+        let first = self.samples.first()?;
+        Some(
+            (0..first.len())
+                .map(|k| self.samples.iter().map(|s| s[k]).sum::<f64>() / n as f64)
+                .collect(),
+        )
+    }
+
     /// The log of the time-mean spectrum; `None` without samples or with an empty or
     /// non-finite bin (a model that blew up).
     pub fn log_mean(&self) -> Option<Vec<f64>> {
-        let n = self.samples.len();
-        if n == 0 {
-            return None;
-        }
-        let d = self.samples[0].len();
-        let out: Vec<f64> = (0..d)
-            .map(|k| (self.samples.iter().map(|s| s[k]).sum::<f64>() / n as f64).ln())
-            .collect();
+        let out: Vec<f64> = self.mean()?.iter().map(|v| v.ln()).collect();
         out.iter().all(|v| v.is_finite()).then_some(out)
     }
 

@@ -158,7 +158,7 @@ impl Agents {
             let error: Vec<f64> = (0..nb)
                 .map(|k| {
                     let i = lev * nb + k;
-                    (interval[i].ln() - self.reference[i]) / self.scatter[i]
+                    ((interval[i] + 1e-300).ln() - self.reference[i]) / self.scatter[i]
                 })
                 .collect();
             for j in 0..b {
@@ -380,12 +380,12 @@ impl Controller {
         self.samples.add(&self.bins, &model.qh_spectra());
     }
 
-    /// The mean spectrum since the last decision.
+    /// The mean spectrum since the last decision (a bin may be 0: pyqg's initial state has no
+    /// lower-layer PV).
     fn interval_mean(&self) -> Vec<f64> {
-        self.samples.log_mean().map_or_else(
-            || vec![f64::NAN; self.agents.reference.len()],
-            |l| l.iter().map(|v| v.exp()).collect(),
-        )
+        self.samples
+            .mean()
+            .expect("a state is recorded before every decision")
     }
 
     fn decide(
