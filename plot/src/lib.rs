@@ -312,6 +312,22 @@ pub(crate) const PALETTE: [RGBColor; 11] = [
 
 /// A tick label: plain with up to 3 significant digits between 0.01 and 10^4, else exponent form;
 /// 0 for values below 1e-9 of the axis' `range` (round-off of a tick at zero).
+/// Ticks of a log axis on `[lo, hi]`: 1, 2 and 5 times the powers of ten inside it over up to
+/// three decades, the powers alone over more (plotters' own put the powers alone, none on a
+/// range shorter than a decade, and its light lines' labels collide at the powers).
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let (p0, p1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let mantissas: &[f64] = if p1 - p0 <= 3 {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0]
+    };
+    (p0..=p1)
+        .flat_map(|p| mantissas.iter().map(move |m| m * 10f64.powi(p)))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect()
+}
+
 pub(crate) fn tick(v: f64, range: f64) -> String {
     let a = v.abs();
     if a <= 1e-9 * range || a == 0.0 {
@@ -527,24 +543,21 @@ fn line_figure(
         }};
     }
     if axes == Axes::LogLog {
-        // Ticks at 1, 2 and 5 times the powers of ten inside the range (plotters' own log
-        // ticks are the powers alone, none at all on a range shorter than a decade).
-        let ticks: Vec<f64> = (x0.log10().floor() as i32..=x1.log10().ceil() as i32)
-            .flat_map(|p| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(p)))
-            .filter(|v| (x0..=x1).contains(v))
-            .collect();
         draw!(
             builder
                 .build_cartesian_2d(
-                    (x0..x1).log_scale().with_key_points(ticks),
-                    (y0..y1).log_scale()
+                    (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
+                    (y0..y1).log_scale().with_key_points(log_ticks(y0, y1))
                 )
                 .map_err(&e)?
         );
     } else if axes == Axes::LogY {
         draw!(
             builder
-                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .build_cartesian_2d(
+                    x0..x1,
+                    (y0..y1).log_scale().with_key_points(log_ticks(y0, y1))
+                )
                 .map_err(&e)?
         );
     } else {
