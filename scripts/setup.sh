@@ -6,7 +6,8 @@
 #   and notebooks/requirements.txt;
 # - .venv-pyqg: pyqg 0.7.2, the solver's reference, which needs NumPy < 2 and Cython < 3, and
 #   gcm-filters 0.5.1, the reference of the closure module's third coarse-graining operator,
-#   and h5py and scipy for the cross-check of the online similarity scores.
+#   h5py and scipy for the cross-check of the online similarity scores, and xarray and h5netcdf
+#   so that pyqg's own to_dataset() is compared with medida's files.
 # Safe to re-run: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,8 +47,9 @@ if ! .venv-pyqg/bin/python -c "import gcm_filters" 2>/dev/null; then
     echo "setup: installing gcm-filters 0.5.1 into .venv-pyqg"
     .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" "gcm-filters==0.5.1"
 fi
-if ! .venv-pyqg/bin/python -c "import h5py, scipy" 2>/dev/null; then
-    echo "setup: installing h5py and scipy into .venv-pyqg (the similarity scores' cross-check)"
-    .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" h5py scipy
+if ! .venv-pyqg/bin/python -c "import h5py, scipy, xarray, h5netcdf" 2>/dev/null; then
+    echo "setup: installing h5py, scipy, xarray and h5netcdf into .venv-pyqg (the similarity"
+    echo "       scores' cross-check; pyqg's own to_dataset() beside medida's files)"
+    .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" h5py scipy xarray h5netcdf
 fi
 echo "setup: done"

@@ -71,6 +71,38 @@ fn h5py_and_xarray_read_what_rust_wrote() {
     ]);
 }
 
+/// pyqg's everyday xarray snippets (`ds.q + ds.Qy * ds.y`, `ds.ufull`, `ds.attrs['pyqg:rd']`,
+/// `ds.sel(lev=1)`, ...) run on a medida output and on pyqg 0.7.2's own `to_dataset()` of the
+/// same run and agree to 1e-12; `xr.open_datatree` opens the file (tests/pyqg/snippets.py).
+#[test]
+fn a_pyqg_users_snippets_run_on_medidas_file_as_on_pyqgs_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.h5");
+    run_ok(&[
+        "simulate",
+        "-q",
+        "--preset",
+        "pyqg-eddy",
+        "--set",
+        "model.nx=32",
+        "--set",
+        "model.ny=32",
+        "--set",
+        "init.seed=3",
+        "--steps",
+        "40",
+        "--set",
+        "output.snapshot_interval=20",
+        "--set",
+        "output.checkpoint_interval=0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyqg/snippets.py");
+    let said = common::pyqg_python_ok(&[script.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(said.starts_with("ok:"), "{said}");
+}
+
 /// The final model state in a checkpoint: (name, f64 bits) of every array.
 fn final_state(ckpt: &Path) -> Vec<(String, Vec<u64>)> {
     let c = Checkpoint::read(ckpt).unwrap();
@@ -428,4 +460,108 @@ fn init_from_a_run_chooses_and_names_its_snapshot() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("holds no snapshot"), "{e}");
+}
+
+/// `medida completions SHELL` prints a script that knows every subcommand and flag; an unknown
+/// shell is a usage error naming the allowed ones.
+#[test]
+fn completions_know_the_subcommands() {
+    let bash = String::from_utf8(run_ok(&["completions", "bash"]).stdout).unwrap();
+    for word in [
+        "simulate",
+        "train-rl",
+        "calibrate",
+        "--model-error",
+        "--preset",
+    ] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    let zsh = String::from_utf8(run_ok(&["completions", "zsh"]).stdout).unwrap();
+    assert!(zsh.starts_with("#compdef medida"), "{}", &zsh[..40]);
+    let out = medida().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bash") && err.contains("fish"), "{err}");
+}
+
+/// pyqg's own files (`m.to_dataset().to_netcdf(...)`, and several concatenated along time) are
+/// an initial state (`--init`, taking pyqg's parameters from the file), a truth
+/// (`increments --truth`) and a figure source (`plot`).
+#[test]
+fn a_pyqg_file_is_an_initial_state_a_truth_and_a_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, three) = (dir.path().join("one.nc"), dir.path().join("three.nc"));
+    common::pyqg_python_ok(&[
+        "-c",
+        "import sys, numpy as np, pyqg, xarray as xr\n\
+         np.random.seed(1)\n\
+         m = pyqg.QGModel(nx=32, L=2e6, W=2e6, dt=3600., rek=1e-6, U1=0.03, beta=1.2e-11, ntd=1, log_level=0)\n\
+         dss = []\n\
+         for k in range(3):\n\
+         \x20   for _ in range(24):\n\
+         \x20       m._step_forward()\n\
+         \x20   dss.append(m.to_dataset())\n\
+         dss[-1].to_netcdf(sys.argv[1], engine='h5netcdf', invalid_netcdf=True)\n\
+         xr.concat(dss, 'time').to_netcdf(sys.argv[2], engine='h5netcdf', invalid_netcdf=True)\n",
+        one.to_str().unwrap(),
+        three.to_str().unwrap(),
+    ]);
+    let run = dir.path().join("run.h5");
+    run_ok(&[
+        "simulate",
+        "-q",
+        "--init",
+        one.to_str().unwrap(),
+        "--steps",
+        "4",
+        "--set",
+        "output.checkpoint_interval=0",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let num = |name: &str| medida_data::read_number_attr(&run, name).unwrap();
+    assert_eq!(
+        [num("pyqg:nx"), num("pyqg:L"), num("pyqg:dt")],
+        [32.0, 2e6, 3600.0]
+    );
+    assert_eq!([num("pyqg:rek"), num("pyqg:beta")], [1e-6, 1.2e-11]);
+    let ubg = medida_data::read_array(&run, "Ubg").unwrap();
+    assert_eq!(ubg.as_slice().unwrap(), &[0.03, 0.0]);
+    let q0 = medida_data::read_array(&run, "q").unwrap();
+    let pyqg_q = medida_data::read_array(&one, "q").unwrap();
+    assert_eq!(
+        q0.index_axis(ndarray::Axis(0), 0),
+        pyqg_q.index_axis(ndarray::Axis(0), 0),
+        "the run starts from pyqg's state"
+    );
+    let init = medida_data::read_text_attr(&run, "initial_condition").unwrap();
+    assert!(init.contains("one.nc, snapshot 0 of 1"), "{init}");
+
+    let inc = dir.path().join("inc.h5");
+    run_ok(&[
+        "increments",
+        "-q",
+        "--truth",
+        three.to_str().unwrap(),
+        "--set",
+        "model_error.bottom_drag=2e-6",
+        "--out",
+        inc.to_str().unwrap(),
+    ]);
+    let dqdt = medida_data::read_array(&inc, "dqdt").unwrap();
+    assert_eq!(dqdt.shape(), &[3, 2, 32, 32]);
+    assert!(dqdt.iter().all(|x| x.is_finite()) && dqdt.iter().any(|&x| x != 0.0));
+
+    let figs = dir.path().join("figs");
+    let listed = String::from_utf8(
+        run_ok(&[
+            "plot",
+            three.to_str().unwrap(),
+            "--out",
+            figs.to_str().unwrap(),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(listed.lines().count(), 3, "{listed}");
 }

@@ -121,6 +121,21 @@ pub fn read_text_attr(path: &Path, name: &str) -> Result<String, DataError> {
     Ok(t.as_str().to_owned())
 }
 
+/// The text attribute `name` of dataset `dataset` (its `units`, `long_name`).
+pub fn read_dataset_text_attr(path: &Path, dataset: &str, name: &str) -> Result<String, DataError> {
+    let file = hdf5::File::open(path).at(path, "open")?;
+    let ds = file
+        .dataset(dataset)
+        .at(path, format!("dataset `{dataset}`"))?;
+    let attr = ds
+        .attr(name)
+        .at(path, format!("attribute `{name}` of `{dataset}`"))?;
+    let t: hdf5::types::VarLenUnicode = attr
+        .read_scalar()
+        .at(path, format!("read attribute `{name}` of `{dataset}`"))?;
+    Ok(t.as_str().to_owned())
+}
+
 /// A `(time, lev, y, x)` dataset read one time at a time.
 #[derive(Debug)]
 pub struct Frames {
@@ -174,8 +189,17 @@ impl Frames {
 pub fn read_number_attr(path: &Path, name: &str) -> Result<f64, DataError> {
     let file = hdf5::File::open(path).at(path, "open")?;
     let attr = file.attr(name).at(path, format!("attribute `{name}`"))?;
-    attr.read_scalar::<f64>()
-        .at(path, format!("read attribute `{name}`"))
+    // A scalar, or a one-element array as netCDF writers (h5netcdf, pyqg's files) store numbers.
+    let values: Vec<f64> = attr
+        .read_raw()
+        .at(path, format!("read attribute `{name}`"))?;
+    match values[..] {
+        [x] => Ok(x),
+        _ => Err(DataError::Invalid {
+            path: path.into(),
+            what: format!("attribute `{name}` holds {} numbers, not one", values.len()),
+        }),
+    }
 }
 
 #[cfg(test)]

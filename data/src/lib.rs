@@ -12,9 +12,10 @@ pub mod npy;
 pub mod output;
 
 pub use array::{
-    Frames, RowReader, Rows, has_datasets, open_rows, read_array, read_number_attr, read_text_attr,
+    Frames, RowReader, Rows, has_datasets, open_rows, read_array, read_dataset_text_attr,
+    read_number_attr, read_text_attr,
 };
 pub use checkpoint::Checkpoint;
 pub use error::DataError;
 pub use npy::NpyRows;
-pub use output::{AttrValue, Coordinate, OutputFile, Precision, Schema, Variable};
+pub use output::{AttrValue, Coordinate, OutputFile, Precision, SERIES_TIME, Schema, Variable};

@@ -1,8 +1,9 @@
 //! The output file: snapshots of fields over an unlimited `time` dimension, coordinates as
-//! dimension scales with units and long names, run attributes, and a `diagnostics` group holding
-//! time series on its own `time` dimension. Laid out as netCDF-4 so that
-//! `xarray.open_dataset(path, engine="h5netcdf")` (and `group="diagnostics"`) gives named
-//! dimensions.
+//! dimension scales with units and long names, variables without time (pyqg's `Ubg`, `Qy`), run
+//! attributes, and a `diagnostics` group holding time series on their own dimension
+//! [`SERIES_TIME`]. Laid out as netCDF-4 so that `xarray.open_dataset(path, engine="h5netcdf")`
+//! (and `group="diagnostics"`) gives named dimensions, and `xarray.open_datatree` opens the whole
+//! file (the series' times are not the snapshots', so they are not called `time`).
 //!
 //! The file is created complete (every coordinate and attribute, empty time series) under a
 //! temporary name and renamed into place, then grows by appends; [`OutputFile::flush`] after each
@@ -35,6 +36,8 @@ pub struct Coordinate {
     pub units: String,
     /// Long name.
     pub long_name: String,
+    /// The values are whole numbers, stored as 64-bit integers (pyqg's `lev`).
+    pub integer: bool,
 }
 
 /// A variable written once per snapshot (dims after `time`) or per diagnostics record (no dims).
@@ -70,6 +73,9 @@ pub struct Schema {
     pub variables: Vec<Variable>,
     /// Diagnostics series, written in this order by [`OutputFile::append_series`].
     pub series: Vec<Variable>,
+    /// Variables without time (pyqg's `Ubg` and `Qy` on `lev`), written with the file: the
+    /// values in C order over the variable's dims.
+    pub fixed: Vec<(Variable, Vec<f64>)>,
     /// Global attributes.
     pub attrs: Vec<(String, AttrValue)>,
     /// Storage type.
@@ -82,6 +88,12 @@ pub struct Schema {
 
 /// Name of the group holding the diagnostics series.
 pub const DIAGNOSTICS_GROUP: &str = "diagnostics";
+
+/// Name of the diagnostics series' time coordinate and dimension (in [`DIAGNOSTICS_GROUP`]).
+pub const SERIES_TIME: &str = "diag_time";
+
+/// The series' time coordinate of files written before it had its own name.
+const SERIES_TIME_BEFORE: &str = "time";
 
 /// An output file open for appending.
 #[derive(Debug)]
@@ -158,10 +170,13 @@ impl OutputFile {
     fn write_skeleton(path: &Path, schema: &Schema) -> Result<(), DataError> {
         let file = File::create(path).at(path, "create")?;
         let coord = |g: &Group, c: &Coordinate| -> hdf5::Result<Dataset> {
-            let ds = g
-                .new_dataset_builder()
-                .with_data(&c.values)
-                .create(c.name.as_str())?;
+            let builder = g.new_dataset_builder();
+            let ds = if c.integer {
+                let values: Vec<i64> = c.values.iter().map(|&x| x as i64).collect();
+                builder.with_data(&values).create(c.name.as_str())?
+            } else {
+                builder.with_data(&c.values).create(c.name.as_str())?
+            };
             describe(&ds, &c.units, &c.long_name)?;
             Ok(ds)
         };
@@ -206,13 +221,44 @@ impl OutputFile {
                 })?;
             }
         }
+        for (v, values) in &schema.fixed {
+            let dims: Vec<&str> = v.dims.iter().map(String::as_str).collect();
+            let shape: Vec<usize> = dims
+                .iter()
+                .map(|d| {
+                    schema
+                        .coords
+                        .iter()
+                        .find(|c| c.name == *d)
+                        .map_or(0, |c| c.values.len())
+                })
+                .collect();
+            let data =
+                ndarray::ArrayD::from_shape_vec(IxDyn(&shape), values.clone()).map_err(|_| {
+                    DataError::Invalid {
+                        path: path.into(),
+                        what: format!(
+                            "{}: {} values for dims {dims:?} of lengths {shape:?}",
+                            v.name,
+                            values.len()
+                        ),
+                    }
+                })?;
+            fixed_dataset(&file, path, v, &dims, &[], data.view())?;
+        }
         let group = file
             .create_group(DIAGNOSTICS_GROUP)
             .at(path, "diagnostics group")?;
+        let where_ = format!("{DIAGNOSTICS_GROUP}/{SERIES_TIME}");
         let stime =
-            Self::unlimited(&group, "time", &[], Precision::F64, 0).at(path, "diagnostics/time")?;
-        describe(&stime, &schema.time_units, "model time").at(path, "diagnostics/time")?;
-        set_scale(&stime, "time").map_err(|what| DataError::Invalid {
+            Self::unlimited(&group, SERIES_TIME, &[], Precision::F64, 0).at(path, &where_)?;
+        describe(
+            &stime,
+            &schema.time_units,
+            "model time of the diagnostics records",
+        )
+        .at(path, &where_)?;
+        set_scale(&stime, SERIES_TIME).map_err(|what| DataError::Invalid {
             path: path.into(),
             what,
         })?;
@@ -275,7 +321,8 @@ impl OutputFile {
         let group = file
             .group(DIAGNOSTICS_GROUP)
             .at(path, "diagnostics group")?;
-        let series_time = get(&group, "time")?;
+        let series_time = get(&group, SERIES_TIME)
+            .or_else(|e| group.dataset(SERIES_TIME_BEFORE).map_err(|_| e))?;
         let series = schema
             .series
             .iter()
@@ -389,61 +436,78 @@ impl OutputFile {
         attrs: &[(&str, f64)],
         data: ArrayViewD<f64>,
     ) -> Result<(), DataError> {
-        let p = self.path.clone();
-        let invalid = |what: String| DataError::Invalid {
-            path: p.clone(),
-            what,
+        let v = Variable {
+            name: name.into(),
+            dims: dims.iter().map(|d| (*d).into()).collect(),
+            units: units.into(),
+            long_name: long_name.into(),
         };
-        if dims.len() != data.ndim() {
-            return Err(invalid(format!(
-                "{name}: {} dims for an array of {}",
-                dims.len(),
-                data.ndim()
-            )));
-        }
-        let mut scales = Vec::new();
-        for (i, d) in dims.iter().enumerate() {
-            let scale = self
-                .file
-                .dataset(d)
-                .map_err(|_| invalid(format!("{name}: the file has no coordinate {d}")))?;
-            if scale.shape() != [data.shape()[i]] {
-                return Err(invalid(format!(
-                    "{name}: dimension {d} has length {}, the array {}",
-                    scale.shape()[0],
-                    data.shape()[i]
-                )));
-            }
-            scales.push(scale);
-        }
-        if self.file.link_exists(name) {
-            self.file.unlink(name).at(&p, format!("replace {name}"))?;
-        }
-        let data = data.as_standard_layout();
-        let ds = self
-            .file
-            .new_dataset_builder()
-            .with_data(&data)
-            .create(name)
-            .at(&p, format!("dataset {name}"))?;
-        describe(&ds, units, long_name).at(&p, name)?;
-        for (attr, v) in attrs {
-            ds.new_attr::<f64>()
-                .shape(())
-                .create(*attr)
-                .and_then(|a| a.write_scalar(v))
-                .at(&p, format!("{name}: attribute {attr}"))?;
-        }
-        for (i, scale) in scales.iter().enumerate() {
-            attach_scale(&ds, scale, i).map_err(&invalid)?;
-        }
-        Ok(())
+        fixed_dataset(&self.file, &self.path, &v, dims, attrs, data)
     }
 
     /// Flushes everything written so far to disk.
     pub fn flush(&self) -> Result<(), DataError> {
         self.file.flush().at(&self.path, "flush")
     }
+}
+
+/// Writes (or replaces) the time-less variable `v` (its `dims` coordinates of `file`, which must
+/// have the array's lengths) with `data` in f64, its units, long name and number attributes `attrs`.
+fn fixed_dataset(
+    file: &File,
+    path: &Path,
+    v: &Variable,
+    dims: &[&str],
+    attrs: &[(&str, f64)],
+    data: ArrayViewD<f64>,
+) -> Result<(), DataError> {
+    let name = v.name.as_str();
+    let invalid = |what: String| DataError::Invalid {
+        path: path.into(),
+        what,
+    };
+    if dims.len() != data.ndim() {
+        return Err(invalid(format!(
+            "{name}: {} dims for an array of {}",
+            dims.len(),
+            data.ndim()
+        )));
+    }
+    let mut scales = Vec::new();
+    for (i, d) in dims.iter().enumerate() {
+        let scale = file
+            .dataset(d)
+            .map_err(|_| invalid(format!("{name}: the file has no coordinate {d}")))?;
+        if scale.shape() != [data.shape()[i]] {
+            return Err(invalid(format!(
+                "{name}: dimension {d} has length {}, the array {}",
+                scale.shape()[0],
+                data.shape()[i]
+            )));
+        }
+        scales.push(scale);
+    }
+    if file.link_exists(name) {
+        file.unlink(name).at(path, format!("replace {name}"))?;
+    }
+    let data = data.as_standard_layout();
+    let ds = file
+        .new_dataset_builder()
+        .with_data(&data)
+        .create(name)
+        .at(path, format!("dataset {name}"))?;
+    describe(&ds, &v.units, &v.long_name).at(path, name)?;
+    for (attr, x) in attrs {
+        ds.new_attr::<f64>()
+            .shape(())
+            .create(*attr)
+            .and_then(|a| a.write_scalar(x))
+            .at(path, format!("{name}: attribute {attr}"))?;
+    }
+    for (i, scale) in scales.iter().enumerate() {
+        attach_scale(&ds, scale, i).map_err(&invalid)?;
+    }
+    Ok(())
 }
 
 /// Writes `record` (leading dimension 1) at index `n` of `ds`'s first dimension.

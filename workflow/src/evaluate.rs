@@ -335,13 +335,7 @@ fn coarse_run(cfg: &RunConfig, path: &Path) -> Result<RunStatus> {
         }
     };
     match execute(run, &mut Silent, &mut |m| {
-        let [p, u, v] = m.p_u_v();
-        Ok(vec![
-            m.q().into_dyn(),
-            p.into_dyn(),
-            u.into_dyn(),
-            v.into_dyn(),
-        ])
+        Ok(crate::simulate::run_fields(m, false))
     }) {
         Ok(()) => Ok(RunStatus {
             file,

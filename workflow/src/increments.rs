@@ -98,7 +98,7 @@ pub(crate) fn config_of(path: &Path, attr: &str) -> Result<String> {
 
 /// Writes the increments `a` describes.
 pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()> {
-    let text = config_of(&a.truth, "config")?;
+    let text = crate::pyqg_file::config_text(&a.truth)?;
     let (both, model_only) = split_sets(&a.set);
     let truth_cfg = RunConfig::resolve_text(&text, None, &both)?;
     let all: Vec<String> = both.iter().chain(&model_only).cloned().collect();
@@ -198,6 +198,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                 values: kr,
                 units: crate::schema::units(&truth_cfg)("m^-1"),
                 long_name: "isotropic wavenumber (ring centres)".into(),
+                integer: false,
             });
             for (name, long_name) in [
                 (

@@ -275,6 +275,7 @@ pub(crate) fn kept_coords(
         values,
         units: unit(units),
         long_name: long_name.into(),
+        integer: false,
     };
     let mut out = Vec::new();
     if cfg.output.tavestart.is_some() {

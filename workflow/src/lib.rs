@@ -1,7 +1,8 @@
 //! Runs from configurations, for the command line and the Python package alike: the config
 //! schema with its presets and model-error cases ([`config`]), the model a config describes
 //! ([`model`]), simulations written to files with checkpoints and restarts ([`simulate`]), and
-//! the model-error pipeline over files ([`increments`], [`discover`], [`demo`]). Progress is
+//! the model-error pipeline over files ([`increments`], [`discover`], [`demo`]), and the config of
+//! a medida or pyqg file ([`pyqg_file`]). Progress is
 //! reported through [`Progress`]; errors say whether they are bad input ([`Error::is_input`]).
 
 pub mod calibrate;
@@ -17,6 +18,7 @@ mod kept;
 pub mod model;
 pub mod observe;
 pub mod progress;
+pub mod pyqg_file;
 pub mod regression;
 pub mod schema;
 pub mod simulate;

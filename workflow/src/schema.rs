@@ -26,6 +26,48 @@ const PYQG_NAMES: [(&str, &str); 4] = [
     ("rek", "bottom_drag"),
 ];
 
+/// The MEDIDA study's names of the jet's term coefficients, written as attributes too.
+const JET_NAMES: [(&str, &str); 5] = [
+    ("c_J", "advection"),
+    ("tau_f", "bottom_drag"),
+    ("tau_d1", "interface_relaxation"),
+    ("tau_d2", "jet_forcing"),
+    ("nu", "hyperviscosity"),
+];
+
+/// pyqg's `to_dataset()` attributes (`pyqg:rd`, `pyqg:beta`, ...) that a medida run has.
+fn pyqg_attrs(cfg: &RunConfig, model: &Model) -> Vec<(String, AttrValue)> {
+    let p = &cfg.model;
+    let n = |x: usize| AttrValue::I64(x as i64);
+    let x = AttrValue::F64;
+    let mut out = vec![
+        ("nx", n(p.nx)),
+        ("ny", n(p.ny)),
+        ("nz", n(2)),
+        ("nk", n(p.nx / 2 + 1)),
+        ("nl", n(p.ny)),
+        ("M", n(p.nx * p.ny)),
+        ("L", x(p.L)),
+        ("W", x(p.W)),
+        ("dt", x(p.dt)),
+        ("rd", x(p.rd)),
+        ("delta", x(p.delta)),
+        ("filterfac", x(p.filterfac)),
+        ("tmax", x(cfg.total_steps() as f64 * p.dt)),
+    ];
+    for (pyqg, term) in [("beta", "beta"), ("rek", "bottom_drag")] {
+        if let Some(c) = model.coefficient(term) {
+            out.push((pyqg, x(c)));
+        }
+    }
+    if let Some(t) = cfg.output.tavestart {
+        out.push(("tavestart", x(t)));
+    }
+    out.into_iter()
+        .map(|(k, v)| (format!("pyqg:{k}"), v))
+        .collect()
+}
+
 /// The output layout: pyqg's names, dims (time, lev, y, x), units, every parameter and every
 /// term's coefficient as an attribute. The MEDIDA jet is non-dimensional: its units are "1".
 pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
@@ -51,6 +93,12 @@ pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
                 "zonal velocity anomaly (without the background flow U)",
             ),
             ("v", "m s^-1", "meridional velocity"),
+            (
+                "ufull",
+                "m s^-1",
+                "zonal full velocity u + Ubg (pyqg ufull)",
+            ),
+            ("vfull", "m s^-1", "meridional full velocity (pyqg vfull)"),
         ],
     );
     if !init.is_empty() {
@@ -66,6 +114,7 @@ pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
             values,
             units: unit("m^-1"),
             long_name: long_name.into(),
+            integer: false,
         };
         schema.coords.push(coord(
             "l",
@@ -138,6 +187,7 @@ pub fn field_schema(
         values,
         units: unit(units),
         long_name: long_name.into(),
+        integer: false,
     };
     let mut attrs: Vec<(String, AttrValue)> = vec![
         ("title".into(), AttrValue::Str(title.into())),
@@ -164,9 +214,18 @@ pub fn field_schema(
             attrs.push((pyqg.into(), AttrValue::F64(c)));
         }
     }
+    attrs.extend(pyqg_attrs(cfg, model));
     if let Some(jet) = &cfg.jet {
         attrs.push(("jet_sigma".into(), AttrValue::F64(jet.sigma)));
         attrs.push(("jet_u1".into(), AttrValue::F64(jet.u1)));
+        // The study's names: the jet's profile and its terms' coefficients.
+        attrs.push(("sigma".into(), AttrValue::F64(jet.sigma)));
+        attrs.push(("u1".into(), AttrValue::F64(jet.u1)));
+        for (study, term) in JET_NAMES {
+            if let Some(c) = model.coefficient(term) {
+                attrs.push((study.into(), AttrValue::F64(c)));
+            }
+        }
     }
     if let Some(t) = &cfg.turbulence {
         attrs.push(("turbulence_kf".into(), AttrValue::F64(t.kf)));
@@ -191,9 +250,22 @@ pub fn field_schema(
     if let Some(case) = &cfg.model_error.case {
         attrs.push(("model_error_case".into(), AttrValue::Str(case.clone())));
     }
+    let per_layer = |name: &str, units: &str, long_name: &str, values: [f64; 2]| {
+        let v = Variable {
+            name: name.into(),
+            dims: vec!["lev".into()],
+            units: unit(units),
+            long_name: long_name.into(),
+        };
+        (v, values.to_vec())
+    };
     Schema {
         coords: vec![
-            coord("lev", vec![1.0, 2.0], "1", "layer (1 = upper)"),
+            Coordinate {
+                integer: true,
+                ..coord("lev", vec![1.0, 2.0], "1", "layer (1 = upper)")
+            },
+            coord("lev_mid", vec![1.5], "1", "interface between the layers"),
             coord("y", g.y(), "m", "meridional position (cell centres)"),
             coord("x", g.x(), "m", "zonal position (cell centres)"),
         ],
@@ -207,6 +279,20 @@ pub fn field_schema(
             })
             .collect(),
         series: Vec::new(),
+        fixed: vec![
+            per_layer(
+                "Ubg",
+                "m s^-1",
+                "background zonal velocity",
+                model.background_flow(),
+            ),
+            per_layer(
+                "Qy",
+                "m^-1 s^-1",
+                "background potential vorticity gradient",
+                model.qy(),
+            ),
+        ],
         attrs,
         precision: if cfg.output.precision == "f32" {
             Precision::F32

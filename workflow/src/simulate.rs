@@ -102,10 +102,23 @@ pub fn simulate(args: &SimulateArgs, progress: &mut dyn Progress) -> Result<()> 
     execute(run, progress, &mut |m| Ok(run_fields(m, spectral)))
 }
 
-/// `q`, `p`, `u`, `v` (and `qh_re`, `qh_im` when `spectral`).
-fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
+/// `q`, `p`, `u`, `v`, pyqg's `ufull = u + Ubg` and `vfull = v` (and `qh_re`, `qh_im` when
+/// `spectral`).
+pub(crate) fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
     let [p, u, v] = m.p_u_v();
-    let mut fields = vec![m.q().into_dyn(), p.into_dyn(), u.into_dyn(), v.into_dyn()];
+    let mut ufull = u.clone();
+    for (mut layer, ubg) in ufull.outer_iter_mut().zip(m.background_flow()) {
+        layer += ubg;
+    }
+    let vfull = v.clone();
+    let mut fields = vec![
+        m.q().into_dyn(),
+        p.into_dyn(),
+        u.into_dyn(),
+        v.into_dyn(),
+        ufull.into_dyn(),
+        vfull.into_dyn(),
+    ];
     if spectral {
         let qh = m.qh();
         fields.push(qh.mapv(|z| z.re).into_dyn());
@@ -126,12 +139,24 @@ fn apply_length(cfg: &mut RunConfig, steps: Option<u64>, tmax: Option<f64>) -> R
 }
 
 fn start(args: &SimulateArgs) -> Result<Run> {
-    let mut cfg = RunConfig::resolve(
-        args.preset.as_deref(),
-        args.config.as_deref(),
-        args.model_error.as_deref(),
-        &args.set,
-    )?;
+    // A pyqg file as the initial state brings its parameters, unless a preset or config is given.
+    let pyqg = match (&args.init, &args.preset, &args.config) {
+        (Some(path), None, None) if path.extension().is_none_or(|e| e != "npy") => {
+            crate::pyqg_file::pyqg_config(path)?
+        }
+        _ => None,
+    };
+    let mut cfg = match pyqg {
+        Some(base) => {
+            RunConfig::resolve_text(&base.to_toml(), args.model_error.as_deref(), &args.set)?
+        }
+        None => RunConfig::resolve(
+            args.preset.as_deref(),
+            args.config.as_deref(),
+            args.model_error.as_deref(),
+            &args.set,
+        )?,
+    };
     if let Some(s) = args.spinup {
         cfg.run.spinup = Some(s);
     }

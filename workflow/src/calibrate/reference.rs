@@ -5,8 +5,8 @@
 use crate::closure::{Manifest, YEAR, complete, lr_model, read_manifest};
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
-use crate::increments::config_of;
 use crate::model::build_model;
+use crate::pyqg_file::config_text;
 use medida_data::{Frames, read_array};
 use medida_discovery::closure::{Coarsening, Operator, SpectrumBins, SpectrumSamples};
 use medida_solver::Model;
@@ -105,7 +105,7 @@ fn times_from(path: &Path, from: f64, flag: &str) -> Result<(Vec<usize>, f64)> {
 /// The reference `a` names: a dataset or a run file.
 pub(crate) fn source(a: &ReferenceArgs) -> Result<(Source, f64)> {
     if let Some(target) = &a.target {
-        let cfg = RunConfig::from_toml(&config_of(target, "config")?)?;
+        let cfg = RunConfig::from_toml(&config_text(target)?)?;
         let Some(lr) = a.lr else {
             return input_err!("--target needs --lr, the coarse model's points per side");
         };
@@ -201,7 +201,7 @@ pub(crate) fn read_reference(
     };
     for (path, picked) in &src.files {
         // A dataset's run file holds the coarse grid's config, a run file its own.
-        let text = config_of(path, "config")?;
+        let text = config_text(path)?;
         let mut probe = build_model(&RunConfig::from_toml(&text)?)?;
         let on = bins.on(probe.grid()).map_err(input("--target"))?;
         let frames = Frames::open(path, "q")?;
