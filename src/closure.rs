@@ -18,7 +18,7 @@ pub enum Closure {
         #[command(flatten)]
         args: ClosureDataArgs,
         /// No progress output.
-        #[arg(long)]
+        #[arg(long, short)]
         quiet: bool,
     },
     /// Discover a closure from a dataset: per-layer sparse regression, scored on held-out runs.
@@ -38,7 +38,7 @@ pub enum Closure {
         #[arg(long)]
         json: bool,
         /// No progress output.
-        #[arg(long)]
+        #[arg(long, short)]
         quiet: bool,
     },
     /// Calibrate a built-in closure's constants so the coarse model's time-mean enstrophy
@@ -50,7 +50,7 @@ pub enum Closure {
         #[arg(long)]
         json: bool,
         /// No progress output.
-        #[arg(long)]
+        #[arg(long, short)]
         quiet: bool,
     },
     /// Learn an eddy-viscosity coefficient field by multi-agent reinforcement learning from the
@@ -60,7 +60,7 @@ pub enum Closure {
         #[command(flatten)]
         args: Box<ClosureTrainRlArgs>,
         /// No progress output.
-        #[arg(long)]
+        #[arg(long, short)]
         quiet: bool,
     },
     /// The built-in closures, their constants and what they are.

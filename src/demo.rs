@@ -10,7 +10,7 @@ pub struct Demo {
     #[command(flatten)]
     pub args: DemoArgs,
     /// No progress output.
-    #[arg(long)]
+    #[arg(long, short)]
     pub quiet: bool,
     /// Write every figure (truth fields, spectrum, diagnostics, increments, coefficients, sweep)
     /// as PNG into this directory.

@@ -13,7 +13,7 @@ pub struct Discover {
     #[arg(long)]
     pub json: bool,
     /// No notes on stderr.
-    #[arg(long)]
+    #[arg(long, short)]
     pub quiet: bool,
     /// Write the figures (coefficients, sweep, increments) as PNG into this directory (needs --out).
     #[arg(long, value_name = "DIR", requires = "out")]

@@ -9,7 +9,7 @@ pub struct Increments {
     #[command(flatten)]
     pub args: IncrementsArgs,
     /// No progress output.
-    #[arg(long)]
+    #[arg(long, short)]
     pub quiet: bool,
 }
 

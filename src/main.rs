@@ -11,7 +11,7 @@ mod plot;
 mod progress;
 mod simulate;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use medida_workflow::RunConfig;
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,6 +44,13 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Print a shell completion script, e.g. `medida completions bash >
+    /// ~/.local/share/bash-completion/completions/medida` (zsh: into a directory of `$fpath`
+    /// as `_medida`; fish: `~/.config/fish/completions/medida.fish`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -99,6 +106,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &set,
             )?;
             print(&cfg.to_toml())
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "medida", &mut script);
+            print(&String::from_utf8_lossy(&script))
         }
     }
 }

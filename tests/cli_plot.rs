@@ -33,6 +33,20 @@ fn a_run_gives_fields_spectrum_and_diagnostics() {
     }
     check_png(&plots.join("spectrum.png"), 900, Some(600));
     check_png(&plots.join("diagnostics.png"), 900, Some(600));
+    // Each panel's colour bar is labelled with the quantity and its units ("q [s^-1]"), in the
+    // last 22 columns of the panel (right of the tick labels) about the middle rows.
+    let img = image::open(plots.join("q.png")).unwrap().to_luma8();
+    let (w, h) = img.dimensions();
+    for right in [w / 2, w] {
+        let dark = (right - 22..right - 2)
+            .flat_map(|x| (h / 3..2 * h / 3).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y)[0] < 100)
+            .count();
+        assert!(
+            dark > 40,
+            "no colour-bar label left of column {right}: {dark} dark pixels"
+        );
+    }
     // `medida plot` on the same file, at the first snapshot, lists what it wrote.
     let again = dir.path().join("again");
     let listed = ok(&[
@@ -45,6 +59,39 @@ fn a_run_gives_fields_spectrum_and_diagnostics() {
     ]);
     assert_eq!(listed.lines().count(), 4, "{listed}");
     check_png(&again.join("q.png"), 1040, None);
+    // The same figures as SVG: vector files whose labels are text.
+    let svg = dir.path().join("svg");
+    let listed = ok(&[
+        "plot",
+        run.to_str().unwrap(),
+        "--format",
+        "svg",
+        "--out",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(listed.lines().count(), 4, "{listed}");
+    for f in ["q", "p", "spectrum", "diagnostics"] {
+        let text = std::fs::read_to_string(svg.join(format!("{f}.svg"))).unwrap();
+        assert!(
+            text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+            "{f}.svg"
+        );
+        assert!(
+            text.matches("<text").count() > 10,
+            "{f}.svg: too few text labels"
+        );
+    }
+    let q = std::fs::read_to_string(svg.join("q.svg")).unwrap();
+    assert!(
+        q.contains("q [s^-1]") && q.contains("layer 2"),
+        "q.svg lacks its labels"
+    );
+    assert_eq!(
+        medida(&["plot", run.to_str().unwrap(), "--format", "pdf"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]

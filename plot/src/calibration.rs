@@ -3,7 +3,7 @@
 //! calibrated one; the sweep's log-spectrum RMSE against the constant; the inversion's
 //! ensemble per iteration.
 
-use crate::{Axes, PlotError, Result, line_figure};
+use crate::{Axes, FigureDir, PlotError, Result, line_figure};
 use medida_workflow::calibrate::CalibrationReport;
 use std::path::{Path, PathBuf};
 
@@ -12,8 +12,37 @@ pub(crate) fn is_calibration(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("forward_steps").is_some())
 }
 
+/// A closure's spec (`smagorinsky:cs=0.06667884622373035`) with its constants to 3 significant
+/// digits, for a legend (`smagorinsky:cs=0.0667`).
+fn legend_label(spec: &str) -> String {
+    spec.split(',')
+        .map(|part| match part.rsplit_once('=') {
+            Some((key, v)) => match v.parse::<f64>() {
+                Ok(x) if x != 0.0 && !(1e-3..1e4).contains(&x.abs()) => format!("{key}={x:.2e}"),
+                Ok(x) => {
+                    let digits = (2 - x.abs().max(1e-3).log10().floor() as i32).max(0) as usize;
+                    let text = format!("{x:.digits$}");
+                    let text = if text.contains('.') {
+                        text.trim_end_matches('0').trim_end_matches('.')
+                    } else {
+                        &text
+                    };
+                    format!("{key}={text}")
+                }
+                Err(_) => part.to_string(),
+            },
+            None => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The figures of the calibration report in `text`.
-pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn calibration_figures(
+    file: &Path,
+    text: &str,
+    dir: &FigureDir,
+) -> Result<Vec<PathBuf>> {
     let r: CalibrationReport = serde_json::from_str(text).map_err(|e| {
         PlotError::Input(format!(
             "{}: {e} (not a `medida closure calibrate` report)",
@@ -30,7 +59,7 @@ pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result
         .chain(
             r.result
                 .iter()
-                .map(|f| (f.closure.clone(), f.log_spectrum.as_ref())),
+                .map(|f| (legend_label(&f.closure), f.log_spectrum.as_ref())),
         );
     let fits: Vec<(String, &Vec<f64>)> = fits.filter_map(|(n, s)| s.map(|s| (n, s))).collect();
     out.extend(layer_spectra(
@@ -58,7 +87,7 @@ pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result
         ) {
             series.push(("no closure".into(), vec![(lo, e), (hi, e)]));
         }
-        let path = dir.join("calibration_sweep.png");
+        let path = dir.file("calibration_sweep");
         line_figure(
             &path,
             "log-spectrum RMSE against the reference",
@@ -83,7 +112,7 @@ pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result
             series.push((format!("{k}: times exp(+sd of its log)"), at(1.0)));
             series.push((format!("{k}: times exp(-sd of its log)"), at(-1.0)));
         }
-        let path = dir.join("calibration_iterations.png");
+        let path = dir.file("calibration_iterations");
         line_figure(
             &path,
             "ensemble Kalman inversion: the ensemble per iteration",
@@ -97,10 +126,10 @@ pub(crate) fn calibration_figures(file: &Path, text: &str, dir: &Path) -> Result
     Ok(out)
 }
 
-/// One figure per layer, `<stem>1.png` and `<stem>2.png`: the binned enstrophy spectra `fits`
+/// One figure per layer, `<stem>1` and `<stem>2`: the binned enstrophy spectra `fits`
 /// (name, log spectrum of both layers' bins) against the bins' centres `kr` (one layer's).
 pub(crate) fn layer_spectra(
-    dir: &Path,
+    dir: &FigureDir,
     stem: &str,
     kr: &[f64],
     fits: &[(String, &Vec<f64>)],
@@ -118,7 +147,7 @@ pub(crate) fn layer_spectra(
                 (n.clone(), pts)
             })
             .collect();
-        let path = dir.join(format!("{stem}{}.png", lev + 1));
+        let path = dir.file(&format!("{stem}{}", lev + 1));
         line_figure(
             &path,
             &format!(
@@ -133,4 +162,25 @@ pub(crate) fn layer_spectra(
         out.push(path);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::legend_label;
+
+    #[test]
+    fn legend_labels_round_constants_to_three_digits() {
+        assert_eq!(
+            legend_label("smagorinsky:cs=0.06667884622373035"),
+            "smagorinsky:cs=0.0667"
+        );
+        assert_eq!(legend_label("leith:cl=0.22"), "leith:cl=0.22");
+        assert_eq!(
+            legend_label("backscatter:cs=0.1034999,cb=-1.23456"),
+            "backscatter:cs=0.103,cb=-1.23"
+        );
+        assert_eq!(legend_label("x:nu=1.5e-7"), "x:nu=1.50e-7");
+        assert_eq!(legend_label("x:c=250.7"), "x:c=251");
+        assert_eq!(legend_label("none"), "none");
+    }
 }

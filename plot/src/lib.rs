@@ -1,4 +1,4 @@
-//! `medida plot`: PNG figures of runs, increments and discoveries, drawn with plotters and an
+//! `medida plot`: PNG or SVG figures of runs, increments and discoveries, drawn with plotters and an
 //! embedded DejaVu font (no system font libraries).
 //!
 //! - a run (`medida simulate` output): `q` and `p` per layer with colour bars, the isotropic KE
@@ -11,7 +11,7 @@
 //! - a closure discovery (`medida closure discover --out res.json`): held-out R^2 per layer beside
 //!   the published closures (`res.json`), the forcing and its predictions mapped (`res.h5`).
 
-use medida_data::{Frames, read_array, read_text_attr};
+use medida_data::{Frames, read_array, read_dataset_text_attr, read_text_attr};
 use medida_discovery::model_error::DiscoveryReport;
 use medida_discovery::model_error::discovery::Row;
 use medida_discovery::regression::PathPoint;
@@ -62,13 +62,66 @@ macro_rules! input_err {
 }
 pub(crate) use input_err;
 
-/// Writes every figure `file` supports into `dir`; returns their paths.
-pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
+/// A figure's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// PNG (a bitmap, for screens and notebooks).
+    #[default]
+    Png,
+    /// SVG (vector graphics, for papers: text stays text).
+    Svg,
+}
+
+/// Where figures go: a directory and the format, which names the files (`q.png`, `q.svg`).
+#[derive(Debug, Clone)]
+pub(crate) struct FigureDir {
+    dir: PathBuf,
+    format: Format,
+}
+
+impl FigureDir {
+    /// The figure `stem` in this directory, with the format's extension.
+    pub(crate) fn file(&self, stem: &str) -> PathBuf {
+        let ext = match self.format {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        };
+        self.dir.join(format!("{stem}.{ext}"))
+    }
+}
+
+/// Opens the drawing area of a `size` figure at `out` (SVG for a `.svg` path, else PNG) as
+/// `$root`, with `$e` mapping its drawing errors, runs `$body` (which may use `?`) and writes the
+/// file. The body is compiled once per backend.
+macro_rules! figure {
+    ($out:expr, $size:expr, |$root:ident, $e:ident| $body:block) => {{
+        let out: &std::path::Path = $out;
+        if out.extension().is_some_and(|x| x == "svg") {
+            let $e = crate::draw_err(out);
+            let $root = plotters::prelude::SVGBackend::new(out, $size).into_drawing_area();
+            $body
+            $root.present().map_err(&$e)?;
+        } else {
+            let $e = crate::draw_err(out);
+            let $root = plotters::prelude::BitMapBackend::new(out, $size).into_drawing_area();
+            $body
+            $root.present().map_err(&$e)?;
+        }
+    }};
+}
+pub(crate) use figure;
+
+/// Writes every figure `file` supports into `dir`, in `format`; returns their paths.
+pub fn figures(file: &Path, dir: &Path, time: i64, format: Format) -> Result<Vec<PathBuf>> {
     if !file.exists() {
         return input_err!("{}: no such file", file.display());
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| PlotError::Draw(format!("create {}: {e}", dir.display())))?;
+    let dir = &FigureDir {
+        dir: dir.to_path_buf(),
+        format,
+    };
     register_font();
     if file.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(file)
@@ -89,11 +142,11 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
     }
     let title = read_text_attr(file, "title").map_err(|e| {
         PlotError::Input(format!(
-            "{}: {e} (plot reads medida's .h5 outputs and discovery .json)",
+            "{}: {e} (plot reads medida's .h5 outputs, pyqg's to_dataset() files and discovery .json)",
             file.display()
         ))
     })?;
-    let cfg = RunConfig::from_toml(&read_text_attr(file, "config")?)?;
+    let cfg = RunConfig::from_toml(&medida_workflow::pyqg_file::config_text(file)?)?;
     if title.starts_with(medida_workflow::closure::MAPS_TITLE) {
         return closure::map_figures(file, dir, time, &cfg);
     }
@@ -126,7 +179,7 @@ pub fn figures(file: &Path, dir: &Path, time: i64) -> Result<Vec<PathBuf>> {
         field_figure(file, dir, ("p", "p"), "streamfunction psi", time, &cfg)?,
         spectrum_figure(file, dir, &cfg)?,
     ];
-    if read_array(file, "diagnostics/time").is_ok_and(|t| t.len() > 1) {
+    if series_time(file).is_ok_and(|t| t.len() > 1) {
         out.push(diagnostics_figure(file, dir, &cfg)?);
     }
     Ok(out)
@@ -174,7 +227,7 @@ fn units(cfg: &RunConfig) -> (&'static str, bool) {
 /// `dir/name.png`.
 pub(crate) fn field_figure(
     file: &Path,
-    dir: &Path,
+    dir: &FigureDir,
     (field, name): (&str, &str),
     label: &str,
     time: i64,
@@ -188,83 +241,97 @@ pub(crate) fn field_figure(
     }
     let data = frames.read(i as usize)?;
     let t = read_array(file, "time")?[i as usize];
-    let out = dir.join(format!("{name}.png"));
+    let bar_label = match read_dataset_text_attr(file, field, "units") {
+        Ok(u) if u != "1" && !u.is_empty() => format!("{field} [{u}]"),
+        _ => field.to_string(),
+    };
+    let out = dir.file(name);
     let (ny, nx) = (data.shape()[1], data.shape()[2]);
     let (lx, ly) = (cfg.model.L, cfg.model.W);
     let (unit, km) = units(cfg);
     let scale = if km { 1e-3 } else { 1.0 };
     let panel_w = 520u32;
     let panel_h = ((panel_w - 150) as f64 * ly / lx).round() as u32 + 110;
-    let root = BitMapBackend::new(&out, (2 * panel_w, panel_h.min(1400))).into_drawing_area();
-    let e = draw_err(&out);
-    root.fill(&WHITE).map_err(&e)?;
-    let root = root
-        .titled(
-            &format!(
-                "{label}, t = {}{}",
-                tick(t, 0.0),
-                if km { " s" } else { "" }
-            ),
-            ("sans-serif", 22),
-        )
-        .map_err(&e)?;
-    let cmap = diverging();
-    for (lev, area) in root.split_evenly((1, 2)).iter().enumerate() {
-        let layer = data.index_axis(ndarray::Axis(0), lev);
-        // NaN marks unobserved points (sparse increments): drawn grey, left out of the range.
-        let vmax = layer
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold(0.0f64, |m, v| m.max(v.abs()))
-            .max(1e-300);
-        let (plot_area, bar_area) = area.split_horizontally(area.dim_in_pixel().0 - 110);
-        let mut chart = ChartBuilder::on(&plot_area)
-            .caption(format!("layer {}", lev + 1), ("sans-serif", 18))
-            .margin(8)
-            .x_label_area_size(40)
-            .y_label_area_size(55)
-            .build_cartesian_2d(0.0..lx * scale, 0.0..ly * scale)
-            .map_err(&e)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_labels(6)
-            .y_labels(8)
-            .x_label_formatter(&|v| tick(*v, 0.0))
-            .y_label_formatter(&|v| tick(*v, 0.0))
-            .x_desc(format!("x{unit}"))
-            .y_desc(format!("y{unit}"))
-            .label_style(("sans-serif", 13))
-            .draw()
-            .map_err(&e)?;
-        let (dx, dy) = (lx * scale / nx as f64, ly * scale / ny as f64);
-        chart
-            .draw_series(
-                (0..ny)
-                    .flat_map(|j| (0..nx).map(move |k| (j, k)))
-                    .map(|(j, k)| {
-                        let v = layer[[j, k]];
-                        let c = if v.is_finite() {
-                            cmap.get_color_normalized(v.clamp(-vmax, vmax), -vmax, vmax)
-                        } else {
-                            RGBColor(215, 215, 215)
-                        };
-                        let (x0, y0) = (k as f64 * dx, j as f64 * dy);
-                        Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], c.filled())
-                    }),
+    figure!(&out, (2 * panel_w, panel_h.min(1400)), |root, e| {
+        root.fill(&WHITE).map_err(&e)?;
+        let root = root
+            .titled(
+                &format!(
+                    "{label}, t = {}{}",
+                    tick(t, 0.0),
+                    if km { " s" } else { "" }
+                ),
+                ("sans-serif", 22),
             )
             .map_err(&e)?;
-        colour_bar(&bar_area, &cmap, vmax, &out)?;
-    }
-    root.present().map_err(&e)?;
+        let cmap = diverging();
+        for (lev, area) in root.split_evenly((1, 2)).iter().enumerate() {
+            let layer = data.index_axis(ndarray::Axis(0), lev);
+            // NaN marks unobserved points (sparse increments): drawn grey, left out of the range.
+            let vmax = robust_limit(layer.iter().copied());
+            let (plot_area, bar_area) = area.split_horizontally(area.dim_in_pixel().0 - 125);
+            let mut chart = ChartBuilder::on(&plot_area)
+                .caption(format!("layer {}", lev + 1), ("sans-serif", 18))
+                .margin(8)
+                .x_label_area_size(40)
+                .y_label_area_size(55)
+                .build_cartesian_2d(0.0..lx * scale, 0.0..ly * scale)
+                .map_err(&e)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_labels(6)
+                .y_labels(8)
+                .x_label_formatter(&|v| tick(*v, 0.0))
+                .y_label_formatter(&|v| tick(*v, 0.0))
+                .x_desc(format!("x{unit}"))
+                .y_desc(format!("y{unit}"))
+                .label_style(("sans-serif", 13))
+                .draw()
+                .map_err(&e)?;
+            let (dx, dy) = (lx * scale / nx as f64, ly * scale / ny as f64);
+            chart
+                .draw_series(
+                    (0..ny)
+                        .flat_map(|j| (0..nx).map(move |k| (j, k)))
+                        .map(|(j, k)| {
+                            let v = layer[[j, k]];
+                            let c = if v.is_finite() {
+                                cmap.get_color_normalized(v.clamp(-vmax, vmax), -vmax, vmax)
+                            } else {
+                                RGBColor(215, 215, 215)
+                            };
+                            let (x0, y0) = (k as f64 * dx, j as f64 * dy);
+                            Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], c.filled())
+                        }),
+                )
+                .map_err(&e)?;
+            colour_bar(&bar_area, &cmap, vmax, &bar_label, &out)?;
+        }
+    });
     // The drawing borrows `out` until the end of the function.
     Ok(out.clone())
 }
 
-fn colour_bar(
-    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+/// The colour range `[-v, v]` of a signed field: the 99th percentile of `|value|` over the finite
+/// values (as matplotlib's `robust=True`: a few extreme points do not wash out the rest; they
+/// take the end colours).
+fn robust_limit(values: impl Iterator<Item = f64>) -> f64 {
+    let mut a: Vec<f64> = values.filter(|v| v.is_finite()).map(f64::abs).collect();
+    if a.is_empty() {
+        return 1e-300;
+    }
+    let k = (0.99 * (a.len() - 1) as f64).round() as usize;
+    let (_, v, _) = a.select_nth_unstable_by(k, f64::total_cmp);
+    v.max(1e-300)
+}
+
+/// A vertical colour bar of `cmap` over `[-vmax, vmax]`, labelled `label` (quantity and units).
+fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
     cmap: &DerivedColorMap<RGBColor>,
     vmax: f64,
+    label: &str,
     out: &Path,
 ) -> Result<()> {
     let e = &draw_err(out);
@@ -291,6 +358,20 @@ fn colour_bar(
         Rectangle::new([(0.0, v0), (1.0, v1)], c.filled())
     }))
     .map_err(e)?;
+    // The label along the bar's right edge (read downwards: plotters mirrors text turned the
+    // other way).
+    let (w, h) = area.dim_in_pixel();
+    let style = ("sans-serif", 14)
+        .into_font()
+        .transform(FontTransform::Rotate270)
+        .into_text_style(area)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(
+        label.to_string(),
+        (w as i32 - 12, (h as i32 + 40 - 48) / 2 + 20),
+        style,
+    ))
+    .map_err(e)?;
     Ok(())
 }
 
@@ -310,8 +391,6 @@ pub(crate) const PALETTE: [RGBColor; 11] = [
     RGBColor(23, 190, 207),
 ];
 
-/// A tick label: plain with up to 3 significant digits between 0.01 and 10^4, else exponent form;
-/// 0 for values below 1e-9 of the axis' `range` (round-off of a tick at zero).
 /// Ticks of a log axis on `[lo, hi]`: 1, 2 and 5 times the powers of ten inside it over up to
 /// three decades, the powers alone over more (plotters' own put the powers alone, none on a
 /// range shorter than a decade, and its light lines' labels collide at the powers).
@@ -328,6 +407,8 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
         .collect()
 }
 
+/// A tick label: plain with up to 3 significant digits between 0.01 and 10^4, else exponent form;
+/// 0 for values below 1e-9 of the axis' `range` (round-off of a tick at zero).
 pub(crate) fn tick(v: f64, range: f64) -> String {
     let a = v.abs();
     if a <= 1e-9 * range || a == 0.0 {
@@ -346,7 +427,7 @@ pub(crate) fn tick(v: f64, range: f64) -> String {
 }
 
 /// Log-log KE spectrum per layer, time mean over the snapshots (pyqg's calc_ispec).
-fn spectrum_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBuf> {
+fn spectrum_figure(file: &Path, dir: &FigureDir, cfg: &RunConfig) -> Result<PathBuf> {
     let frames = Frames::open(file, "q").map_err(|e| PlotError::Input(e.to_string()))?;
     let mut model = build_model(cfg)?;
     let n = frames.shape()[0];
@@ -381,7 +462,7 @@ fn spectrum_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBuf> 
             (format!("layer {}", lev + 1), pts)
         })
         .collect();
-    let out = dir.join("spectrum.png");
+    let out = dir.file("spectrum");
     line_figure(
         &out,
         &format!("isotropic KE spectrum, mean over {n} snapshots"),
@@ -394,7 +475,7 @@ fn spectrum_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBuf> 
 }
 
 /// The analysis error spectrum against the truth's, per layer, time mean (sparse observations).
-fn interpolation_figure(file: &Path, dir: &Path) -> Result<PathBuf> {
+fn interpolation_figure(file: &Path, dir: &FigureDir) -> Result<PathBuf> {
     let kr = read_array(file, "kr")?;
     let mean = |name: &str, lev: usize| -> Result<Vec<f64>> {
         let a = read_array(file, name)?;
@@ -421,7 +502,7 @@ fn interpolation_figure(file: &Path, dir: &Path) -> Result<PathBuf> {
     }
     let interp = read_text_attr(file, "interpolator").unwrap_or_default();
     let short = interp.split(" (").next().unwrap_or("");
-    let out = dir.join("interpolation.png");
+    let out = dir.file("interpolation");
     line_figure(
         &out,
         &format!("{short}: error spectrum of the analysis"),
@@ -433,9 +514,18 @@ fn interpolation_figure(file: &Path, dir: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// The diagnostics records' times (`diagnostics/time` in files written before the series had
+/// their own dimension).
+fn series_time(file: &Path) -> Result<ndarray::ArrayD<f64>> {
+    Ok(
+        read_array(file, &format!("diagnostics/{}", medida_data::SERIES_TIME))
+            .or_else(|e| read_array(file, "diagnostics/time").map_err(|_| e))?,
+    )
+}
+
 /// Energy and enstrophy time series from the `diagnostics` group.
-fn diagnostics_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBuf> {
-    let t = read_array(file, "diagnostics/time")?;
+fn diagnostics_figure(file: &Path, dir: &FigureDir, cfg: &RunConfig) -> Result<PathBuf> {
+    let t = series_time(file)?;
     let get = |name: &str| -> Result<Vec<(f64, f64)>> {
         let v = read_array(file, &format!("diagnostics/{name}"))?;
         Ok(t.iter().zip(v.iter()).map(|(t, v)| (*t, *v)).collect())
@@ -445,7 +535,7 @@ fn diagnostics_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBu
         ("APE".to_string(), get("ape")?),
         ("total energy".to_string(), get("energy")?),
     ];
-    let out = dir.join("diagnostics.png");
+    let out = dir.file("diagnostics");
     let (time, energy) = match cfg.jet {
         Some(_) => ("time", "energy"),
         None => ("time [s]", "energy [m^2/s^2]"),
@@ -462,11 +552,10 @@ fn diagnostics_figure(file: &Path, dir: &Path, cfg: &RunConfig) -> Result<PathBu
 }
 
 /// The series legend, in every figure's style.
-pub(crate) fn legend<'a, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
-) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>>
-{
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     chart
         .configure_series_labels()
         .position(position)
@@ -476,7 +565,6 @@ pub(crate) fn legend<'a, CT: plotters::coord::CoordTranslate>(
         .draw()
 }
 
-/// Lines with a legend; log-log when `log`.
 /// The axes of a line figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Axes {
@@ -488,6 +576,7 @@ pub(crate) enum Axes {
     LogY,
 }
 
+/// Lines with a legend, on `axes`, into `out`.
 fn line_figure(
     out: &Path,
     title: &str,
@@ -496,7 +585,6 @@ fn line_figure(
     series: &[(String, Vec<(f64, f64)>)],
     axes: Axes,
 ) -> Result<()> {
-    let e = draw_err(out);
     let pts = series.iter().flat_map(|(_, p)| p.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (x, y) in pts {
@@ -508,71 +596,71 @@ fn line_figure(
     if y0 >= y1 {
         y1 = y0 + y0.abs().max(1.0);
     }
-    let root = BitMapBackend::new(out, (900, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(title, ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(80);
-    macro_rules! draw {
-        ($chart:expr) => {{
-            let mut chart = $chart;
-            chart
-                .configure_mesh()
-                .x_desc(xlabel)
-                .y_desc(ylabel)
-                .x_labels(8)
-                .x_label_formatter(&|v| tick(*v, 0.0))
-                .y_label_formatter(&|v| tick(*v, 0.0))
-                .label_style(("sans-serif", 14))
-                .draw()
-                .map_err(&e)?;
-            for ((name, p), c) in series.iter().zip(PALETTE.iter().cycle()) {
-                let c = *c;
+    figure!(out, (900, 600), |root, e| {
+        root.fill(&WHITE).map_err(&e)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .caption(title, ("sans-serif", 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(80);
+        macro_rules! draw {
+            ($chart:expr) => {{
+                let mut chart = $chart;
                 chart
-                    .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
+                    .configure_mesh()
+                    .x_desc(xlabel)
+                    .y_desc(ylabel)
+                    .x_labels(8)
+                    .x_label_formatter(&|v| tick(*v, 0.0))
+                    .y_label_formatter(&|v| tick(*v, 0.0))
+                    .label_style(("sans-serif", 14))
+                    .draw()
+                    .map_err(&e)?;
+                for ((name, p), c) in series.iter().zip(PALETTE.iter().cycle()) {
+                    let c = *c;
+                    chart
+                        .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
+                        .map_err(&e)?
+                        .label(name.as_str())
+                        .legend(move |(x, y)| {
+                            PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
+                        });
+                }
+                legend(&mut chart, SeriesLabelPosition::MiddleRight).map_err(&e)?;
+            }};
+        }
+        if axes == Axes::LogLog {
+            draw!(
+                builder
+                    .build_cartesian_2d(
+                        (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
+                        (y0..y1).log_scale().with_key_points(log_ticks(y0, y1))
+                    )
                     .map_err(&e)?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
-            }
-            legend(&mut chart, SeriesLabelPosition::MiddleRight).map_err(&e)?;
-        }};
-    }
-    if axes == Axes::LogLog {
-        draw!(
-            builder
-                .build_cartesian_2d(
-                    (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
-                    (y0..y1).log_scale().with_key_points(log_ticks(y0, y1))
-                )
-                .map_err(&e)?
-        );
-    } else if axes == Axes::LogY {
-        draw!(
-            builder
-                .build_cartesian_2d(
-                    x0..x1,
-                    (y0..y1).log_scale().with_key_points(log_ticks(y0, y1))
-                )
-                .map_err(&e)?
-        );
-    } else {
-        let pad = 0.05 * (y1 - y0);
-        draw!(
-            builder
-                .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
-                .map_err(&e)?
-        );
-    }
-    root.present().map_err(&e)?;
+            );
+        } else if axes == Axes::LogY {
+            draw!(
+                builder
+                    .build_cartesian_2d(
+                        x0..x1,
+                        (y0..y1).log_scale().with_key_points(log_ticks(y0, y1))
+                    )
+                    .map_err(&e)?
+            );
+        } else {
+            let pad = 0.05 * (y1 - y0);
+            draw!(
+                builder
+                    .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+                    .map_err(&e)?
+            );
+        }
+    });
     Ok(())
 }
 
-fn discovery_figures(file: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+fn discovery_figures(file: &Path, dir: &FigureDir) -> Result<Vec<PathBuf>> {
     let report = medida_workflow::discover::read_report(file)?;
     let mut out = vec![coefficients_figure(&report, dir)?];
     if report.path.is_some() {
@@ -582,7 +670,7 @@ fn discovery_figures(file: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Discovered and expected coefficient per (layer, term), with intervals.
-fn coefficients_figure(v: &DiscoveryReport, dir: &Path) -> Result<PathBuf> {
+fn coefficients_figure(v: &DiscoveryReport, dir: &FigureDir) -> Result<PathBuf> {
     let rows = &v.table;
     // Interval: 2 posterior std (RVM) or the ensemble's 5-95% quantiles.
     let interval = |r: &Row| -> Option<(f64, f64)> {
@@ -595,147 +683,144 @@ fn coefficients_figure(v: &DiscoveryReport, dir: &Path) -> Result<PathBuf> {
         let at = |k: usize| q.get([k, r.layer - 1, j]).copied();
         Some((at(0)?, at(2)?))
     };
-    let out = dir.join("coefficients.png");
-    let e = draw_err(&out);
+    let out = dir.file("coefficients");
     let n = rows.len().max(1);
-    let root =
-        BitMapBackend::new(&out, ((140 * n as u32).clamp(600, 1800), 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let vals: Vec<f64> = rows
-        .iter()
-        .flat_map(|r| [r.discovered, r.expected])
-        .chain(rows.iter().filter_map(&interval).flat_map(|(a, b)| [a, b]))
-        .collect();
-    let lo = vals.iter().copied().fold(0.0, f64::min);
-    let hi = vals.iter().copied().fold(0.0, f64::max);
-    let pad = 0.1 * (hi - lo).max(1e-12);
-    let case = v.case.as_deref().unwrap_or("model error");
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("{case}: discovered (blue, with 2 std or 5-95% bars) and expected (grey)"),
-            ("sans-serif", 20),
-        )
-        .margin(15)
-        .x_label_area_size(70)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..n as f64, (lo - pad)..(hi + pad))
-        .map_err(&e)?;
-    let labels: Vec<String> = rows
-        .iter()
-        .map(|r| format!("L{} {}", r.layer, r.term))
-        .collect();
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .disable_x_axis()
-        .y_label_formatter(&|v| tick(*v, hi - lo))
-        .y_desc("coefficient")
-        .label_style(("sans-serif", 13))
-        .draw()
-        .map_err(&e)?;
-    for (i, r) in rows.iter().enumerate() {
-        let x = i as f64;
-        if r.expected != 0.0 {
-            let ex = r.expected;
-            chart
-                .draw_series([Rectangle::new(
-                    [(x + 0.15, 0.0), (x + 0.48, ex)],
-                    RGBColor(160, 160, 160).filled(),
-                )])
-                .map_err(&e)?;
+    figure!(&out, ((140 * n as u32).clamp(600, 1800), 600), |root, e| {
+        root.fill(&WHITE).map_err(&e)?;
+        let vals: Vec<f64> = rows
+            .iter()
+            .flat_map(|r| [r.discovered, r.expected])
+            .chain(rows.iter().filter_map(&interval).flat_map(|(a, b)| [a, b]))
+            .collect();
+        let lo = vals.iter().copied().fold(0.0, f64::min);
+        let hi = vals.iter().copied().fold(0.0, f64::max);
+        let pad = 0.1 * (hi - lo).max(1e-12);
+        let case = v.case.as_deref().unwrap_or("model error");
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{case}: discovered (blue, with 2 std or 5-95% bars) and expected (grey)"),
+                ("sans-serif", 20),
+            )
+            .margin(15)
+            .x_label_area_size(70)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..n as f64, (lo - pad)..(hi + pad))
+            .map_err(&e)?;
+        let labels: Vec<String> = rows
+            .iter()
+            .map(|r| format!("L{} {}", r.layer, r.term))
+            .collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .disable_x_axis()
+            .y_label_formatter(&|v| tick(*v, hi - lo))
+            .y_desc("coefficient")
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(&e)?;
+        for (i, r) in rows.iter().enumerate() {
+            let x = i as f64;
+            if r.expected != 0.0 {
+                let ex = r.expected;
+                chart
+                    .draw_series([Rectangle::new(
+                        [(x + 0.15, 0.0), (x + 0.48, ex)],
+                        RGBColor(160, 160, 160).filled(),
+                    )])
+                    .map_err(&e)?;
+            }
+            if r.discovered != 0.0 {
+                let d = r.discovered;
+                chart
+                    .draw_series([Rectangle::new(
+                        [(x + 0.52, 0.0), (x + 0.85, d)],
+                        BLUE.filled(),
+                    )])
+                    .map_err(&e)?;
+            }
+            let (px, py) = chart.backend_coord(&(x + 0.5, lo - pad));
+            root.draw(&Text::new(
+                labels[i].clone(),
+                (px, py + 12),
+                ("sans-serif", 14)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Center, VPos::Top)),
+            ))
+            .map_err(&e)?;
+            if let Some((a, b)) = interval(r) {
+                chart
+                    .draw_series([PathElement::new(
+                        [(x + 0.685, a), (x + 0.685, b)],
+                        BLACK.stroke_width(2),
+                    )])
+                    .map_err(&e)?;
+            }
         }
-        if r.discovered != 0.0 {
-            let d = r.discovered;
-            chart
-                .draw_series([Rectangle::new(
-                    [(x + 0.52, 0.0), (x + 0.85, d)],
-                    BLUE.filled(),
-                )])
-                .map_err(&e)?;
-        }
-        let (px, py) = chart.backend_coord(&(x + 0.5, lo - pad));
-        root.draw(&Text::new(
-            labels[i].clone(),
-            (px, py + 12),
-            ("sans-serif", 14)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Center, VPos::Top)),
-        ))
-        .map_err(&e)?;
-        if let Some((a, b)) = interval(r) {
-            chart
-                .draw_series([PathElement::new(
-                    [(x + 0.685, a), (x + 0.685, b)],
-                    BLACK.stroke_width(2),
-                )])
-                .map_err(&e)?;
-        }
-    }
-    root.present().map_err(&e)?;
+    });
     // The drawing borrows `out` until the end of the function.
     Ok(out.clone())
 }
 
 /// Relative residual against the number of terms along the sweep, per layer; chosen marked.
-fn sweep_figure(v: &DiscoveryReport, dir: &Path) -> Result<PathBuf> {
+fn sweep_figure(v: &DiscoveryReport, dir: &FigureDir) -> Result<PathBuf> {
     let path = v.path.clone().unwrap_or_default();
     let yty = &v.yty;
     let chosen = v.chosen.clone().unwrap_or_default();
-    let out = dir.join("sweep.png");
-    let e = draw_err(&out);
-    let root = BitMapBackend::new(&out, (900, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let point = |p: &PathPoint, i: usize| -> Option<(f64, f64)> {
-        let k = *p.complexity.get(i)? as f64;
-        let r = p.rss.get(i)? / yty.get(i).copied().filter(|y| *y > 0.0)?;
-        Some((k, r.max(1e-30)))
-    };
-    let mut series: Vec<Vec<(f64, f64)>> = vec![Vec::new(), Vec::new()];
-    for p in &path {
-        for (i, s) in series.iter_mut().enumerate() {
-            s.extend(point(p, i));
+    let out = dir.file("sweep");
+    figure!(&out, (900, 600), |root, e| {
+        root.fill(&WHITE).map_err(&e)?;
+        let point = |p: &PathPoint, i: usize| -> Option<(f64, f64)> {
+            let k = *p.complexity.get(i)? as f64;
+            let r = p.rss.get(i)? / yty.get(i).copied().filter(|y| *y > 0.0)?;
+            Some((k, r.max(1e-30)))
+        };
+        let mut series: Vec<Vec<(f64, f64)>> = vec![Vec::new(), Vec::new()];
+        for p in &path {
+            for (i, s) in series.iter_mut().enumerate() {
+                s.extend(point(p, i));
+            }
         }
-    }
-    let all: Vec<&(f64, f64)> = series.iter().flatten().collect();
-    let kmax = all.iter().map(|p| p.0).fold(1.0, f64::max);
-    let rmin = all.iter().map(|p| p.1).fold(1.0, f64::min);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "threshold sweep: residual / |increment|^2 vs number of terms",
-            ("sans-serif", 20),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..kmax + 0.5, (rmin * 0.5..2.0).log_scale())
-        .map_err(&e)?;
-    chart
-        .configure_mesh()
-        .x_desc("number of terms")
-        .y_desc("relative residual")
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(&e)?;
-    for (i, (s, c)) in series.iter().zip([BLUE, RED]).enumerate() {
+        let all: Vec<&(f64, f64)> = series.iter().flatten().collect();
+        let kmax = all.iter().map(|p| p.0).fold(1.0, f64::max);
+        let rmin = all.iter().map(|p| p.1).fold(1.0, f64::min);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "threshold sweep: residual / |increment|^2 vs number of terms",
+                ("sans-serif", 20),
+            )
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.5..kmax + 0.5, (rmin * 0.5..2.0).log_scale())
+            .map_err(&e)?;
         chart
-            .draw_series(s.iter().map(|&p| Circle::new(p, 4, c.filled())))
-            .map_err(&e)?
-            .label(format!("layer {}", i + 1))
-            .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
-        if let Some(p) = chosen
-            .get(i)
-            .and_then(|&k| path.get(k))
-            .and_then(|p| point(p, i))
-        {
+            .configure_mesh()
+            .x_desc("number of terms")
+            .y_desc("relative residual")
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(&e)?;
+        for (i, (s, c)) in series.iter().zip([BLUE, RED]).enumerate() {
             chart
-                .draw_series([Circle::new(p, 10, c.stroke_width(2))])
-                .map_err(&e)?;
+                .draw_series(s.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                .map_err(&e)?
+                .label(format!("layer {}", i + 1))
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+            if let Some(p) = chosen
+                .get(i)
+                .and_then(|&k| path.get(k))
+                .and_then(|p| point(p, i))
+            {
+                chart
+                    .draw_series([Circle::new(p, 10, c.stroke_width(2))])
+                    .map_err(&e)?;
+            }
         }
-    }
-    legend(&mut chart, SeriesLabelPosition::MiddleRight).map_err(&e)?;
-    root.present().map_err(&e)?;
+        legend(&mut chart, SeriesLabelPosition::MiddleRight).map_err(&e)?;
+    });
     // The drawing borrows `out` until the end of the function.
     Ok(out.clone())
 }

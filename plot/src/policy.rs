@@ -4,7 +4,7 @@
 //! reward per episode against episodes).
 
 use crate::calibration::layer_spectra;
-use crate::{Axes, PlotError, Result, line_figure};
+use crate::{Axes, FigureDir, PlotError, Result, line_figure};
 use medida_discovery::closure::rl::PolicyFile;
 use medida_discovery::closure::rl::train::TAIL_BINS;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ pub(crate) fn is_policy(text: &str) -> bool {
 }
 
 /// The figures of the policy file `text`.
-pub(crate) fn policy_figures(file: &Path, text: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn policy_figures(file: &Path, text: &str, dir: &FigureDir) -> Result<Vec<PathBuf>> {
     let p = PolicyFile::from_json(text)
         .map_err(|e| PlotError::Input(format!("{}: {e}", file.display())))?;
     let runs = p.assessment.iter().filter(|a| !a.log_spectrum.is_empty());
@@ -47,7 +47,7 @@ pub(crate) fn policy_figures(file: &Path, text: &str, dir: &Path) -> Result<Vec<
                     .map(|a| (a.name.clone(), density(&a.pdf))),
             )
             .collect();
-    let path = dir.join("policy_pdf.png");
+    let path = dir.file("policy_pdf");
     line_figure(
         &path,
         "PDF of q / sigma(q) of the reference, held-out runs",
@@ -68,7 +68,7 @@ pub(crate) fn policy_figures(file: &Path, text: &str, dir: &Path) -> Result<Vec<
             (done as f64, mean)
         })
         .collect();
-    let path = dir.join("policy_training.png");
+    let path = dir.file("policy_training");
     line_figure(
         &path,
         "training: mean reward per decision, per update",
