@@ -351,3 +351,75 @@ fn a_discovered_correction_runs_from_the_command_line() {
     let cfg = medida_data::read_text_attr(&tmp.path().join("corrected.h5"), "config").unwrap();
     assert!(cfg.contains("[correction]"), "{cfg}");
 }
+
+/// The loop from a discovery back to a model, closed from the command line: `simulate
+/// --correction res.json` from an increment's start state gives the corrected forecast error
+/// `discover --correct` reports, and without it the imperfect one, to round-off (the same model
+/// stepped the same way; 1e-12 allows for the summation order of the error norms only).
+#[test]
+fn simulate_with_the_correction_runs_the_corrected_model_discover_reported() {
+    let incr = increments("case1002", &[]);
+    let res = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("correction-res.json");
+    let v = discover(
+        &incr,
+        &[
+            "--correct",
+            "--correct-steps",
+            "40",
+            "--out",
+            res.to_str().unwrap(),
+        ],
+    );
+    let c = &v["correction"];
+    let forecast = |name: &str, extra: &[&str]| {
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+        let _ = std::fs::remove_file(&out);
+        let args = [
+            "simulate",
+            "-q",
+            "--preset",
+            "medida-jet",
+            "--init",
+            incr.to_str().unwrap(),
+            "--time",
+            "0",
+            "--spinup",
+            "0",
+            "--steps",
+            "40",
+            "--set",
+            "output.snapshot_interval=40",
+            "--set",
+            "output.checkpoint_interval=0",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        ok(&[&args[..], extra].concat());
+        let q = medida_data::read_array(&out, "q").unwrap();
+        q.index_axis(ndarray::Axis(0), q.shape()[0] - 1).to_owned()
+    };
+    let truth = forecast("fc-truth.h5", &[]);
+    let norm = |x: &ndarray::ArrayD<f64>| x.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let error = |q: &ndarray::ArrayD<f64>| norm(&(q - &truth)) / norm(&truth);
+    let imperfect = error(&forecast("fc-imperfect.h5", &["--model-error", "case1002"]));
+    let corrected = error(&forecast(
+        "fc-corrected.h5",
+        &[
+            "--model-error",
+            "case1002",
+            "--correction",
+            res.to_str().unwrap(),
+        ],
+    ));
+    for (name, got, reported) in [
+        ("imperfect", imperfect, &c["imperfect"][0]),
+        ("corrected", corrected, &c["corrected"][0]),
+    ] {
+        let reported = reported.as_f64().unwrap();
+        assert!(
+            (got - reported).abs() <= 1e-12 * reported,
+            "{name}: simulate gives {got:e}, discover reported {reported:e}"
+        );
+    }
+    assert!(imperfect > 10.0 * corrected, "{imperfect:e} {corrected:e}");
+}
