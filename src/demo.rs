@@ -20,11 +20,21 @@ pub struct Demo {
 
 pub fn run(a: Demo) -> anyhow::Result<()> {
     let mut printed = Ok(());
-    let files = demo(&a.args, &mut Reporter::new(a.quiet), &mut |report| {
-        if printed.is_ok() {
-            printed = crate::discover::show(report, a.quiet);
-        }
-    })?;
+    let mut tables = 0;
+    let files = demo(
+        &a.args,
+        &mut Reporter::new(a.quiet),
+        &mut |report, heading| {
+            if printed.is_ok() && !heading.is_empty() {
+                let gap = if tables > 0 { "\n" } else { "" };
+                printed = crate::print(&format!("{gap}{heading}\n\n"));
+            }
+            tables += 1;
+            if printed.is_ok() {
+                printed = crate::discover::show(report, a.quiet);
+            }
+        },
+    )?;
     printed?;
     for file in [&files.truth, &files.increments, &files.discovery] {
         crate::plot::figures(file, a.plots.as_deref(), a.quiet)?;

@@ -140,7 +140,7 @@ fn the_demo_discovers_case_1002_from_half_the_grid() {
     // docs/assimilation.md.
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-observe");
     let _ = std::fs::remove_dir_all(&dir);
-    ok(&[
+    let printed = ok(&[
         "demo",
         "--quiet",
         "--observe",
@@ -148,6 +148,16 @@ fn the_demo_discovers_case_1002_from_half_the_grid() {
         "--dir",
         dir.to_str().unwrap(),
     ]);
+    // Each pass's table under a heading naming the pass and its analyses.
+    let headings: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("== pass"))
+        .collect();
+    assert_eq!(headings.len(), 3, "{printed}");
+    assert!(headings[0].starts_with(
+        "== pass 1 of 3: analyses assimilating the observations into the imperfect model"
+    ));
+    assert!(headings[2].contains("corrected by") && headings[2].contains("discovery-pass2.json"));
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("discovery.json")).unwrap())
             .unwrap();

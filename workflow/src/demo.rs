@@ -78,11 +78,12 @@ pub struct DemoFiles {
 }
 
 /// Runs the demo `a` describes: spin-up and truth, then per pass increments and a discovery,
-/// whose report goes to `report` as soon as it is made.
+/// whose report goes to `report` as soon as it is made, with a heading naming the pass and its
+/// analyses when there are several (empty for one).
 pub fn demo(
     a: &DemoArgs,
     progress: &mut dyn Progress,
-    report: &mut dyn FnMut(&DiscoveryReport),
+    report: &mut dyn FnMut(&DiscoveryReport, &str),
 ) -> Result<DemoFiles> {
     if a.snapshots == 0 {
         return input_err!("--snapshots 0: allowed 1 or more");
@@ -138,19 +139,17 @@ pub fn demo(
     let mut out = a.dir.join("discovery.json");
     for pass in 0..passes {
         let last = pass + 1 == passes;
-        {
-            let how = match (assimilate, &correction) {
-                (None, _) => "one step from every snapshot".to_string(),
-                (Some(_), None) => {
-                    "analyses assimilating the observations into the imperfect model".to_string()
-                }
-                (Some(_), Some(c)) => format!(
-                    "analyses assimilating the observations into the model corrected by {}",
-                    c.display()
-                ),
-            };
-            progress.note(&format!("2/3 increments of {} ({how})", a.case));
-        }
+        let how = match (assimilate, &correction) {
+            (None, _) => "one step from every snapshot".to_string(),
+            (Some(_), None) => {
+                "analyses assimilating the observations into the imperfect model".to_string()
+            }
+            (Some(_), Some(c)) => format!(
+                "analyses assimilating the observations into the model corrected by {}",
+                c.display()
+            ),
+        };
+        progress.note(&format!("2/3 increments of {} ({how})", a.case));
         let increments_args = IncrementsArgs {
             truth: truth.clone(),
             model_error: Some(a.case.clone()),
@@ -214,7 +213,12 @@ pub fn demo(
             out: Some(out.clone()),
             threads: a.threads,
         })?;
-        report(&found);
+        let heading = if passes > 1 {
+            format!("== pass {} of {passes}: {how}", pass + 1)
+        } else {
+            String::new()
+        };
+        report(&found, &heading);
         // The next pass assimilates into the model corrected by this pass's discovery. The
         // analyses lean towards the assimilating model, so a discovery falls short of the error
         // left in that model (measured: about 80% of it for the Jacobian of case 1004 at 50%);
