@@ -30,7 +30,7 @@ def time_run(extra):
     with tempfile.TemporaryDirectory() as d:
         for _ in range(3):
             args = [str(MEDIDA), "simulate", "-q", "--preset", "medida-jet", "--steps", str(STEPS),
-                    "--spinup", "0", "--out", str(pathlib.Path(d) / "jet.h5"), *extra]
+                    "--spinup", "0", "--overwrite", "--out", str(pathlib.Path(d) / "jet.h5"), *extra]
             t0 = os.times().elapsed
             proc = subprocess.Popen(args, env=dict(os.environ, RAYON_NUM_THREADS="1"))
             _, status, usage = os.wait4(proc.pid, 0)

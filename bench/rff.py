@@ -63,8 +63,8 @@ def main():
         run("simulate", "--quiet", *common, "--tmax", "252", "--out", str(truth))
         run("simulate", "--quiet", *common, "--tmax", "290", "--set", "output.snapshot_interval=160",
             "--set", "init.seed=5", "--out", str(prior))
-        base = ["increments", "--quiet", "--truth", str(truth), "--model-error", "case1001", "--threads", "2",
-                "--prior", str(prior)]
+        base = ["increments", "--quiet", "--overwrite", "--truth", str(truth), "--model-error", "case1001",
+                "--threads", "2", "--prior", str(prior)]
         t_full = {k: run(*base, "--count", str(k), "--out", str(d / "full.h5"))[1] for k in (1, 3)}
         for interp, k in INTERPS:
             inc = d / "inc.h5"

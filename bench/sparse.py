@@ -97,7 +97,7 @@ def main():
         for state, case, frac, interp, noise, count in configs:
             truth, prior = states[state]
             inc = d / "inc.h5"
-            args = ["increments", "--quiet", "--truth", str(truth), "--model-error", case, "--threads", "2",
+            args = ["increments", "--quiet", "--overwrite", "--truth", str(truth), "--model-error", case, "--threads", "2",
                     "--observe", f"fraction={frac},noise={noise},seed=1", "--interp", interp,
                     "--prior", str(prior), "--out", str(inc)]
             if count:
@@ -113,8 +113,8 @@ def main():
         timing = []
         truth, prior = states["turbulent"]
         for interp in ["spectral-oi", "rff-ridge", "rbf", "cubic", "rff-mlp:steps=1000", "mlp:steps=1000"]:
-            base = ["increments", "--quiet", "--truth", str(truth), "--model-error", "case1001", "--threads", "2",
-                    "--count", "1", "--prior", str(prior), "--out", str(d / "t.h5")]
+            base = ["increments", "--quiet", "--overwrite", "--truth", str(truth), "--model-error", "case1001",
+                    "--threads", "2", "--count", "1", "--prior", str(prior), "--out", str(d / "t.h5")]
             t_obs = statistics.median([timed(*base, "--observe", "fraction=0.5,seed=1", "--interp", interp)
                                        for _ in range(1 if "mlp" in interp else 3)])
             t_full = statistics.median([timed(*base) for _ in range(3)])

@@ -565,3 +565,88 @@ fn a_pyqg_file_is_an_initial_state_a_truth_and_a_plot() {
     .unwrap();
     assert_eq!(listed.lines().count(), 3, "{listed}");
 }
+
+/// A second run never replaces a first by accident: an existing --out is refused (exit 2, the
+/// file untouched) unless --overwrite; an output equal to the input is refused even then; the
+/// checkpoint beside a replaced run is the new run's.
+#[test]
+fn a_second_run_does_not_replace_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.h5");
+    let ckpt = dir.path().join("run.ckpt.h5");
+    let o = out.to_str().unwrap();
+    let small = [
+        "simulate",
+        "-q",
+        "--steps",
+        "8",
+        "--set",
+        "model.nx=32",
+        "--set",
+        "model.ny=32",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        small.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let run_ok = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_ok(&args)
+    };
+    run_ok(with(&["--set", "output.checkpoint_interval=4", "--out", o]));
+    assert!(ckpt.exists());
+    let first = std::fs::read(&out).unwrap();
+    let again = medida()
+        .args(with(&["--set", "init.seed=7", "--out", o]))
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("exists") && err.contains("--overwrite"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        first,
+        "the first run's file changed"
+    );
+    // Its own initial state: refused, with or without --overwrite.
+    for extra in [&[][..], &["--overwrite"][..]] {
+        let args = with(&[&["--init", o, "--out", o][..], extra].concat());
+        let same = medida().args(&args).output().unwrap();
+        assert_eq!(same.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&same.stderr).contains("is the input file"));
+    }
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+    // increments into its own truth: refused.
+    let inc = medida()
+        .args([
+            "increments",
+            "--truth",
+            o,
+            "--set",
+            "model_error.bottom_drag=1e-6",
+            "--out",
+            o,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(inc.status.code(), Some(2));
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+    // --overwrite replaces the run; the old checkpoint goes with it.
+    run_ok(with(&[
+        "--overwrite",
+        "--set",
+        "init.seed=7",
+        "--set",
+        "output.checkpoint_interval=0",
+        "--out",
+        o,
+    ]));
+    assert_ne!(std::fs::read(&out).unwrap(), first);
+    let c = Checkpoint::read(&ckpt).unwrap();
+    assert!(
+        c.text("config").unwrap().contains("seed = 7"),
+        "the checkpoint is not the new run's"
+    );
+}

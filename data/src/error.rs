@@ -26,6 +26,14 @@ pub enum DataError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A file that must not be replaced exists (another run's output).
+    #[error(
+        "{path}: exists (a second run must not replace a first: choose another output, continue it, or replace it on purpose)"
+    )]
+    Exists {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file opened but does not hold what it should.
     #[error("{path}: {what}")]
     Invalid {

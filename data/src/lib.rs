@@ -18,4 +18,6 @@ pub use array::{
 pub use checkpoint::Checkpoint;
 pub use error::DataError;
 pub use npy::NpyRows;
-pub use output::{AttrValue, Coordinate, OutputFile, Precision, SERIES_TIME, Schema, Variable};
+pub use output::{
+    AttrValue, Coordinate, OutputFile, Precision, SERIES_TIME, Schema, Variable, publish, tmp_path,
+};

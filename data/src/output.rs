@@ -149,8 +149,18 @@ fn describe(ds: &Dataset, units: &str, long_name: &str) -> hdf5::Result<()> {
 }
 
 impl OutputFile {
-    /// Creates the file at `path` (replacing any), complete but with no snapshots.
+    /// Creates the file at `path`, complete but with no snapshots; a file already at `path` is
+    /// [`DataError::Exists`] (checked atomically, so of two runs started together one refuses).
     pub fn create(path: &Path, schema: &Schema) -> Result<Self, DataError> {
+        Self::create_with(path, schema, false)
+    }
+
+    /// [`OutputFile::create`], replacing a file at `path` (the user asked for it).
+    pub fn create_replacing(path: &Path, schema: &Schema) -> Result<Self, DataError> {
+        Self::create_with(path, schema, true)
+    }
+
+    fn create_with(path: &Path, schema: &Schema, replace: bool) -> Result<Self, DataError> {
         if schema.compression > 9 {
             return Err(DataError::Invalid {
                 path: path.into(),
@@ -163,7 +173,7 @@ impl OutputFile {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
-        std::fs::rename(&tmp, path).at(path, "rename into place")?;
+        publish(&tmp, path, replace)?;
         Self::open(path, schema, 0, 0)
     }
 
@@ -548,8 +558,26 @@ fn append_scalar(ds: &Dataset, n: usize, v: f64, precision: Precision) -> hdf5::
     }
 }
 
+/// Moves the complete file `tmp` to `path`: replacing what is there when `replace`, else only if
+/// nothing is (a hard link, which the OS refuses atomically when `path` exists:
+/// [`DataError::Exists`]); `tmp` is gone either way.
+pub fn publish(tmp: &Path, path: &Path, replace: bool) -> Result<(), DataError> {
+    if replace {
+        return std::fs::rename(tmp, path).at(path, "rename into place");
+    }
+    let linked = std::fs::hard_link(tmp, path);
+    let _ = std::fs::remove_file(tmp);
+    match linked {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(DataError::Exists {
+            path: path.to_path_buf(),
+        }),
+        Err(e) => Err(e).at(path, "link into place"),
+    }
+}
+
 /// `path` with `.tmp-<pid>` appended, in the same directory (so a rename is atomic).
-pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+pub fn tmp_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(format!(".tmp-{}", std::process::id()));
     PathBuf::from(s)

@@ -37,8 +37,9 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-/// A MEDIDA-jet truth run written once per test binary to `CARGO_TARGET_TMPDIR/name`, with the
-/// preset, no checkpoints and `extra` settings (`--spinup`, `--tmax`, `--set`, ...).
+/// A MEDIDA-jet truth run written once per test binary to `CARGO_TARGET_TMPDIR/name` (replacing
+/// the last test run's), with the preset, no checkpoints and `extra` settings (`--spinup`,
+/// `--tmax`, `--set`, ...).
 pub fn jet_truth(name: &str, extra: &[&str]) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let args = [
@@ -48,6 +49,7 @@ pub fn jet_truth(name: &str, extra: &[&str]) -> PathBuf {
         "medida-jet",
         "--set",
         "output.checkpoint_interval=0",
+        "--overwrite",
         "--out",
         path.to_str().unwrap(),
     ];
@@ -56,7 +58,7 @@ pub fn jet_truth(name: &str, extra: &[&str]) -> PathBuf {
 }
 
 /// `medida increments --quiet --truth TRUTH --model-error CASE --out NEW_FILE extra...`, into a
-/// file name unique within the test binary.
+/// file name unique within the test binary (replacing the last test run's).
 pub fn increments(truth: &Path, case: &str, extra: &[&str]) -> PathBuf {
     static COUNT: AtomicUsize = AtomicUsize::new(0);
     let n = COUNT.fetch_add(1, Ordering::Relaxed);
@@ -68,6 +70,7 @@ pub fn increments(truth: &Path, case: &str, extra: &[&str]) -> PathBuf {
         truth.to_str().unwrap(),
         "--model-error",
         case,
+        "--overwrite",
         "--out",
         out.to_str().unwrap(),
     ];

@@ -543,7 +543,7 @@ fn write_maps(
     schema
         .attrs
         .push(("test_runs".into(), AttrValue::Str(format!("{test:?}"))));
-    let tmp = path.with_extension("h5.part");
+    let tmp = medida_data::tmp_path(&path);
     let mut out = OutputFile::create(&tmp, &schema)?;
     let mut model = coarse.clone();
     for &r in test {
@@ -561,7 +561,8 @@ fn write_maps(
     }
     out.flush()?;
     drop(out);
-    std::fs::rename(&tmp, &path).map_err(|e| Error::Io(format!("rename to {}", path.display()), e))
+    // Beside res.json, which a rerun replaces too.
+    Ok(medida_data::publish(&tmp, &path, true)?)
 }
 
 /// The title of `--out`'s `FILE.h5`, by which `medida plot` knows it.

@@ -164,6 +164,7 @@ pub fn demo(
             correction: correction.clone(),
             update_every: a.update_every,
             out: incr.clone(),
+            overwrite: true,
             threads: Some(a.threads),
         };
         increments(&increments_args, progress).with_context(|| match &correction {
@@ -260,6 +261,8 @@ fn jet_run(
         init: None,
         time: None,
         out: out.to_path_buf(),
+        // The demo's directory is its own: a rerun replaces its files.
+        overwrite: true,
         restart: None,
         model_error: None,
         spinup: Some(a.spinup),

@@ -191,14 +191,10 @@ pub fn correction_from(path: &Path) -> Result<Term> {
 }
 
 /// FILE.json (the whole report) and FILE.h5 (coefficients, expected, std, names), each written
-/// under a temporary name and renamed.
+/// under a temporary name of this process, synced and renamed.
 pub fn write_report(path: &Path, report: &DiscoveryReport) -> Result<()> {
-    let json_path = path.with_extension("json");
-    let tmp = json_path.with_extension("json.part");
     let text = serde_json::to_string_pretty(report).expect("a report serialises");
-    std::fs::write(&tmp, text).map_err(|e| Error::Io(format!("write {}", tmp.display()), e))?;
-    std::fs::rename(&tmp, &json_path)
-        .map_err(|e| Error::Io(format!("rename to {}", json_path.display()), e))?;
+    crate::write_atomic(&path.with_extension("json"), text.as_bytes())?;
     let fit = &report.fit;
     let expected = Array2::from_shape_fn((report.expected.len(), fit.terms.len()), |(i, j)| {
         report.expected[i][j]

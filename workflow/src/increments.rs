@@ -71,9 +71,12 @@ pub struct IncrementsArgs {
     /// the stations before every step (direct insertion).
     #[arg(long, value_name = "N", default_value_t = 10, requires = "assimilate")]
     pub update_every: u64,
-    /// Output file.
+    /// Output file. An existing file is refused (replace it with --overwrite).
     #[arg(long, default_value = "increments.h5")]
     pub out: PathBuf,
+    /// Replace an existing --out.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Threads (default: the truth config's run.threads).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -98,6 +101,7 @@ pub(crate) fn config_of(path: &Path, attr: &str) -> Result<String> {
 
 /// Writes the increments `a` describes.
 pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()> {
+    crate::simulate::check_out(&a.out, a.overwrite, Some(&a.truth))?;
     let text = crate::pyqg_file::config_text(&a.truth)?;
     let (both, model_only) = split_sets(&a.set);
     let truth_cfg = RunConfig::resolve_text(&text, None, &both)?;
@@ -260,7 +264,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
         }
     };
     progress.begin(0, picked.len() as u64, truth_cfg.is_dimensional());
-    let tmp = a.out.with_extension("h5.part");
+    let tmp = medida_data::tmp_path(&a.out);
     let mut out = OutputFile::create(&tmp, &schema)?;
     let written = pool.install(|| -> Result<()> {
         for (n, &i) in picked.iter().enumerate() {
@@ -309,8 +313,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
         return Err(e);
     }
     progress.end();
-    std::fs::rename(&tmp, &a.out)
-        .map_err(|e| Error::Io(format!("rename to {}", a.out.display()), e))?;
+    medida_data::publish(&tmp, &a.out, a.overwrite)?;
     progress.note(&format!(
         "increments: {} snapshots, window {} steps ({}), written to {}",
         picked.len(),

@@ -47,9 +47,13 @@ pub struct SimulateArgs {
         requires = "init"
     )]
     pub time: Option<i64>,
-    /// Output file; its checkpoint goes beside it as NAME.ckpt.h5.
+    /// Output file; its checkpoint goes beside it as NAME.ckpt.h5. An existing file is refused
+    /// (continue it with --restart, or replace it with --overwrite).
     #[arg(long, default_value = "run.h5")]
     pub out: PathBuf,
+    /// Replace an existing --out (and its checkpoint).
+    #[arg(long)]
+    pub overwrite: bool,
     /// Continue the run whose output (or checkpoint) this is, bit for bit.
     #[arg(long, value_name = "OUT.h5")]
     pub restart: Option<PathBuf>,
@@ -127,6 +131,29 @@ pub(crate) fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
     fields
 }
 
+/// Refuses an output that exists (unless `overwrite`) or that is the input `init`: a second
+/// run must not replace a first, nor a run its own initial state.
+pub(crate) fn check_out(out: &Path, overwrite: bool, init: Option<&Path>) -> Result<()> {
+    let same = |a: &Path, b: &Path| {
+        a == b
+            || a.canonicalize()
+                .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b))
+    };
+    if init.is_some_and(|i| same(i, out)) {
+        return input_err!(
+            "--out {} is the input file: choose another --out",
+            out.display()
+        );
+    }
+    if out.exists() && !overwrite {
+        return input_err!(
+            "--out {} exists: choose another --out, or replace it with --overwrite (a simulate run continues with --restart)",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 /// Sets the run length from `--steps` / `--tmax`.
 fn apply_length(cfg: &mut RunConfig, steps: Option<u64>, tmax: Option<f64>) -> Result<()> {
     match (steps, tmax) {
@@ -139,6 +166,7 @@ fn apply_length(cfg: &mut RunConfig, steps: Option<u64>, tmax: Option<f64>) -> R
 }
 
 fn start(args: &SimulateArgs) -> Result<Run> {
+    check_out(&args.out, args.overwrite, args.init.as_deref())?;
     // A pyqg file as the initial state brings its parameters, unless a preset or config is given.
     let pyqg = match (&args.init, &args.preset, &args.config) {
         (Some(path), None, None) if path.extension().is_none_or(|e| e != "npy") => {
@@ -188,8 +216,19 @@ fn start(args: &SimulateArgs) -> Result<Run> {
         }
     };
     let kept = Kept::new(&cfg, &model, "", 0)?;
-    // Everything is validated: only now touch the disk.
-    let output = OutputFile::create(&args.out, &run_schema(&cfg, &model, &init))?;
+    // Everything is validated: only now touch the disk. A checkpoint beside a new output is
+    // another run's (its output gone or being replaced): a restart must never continue it.
+    let ckpt = checkpoint_path(&args.out);
+    if ckpt.exists() {
+        std::fs::remove_file(&ckpt)
+            .map_err(|e| Error::Io(format!("remove the stale {}", ckpt.display()), e))?;
+    }
+    let schema = run_schema(&cfg, &model, &init);
+    let output = if args.overwrite {
+        OutputFile::create_replacing(&args.out, &schema)?
+    } else {
+        OutputFile::create(&args.out, &schema)?
+    };
     Ok(Run {
         cfg,
         model,
