@@ -391,6 +391,15 @@ pub(crate) const PALETTE: [RGBColor; 11] = [
     RGBColor(23, 190, 207),
 ];
 
+/// A count's tick label: the whole number, or nothing between whole numbers.
+fn whole(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{:.0}", v.round())
+    } else {
+        String::new()
+    }
+}
+
 /// Ticks of a log axis on `[lo, hi]`: 1, 2 and 5 times the powers of ten inside it over up to
 /// three decades, the powers alone over more (plotters' own put the powers alone, none on a
 /// range shorter than a decade, and its light lines' labels collide at the powers).
@@ -798,6 +807,9 @@ fn sweep_figure(v: &DiscoveryReport, dir: &FigureDir) -> Result<PathBuf> {
         chart
             .configure_mesh()
             .x_desc("number of terms")
+            // A count: labels at whole numbers only.
+            .x_labels((kmax as usize + 2).min(12))
+            .x_label_formatter(&|v| whole(*v))
             .y_desc("relative residual")
             .y_label_formatter(&|v| format!("{v:.0e}"))
             .label_style(("sans-serif", 14))
@@ -823,4 +835,17 @@ fn sweep_figure(v: &DiscoveryReport, dir: &FigureDir) -> Result<PathBuf> {
     });
     // The drawing borrows `out` until the end of the function.
     Ok(out.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole;
+
+    #[test]
+    fn count_labels_are_whole_numbers_or_nothing() {
+        assert_eq!(whole(3.0), "3");
+        assert_eq!(whole(2.9999999999), "3");
+        assert_eq!(whole(2.5), "");
+        assert_eq!(whole(-0.5), "");
+    }
 }
