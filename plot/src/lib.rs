@@ -594,6 +594,11 @@ fn line_figure(
     series: &[(String, Vec<(f64, f64)>)],
     axes: Axes,
 ) -> Result<()> {
+    // x values that are all whole numbers are counts (iterations, episodes): whole labels only.
+    let counts = series
+        .iter()
+        .flat_map(|(_, p)| p.iter())
+        .all(|(x, _)| x.fract() == 0.0);
     let pts = series.iter().flat_map(|(_, p)| p.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (x, y) in pts {
@@ -621,7 +626,7 @@ fn line_figure(
                     .x_desc(xlabel)
                     .y_desc(ylabel)
                     .x_labels(8)
-                    .x_label_formatter(&|v| tick(*v, 0.0))
+                    .x_label_formatter(&|v| if counts { whole(*v) } else { tick(*v, 0.0) })
                     .y_label_formatter(&|v| tick(*v, 0.0))
                     .label_style(("sans-serif", 14))
                     .draw()
