@@ -6,7 +6,8 @@
 //! file (the series' times are not the snapshots', so they are not called `time`).
 //!
 //! The file is created complete (every coordinate and attribute, empty time series) under a
-//! temporary name and renamed into place, then grows by appends; [`OutputFile::flush`] after each
+//! temporary name and moved into place ([`publish`]: never over an existing file unless asked),
+//! then grows by appends; [`OutputFile::flush`] after each
 //! append keeps it readable up to the last flushed snapshot.
 
 use crate::dimscale::{attach_scale, set_scale};
