@@ -298,6 +298,34 @@ fn bad_input_is_named() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("model_config"));
 }
 
+/// The last snapshot of `medida simulate --preset medida-jet --init INIT --spinup 0 extra...`
+/// (no checkpoints) written to `out`: a forecast of the jet from a state of `init`.
+fn jet_forecast(init: &Path, out: &Path, extra: &[&str]) -> ndarray::ArrayD<f64> {
+    let args = [
+        "simulate",
+        "-q",
+        "--preset",
+        "medida-jet",
+        "--init",
+        init.to_str().unwrap(),
+        "--spinup",
+        "0",
+        "--set",
+        "output.checkpoint_interval=0",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(&[&args[..], extra].concat());
+    let q = medida_data::read_array(out, "q").unwrap();
+    q.index_axis(ndarray::Axis(0), q.shape()[0] - 1).to_owned()
+}
+
+/// `|a - truth| / |truth|` (L2 norms over every point).
+fn relative_error(a: &ndarray::ArrayD<f64>, truth: &ndarray::ArrayD<f64>) -> f64 {
+    let norm = |x: &ndarray::ArrayD<f64>| x.iter().map(|v| v * v).sum::<f64>().sqrt();
+    norm(&(a - truth)) / norm(truth)
+}
+
 /// `medida simulate --correction res.json` runs the imperfect model with the printed equations
 /// added: from the truth's last state, 200 steps land on the truth's at least 10 times closer
 /// than the uncorrected imperfect model (the library-level test finds 1e9).
@@ -307,28 +335,12 @@ fn a_discovered_correction_runs_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let res = tmp.path().join("res.json");
     discover(&incr, &["--out", res.to_str().unwrap()]);
-    let t = truth().to_str().unwrap();
     let run = |name: &str, extra: &[&str]| {
-        let out = tmp.path().join(name);
-        let args = [
-            "simulate",
-            "-q",
-            "--preset",
-            "medida-jet",
-            "--init",
-            t,
-            "--steps",
-            "200",
-            "--spinup",
-            "0",
-            "--set",
-            "output.checkpoint_interval=0",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        ok(&[&args[..], extra].concat());
-        let a = medida_data::read_array(&out, "q").unwrap();
-        a.index_axis(ndarray::Axis(0), a.shape()[0] - 1).to_owned()
+        jet_forecast(
+            truth(),
+            &tmp.path().join(name),
+            &[&["--steps", "200"][..], extra].concat(),
+        )
     };
     let truth = run("truth.h5", &[]);
     let imperfect = run("imperfect.h5", &["--model-error", "case1002"]);
@@ -341,10 +353,10 @@ fn a_discovered_correction_runs_from_the_command_line() {
             res.to_str().unwrap(),
         ],
     );
-    let err = |a: &ndarray::ArrayD<f64>| {
-        (a - &truth).mapv(|v| v * v).sum().sqrt() / truth.mapv(|v| v * v).sum().sqrt()
-    };
-    let (e_imp, e_cor) = (err(&imperfect), err(&corrected));
+    let (e_imp, e_cor) = (
+        relative_error(&imperfect, &truth),
+        relative_error(&corrected, &truth),
+    );
     println!("after 200 steps: imperfect {e_imp:.3e}, corrected {e_cor:.3e}");
     assert!(e_imp > 1e-4, "{e_imp}");
     assert!(e_cor < 0.1 * e_imp, "{e_cor} vs {e_imp}");
@@ -359,7 +371,8 @@ fn a_discovered_correction_runs_from_the_command_line() {
 #[test]
 fn simulate_with_the_correction_runs_the_corrected_model_discover_reported() {
     let incr = increments("case1002", &[]);
-    let res = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("correction-res.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let res = tmp.path().join("res.json");
     let v = discover(
         &incr,
         &[
@@ -372,35 +385,22 @@ fn simulate_with_the_correction_runs_the_corrected_model_discover_reported() {
     );
     let c = &v["correction"];
     let forecast = |name: &str, extra: &[&str]| {
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-        let _ = std::fs::remove_file(&out);
-        let args = [
-            "simulate",
-            "-q",
-            "--preset",
-            "medida-jet",
-            "--init",
-            incr.to_str().unwrap(),
+        let from_the_first = [
             "--time",
-            "0",
-            "--spinup",
             "0",
             "--steps",
             "40",
             "--set",
             "output.snapshot_interval=40",
-            "--set",
-            "output.checkpoint_interval=0",
-            "--out",
-            out.to_str().unwrap(),
         ];
-        ok(&[&args[..], extra].concat());
-        let q = medida_data::read_array(&out, "q").unwrap();
-        q.index_axis(ndarray::Axis(0), q.shape()[0] - 1).to_owned()
+        jet_forecast(
+            &incr,
+            &tmp.path().join(name),
+            &[&from_the_first[..], extra].concat(),
+        )
     };
     let truth = forecast("fc-truth.h5", &[]);
-    let norm = |x: &ndarray::ArrayD<f64>| x.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let error = |q: &ndarray::ArrayD<f64>| norm(&(q - &truth)) / norm(&truth);
+    let error = |q: &ndarray::ArrayD<f64>| relative_error(q, &truth);
     let imperfect = error(&forecast("fc-imperfect.h5", &["--model-error", "case1002"]));
     let corrected = error(&forecast(
         "fc-corrected.h5",
