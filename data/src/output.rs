@@ -96,6 +96,14 @@ pub const SERIES_TIME: &str = "diag_time";
 /// The series' time coordinate of files written before it had its own name.
 const SERIES_TIME_BEFORE: &str = "time";
 
+/// The model times of a file's diagnostics records (read under the name of files written before
+/// the series had their own dimension too).
+pub fn read_series_time(path: &Path) -> Result<ndarray::ArrayD<f64>, DataError> {
+    crate::read_array(path, &format!("{DIAGNOSTICS_GROUP}/{SERIES_TIME}")).or_else(|e| {
+        crate::read_array(path, &format!("{DIAGNOSTICS_GROUP}/{SERIES_TIME_BEFORE}")).map_err(|_| e)
+    })
+}
+
 /// An output file open for appending.
 #[derive(Debug)]
 pub struct OutputFile {

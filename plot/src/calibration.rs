@@ -19,16 +19,7 @@ fn legend_label(spec: &str) -> String {
         .map(|part| match part.rsplit_once('=') {
             Some((key, v)) => match v.parse::<f64>() {
                 Ok(x) if x != 0.0 && !(1e-3..1e4).contains(&x.abs()) => format!("{key}={x:.2e}"),
-                Ok(x) => {
-                    let digits = (2 - x.abs().max(1e-3).log10().floor() as i32).max(0) as usize;
-                    let text = format!("{x:.digits$}");
-                    let text = if text.contains('.') {
-                        text.trim_end_matches('0').trim_end_matches('.')
-                    } else {
-                        &text
-                    };
-                    format!("{key}={text}")
-                }
+                Ok(x) => format!("{key}={}", crate::three_digits(x)),
                 Err(_) => part.to_string(),
             },
             None => part.to_string(),

@@ -179,7 +179,7 @@ pub fn figures(file: &Path, dir: &Path, time: i64, format: Format) -> Result<Vec
         field_figure(file, dir, ("p", "p"), "streamfunction psi", time, &cfg)?,
         spectrum_figure(file, dir, &cfg)?,
     ];
-    if series_time(file).is_ok_and(|t| t.len() > 1) {
+    if medida_data::read_series_time(file).is_ok_and(|t| t.len() > 1) {
         out.push(diagnostics_figure(file, dir, &cfg)?);
     }
     Ok(out)
@@ -423,15 +423,21 @@ pub(crate) fn tick(v: f64, range: f64) -> String {
     if a <= 1e-9 * range || a == 0.0 {
         "0".into()
     } else if (1e-2..1e4).contains(&a) {
-        let digits = (2 - a.log10().floor() as i32).max(0) as usize;
-        let s = format!("{v:.digits$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
+        three_digits(v)
     } else {
         format!("{v:.1e}")
+    }
+}
+
+/// `v` in plain notation with 3 significant digits, trailing zeros dropped (for `|v|` from 1e-3
+/// to 1e4; smaller values print as 0).
+pub(crate) fn three_digits(v: f64) -> String {
+    let digits = (2 - v.abs().max(1e-3).log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 
@@ -523,18 +529,9 @@ fn interpolation_figure(file: &Path, dir: &FigureDir) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// The diagnostics records' times (`diagnostics/time` in files written before the series had
-/// their own dimension).
-fn series_time(file: &Path) -> Result<ndarray::ArrayD<f64>> {
-    Ok(
-        read_array(file, &format!("diagnostics/{}", medida_data::SERIES_TIME))
-            .or_else(|e| read_array(file, "diagnostics/time").map_err(|_| e))?,
-    )
-}
-
 /// Energy and enstrophy time series from the `diagnostics` group.
 fn diagnostics_figure(file: &Path, dir: &FigureDir, cfg: &RunConfig) -> Result<PathBuf> {
-    let t = series_time(file)?;
+    let t = medida_data::read_series_time(file)?;
     let get = |name: &str| -> Result<Vec<(f64, f64)>> {
         let v = read_array(file, &format!("diagnostics/{name}"))?;
         Ok(t.iter().zip(v.iter()).map(|(t, v)| (*t, *v)).collect())

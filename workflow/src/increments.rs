@@ -101,7 +101,7 @@ pub(crate) fn config_of(path: &Path, attr: &str) -> Result<String> {
 
 /// Writes the increments `a` describes.
 pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()> {
-    crate::simulate::check_out(&a.out, a.overwrite, Some(&a.truth))?;
+    crate::check_out(&a.out, a.overwrite, Some(&a.truth))?;
     let text = crate::pyqg_file::config_text(&a.truth)?;
     let (both, model_only) = split_sets(&a.set);
     let truth_cfg = RunConfig::resolve_text(&text, None, &both)?;

@@ -29,6 +29,33 @@ pub use error::{Context, Error};
 pub use model::{build_model, build_truth};
 pub use progress::{Progress, Silent};
 
+/// Refuses an output that exists (unless `overwrite`) or that is the input `init`: a second
+/// run must not replace a first, nor a run its own initial state.
+pub(crate) fn check_out(
+    out: &std::path::Path,
+    overwrite: bool,
+    init: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let same = |a: &std::path::Path, b: &std::path::Path| {
+        a == b
+            || a.canonicalize()
+                .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b))
+    };
+    if init.is_some_and(|i| same(i, out)) {
+        return error::input_err!(
+            "--out {} is the input file: choose another --out",
+            out.display()
+        );
+    }
+    if out.exists() && !overwrite {
+        return error::input_err!(
+            "--out {} exists: choose another --out, or replace it with --overwrite (a simulate run continues with --restart)",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` whole or not at all: under a temporary name of this process, synced,
 /// then renamed.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {

@@ -131,29 +131,6 @@ pub(crate) fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
     fields
 }
 
-/// Refuses an output that exists (unless `overwrite`) or that is the input `init`: a second
-/// run must not replace a first, nor a run its own initial state.
-pub(crate) fn check_out(out: &Path, overwrite: bool, init: Option<&Path>) -> Result<()> {
-    let same = |a: &Path, b: &Path| {
-        a == b
-            || a.canonicalize()
-                .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b))
-    };
-    if init.is_some_and(|i| same(i, out)) {
-        return input_err!(
-            "--out {} is the input file: choose another --out",
-            out.display()
-        );
-    }
-    if out.exists() && !overwrite {
-        return input_err!(
-            "--out {} exists: choose another --out, or replace it with --overwrite (a simulate run continues with --restart)",
-            out.display()
-        );
-    }
-    Ok(())
-}
-
 /// Sets the run length from `--steps` / `--tmax`.
 fn apply_length(cfg: &mut RunConfig, steps: Option<u64>, tmax: Option<f64>) -> Result<()> {
     match (steps, tmax) {
@@ -166,7 +143,7 @@ fn apply_length(cfg: &mut RunConfig, steps: Option<u64>, tmax: Option<f64>) -> R
 }
 
 fn start(args: &SimulateArgs) -> Result<Run> {
-    check_out(&args.out, args.overwrite, args.init.as_deref())?;
+    crate::check_out(&args.out, args.overwrite, args.init.as_deref())?;
     // A pyqg file as the initial state brings its parameters, unless a preset or config is given.
     let pyqg = match (&args.init, &args.preset, &args.config) {
         (Some(path), None, None) if path.extension().is_none_or(|e| e != "npy") => {
