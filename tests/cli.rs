@@ -73,7 +73,8 @@ fn h5py_and_xarray_read_what_rust_wrote() {
 
 /// pyqg's everyday xarray snippets (`ds.q + ds.Qy * ds.y`, `ds.ufull`, `ds.attrs['pyqg:rd']`,
 /// `ds.sel(lev=1)`, ...) run on a medida output and on pyqg 0.7.2's own `to_dataset()` of the
-/// same run and agree to 1e-12; `xr.open_datatree` opens the file (tests/pyqg/snippets.py).
+/// same run and agree to 1e-12, as do the complex `qh`, `ph` and the time-averaged diagnostics;
+/// `xr.open_datatree` opens the file (tests/pyqg/snippets.py).
 #[test]
 fn a_pyqg_users_snippets_run_on_medidas_file_as_on_pyqgs_dataset() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,6 +96,13 @@ fn a_pyqg_users_snippets_run_on_medidas_file_as_on_pyqgs_dataset() {
         "output.snapshot_interval=20",
         "--set",
         "output.checkpoint_interval=0",
+        // pyqg's qh, ph and its time-averaged diagnostics (from step 10, every other step).
+        "--set",
+        "output.spectral=true",
+        "--set",
+        "output.tavestart=72000",
+        "--set",
+        "output.taveint=14400",
         "--out",
         out.to_str().unwrap(),
     ]);

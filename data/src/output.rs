@@ -15,6 +15,7 @@ use crate::error::{Context, DataError};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, Extent, Extents, File, Group, H5Type};
 use ndarray::{ArrayViewD, IxDyn};
+use num_complex::Complex;
 use std::path::{Path, PathBuf};
 
 /// Storage type of fields and series.
@@ -52,6 +53,10 @@ pub struct Variable {
     pub units: String,
     /// Long name.
     pub long_name: String,
+    /// Complex values (pyqg's `qh`, `ph`): stored as h5py's complex compound `(r, i)`, which
+    /// xarray reads as complex; given to [`OutputFile::append_snapshot`] with a last axis of
+    /// length 2 (real, imaginary) after the dims.
+    pub complex: bool,
 }
 
 /// A global attribute value.
@@ -111,6 +116,8 @@ pub struct OutputFile {
     file: File,
     time: Dataset,
     fields: Vec<Dataset>,
+    /// Which of `fields` are complex.
+    complex: Vec<bool>,
     series_time: Dataset,
     series: Vec<Dataset>,
     precision: Precision,
@@ -208,7 +215,7 @@ impl OutputFile {
             })?;
             scales.push(ds);
         }
-        let time = Self::unlimited(&file, "time", &[], Precision::F64, 0).at(path, "time")?;
+        let time = Self::unlimited(&file, "time", &[], Storage::TIME, 0).at(path, "time")?;
         describe(&time, &schema.time_units, "model time").at(path, "time")?;
         set_scale(&time, "time").map_err(|what| DataError::Invalid {
             path: path.into(),
@@ -229,7 +236,11 @@ impl OutputFile {
                 shape.push(schema.coords[i].values.len());
                 dims.push(&scales[i]);
             }
-            let ds = Self::unlimited(&file, &v.name, &shape, schema.precision, schema.compression)
+            let storage = Storage {
+                precision: schema.precision,
+                complex: v.complex,
+            };
+            let ds = Self::unlimited(&file, &v.name, &shape, storage, schema.compression)
                 .at(path, format!("variable {}", v.name))?;
             describe(&ds, &v.units, &v.long_name).at(path, &v.name)?;
             let attach = std::iter::once(&time).chain(dims);
@@ -270,7 +281,7 @@ impl OutputFile {
             .at(path, "diagnostics group")?;
         let where_ = format!("{DIAGNOSTICS_GROUP}/{SERIES_TIME}");
         let stime =
-            Self::unlimited(&group, SERIES_TIME, &[], Precision::F64, 0).at(path, &where_)?;
+            Self::unlimited(&group, SERIES_TIME, &[], Storage::TIME, 0).at(path, &where_)?;
         describe(
             &stime,
             &schema.time_units,
@@ -282,7 +293,11 @@ impl OutputFile {
             what,
         })?;
         for v in &schema.series {
-            let ds = Self::unlimited(&group, &v.name, &[], schema.precision, 0)
+            let storage = Storage {
+                precision: schema.precision,
+                complex: false,
+            };
+            let ds = Self::unlimited(&group, &v.name, &[], storage, 0)
                 .at(path, format!("series {}", v.name))?;
             describe(&ds, &v.units, &v.long_name).at(path, &v.name)?;
             attach_scale(&ds, &stime, 0).map_err(|what| DataError::Invalid {
@@ -302,16 +317,18 @@ impl OutputFile {
         g: &Group,
         name: &str,
         shape: &[usize],
-        precision: Precision,
+        storage: Storage,
         compression: u8,
     ) -> hdf5::Result<Dataset> {
         let mut extents = vec![Extent::resizable(0)];
         extents.extend(shape.iter().map(|&n| Extent::fixed(n)));
         let mut chunk = vec![if shape.is_empty() { 1024 } else { 1 }];
         chunk.extend_from_slice(shape);
-        let builder = match precision {
-            Precision::F32 => g.new_dataset::<f32>(),
-            Precision::F64 => g.new_dataset::<f64>(),
+        let builder = match (storage.precision, storage.complex) {
+            (Precision::F32, false) => g.new_dataset::<f32>(),
+            (Precision::F64, false) => g.new_dataset::<f64>(),
+            (Precision::F32, true) => g.new_dataset::<Complex<f32>>(),
+            (Precision::F64, true) => g.new_dataset::<Complex<f64>>(),
         };
         let mut builder = builder.shape(Extents::new(extents)).chunk(chunk);
         if compression > 0 {
@@ -337,6 +354,7 @@ impl OutputFile {
             .iter()
             .map(|v| get(&file, &v.name))
             .collect::<Result<Vec<_>, _>>()?;
+        let complex = schema.variables.iter().map(|v| v.complex).collect();
         let group = file
             .group(DIAGNOSTICS_GROUP)
             .at(path, "diagnostics group")?;
@@ -352,6 +370,7 @@ impl OutputFile {
             file,
             time,
             fields,
+            complex,
             series_time,
             series,
             precision: schema.precision,
@@ -404,22 +423,26 @@ impl OutputFile {
             });
         }
         let n = self.counts().0;
-        for (ds, f) in self.fields.iter().zip(fields) {
+        for ((ds, f), &complex) in self.fields.iter().zip(fields).zip(&self.complex) {
             let mut shape = ds.shape();
-            if shape[1..] != *f.shape() {
+            let mut wants = shape[1..].to_vec();
+            if complex {
+                wants.push(2);
+            }
+            if wants != f.shape() {
                 return Err(DataError::Invalid {
                     path: self.path.clone(),
-                    what: format!(
-                        "field shape {:?}, dataset wants {:?}",
-                        f.shape(),
-                        &shape[1..]
-                    ),
+                    what: format!("field shape {:?}, dataset wants {wants:?}", f.shape()),
                 });
             }
             shape[0] = n + 1;
             ds.resize(shape).at(&self.path, "grow")?;
             let record = f.view().insert_axis(ndarray::Axis(0));
-            write_record(ds, self.precision, record, n).at(&self.path, "write snapshot")?;
+            let storage = Storage {
+                precision: self.precision,
+                complex,
+            };
+            write_record(ds, storage, record, n).at(&self.path, "write snapshot")?;
         }
         append_scalar(&self.time, n, t, Precision::F64).at(&self.path, "write time")
     }
@@ -460,6 +483,7 @@ impl OutputFile {
             dims: dims.iter().map(|d| (*d).into()).collect(),
             units: units.into(),
             long_name: long_name.into(),
+            complex: false,
         };
         fixed_dataset(&self.file, &self.path, &v, dims, attrs, data)
     }
@@ -529,10 +553,26 @@ fn fixed_dataset(
     Ok(())
 }
 
-/// Writes `record` (leading dimension 1) at index `n` of `ds`'s first dimension.
+/// How a dataset's values are stored.
+#[derive(Debug, Clone, Copy)]
+struct Storage {
+    precision: Precision,
+    complex: bool,
+}
+
+impl Storage {
+    /// Times: real, in f64 whatever the fields' precision.
+    const TIME: Self = Self {
+        precision: Precision::F64,
+        complex: false,
+    };
+}
+
+/// Writes `record` (leading dimension 1; complex: a last axis (real, imaginary) beyond the
+/// dataset's) at index `n` of `ds`'s first dimension.
 fn write_record(
     ds: &Dataset,
-    precision: Precision,
+    storage: Storage,
     record: ArrayViewD<f64>,
     n: usize,
 ) -> hdf5::Result<()> {
@@ -547,12 +587,25 @@ fn write_record(
         end: Some(n as isize + 1),
         step: 1,
     }];
-    elems.extend(std::iter::repeat_n(full, record.ndim() - 1));
+    let ndim = record.ndim() - usize::from(storage.complex);
+    elems.extend(std::iter::repeat_n(full, ndim - 1));
     let sel = ndarray::SliceInfo::<_, IxDyn, IxDyn>::try_from(elems)
         .map_err(|e| hdf5::Error::from(e.to_string()))?;
-    match precision {
-        Precision::F64 => ds.write_slice(&record, sel),
-        Precision::F32 => ds.write_slice(&record.mapv(|x| x as f32), sel),
+    let complex = |x: ArrayViewD<f64>| -> ndarray::ArrayD<Complex<f64>> {
+        let last = ndarray::Axis(ndim);
+        let (re, im) = (x.index_axis(last, 0), x.index_axis(last, 1));
+        ndarray::Zip::from(&re)
+            .and(&im)
+            .map_collect(|&r, &i| Complex::new(r, i))
+    };
+    match (storage.precision, storage.complex) {
+        (Precision::F64, false) => ds.write_slice(&record, sel),
+        (Precision::F32, false) => ds.write_slice(&record.mapv(|x| x as f32), sel),
+        (Precision::F64, true) => ds.write_slice(&complex(record), sel),
+        (Precision::F32, true) => ds.write_slice(
+            &complex(record).mapv(|z| Complex::new(z.re as f32, z.im as f32)),
+            sel,
+        ),
     }
 }
 
@@ -597,4 +650,78 @@ pub(crate) fn sync(path: &Path) -> Result<(), DataError> {
     std::fs::File::open(path)
         .and_then(|f| f.sync_all())
         .at(path, "fsync")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{ArrayD, IxDyn};
+
+    fn schema(precision: Precision) -> Schema {
+        let coord = |name: &str, n: usize| Coordinate {
+            name: name.into(),
+            values: (0..n).map(|i| i as f64).collect(),
+            units: "1".into(),
+            long_name: name.into(),
+            integer: false,
+        };
+        Schema {
+            coords: vec![coord("lev", 2), coord("k", 3)],
+            variables: vec![Variable {
+                name: "qh".into(),
+                dims: vec!["lev".into(), "k".into()],
+                units: "s^-1".into(),
+                long_name: "spectral PV".into(),
+                complex: true,
+            }],
+            series: Vec::new(),
+            fixed: Vec::new(),
+            attrs: Vec::new(),
+            precision,
+            compression: 0,
+            time_units: "s".into(),
+        }
+    }
+
+    /// A complex variable is stored as h5py's compound (r, i) and reads back exactly (f64) or
+    /// as the nearest f32 of each part; a field without the (real, imaginary) axis is refused.
+    #[test]
+    fn complex_fields_are_stored_as_complex() {
+        let dir = tempfile::tempdir().unwrap();
+        // (lev, k, 2): value 10 lev + k + 0.1 i (an f32 rounding is visible in the parts).
+        let field = ArrayD::from_shape_fn(IxDyn(&[2, 3, 2]), |ix| {
+            let re = 10.0 * ix[0] as f64 + ix[1] as f64 + 1.0 / 3.0;
+            if ix[2] == 0 { re } else { -0.1 * re }
+        });
+        for precision in [Precision::F64, Precision::F32] {
+            let path = dir.path().join(format!("{precision:?}.h5"));
+            let mut out = OutputFile::create(&path, &schema(precision)).unwrap();
+            out.append_snapshot(0.0, &[field.view()]).unwrap();
+            let flat = ArrayD::<f64>::zeros(IxDyn(&[2, 3]));
+            let refused = out.append_snapshot(1.0, &[flat.view()]).unwrap_err();
+            assert!(refused.to_string().contains("[2, 3, 2]"), "{refused}");
+            out.flush().unwrap();
+            drop(out);
+            let ds = File::open(&path).unwrap().dataset("qh").unwrap();
+            assert_eq!(ds.shape(), [1, 2, 3]);
+            let read: Vec<Complex<f64>> = match precision {
+                Precision::F64 => ds.read_raw::<Complex<f64>>().unwrap(),
+                Precision::F32 => ds
+                    .read_raw::<Complex<f32>>()
+                    .unwrap()
+                    .iter()
+                    .map(|z| Complex::new(z.re as f64, z.im as f64))
+                    .collect(),
+            };
+            let round = |x: f64| match precision {
+                Precision::F64 => x,
+                Precision::F32 => x as f32 as f64,
+            };
+            for (i, z) in read.iter().enumerate() {
+                let (lev, k) = (i / 3, i % 3);
+                assert_eq!(z.re, round(field[[lev, k, 0]]));
+                assert_eq!(z.im, round(field[[lev, k, 1]]));
+            }
+        }
+    }
 }

@@ -192,7 +192,7 @@ pub struct OutputConfig {
     pub precision: String,
     /// Deflate level, 0 (none) to 9.
     pub compression: u8,
-    /// Also write the spectral PV (`qh_re`, `qh_im`, dims `time, lev, l, k`, pyqg's order).
+    /// Also write pyqg's complex `qh` and `ph` (dims `time, lev, l, k`, pyqg's order, unnormalised).
     #[serde(default)]
     pub spectral: bool,
     /// Accumulate pyqg's time-averaged diagnostics (KEspec, KEflux, APEgenspec, ...) from this

@@ -192,6 +192,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                     dims: vec![],
                     units: "1".into(),
                     long_name: "relative L2 error of the analysis (interpolated observations) against the true state".into(),
+                    complex: false,
                 })
                 .collect();
             // The analysis error by scale (pyqg's isotropic rings), per time and layer.
@@ -219,6 +220,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                     dims: vec!["lev".into(), "kr".into()],
                     units: "1".into(),
                     long_name: long_name.into(),
+                    complex: false,
                 });
             }
             Some((spec, interps))

@@ -18,6 +18,21 @@ pub const SERIES: [(&str, &str, &str); 9] = [
     ("cfl", "1", "CFL number"),
 ];
 
+/// pyqg's spectral fields written with `output.spectral` (complex, dims `lev, l, k`): name, SI
+/// units, long name.
+pub const SPECTRAL: [(&str, &str, &str); 2] = [
+    (
+        "qh",
+        "s^-1",
+        "potential vorticity in spectral space: rfft2(q), unnormalised (pyqg qh)",
+    ),
+    (
+        "ph",
+        "m^2 s^-1",
+        "streamfunction in spectral space: rfft2(p), unnormalised (pyqg ph)",
+    ),
+];
+
 /// pyqg's parameter names of term coefficients, written as attributes too.
 const PYQG_NAMES: [(&str, &str); 4] = [
     ("beta", "beta"),
@@ -124,14 +139,13 @@ pub fn run_schema(cfg: &RunConfig, model: &Model, init: &str) -> Schema {
         schema
             .coords
             .push(coord("k", g.kk.clone(), "zonal wavenumber"));
-        for part in ["real", "imaginary"] {
+        for (name, units, long_name) in SPECTRAL {
             schema.variables.push(Variable {
-                name: format!("qh_{}", &part[..2]),
+                name: name.into(),
                 dims: vec!["lev".into(), "l".into(), "k".into()],
-                units: unit("s^-1"),
-                long_name: format!(
-                    "{part} part of the PV spectrum rfft2(q) (unnormalised, pyqg qh)"
-                ),
+                units: unit(units),
+                long_name: long_name.into(),
+                complex: true,
             });
         }
     }
@@ -154,6 +168,7 @@ pub fn diagnostics_series(cfg: &RunConfig) -> Vec<Variable> {
             dims: vec![],
             units: unit(u),
             long_name: (*l).into(),
+            complex: false,
         })
         .collect()
 }
@@ -256,6 +271,7 @@ pub fn field_schema(
             dims: vec!["lev".into()],
             units: unit(units),
             long_name: long_name.into(),
+            complex: false,
         };
         (v, values.to_vec())
     };
@@ -276,6 +292,7 @@ pub fn field_schema(
                 dims: vec!["lev".into(), "y".into(), "x".into()],
                 units: unit(u),
                 long_name: (*long_name).into(),
+                complex: false,
             })
             .collect(),
         series: Vec::new(),

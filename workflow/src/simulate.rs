@@ -106,7 +106,7 @@ pub fn simulate(args: &SimulateArgs, progress: &mut dyn Progress) -> Result<()> 
     execute(run, progress, &mut |m| Ok(run_fields(m, spectral)))
 }
 
-/// `q`, `p`, `u`, `v`, pyqg's `ufull = u + Ubg` and `vfull = v` (and `qh_re`, `qh_im` when
+/// `q`, `p`, `u`, `v`, pyqg's `ufull = u + Ubg` and `vfull = v` (and the complex `qh`, `ph` when
 /// `spectral`).
 pub(crate) fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
     let [p, u, v] = m.p_u_v();
@@ -124,11 +124,17 @@ pub(crate) fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
         vfull.into_dyn(),
     ];
     if spectral {
-        let qh = m.qh();
-        fields.push(qh.mapv(|z| z.re).into_dyn());
-        fields.push(qh.mapv(|z| z.im).into_dyn());
+        fields.extend([m.qh(), m.ph()].map(interleaved));
     }
     fields
+}
+
+/// A complex array as the output stores it: a last axis of (real, imaginary).
+fn interleaved(z: Array3<Complex64>) -> ArrayD<f64> {
+    let mut shape = z.shape().to_vec();
+    shape.push(2);
+    let flat = z.iter().flat_map(|z| [z.re, z.im]).collect();
+    ArrayD::from_shape_vec(shape, flat).expect("two numbers per complex value")
 }
 
 /// Sets the run length from `--steps` / `--tmax`.
