@@ -1,5 +1,6 @@
 //! `medida discover`: the report as a table (or JSON), warnings on stderr.
 
+use crate::progress::Reporter;
 use medida_discovery::model_error::DiscoveryReport;
 use medida_workflow::discover::{DiscoverArgs, discover};
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ pub struct Discover {
     /// Print the result as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// No notes on stderr.
+    /// No notes or progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
     /// Write the figures (coefficients, sweep, increments) as PNG into this directory (needs --out).
@@ -21,7 +22,7 @@ pub struct Discover {
 }
 
 pub fn run(a: Discover) -> anyhow::Result<()> {
-    let report = discover(&a.args)?;
+    let report = discover(&a.args, &mut Reporter::new(a.quiet))?;
     if let Some(path) = &a.args.out {
         crate::plot::figures(&path.with_extension("json"), a.plots.as_deref(), true)?;
         crate::plot::figures(&a.args.increments, a.plots.as_deref(), true)?;

@@ -213,7 +213,7 @@ pub fn demo(
             correct_steps: 400,
             out: Some(out.clone()),
             threads: a.threads,
-        })?;
+        }, progress)?;
         let heading = if passes > 1 {
             format!("== pass {} of {passes}: {how}", pass + 1)
         } else {

@@ -6,11 +6,13 @@ use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
 use crate::increments::config_of;
 use crate::model::build_model;
+use crate::progress::Progress;
 use crate::regression::RegressionArgs;
 use medida_data::{Checkpoint, Frames, read_number_attr, read_text_attr};
 use medida_discovery::DiscoveryError;
 use medida_discovery::QgLibrary;
 use medida_discovery::model_error::discovery::{IncrementData, LibraryState};
+use medida_discovery::model_error::discovery::Stage;
 use medida_discovery::model_error::{Discovery, DiscoveryReport};
 use medida_solver::Term;
 use ndarray::{Array2, Array3};
@@ -119,8 +121,9 @@ impl IncrementData for FileIncrements {
     }
 }
 
-/// Runs the discovery `a` describes; writes the report when `--out` is given.
-pub fn discover(a: &DiscoverArgs) -> Result<DiscoveryReport> {
+/// Runs the discovery `a` describes, noting its stages (the regression, every tenth of the
+/// corrected forecasts) to `progress`; writes the report when `--out` is given.
+pub fn discover(a: &DiscoverArgs, progress: &mut dyn Progress) -> Result<DiscoveryReport> {
     let truth_cfg = RunConfig::from_toml(&config_of(&a.increments, "config")?)?;
     let model_cfg = RunConfig::from_toml(&config_of(&a.increments, "model_config")?)?;
     let truth = build_model(&truth_cfg)?;
@@ -144,8 +147,21 @@ pub fn discover(a: &DiscoverArgs) -> Result<DiscoveryReport> {
         .num_threads(a.threads.max(1))
         .build()
         .map_err(input("--threads"))?;
+    let method = a.regression.optimizer.clone();
+    let steps = a.correct_steps;
+    let mut stage = |s: Stage| match s {
+        Stage::Regression { rows, terms } => progress.note(&format!(
+            "discover: fitting {terms} terms to {rows} points per layer ({method})"
+        )),
+        // Each tenth (and each forecast when there are fewer than ten).
+        Stage::Forecasts { done, of } if (10 * done) / of != (10 * (done - 1)) / of => progress
+            .note(&format!(
+                "discover: corrected forecasts from {done} of {of} increments ({steps} steps each)"
+            )),
+        Stage::Forecasts { .. } => {}
+    };
     let mut report = pool
-        .install(|| discovery.run(&data, &truth, &model))
+        .install(|| discovery.run_reporting(&data, &truth, &model, &mut stage))
         .map_err(|e| match e {
             DiscoveryError::Solver(s @ medida_solver::SolverError::Unstable { .. }) => {
                 Error::Solver(s)

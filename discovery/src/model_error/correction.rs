@@ -84,15 +84,16 @@ pub fn median(v: &[f64]) -> f64 {
 }
 
 /// Runs the truth, the imperfect and the corrected model `steps` steps from every start state
-/// and compares their forecasts. A corrected model that goes unstable is a result (infinite
-/// error, the reason in `unstable`), not an error; the truth or the imperfect model going
-/// unstable is an error.
+/// and compares their forecasts; `done(k)` after the forecasts from the first `k` start states.
+/// A corrected model that goes unstable is a result (infinite error, the reason in `unstable`),
+/// not an error; the truth or the imperfect model going unstable is an error.
 pub fn forecast_skill(
     truth: &Model,
     model: &Model,
     corrected: &Model,
     starts: &[Array3<f64>],
     steps: u64,
+    done: &mut dyn FnMut(usize),
 ) -> Result<CorrectionReport, DiscoveryError> {
     let mut models = [truth.clone(), model.clone(), corrected.clone()];
     let (mut imperfect, mut fixed, mut unstable) = (Vec::new(), Vec::new(), None);
@@ -118,6 +119,7 @@ pub fn forecast_skill(
                 unstable.get_or_insert(format!("from increment {i}: {e}"));
             }
         }
+        done(i + 1);
     }
     let ratios: Vec<f64> = imperfect.iter().zip(&fixed).map(|(i, c)| i / c).collect();
     Ok(CorrectionReport {

@@ -333,6 +333,16 @@ pub struct Discovery {
     pub correct_steps: Option<u64>,
 }
 
+/// A stage of a discovery, reported as it is reached ([`Discovery::run_reporting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The regression begins over `rows` rows (points of every increment) and `terms` columns.
+    Regression { rows: usize, terms: usize },
+    /// The truth's, the imperfect and the corrected model's forecasts from `done` of `of`
+    /// start states have run.
+    Forecasts { done: usize, of: usize },
+}
+
 /// The two layers' increments are the targets.
 pub const TARGETS: [&str; 2] = ["dq1/dt", "dq2/dt"];
 
@@ -356,6 +366,17 @@ impl Discovery {
         data: &dyn IncrementData,
         truth: &Model,
         model: &Model,
+    ) -> Result<DiscoveryReport, DiscoveryError> {
+        self.run_reporting(data, truth, model, &mut |_| {})
+    }
+
+    /// [`Discovery::run`], calling `stage` as each [`Stage`] is reached.
+    pub fn run_reporting(
+        &self,
+        data: &dyn IncrementData,
+        truth: &Model,
+        model: &Model,
+        stage: &mut (dyn FnMut(Stage) + Send),
     ) -> Result<DiscoveryReport, DiscoveryError> {
         let mut library = self.library.clone();
         if self.filtered {
@@ -454,6 +475,7 @@ impl Discovery {
             }
             Ok(())
         };
+        stage(Stage::Regression { rows: n, terms: p });
         let out = self.regression.run(n, p, 2, &names, &TARGETS, pass)?;
         let expected = expected_error(truth.terms(), model.terms(), &library);
         let fit = &out.fit;
@@ -489,7 +511,11 @@ impl Discovery {
                 let starts = (0..snapshots)
                     .map(|i| data.start(i))
                     .collect::<Result<Vec<_>, _>>()?;
-                Some(forecast_skill(truth, model, &corrected, &starts, steps)?)
+                let of = starts.len();
+                let mut done = |done| stage(Stage::Forecasts { done, of });
+                Some(forecast_skill(
+                    truth, model, &corrected, &starts, steps, &mut done,
+                )?)
             }
             None => None,
         };
