@@ -70,10 +70,16 @@ fn piped_progress_is_plain_lines() {
         );
         if args[0] == "demo" {
             // The discovery's stages: the regression, then the corrected forecasts to the last.
-            let stages: Vec<&str> = err.lines().filter(|l| l.starts_with("discover: ")).collect();
+            let stages: Vec<&str> = err
+                .lines()
+                .filter(|l| l.starts_with("discover: "))
+                .collect();
             assert!(stages[0].starts_with("discover: fitting "), "{err}");
             let last = stages.last().unwrap();
-            let counts: Vec<&str> = last.split(' ').filter(|w| w.parse::<u32>().is_ok()).collect();
+            let counts: Vec<&str> = last
+                .split(' ')
+                .filter(|w| w.parse::<u32>().is_ok())
+                .collect();
             assert!(
                 last.starts_with("discover: corrected forecasts from ") && counts[0] == counts[1],
                 "the corrected forecasts' progress does not reach the last: {err}"

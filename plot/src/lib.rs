@@ -254,7 +254,9 @@ pub(crate) fn field_figure(
     let panel_h = ((panel_w - 150) as f64 * ly / lx).round() as u32 + 110;
     figure!(&out, (2 * panel_w, panel_h.min(1400)), |root, e| {
         root.fill(&WHITE).map_err(&e)?;
+        // A margin above the title: plotters puts its top at the image's first row.
         let root = root
+            .margin(8, 0, 0, 0)
             .titled(
                 &format!(
                     "{label}, t = {}{}",

@@ -116,6 +116,18 @@ pub fn check_png(path: &Path, width: u32, height: Option<u32>) {
     let mean = lum.iter().sum::<f64>() / lum.len() as f64;
     let std = (lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64).sqrt();
     assert!(std > 20.0, "{}: luminance std {std:.1}", path.display());
+    // Nothing clipped: no ink (a title, a tick label, a line) within 2 pixels of an edge.
+    let (w, h) = img.dimensions();
+    let edge = img
+        .enumerate_pixels()
+        .filter(|(x, y, _)| *x < 2 || *y < 2 || *x + 2 >= w || *y + 2 >= h)
+        .find(|(_, _, p)| p.0.iter().any(|&c| c < 195));
+    assert!(
+        edge.is_none(),
+        "{}: ink at the edge (clipped?) at {:?}",
+        path.display(),
+        edge.map(|(x, y, _)| (x, y))
+    );
     let mut colours: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
     colours.sort_unstable();
     colours.dedup();

@@ -186,34 +186,37 @@ pub fn demo(
             a.library,
             pass + 1
         ));
-        let found = discover(&DiscoverArgs {
-            increments: incr.clone(),
-            library: a.library.clone(),
-            trim: 0,
-            library_state: "auto".into(),
-            unfiltered_library: false,
-            // From interpolated observations the well-observed stations (the truth's
-            // advection of the interpolation error next to gaps looks like a Jacobian); from
-            // assimilated ones every station.
-            min_neighbours: match (&a.observe, assimilate) {
-                (Some(_), None) => a.min_neighbours,
-                _ => 0,
-            },
-            regression: match a.observe {
-                // Station rows carry correlated analysis errors, which BIC (independent rows)
-                // takes for signal; held-out rows do not reward them.
-                Some(_) => RegressionArgs {
-                    select: "cv".into(),
-                    folds: 3,
-                    ..RegressionArgs::default()
+        let found = discover(
+            &DiscoverArgs {
+                increments: incr.clone(),
+                library: a.library.clone(),
+                trim: 0,
+                library_state: "auto".into(),
+                unfiltered_library: false,
+                // From interpolated observations the well-observed stations (the truth's
+                // advection of the interpolation error next to gaps looks like a Jacobian); from
+                // assimilated ones every station.
+                min_neighbours: match (&a.observe, assimilate) {
+                    (Some(_), None) => a.min_neighbours,
+                    _ => 0,
                 },
-                None => RegressionArgs::default(),
+                regression: match a.observe {
+                    // Station rows carry correlated analysis errors, which BIC (independent rows)
+                    // takes for signal; held-out rows do not reward them.
+                    Some(_) => RegressionArgs {
+                        select: "cv".into(),
+                        folds: 3,
+                        ..RegressionArgs::default()
+                    },
+                    None => RegressionArgs::default(),
+                },
+                correct: last,
+                correct_steps: 400,
+                out: Some(out.clone()),
+                threads: a.threads,
             },
-            correct: last,
-            correct_steps: 400,
-            out: Some(out.clone()),
-            threads: a.threads,
-        }, progress)?;
+            progress,
+        )?;
         let heading = if passes > 1 {
             format!("== pass {} of {passes}: {how}", pass + 1)
         } else {
