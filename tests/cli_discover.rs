@@ -298,6 +298,77 @@ fn bad_input_is_named() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("model_config"));
 }
 
+/// Discovery on pyqg's eddy configuration (no jet): an imperfect model with beta 1.6e-11 instead
+/// of 1.5e-11 and bottom drag 1.0e-6 instead of 5.787e-7. pyqg's equations (pyqg.md) give the
+/// error, truth minus model: beta enters as `-beta dx(psi)` in both layers and the drag as
+/// `-rek lap(psi2)` in the lower, so the error is (1.6e-11 - 1.5e-11) dx(psi) in both layers and
+/// (1.0e-6 - 5.787e-7) lap(psi2) in the lower. One-step increments with the library on the start
+/// state are exact up to round-off (measured 5e-14 relative here); 1e-6 leaves the conditioning of
+/// the 10-column Gram matrix ample room. The jet's library is refused with the preset to use.
+#[test]
+fn pyqgs_eddy_model_errors_are_found_with_the_pyqg_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = dir.path().join("eddy.h5");
+    let t = truth.to_str().unwrap();
+    ok(&[
+        "simulate",
+        "-q",
+        "--preset",
+        "pyqg-eddy",
+        "--set",
+        "model.nx=32",
+        "--set",
+        "model.ny=32",
+        "--steps",
+        "300",
+        "--set",
+        "output.snapshot_interval=100",
+        "--set",
+        "output.checkpoint_interval=0",
+        "--out",
+        t,
+    ]);
+    let incr = dir.path().join("inc.h5");
+    let i = incr.to_str().unwrap();
+    ok(&[
+        "increments",
+        "-q",
+        "--truth",
+        t,
+        "--set",
+        "model_error.beta=1.6e-11",
+        "--set",
+        "model_error.bottom_drag=1.0e-6",
+        "--out",
+        i,
+    ]);
+    let v = discover(&incr, &["--library", "pyqg"]);
+    let found = discovered(&v);
+    let (dbeta, drek) = (1.6e-11 - 1.5e-11, 1.0e-6 - 5.787e-7);
+    let want = [
+        (0, "dx(psi1)", dbeta),
+        (1, "dx(psi2)", dbeta),
+        (1, "lap(psi2)", drek),
+    ];
+    assert_eq!(found.len(), want.len(), "{found:?}");
+    for (lev, term, c) in want {
+        let (_, _, d) = found
+            .iter()
+            .find(|(l, t, _)| *l == lev && t == term)
+            .unwrap_or_else(|| panic!("{term} missing in layer {}: {found:?}", lev + 1));
+        assert!(
+            (d - c).abs() <= 1e-6 * c.abs(),
+            "layer {}: {term} = {d:e}, pyqg's equations give {c:e}",
+            lev + 1
+        );
+    }
+    assert_eq!(v["support_exact"], Value::Bool(true));
+    let o = medida(&["discover", "--increments", i]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("psi_R") && err.contains("`pyqg`"), "{err}");
+}
+
 /// The last snapshot of `medida simulate --preset medida-jet --init INIT --spinup 0 extra...`
 /// (no checkpoints) written to `out`: a forecast of the jet from a state of `init`.
 fn jet_forecast(init: &Path, out: &Path, extra: &[&str]) -> ndarray::ArrayD<f64> {

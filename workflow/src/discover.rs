@@ -26,8 +26,9 @@ pub struct DiscoverArgs {
     /// Increments written by `medida increments`.
     #[arg(long)]
     pub increments: PathBuf,
-    /// Library: presets medida10 (the released 10 terms) or wide (20), and/or terms, separated by
-    /// `;` (e.g. "medida10; lap2(psi1); J(psi1, psi2)").
+    /// Library: presets medida10 (the released 10 terms), wide (20) or pyqg (10 terms without the
+    /// jet's psi_R, for pyqg's models), and/or terms, separated by `;` (e.g. "medida10;
+    /// lap2(psi1); J(psi1, psi2)").
     #[arg(long, default_value = "medida10")]
     pub library: String,
     /// Grid points removed on each side in x and y before the regression (the released code: 20).

@@ -34,4 +34,4 @@ impl Library {
 }
 
 mod qg;
-pub use qg::{MEDIDA10, QgLibrary, WIDE};
+pub use qg::{MEDIDA10, PYQG, QgLibrary, WIDE};

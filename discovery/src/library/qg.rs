@@ -4,7 +4,7 @@
 
 use crate::error::{DiscoveryError, library_error};
 use crate::library::Library;
-use medida_solver::{Evaluator, Expr, SpectralState};
+use medida_solver::{Evaluator, Expr, Field, SpectralState};
 use ndarray::Array2;
 
 /// The released MEDIDA QG library (`QGlib_v2.psi_lib`), in column order.
@@ -36,6 +36,22 @@ pub const WIDE: [&str; 10] = [
     "psi1*psi2",
 ];
 
+/// Candidates for pyqg's two-layer model, which has no jet (no `psi_R`, no sponge): the errors
+/// its parameters can make (bottom drag `lap(psi2)`, beta `dx(psi)`, background flow `dx(q)` and
+/// `dx(psi)`, advection `J`) and a relaxation (`psi1`, `psi2`), 10 terms.
+pub const PYQG: [&str; 10] = [
+    "lap(psi1)",
+    "lap(psi2)",
+    "psi1",
+    "psi2",
+    "dx(psi1)",
+    "dx(psi2)",
+    "dx(q1)",
+    "dx(q2)",
+    "J(psi1, q1)",
+    "J(psi2, q2)",
+];
+
 /// A QG library: terms and the trim of the domain edges.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QgLibrary {
@@ -51,14 +67,15 @@ pub struct QgLibrary {
 
 impl QgLibrary {
     /// A library from a specification: `;`-separated items, each a preset (`medida10`, `wide` =
-    /// `medida10` and ten more) or a term (`lap2(psi1)`, `J(psi1, psi2)`, ...). Repeated terms are
-    /// an error (their columns would be identical).
+    /// `medida10` and ten more, `pyqg` for models without the jet) or a term (`lap2(psi1)`,
+    /// `J(psi1, psi2)`, ...). Repeated terms are an error (their columns would be identical).
     pub fn parse(spec: &str) -> Result<Self, DiscoveryError> {
         let mut terms: Vec<Expr> = Vec::new();
         for item in spec.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             let texts: Vec<&str> = match item {
                 "medida10" => MEDIDA10.to_vec(),
                 "wide" => MEDIDA10.iter().chain(&WIDE).copied().collect(),
+                "pyqg" => PYQG.to_vec(),
                 t => vec![t],
             };
             for t in texts {
@@ -73,7 +90,7 @@ impl QgLibrary {
         }
         if terms.is_empty() {
             return Err(DiscoveryError::Library(format!(
-                "`{spec}`: the library is empty (give medida10, wide or terms separated by `;`)"
+                "`{spec}`: the library is empty (give medida10, wide, pyqg or terms separated by `;`)"
             )));
         }
         Ok(Self {
@@ -119,9 +136,19 @@ impl QgLibrary {
                 allowed: "fewer than half the grid points in x and in y",
             });
         }
-        self.terms
-            .iter()
-            .try_for_each(|e| eval.check(e).map_err(library_error))
+        self.terms.iter().try_for_each(|e| {
+            eval.check(e).map_err(|err| {
+                let jet_only = e.fields().iter().any(|f| matches!(f, Field::PsiR | Field::Sponge));
+                match library_error(err) {
+                    DiscoveryError::Library(text) if jet_only && eval.spectral().jet().is_none() => {
+                        DiscoveryError::Library(format!(
+                            "{text}: for pyqg's models use the library `pyqg` (no jet terms) or terms of your own"
+                        ))
+                    }
+                    other => other,
+                }
+            })
+        })
     }
 
     /// Number of rows per snapshot after the trim.
