@@ -111,6 +111,84 @@ fn a_pyqg_users_snippets_run_on_medidas_file_as_on_pyqgs_dataset() {
     assert!(said.starts_with("ok:"), "{said}");
 }
 
+/// `xr.open_datatree` opens and loads every kind of output: a run (with pyqg's spectral fields and
+/// averages) and its checkpoint, increments (full and observed), a discovery's results, a closure
+/// dataset's run and checkpoint, a closure discovery's results; the field files have named
+/// dimensions throughout (tests/python/open_datatree.py).
+#[test]
+fn every_kind_of_output_opens_as_a_datatree() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (run, inc, obs, res, data, closure) = (
+        p("run.h5"),
+        p("inc.h5"),
+        p("obs.h5"),
+        p("res.json"),
+        p("data"),
+        p("closure.json"),
+    );
+    let small = ["--set", "model.nx=32", "--set", "model.ny=32"];
+    let spectral = [
+        "--set",
+        "output.spectral=true",
+        "--set",
+        "output.tavestart=72000",
+        "--set",
+        "output.checkpoint_interval=20",
+    ];
+    let simulate = ["simulate", "-q", "--preset", "pyqg-eddy", "--steps", "40"];
+    let set_out = ["--set", "output.snapshot_interval=20", "--out", &run];
+    run_ok(&[&simulate[..], &small, &spectral, &set_out].concat());
+    let error = ["--set", "model_error.bottom_drag=1e-6"];
+    run_ok(
+        &[
+            &["increments", "-q", "--truth", &run, "--out", &inc][..],
+            &error,
+        ]
+        .concat(),
+    );
+    let observe = ["--observe", "fraction=0.5", "--out", &obs];
+    run_ok(&[&["increments", "-q", "--truth", &run][..], &error, &observe].concat());
+    let library = ["--library", "pyqg"];
+    run_ok(
+        &[
+            &["discover", "-q", "--increments", &inc, "--out", &res][..],
+            &library,
+        ]
+        .concat(),
+    );
+    common::small_eddy_dataset(Path::new(&data));
+    let held_out = ["--train", "0", "--test", "1", "--out", &closure];
+    run_ok(
+        &[
+            &["closure", "discover", "--data", &data, "--library", "ross7"][..],
+            &held_out,
+        ]
+        .concat(),
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/open_datatree.py");
+    let files = [
+        run.clone(),
+        inc,
+        obs,
+        format!("{data}/run0.h5"),
+        p("closure.h5"),
+        "--plain".into(),
+        p("res.h5"),
+        p("run.ckpt.h5"),
+        format!("{data}/run0.ckpt.h5"),
+    ];
+    let args: Vec<&str> = std::iter::once(script.to_str().unwrap())
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let said = python_ok(&args);
+    assert_eq!(
+        said.lines().filter(|l| l.starts_with("ok ")).count(),
+        8,
+        "{said}"
+    );
+}
+
 /// The final model state in a checkpoint: (name, f64 bits) of every array.
 fn final_state(ckpt: &Path) -> Vec<(String, Vec<u64>)> {
     let c = Checkpoint::read(ckpt).unwrap();

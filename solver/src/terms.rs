@@ -6,7 +6,7 @@
 //! Each doc line gives the term's name, its shape (added to `dq_i/dt`, layer 1; layer 2) and
 //! what its coefficient is in pyqg's and the MEDIDA study's notation.
 
-use crate::expr::{Expr, Field, Op};
+use crate::expr::{Expr, Field, Func, Op};
 use crate::term::Term;
 
 fn dx(e: Expr) -> Expr {
@@ -122,8 +122,14 @@ pub fn viscosity(nu: f64) -> Term {
 /// `-f`, `f = kf [cos(kf x) + cos(kf y)]`, with `x`, `y` from the domain's centre lines (a
 /// translation of the study's origin). Coefficient the amplitude (`kf` in the study).
 pub fn kolmogorov_forcing(amplitude: f64, kf: f64) -> Term {
-    let f = Expr::parse(&format!("cos({kf}*x) + cos({kf}*y)"))
-        .expect("the forcing's expression parses");
+    // Built, not parsed: any `kf` gives a term (a NaN one is refused where configs are checked).
+    let wave = |x: Field| {
+        Expr::Function(
+            Func::Cos,
+            Box::new(Expr::product(Expr::number(kf), Expr::Field(x))),
+        )
+    };
+    let f = Expr::Sum(Box::new(wave(Field::X)), Box::new(wave(Field::Y)));
     Term::new(
         "kolmogorov_forcing",
         amplitude,

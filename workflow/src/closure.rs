@@ -70,7 +70,7 @@ pub struct ClosureDataArgs {
     #[arg(long, default_value = "closure-data")]
     pub out: PathBuf,
     /// Threads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::parse_threads)]
     pub threads: usize,
 }
 
@@ -346,7 +346,7 @@ pub struct ClosureDiscoverArgs {
     #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
     /// Threads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::parse_threads)]
     pub threads: usize,
 }
 
@@ -479,7 +479,7 @@ pub fn closure_discover(a: &ClosureDiscoverArgs) -> Result<ClosureReport> {
         ],
     };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.max(1))
+        .num_threads(a.threads)
         .build()
         .map_err(input("--threads"))?;
     let report = pool

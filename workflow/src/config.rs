@@ -313,6 +313,15 @@ impl RunConfig {
             }
             _ => {}
         }
+        if self.total_steps() == 0 || self.total_steps() > Self::MAX_STEPS {
+            let given = match self.run.tmax {
+                Some(t) => format!("`run.tmax` = {t:e} ({:.3e} steps of dt)", t / self.model.dt),
+                None => format!("`run.steps` = {}", self.total_steps()),
+            };
+            return input_err!(
+                "invalid config: {given}: allowed 1 to 2^53 steps (step counts are stored exactly as f64)"
+            );
+        }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if self.run.threads == 0 || self.run.threads > 256 {
             return input_err!(
@@ -453,6 +462,10 @@ impl RunConfig {
             .spinup
             .map_or(0, |s| (s / self.model.dt * (1.0 - 1e-12)).ceil() as u64)
     }
+
+    /// The longest run: 2^53 steps, the largest count an f64 (checkpoints, attributes) holds
+    /// exactly.
+    pub const MAX_STEPS: u64 = 1 << 53;
 
     /// Total number of steps of the run.
     pub fn total_steps(&self) -> u64 {

@@ -62,7 +62,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "spectral-oi")]
     pub interp: String,
     /// Threads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::parse_threads)]
     pub threads: usize,
 }
 

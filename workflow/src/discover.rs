@@ -62,7 +62,7 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
     /// Threads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::parse_threads)]
     pub threads: usize,
 }
 
@@ -145,7 +145,7 @@ pub fn discover(a: &DiscoverArgs, progress: &mut dyn Progress) -> Result<Discove
     discovery.min_neighbours = a.min_neighbours;
     discovery.correct_steps = a.correct.then_some(a.correct_steps);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.max(1))
+        .num_threads(a.threads)
         .build()
         .map_err(input("--threads"))?;
     let method = a.regression.optimizer.clone();

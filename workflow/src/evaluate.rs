@@ -60,7 +60,7 @@ pub struct ClosureEvaluateArgs {
     #[arg(long, default_value = "closure-eval")]
     pub out: PathBuf,
     /// Threads: runs go in parallel, one per thread.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::parse_threads)]
     pub threads: usize,
 }
 

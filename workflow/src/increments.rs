@@ -78,7 +78,7 @@ pub struct IncrementsArgs {
     #[arg(long)]
     pub overwrite: bool,
     /// Threads (default: the truth config's run.threads).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::parse_threads)]
     pub threads: Option<usize>,
 }
 

@@ -29,6 +29,16 @@ pub use error::{Context, Error};
 pub use model::{build_model, build_truth};
 pub use progress::{Progress, Silent};
 
+/// `--threads N`: a whole number from 1 to 256 (the range of `run.threads`).
+pub fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n @ 1..=256) => Ok(n),
+        _ => Err(format!(
+            "`{text}`: allowed a whole number of threads from 1 to 256"
+        )),
+    }
+}
+
 /// Refuses an output that exists (unless `overwrite`) or that is the input `init`: a second
 /// run must not replace a first, nor a run its own initial state.
 pub(crate) fn check_out(

@@ -198,6 +198,15 @@ fn start(args: &SimulateArgs) -> Result<Run> {
             )
         }
     };
+    // A state the first step cannot take is the config's fault: say which keys, before any file.
+    let cfl = model.diagnostics().cfl;
+    if !(cfl <= 1.0) {
+        let dt = cfg.model.dt;
+        return input_err!(
+            "invalid config: `model.dt` = {dt:e}: the initial state ({init}) has CFL number {cfl:.3e} > 1: allowed dt below {:.3e}, or a smaller `init.scale` / initial state",
+            dt / cfl
+        );
+    }
     let kept = Kept::new(&cfg, &model, "", 0)?;
     // Everything is validated: only now touch the disk. A checkpoint beside a new output is
     // another run's (its output gone or being replaced): a restart must never continue it.

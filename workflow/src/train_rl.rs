@@ -109,7 +109,7 @@ pub struct ClosureTrainRlArgs {
     #[arg(long, default_value = "policy.json")]
     pub out: PathBuf,
     /// Threads: episodes and assessment runs in parallel.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::parse_threads)]
     pub threads: usize,
 }
 
