@@ -189,6 +189,55 @@ fn every_kind_of_output_opens_as_a_datatree() {
     );
 }
 
+/// A run in progress owns its output: a second run asked to replace it (`--overwrite`) or to
+/// continue it (`--restart`) is refused with exit 2 naming the writing process, and the running
+/// output is untouched; once that process is gone, replacing works.
+#[test]
+fn a_running_output_is_not_replaced_or_continued_by_another_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("live.h5");
+    let o = out.to_str().unwrap();
+    let small = ["--set", "model.nx=32", "--set", "model.ny=32"];
+    let mut first = medida()
+        .args(
+            [
+                &["simulate", "-q", "--steps", "100000000", "--out", o][..],
+                &small,
+            ]
+            .concat(),
+        )
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    // Until the run has its output open for writing (HDF5's lock).
+    while medida_data::check_not_written(&out).is_ok() && start.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = first.id().to_string();
+    let replace = [
+        &["simulate", "-q", "--steps", "10", "--overwrite", "--out", o][..],
+        &small,
+    ]
+    .concat();
+    for second in [&replace[..], &["simulate", "-q", "--restart", o]] {
+        let r = medida().args(second).output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{second:?}: {err}");
+        assert!(
+            err.contains("being written by another run") && err.contains(&pid),
+            "{second:?}: {err}"
+        );
+    }
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run was stopped"
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    run_ok(&replace);
+}
+
 /// The final model state in a checkpoint: (name, f64 bits) of every array.
 fn final_state(ckpt: &Path) -> Vec<(String, Vec<u64>)> {
     let c = Checkpoint::read(ckpt).unwrap();

@@ -87,7 +87,7 @@ fn sizes_lengths_and_counts_out_of_range_are_named() {
     let cases: [(&[&str], &str); 9] = [
         (&["model.nx=100000", "model.ny=100000"], "nx"),
         (&["model.nx=4"], "nx"),
-        (&["run.steps=0"], "run.steps"),
+        (&["run.steps=9007199254740993"], "run.steps"),
         (&["run.tmax=1e300"], "run.tmax"),
         (&["run.threads=0"], "run.threads"),
         (&["model.dt=-1"], "dt"),

@@ -34,6 +34,14 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
+    /// Another process has the file open for writing (a run in progress).
+    #[error("{path}: being written by another run ({}): wait for it to end or stop it", match writer { Some(pid) => format!("process {pid}"), None => "its process id unknown".to_string() })]
+    Busy {
+        /// The file.
+        path: PathBuf,
+        /// The writing process, when the system says.
+        writer: Option<u32>,
+    },
     /// The file opened but does not hold what it should.
     #[error("{path}: {what}")]
     Invalid {

@@ -171,7 +171,8 @@ impl OutputFile {
         Self::create_with(path, schema, false)
     }
 
-    /// [`OutputFile::create`], replacing a file at `path` (the user asked for it).
+    /// [`OutputFile::create`], replacing a file at `path` (the user asked for it), unless a run
+    /// is writing it ([`DataError::Busy`]).
     pub fn create_replacing(path: &Path, schema: &Schema) -> Result<Self, DataError> {
         Self::create_with(path, schema, true)
     }
@@ -346,6 +347,7 @@ impl OutputFile {
         n_snapshots: usize,
         n_series: usize,
     ) -> Result<Self, DataError> {
+        check_not_written(path)?;
         let file = File::append(path).at(path, "open for appending")?;
         let get = |g: &Group, name: &str| g.dataset(name).at(path, format!("dataset {name}"));
         let time = get(&file, "time")?;
@@ -553,6 +555,40 @@ fn fixed_dataset(
     Ok(())
 }
 
+/// Refuses `path` while another process writes it ([`DataError::Busy`]): HDF5 holds an
+/// exclusive `flock` on a file open for writing (a run's output) for as long as it is open, which
+/// a shared lock cannot join; readers' shared locks (xarray, h5py) do not count. The error names
+/// the writer's process id from `/proc/locks` where the system has it. A missing file, or a file
+/// system without locks, is not being written as far as anyone can tell.
+pub fn check_not_written(path: &Path) -> Result<(), DataError> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    match file.try_lock_shared() {
+        Err(std::fs::TryLockError::WouldBlock) => Err(DataError::Busy {
+            path: path.into(),
+            writer: writer_pid(&file),
+        }),
+        // Locked and released with `file`, or no locks here.
+        Ok(()) | Err(std::fs::TryLockError::Error(_)) => Ok(()),
+    }
+}
+
+/// The process holding an exclusive lock on `file`: `/proc/locks` lines read
+/// `1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF`.
+fn writer_pid(file: &std::fs::File) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let inode = file.metadata().ok()?.ino();
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let same = f.get(5)?.rsplit(':').next()?.parse::<u64>().ok()? == inode;
+        (f.get(3) == Some(&"WRITE") && same)
+            .then(|| f.get(4)?.parse().ok())
+            .flatten()
+    })
+}
+
 /// How a dataset's values are stored.
 #[derive(Debug, Clone, Copy)]
 struct Storage {
@@ -622,9 +658,15 @@ fn append_scalar(ds: &Dataset, n: usize, v: f64, precision: Precision) -> hdf5::
 
 /// Moves the complete file `tmp` to `path`: replacing what is there when `replace`, else only if
 /// nothing is (a hard link, which the OS refuses atomically when `path` exists:
-/// [`DataError::Exists`]); `tmp` is gone either way.
+/// [`DataError::Exists`]), never over a file a run is writing ([`DataError::Busy`]); `tmp` is
+/// gone either way.
 pub fn publish(tmp: &Path, path: &Path, replace: bool) -> Result<(), DataError> {
+    remove_stale_tmps(path);
     if replace {
+        if let Err(busy) = check_not_written(path) {
+            let _ = std::fs::remove_file(tmp);
+            return Err(busy);
+        }
         return std::fs::rename(tmp, path).at(path, "rename into place");
     }
     let linked = std::fs::hard_link(tmp, path);
@@ -635,6 +677,32 @@ pub fn publish(tmp: &Path, path: &Path, replace: bool) -> Result<(), DataError> 
             path: path.to_path_buf(),
         }),
         Err(e) => Err(e).at(path, "link into place"),
+    }
+}
+
+/// Removes the temporaries of `path` ([`tmp_path`]) that killed runs left: those whose process
+/// is gone. Best effort: what cannot be listed or removed stays.
+fn remove_stale_tmps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{name}.tmp-");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let pid = file.to_str().and_then(|f| f.strip_prefix(&prefix));
+        if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok())
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -681,6 +749,28 @@ mod tests {
             compression: 0,
             time_units: "s".into(),
         }
+    }
+
+    /// Publishing an output removes the temporaries of its name that killed runs left (their
+    /// process is gone), not those of a live process, nor other names'.
+    #[test]
+    fn publishing_removes_stale_temporaries_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run.h5");
+        let name = |suffix: &str| dir.path().join(format!("run.h5{suffix}"));
+        // Above Linux's largest pid (2^22): never a live process.
+        let stale = name(".tmp-4194305");
+        let live = name(&format!(".tmp-{}", std::os::unix::process::parent_id()));
+        let other = dir.path().join("other.h5.tmp-4194305");
+        for f in [&stale, &live, &other] {
+            std::fs::write(f, b"partial").unwrap();
+        }
+        let tmp = tmp_path(&out);
+        std::fs::write(&tmp, b"complete").unwrap();
+        publish(&tmp, &out, false).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"complete");
+        assert!(!stale.exists() && !tmp.exists());
+        assert!(live.exists() && other.exists());
     }
 
     /// A complex variable is stored as h5py's compound (r, i) and reads back exactly (f64) or

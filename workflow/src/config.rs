@@ -313,13 +313,13 @@ impl RunConfig {
             }
             _ => {}
         }
-        if self.total_steps() == 0 || self.total_steps() > Self::MAX_STEPS {
+        if self.total_steps() > Self::MAX_STEPS {
             let given = match self.run.tmax {
                 Some(t) => format!("`run.tmax` = {t:e} ({:.3e} steps of dt)", t / self.model.dt),
                 None => format!("`run.steps` = {}", self.total_steps()),
             };
             return input_err!(
-                "invalid config: {given}: allowed 1 to 2^53 steps (step counts are stored exactly as f64)"
+                "invalid config: {given}: allowed 0 to 2^53 steps (step counts are stored exactly as f64)"
             );
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

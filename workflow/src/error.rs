@@ -45,6 +45,7 @@ impl Error {
             Self::Discovery(_) => true,
             Self::Context { source, .. } => source.is_input(),
             Self::Data(medida_data::DataError::Exists { .. }) => true,
+            Self::Data(medida_data::DataError::Busy { .. }) => true,
             Self::Data(_) | Self::Io(..) => false,
         }
     }

@@ -200,7 +200,7 @@ fn start(args: &SimulateArgs) -> Result<Run> {
     };
     // A state the first step cannot take is the config's fault: say which keys, before any file.
     let cfl = model.diagnostics().cfl;
-    if !(cfl <= 1.0) {
+    if cfl.is_nan() || cfl > 1.0 {
         let dt = cfg.model.dt;
         return input_err!(
             "invalid config: `model.dt` = {dt:e}: the initial state ({init}) has CFL number {cfl:.3e} > 1: allowed dt below {:.3e}, or a smaller `init.scale` / initial state",
@@ -249,6 +249,8 @@ fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
         Some(stem) => (PathBuf::from(format!("{stem}.h5")), path.to_path_buf()),
         None => (path.to_path_buf(), checkpoint_path(path)),
     };
+    // A run still writing it is not to be continued by a second (first, whatever else is wrong).
+    medida_data::check_not_written(&out)?;
     resume(&out, &ckpt, args.steps, args.tmax, &|cfg, model| {
         Ok((run_schema(cfg, model, ""), Kept::new(cfg, model, "", 0)?))
     })
