@@ -370,6 +370,90 @@ fn bad_input_is_a_named_error_with_exit_code_2_and_no_output() {
     );
 }
 
+/// `--restart` continues only a checkpoint of the output's own run: another run's checkpoint
+/// beside it (the run identity differs) and a tampered one (negative or fractional counts, NaN
+/// time, counts the config does not schedule) are refused with exit 2 before anything is
+/// written; the output's bytes stay as they were.
+#[test]
+fn restart_refuses_another_runs_or_a_tampered_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        run_ok(&[
+            "simulate",
+            "-q",
+            "--steps",
+            "30",
+            "--set",
+            "model.nx=32",
+            "--set",
+            "model.ny=32",
+            "--set",
+            &format!("init.seed={seed}"),
+            "--set",
+            "output.snapshot_interval=10",
+            "--set",
+            "output.checkpoint_interval=20",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        out
+    };
+    run("a.h5", "1");
+    let b = run("b.h5", "2");
+    let (ckpt_a, ckpt_b) = (dir.path().join("a.ckpt.h5"), dir.path().join("b.ckpt.h5"));
+    let restart = |expect: &str| {
+        let before = std::fs::read(&b).unwrap();
+        let r = medida()
+            .args([
+                "simulate",
+                "-q",
+                "--steps",
+                "40",
+                "--restart",
+                b.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{expect}: {err}");
+        assert!(err.contains(expect), "expected {expect:?} in {err}");
+        assert_eq!(
+            std::fs::read(&b).unwrap(),
+            before,
+            "{expect}: the output changed"
+        );
+    };
+    // Run a's checkpoint beside run b's output.
+    let own = std::fs::read(&ckpt_b).unwrap();
+    std::fs::copy(&ckpt_a, &ckpt_b).unwrap();
+    restart("two different runs");
+    std::fs::write(&ckpt_b, &own).unwrap();
+    // b's own checkpoint with one number changed.
+    for (name, value, expect) in [
+        ("tc", -1.0, "valid model state"),
+        ("t", f64::NAN, "valid model state"),
+        ("n_snapshots", 2.5, "n_snapshots = 2.5"),
+        ("n_snapshots", 1.0, "not a checkpoint of this run"),
+        ("n_series", -3.0, "n_series = -3"),
+    ] {
+        let mut c = Checkpoint::read(&ckpt_b).unwrap();
+        c.numbers.iter_mut().find(|(n, _)| n == name).unwrap().1 = value;
+        c.write_atomic(&ckpt_b).unwrap();
+        restart(expect);
+        std::fs::write(&ckpt_b, &own).unwrap();
+    }
+    // Untampered, it continues.
+    run_ok(&[
+        "simulate",
+        "-q",
+        "--steps",
+        "40",
+        "--restart",
+        b.to_str().unwrap(),
+    ]);
+}
+
 #[test]
 fn truncated_restart_file_is_rejected_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();

@@ -292,14 +292,8 @@ pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<
             let mut model = build_model(&cfg)?;
             model.set_pyqg_random_q(cfg.init.seed);
             let kept = Kept::new(&cfg, &model, "_hr", FINAL_SNAPSHOTS)?;
-            let output = OutputFile::create(&out, &forcing_schema(&cfg, &model, &lr_cfg, &lr, op))?;
-            Run {
-                cfg: cfg.clone(),
-                model,
-                output,
-                checkpoint: ckpt,
-                kept,
-            }
+            let schema = forcing_schema(&cfg, &model, &lr_cfg, &lr, op);
+            Run::create(&cfg, model, &out, schema, kept, false)?
         };
         let mut forcing = SubgridForcing::new(op, &run.model, lr)?;
         execute(run, progress, &mut |hr| {

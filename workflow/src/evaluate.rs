@@ -17,7 +17,7 @@ use crate::model::build_model;
 use crate::progress::{Progress, Silent};
 use crate::schema::run_schema;
 use crate::simulate::{Run, checkpoint_path, execute, resume};
-use medida_data::{Frames, OutputFile, read_array};
+use medida_data::{Frames, read_array};
 use medida_discovery::closure::similarity::{Ensemble, METRICS, Scores18, similarities};
 use medida_solver::SolverError;
 use ndarray::{Array3, ArrayD};
@@ -325,14 +325,8 @@ fn coarse_run(cfg: &RunConfig, path: &Path) -> Result<RunStatus> {
         model.set_pyqg_random_q(cfg.init.seed);
         let kept = Kept::new(cfg, &model, "", 0)?;
         let init = format!("pyqg random, seed {}", cfg.init.seed);
-        let output = OutputFile::create(path, &run_schema(cfg, &model, &init))?;
-        Run {
-            cfg: cfg.clone(),
-            model,
-            output,
-            checkpoint: ckpt,
-            kept,
-        }
+        let schema = run_schema(cfg, &model, &init);
+        Run::create(cfg, model, path, schema, kept, false)?
     };
     match execute(run, &mut Silent, &mut |m| {
         Ok(crate::simulate::run_fields(m, false))

@@ -6,7 +6,7 @@ use crate::error::{Error, input, input_err};
 use crate::kept::Kept;
 use crate::progress::Progress;
 use crate::schema::run_schema;
-use medida_data::{Checkpoint, OutputFile, Schema};
+use medida_data::{AttrValue, Checkpoint, OutputFile, Schema};
 use medida_solver::{Complex64, Model, ModelState};
 use ndarray::{Array3, ArrayD, Axis, IxDyn};
 use std::path::{Path, PathBuf};
@@ -87,6 +87,57 @@ pub(crate) struct Run {
     pub(crate) checkpoint: PathBuf,
     /// Time averages and final snapshots, written at the end.
     pub(crate) kept: Kept,
+    /// The run's identity ([`run_id`]), in its output and every checkpoint.
+    pub(crate) id: String,
+}
+
+impl Run {
+    /// A new run of `model` (in its initial state) writing `schema` to `out` (replacing a file
+    /// there when `replace`) and checkpoints beside it, its identity in both.
+    pub(crate) fn create(
+        cfg: &RunConfig,
+        model: Model,
+        out: &Path,
+        mut schema: Schema,
+        kept: Kept,
+        replace: bool,
+    ) -> Result<Self> {
+        let id = run_id(cfg, &model);
+        schema
+            .attrs
+            .push(("run_id".into(), AttrValue::Str(id.clone())));
+        let output = if replace {
+            OutputFile::create_replacing(out, &schema)?
+        } else {
+            OutputFile::create(out, &schema)?
+        };
+        Ok(Self {
+            cfg: cfg.clone(),
+            model,
+            output,
+            checkpoint: checkpoint_path(out),
+            kept,
+            id,
+        })
+    }
+}
+
+/// A run's identity: FNV-1a (64 bits, hex) of its config at creation and its initial `q`. The
+/// same for the same run on any machine (outputs stay byte-reproducible), different for runs
+/// whose config or start differ; kept when a run is continued, so a checkpoint and an output of
+/// two different runs are never spliced.
+fn run_id(cfg: &RunConfig, model: &Model) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let q = model.q();
+    let bytes = cfg
+        .to_toml()
+        .into_bytes()
+        .into_iter()
+        .chain(q.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+    for b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 /// A run's file layout and what it keeps, from its config and model (see [`resume`]).
@@ -216,18 +267,7 @@ fn start(args: &SimulateArgs) -> Result<Run> {
             .map_err(|e| Error::Io(format!("remove the stale {}", ckpt.display()), e))?;
     }
     let schema = run_schema(&cfg, &model, &init);
-    let output = if args.overwrite {
-        OutputFile::create_replacing(&args.out, &schema)?
-    } else {
-        OutputFile::create(&args.out, &schema)?
-    };
-    Ok(Run {
-        cfg,
-        model,
-        output,
-        checkpoint: checkpoint_path(&args.out),
-        kept,
-    })
+    Run::create(&cfg, model, &args.out, schema, kept, args.overwrite)
 }
 
 fn restart(path: &Path, args: &SimulateArgs) -> Result<Run> {
@@ -275,7 +315,8 @@ pub(crate) fn resume(
     let mut cfg = RunConfig::from_toml(c.text("config").ok_or_else(|| bad("config"))?)?;
     apply_length(&mut cfg, steps, tmax)?;
     let mut model = crate::model::build_model(&cfg)?;
-    let state = state_from_checkpoint(&c).ok_or_else(|| bad("a complete model state"))?;
+    let state = state_from_checkpoint(&c)
+        .ok_or_else(|| bad("a complete, valid model state (counts whole and >= 0, time finite)"))?;
     model.restore(&state).map_err(input("--restart"))?;
     if model.tc() > cfg.total_steps() {
         return input_err!(
@@ -285,9 +326,41 @@ pub(crate) fn resume(
             model.tc()
         );
     }
-    let count = |name| c.number(name).map(|x| x as usize).ok_or_else(|| bad(name));
+    let count = |name| whole(&c, name, ckpt);
     let (n_snap, n_series) = (count("n_snapshots")?, count("n_series")?);
-    let (schema, mut kept) = layout(&cfg, &model)?;
+    // What the run has written before step tc, as its config schedules it: a checkpoint whose
+    // counts say otherwise is not this run's (or was tampered with).
+    let tc = model.tc();
+    let first = cfg.spinup_steps();
+    let every = cfg.output.diagnostics_interval;
+    let snapshots = (0..tc).filter(|&s| cfg.snapshot_due(s)).count();
+    let series = (first..tc)
+        .filter(|&s| every > 0 && (s - first).is_multiple_of(every))
+        .count();
+    if (n_snap, n_series) != (snapshots, series) {
+        return input_err!(
+            "--restart: checkpoint {} says {n_snap} snapshots and {n_series} diagnostics records were written before step {tc}; its config writes {snapshots} and {series}: not a checkpoint of this run",
+            ckpt.display()
+        );
+    }
+    let id = c.text("run_id").map(str::to_string);
+    let out_id = medida_data::read_text_attr(out, "run_id").ok();
+    if let (Some(a), Some(b)) = (&id, &out_id)
+        && a != b
+    {
+        return input_err!(
+            "--restart: checkpoint {} belongs to run {a}, output {} to run {b}: they are two different runs",
+            ckpt.display(),
+            out.display()
+        );
+    }
+    let id = id.or(out_id).unwrap_or_default();
+    let (mut schema, mut kept) = layout(&cfg, &model)?;
+    if !id.is_empty() {
+        schema
+            .attrs
+            .push(("run_id".into(), AttrValue::Str(id.clone())));
+    }
     kept.restore(&c, &mut model)?;
     let output = OutputFile::open(out, &schema, n_snap, n_series)
         .map_err(input("--restart: cannot continue output"))?;
@@ -297,7 +370,22 @@ pub(crate) fn resume(
         output,
         checkpoint: ckpt.to_path_buf(),
         kept,
+        id,
     })
+}
+
+/// The checkpoint's count `name`: a whole number from 0 to 2^53, or a named error.
+fn whole(c: &Checkpoint, name: &str, ckpt: &Path) -> Result<usize> {
+    match c.number(name) {
+        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= RunConfig::MAX_STEPS as f64 => {
+            Ok(x as usize)
+        }
+        Some(x) => input_err!(
+            "--restart: checkpoint {}: {name} = {x}: allowed a whole number from 0 to 2^53",
+            ckpt.display()
+        ),
+        None => input_err!("--restart: checkpoint {} lacks {name}", ckpt.display()),
+    }
 }
 
 /// Runs `run` to its end: snapshots of `fields`, diagnostics, checkpoints.
@@ -393,6 +481,7 @@ fn write_checkpoint(run: &Run) -> Result<()> {
         texts: vec![
             ("config".into(), run.cfg.to_toml()),
             ("medida_version".into(), env!("CARGO_PKG_VERSION").into()),
+            ("run_id".into(), run.id.clone()),
         ],
     };
     run.kept.checkpoint(&mut c);
@@ -426,9 +515,11 @@ fn state_from_checkpoint(c: &Checkpoint) -> Option<ModelState> {
         dqhdt_p: join_complex(c.array("dqhdt_p")?)?,
         dqhdt_pp: join_complex(c.array("dqhdt_pp")?)?,
         qh_prev: join_complex(c.array("qh_prev")?)?,
-        ablevel: c.number("ablevel")? as u8,
-        tc: c.number("tc")? as u64,
-        t: c.number("t")?,
+        ablevel: Some(c.number("ablevel")?).filter(|a| [0.0, 1.0, 2.0].contains(a))? as u8,
+        tc: Some(c.number("tc")?)
+            .filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x <= RunConfig::MAX_STEPS as f64)?
+            as u64,
+        t: Some(c.number("t")?).filter(|t| t.is_finite())?,
     })
 }
 
