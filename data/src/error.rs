@@ -7,14 +7,14 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum DataError {
     /// HDF5 refused an operation (unreadable, truncated or not an HDF5 file, disk full, ...).
-    #[error("{path}: {what}: {source}")]
+    #[error("{path}: {what}: {}", concise(error))]
     Hdf5 {
         /// The file.
         path: PathBuf,
         /// What was being done.
         what: String,
-        /// HDF5's error.
-        source: hdf5::Error,
+        /// HDF5's error (not a `source`: its text is shown once, shortened).
+        error: hdf5::Error,
     },
     /// An operating-system error (rename, fsync, ...).
     #[error("{path}: {what}: {source}")]
@@ -52,6 +52,20 @@ pub enum DataError {
     },
 }
 
+/// HDF5's message, or where it reports a failed system call only the operating system's error
+/// (`No space left on device (errno 28)`), which HDF5 otherwise buries in a long report.
+fn concise(e: &hdf5::Error) -> String {
+    let text = e.to_string();
+    let field = |key: &str, end: char| {
+        let start = text.find(key)? + key.len();
+        text[start..].split(end).next().map(str::to_string)
+    };
+    match (field("error message = '", '\''), field("errno = ", ',')) {
+        (Some(message), Some(errno)) => format!("{message} (errno {errno})"),
+        _ => text,
+    }
+}
+
 /// Attaches the file and the action to HDF5 and I/O errors.
 pub(crate) trait Context<T> {
     fn at(self, path: &std::path::Path, what: impl Into<String>) -> Result<T, DataError>;
@@ -59,10 +73,10 @@ pub(crate) trait Context<T> {
 
 impl<T> Context<T> for Result<T, hdf5::Error> {
     fn at(self, path: &std::path::Path, what: impl Into<String>) -> Result<T, DataError> {
-        self.map_err(|source| DataError::Hdf5 {
+        self.map_err(|error| DataError::Hdf5 {
             path: path.to_path_buf(),
             what: what.into(),
-            source,
+            error,
         })
     }
 }

@@ -92,24 +92,54 @@ impl FigureDir {
 
 /// Opens the drawing area of a `size` figure at `out` (SVG for a `.svg` path, else PNG) as
 /// `$root`, with `$e` mapping its drawing errors, runs `$body` (which may use `?`) and writes the
-/// file. The body is compiled once per backend.
+/// file: drawn under a temporary name ([`part_of`]) and renamed when complete, so a failure (a
+/// full disk) leaves no truncated figure. The body is compiled once per backend.
 macro_rules! figure {
     ($out:expr, $size:expr, |$root:ident, $e:ident| $body:block) => {{
         let out: &std::path::Path = $out;
-        if out.extension().is_some_and(|x| x == "svg") {
-            let $e = crate::draw_err(out);
-            let $root = plotters::prelude::SVGBackend::new(out, $size).into_drawing_area();
-            $body
-            $root.present().map_err(&$e)?;
-        } else {
-            let $e = crate::draw_err(out);
-            let $root = plotters::prelude::BitMapBackend::new(out, $size).into_drawing_area();
-            $body
-            $root.present().map_err(&$e)?;
-        }
+        let part = crate::part_of(out);
+        let drawn = (|| -> crate::Result<()> {
+            if out.extension().is_some_and(|x| x == "svg") {
+                let $e = crate::draw_err(out);
+                let $root = plotters::prelude::SVGBackend::new(&part, $size).into_drawing_area();
+                $body
+                $root.present().map_err(&$e)?;
+            } else {
+                let $e = crate::draw_err(out);
+                let $root = plotters::prelude::BitMapBackend::new(&part, $size).into_drawing_area();
+                $body
+                $root.present().map_err(&$e)?;
+            }
+            Ok(())
+        })();
+        crate::publish_figure(drawn, &part, out)?;
     }};
 }
 pub(crate) use figure;
+
+/// Where the figure `out` is drawn before it is complete: `.NAME.part-<pid>.EXT` beside it (the
+/// extension kept: the PNG encoder goes by it).
+pub(crate) fn part_of(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map_or_else(Default::default, |s| s.to_string_lossy());
+    let ext = out
+        .extension()
+        .map_or_else(Default::default, |s| s.to_string_lossy());
+    out.with_file_name(format!(".{stem}.part-{}.{ext}", std::process::id()))
+}
+
+/// Moves the drawn figure `part` to `out`, or on a failure removes it and returns the error.
+pub(crate) fn publish_figure(drawn: Result<()>, part: &Path, out: &Path) -> Result<()> {
+    let moved = drawn.and_then(|()| {
+        std::fs::rename(part, out)
+            .map_err(|e| PlotError::Draw(format!("{}: rename into place: {e}", out.display())))
+    });
+    if moved.is_err() {
+        let _ = std::fs::remove_file(part);
+    }
+    moved
+}
 
 /// Writes every figure `file` supports into `dir`, in `format`; returns their paths.
 pub fn figures(file: &Path, dir: &Path, time: i64, format: Format) -> Result<Vec<PathBuf>> {

@@ -208,10 +208,10 @@ pub fn correction_from(path: &Path) -> Result<Term> {
 }
 
 /// FILE.json (the whole report) and FILE.h5 (coefficients, expected, std, names), each written
-/// under a temporary name of this process, synced and renamed.
+/// under a temporary name of this process, synced and renamed: both, or (on a failure, a full
+/// disk) neither.
 pub fn write_report(path: &Path, report: &DiscoveryReport) -> Result<()> {
     let text = serde_json::to_string_pretty(report).expect("a report serialises");
-    crate::write_atomic(&path.with_extension("json"), text.as_bytes())?;
     let fit = &report.fit;
     let expected = Array2::from_shape_fn((report.expected.len(), fit.terms.len()), |(i, j)| {
         report.expected[i][j]
@@ -234,6 +234,12 @@ pub fn write_report(path: &Path, report: &DiscoveryReport) -> Result<()> {
     if let Some(case) = &report.case {
         h5.texts.push(("case".into(), case.clone()));
     }
-    h5.write_atomic(&path.with_extension("h5"))?;
+    // The arrays first, then the JSON that reports them: a result is both or neither.
+    let h5_path = path.with_extension("h5");
+    h5.write_atomic(&h5_path)?;
+    if let Err(e) = crate::write_atomic(&path.with_extension("json"), text.as_bytes()) {
+        let _ = std::fs::remove_file(&h5_path);
+        return Err(e);
+    }
     Ok(())
 }

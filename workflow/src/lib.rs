@@ -74,13 +74,18 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), E
         .file_name()
         .map_or_else(Default::default, |n| n.to_string_lossy());
     let tmp = path.with_file_name(format!(".{name}.part-{}", std::process::id()));
-    let io = |what: &str, e| Error::Io(format!("{what} {}", tmp.display()), e);
-    let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
-    f.write_all(bytes).map_err(|e| io("write", e))?;
-    f.sync_all().map_err(|e| io("sync", e))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let written = (|| -> Result<(), Error> {
+        let io = |what: &str, e| Error::Io(format!("{what} {}", tmp.display()), e);
+        let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
+        f.write_all(bytes).map_err(|e| io("write", e))?;
+        f.sync_all().map_err(|e| io("sync", e))?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+            .map_err(|e| Error::Io(format!("rename to {}", path.display()), e))
+    })();
+    if written.is_err() {
+        // Nothing half-written stays behind (a full disk, a failed rename).
         let _ = std::fs::remove_file(&tmp);
-        Error::Io(format!("rename to {}", path.display()), e)
-    })
+    }
+    written
 }
