@@ -98,6 +98,11 @@ fn a_run_gives_fields_spectrum_and_diagnostics() {
 fn the_demo_gives_increments_coefficients_and_sweep() {
     let dir = tempfile::tempdir().unwrap();
     let plots = dir.path().join("plots");
+    // An earlier demo's result (a pass this one does not make) and a file of the user's.
+    let stale = dir.path().join("discovery-pass2.json");
+    let mine = dir.path().join("notes.txt");
+    std::fs::write(&stale, "{}").unwrap();
+    std::fs::write(&mine, "mine").unwrap();
     ok(&[
         "demo",
         "--quiet",
@@ -121,6 +126,11 @@ fn the_demo_gives_increments_coefficients_and_sweep() {
     check_png(&plots.join("coefficients.png"), 980, Some(600));
     check_png(&plots.join("sweep.png"), 900, Some(600));
     check_png(&plots.join("spectrum.png"), 900, Some(600));
+    assert!(
+        !stale.exists(),
+        "an earlier demo's result stayed beside this one's"
+    );
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine");
 }
 
 #[test]

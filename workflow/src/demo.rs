@@ -107,6 +107,7 @@ pub fn demo(
     RunConfig::resolve(Some("medida-jet"), None, None, &a.set).map_err(input("--set"))?;
     std::fs::create_dir_all(&a.dir)
         .map_err(|e| Error::Io(format!("create {}", a.dir.display()), e))?;
+    remove_previous(&a.dir)?;
     let started = std::time::Instant::now();
     let truth = a.dir.join("truth.h5");
     progress.note(&format!(
@@ -273,4 +274,26 @@ fn jet_run(
         correction: None,
     };
     crate::simulate::simulate(&args, progress)
+}
+
+/// Removes what an earlier demo left in `dir` (its files only: truth, prior, increments,
+/// discoveries and their checkpoints), so that a demo stopped part way never leaves a new case's
+/// files beside an old case's results.
+fn remove_previous(dir: &Path) -> Result<()> {
+    let ours = |name: &str| {
+        ["truth", "prior", "increments", "discovery"]
+            .iter()
+            .any(|stem| name.starts_with(stem))
+            && (name.ends_with(".h5") || name.ends_with(".json"))
+    };
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::Io(format!("list {}", dir.display()), e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_str().is_some_and(ours) {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| Error::Io(format!("remove {}", entry.path().display()), e))?;
+        }
+    }
+    Ok(())
 }
