@@ -81,7 +81,13 @@ impl NpyRows {
         };
         let offset = (start + len) as u64;
         let size = file.metadata().at(path, "size")?.len();
-        if size < offset + (rows * cols * 8) as u64 {
+        // The payload the header claims, checked against the file before anything is allocated
+        // (a shape too large to count is as truncated as one the file is too short for).
+        let claimed = rows
+            .checked_mul(cols)
+            .and_then(|n| n.checked_mul(8))
+            .and_then(|n| (n as u64).checked_add(offset));
+        if claimed.is_none_or(|c| size < c) {
             return Err(invalid(&format!(
                 "truncated: {size} bytes for a ({rows}, {cols}) float64 array"
             )));
