@@ -402,19 +402,17 @@ fn restart_refuses_another_runs_or_a_tampered_checkpoint() {
     run("a.h5", "1");
     let b = run("b.h5", "2");
     let (ckpt_a, ckpt_b) = (dir.path().join("a.ckpt.h5"), dir.path().join("b.ckpt.h5"));
+    let continue_b = [
+        "simulate",
+        "-q",
+        "--steps",
+        "40",
+        "--restart",
+        b.to_str().unwrap(),
+    ];
     let restart = |expect: &str| {
         let before = std::fs::read(&b).unwrap();
-        let r = medida()
-            .args([
-                "simulate",
-                "-q",
-                "--steps",
-                "40",
-                "--restart",
-                b.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
+        let r = medida().args(continue_b).output().unwrap();
         let err = String::from_utf8_lossy(&r.stderr);
         assert_eq!(r.status.code(), Some(2), "{expect}: {err}");
         assert!(err.contains(expect), "expected {expect:?} in {err}");
@@ -444,14 +442,7 @@ fn restart_refuses_another_runs_or_a_tampered_checkpoint() {
         std::fs::write(&ckpt_b, &own).unwrap();
     }
     // Untampered, it continues.
-    run_ok(&[
-        "simulate",
-        "-q",
-        "--steps",
-        "40",
-        "--restart",
-        b.to_str().unwrap(),
-    ]);
+    run_ok(&continue_b);
 }
 
 #[test]
