@@ -363,6 +363,12 @@ fn pyqgs_eddy_model_errors_are_found_with_the_pyqg_library() {
         );
     }
     assert_eq!(v["support_exact"], Value::Bool(true));
+    // The table names the model error in the user's own settings.
+    let table = ok(&["discover", "-q", "--increments", i, "--library", "pyqg"]);
+    assert!(
+        table.starts_with("model error of the [model_error] settings: beta = 1.6e-11 (truth 1.5e-11), bottom_drag = 1e-6 (truth 5.787e-7)\n"),
+        "{table}"
+    );
     let o = medida(&["discover", "--increments", i]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");

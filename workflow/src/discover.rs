@@ -170,11 +170,36 @@ pub fn discover(a: &DiscoverArgs, progress: &mut dyn Progress) -> Result<Discove
             other => Error::Input(format!("--increments {}: {other}", a.increments.display())),
         })?;
     report.case = model_cfg.model_error.case.clone();
-    report.description = model_cfg.model_error.description.clone();
+    report.description = model_cfg
+        .model_error
+        .description
+        .clone()
+        .or_else(|| changed_terms(&truth, &model));
     if let Some(path) = &a.out {
         write_report(path, &report)?;
     }
     Ok(report)
+}
+
+/// The imperfect model's coefficients that differ from the truth's, as `name = value (truth
+/// value)`, and terms either lacks: the model error of a `[model_error]` table in words.
+fn changed_terms(truth: &medida_solver::Model, model: &medida_solver::Model) -> Option<String> {
+    let mut names: Vec<&str> = truth.terms().iter().map(|t| t.name()).collect();
+    for t in model.terms() {
+        if !names.contains(&t.name()) {
+            names.push(t.name());
+        }
+    }
+    let changes: Vec<String> = names
+        .into_iter()
+        .filter_map(|n| match (model.coefficient(n), truth.coefficient(n)) {
+            (Some(m), Some(t)) if m != t => Some(format!("{n} = {m:e} (truth {t:e})")),
+            (Some(m), None) => Some(format!("{n} = {m:e} (not in the truth)")),
+            (None, Some(t)) => Some(format!("{n} missing (truth {t:e})")),
+            _ => None,
+        })
+        .collect();
+    (!changes.is_empty()).then(|| changes.join(", "))
 }
 
 /// A discovery's report read back (`medida discover --out FILE.json`).

@@ -226,7 +226,8 @@ impl DiscoveryReport {
         let what = match (&self.case, &self.description) {
             (Some(c), Some(d)) => format!("{c}: {d}"),
             (Some(c), None) => c.clone(),
-            _ => "imperfect model of the [model_error] table".into(),
+            (None, Some(d)) => format!("of the [model_error] settings: {d}"),
+            (None, None) => "of the [model_error] settings".into(),
         };
         let per_snapshot = fit.n / self.snapshots.max(1);
         let points = if self.sparse {
