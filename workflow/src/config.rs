@@ -487,6 +487,13 @@ impl RunConfig {
             }
     }
 
+    /// Whether a diagnostics record is due at step `tc`: every `diagnostics_interval` steps from
+    /// the end of the spin-up on (0: never).
+    pub fn diagnostics_due(&self, tc: u64) -> bool {
+        let (first, every) = (self.spinup_steps(), self.output.diagnostics_interval);
+        every > 0 && tc >= first && (tc - first).is_multiple_of(every)
+    }
+
     /// The config as TOML (complete: every key, so it can be edited and passed to `--config`).
     /// Small and large numbers print in exponent form (`beta = 1.5e-11`).
     pub fn to_toml(&self) -> String {

@@ -175,17 +175,10 @@ pub(crate) fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
         vfull.into_dyn(),
     ];
     if spectral {
-        fields.extend([m.qh(), m.ph()].map(interleaved));
+        // The output stores complex fields as checkpoints do: a last axis of (real, imaginary).
+        fields.extend([m.qh(), m.ph()].map(|z| split_complex(&z)));
     }
     fields
-}
-
-/// A complex array as the output stores it: a last axis of (real, imaginary).
-fn interleaved(z: Array3<Complex64>) -> ArrayD<f64> {
-    let mut shape = z.shape().to_vec();
-    shape.push(2);
-    let flat = z.iter().flat_map(|z| [z.re, z.im]).collect();
-    ArrayD::from_shape_vec(shape, flat).expect("two numbers per complex value")
 }
 
 /// Sets the run length from `--steps` / `--tmax`.
@@ -331,12 +324,8 @@ pub(crate) fn resume(
     // What the run has written before step tc, as its config schedules it: a checkpoint whose
     // counts say otherwise is not this run's (or was tampered with).
     let tc = model.tc();
-    let first = cfg.spinup_steps();
-    let every = cfg.output.diagnostics_interval;
     let snapshots = (0..tc).filter(|&s| cfg.snapshot_due(s)).count();
-    let series = (first..tc)
-        .filter(|&s| every > 0 && (s - first).is_multiple_of(every))
-        .count();
+    let series = (0..tc).filter(|&s| cfg.diagnostics_due(s)).count();
     if (n_snap, n_series) != (snapshots, series) {
         return input_err!(
             "--restart: checkpoint {} says {n_snap} snapshots and {n_series} diagnostics records were written before step {tc}; its config writes {snapshots} and {series}: not a checkpoint of this run",
@@ -377,15 +366,18 @@ pub(crate) fn resume(
 /// The checkpoint's count `name`: a whole number from 0 to 2^53, or a named error.
 fn whole(c: &Checkpoint, name: &str, ckpt: &Path) -> Result<usize> {
     match c.number(name) {
-        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= RunConfig::MAX_STEPS as f64 => {
-            Ok(x as usize)
-        }
+        Some(x) if is_count(x) => Ok(x as usize),
         Some(x) => input_err!(
             "--restart: checkpoint {}: {name} = {x}: allowed a whole number from 0 to 2^53",
             ckpt.display()
         ),
         None => input_err!("--restart: checkpoint {} lacks {name}", ckpt.display()),
     }
+}
+
+/// Whether a checkpoint's number is a count: whole, from 0 to 2^53 (steps, records).
+fn is_count(x: f64) -> bool {
+    x >= 0.0 && x.fract() == 0.0 && x <= RunConfig::MAX_STEPS as f64
 }
 
 /// Runs `run` to its end: snapshots of `fields`, diagnostics, checkpoints.
@@ -398,9 +390,6 @@ pub(crate) fn execute(
     let start = run.model.tc();
     let o = run.cfg.output.clone();
     let due = |tc: u64, every: u64| every > 0 && tc.is_multiple_of(every);
-    // Snapshots and diagnostics start after the spin-up and count from there.
-    let first = run.cfg.spinup_steps();
-    let record = |tc: u64, every: u64| tc >= first && due(tc - first, every);
     progress.begin(start, total, run.cfg.is_dimensional());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(run.cfg.run.threads)
@@ -424,7 +413,7 @@ pub(crate) fn execute(
                 run.output.append_snapshot(run.model.t(), &views)?;
                 run.output.flush()?;
             }
-            if record(tc, o.diagnostics_interval) {
+            if run.cfg.diagnostics_due(tc) {
                 let d = run.model.diagnostics();
                 let values = [
                     d.ke,
@@ -516,9 +505,7 @@ fn state_from_checkpoint(c: &Checkpoint) -> Option<ModelState> {
         dqhdt_pp: join_complex(c.array("dqhdt_pp")?)?,
         qh_prev: join_complex(c.array("qh_prev")?)?,
         ablevel: Some(c.number("ablevel")?).filter(|a| [0.0, 1.0, 2.0].contains(a))? as u8,
-        tc: Some(c.number("tc")?)
-            .filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x <= RunConfig::MAX_STEPS as f64)?
-            as u64,
+        tc: Some(c.number("tc")?).filter(|x| is_count(*x))? as u64,
         t: Some(c.number("t")?).filter(|t| t.is_finite())?,
     })
 }
