@@ -20,6 +20,7 @@ python3 -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
 # pyqg builds a C extension: it needs Python's headers and a C compiler.
 python3 -c "import os, sysconfig; assert os.path.exists(sysconfig.get_paths()['include'] + '/Python.h')" 2>/dev/null || need_apt+=(python3-dev)
 command -v cc >/dev/null || need_apt+=(gcc)
+command -v strace >/dev/null || need_apt+=(strace) # the crash tests (tests/cli_crash.rs)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: apt-get install ${need_apt[*]}"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -6,11 +6,35 @@ use ndarray::{Array2, ArrayD, Axis, s};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// The dataset `name` of the HDF5 file at `path`, as f64.
+/// The dataset `name` of the HDF5 file at `path`, as f64; of a record dataset of an output
+/// written in place, only the records written (a run's output while it runs, or after a kill).
 pub fn read_array(path: &Path, name: &str) -> Result<ArrayD<f64>, DataError> {
     let file = hdf5::File::open(path).at(path, "open")?;
     let ds = file.dataset(name).at(path, format!("dataset `{name}`"))?;
-    ds.read_dyn::<f64>().at(path, format!("read `{name}`"))
+    let read = match records_written(&file, &ds, name) {
+        Some(n) => {
+            crate::output::records_selection(0..n, ds.ndim()).and_then(|sel| ds.read_slice(sel))
+        }
+        None => ds.read_dyn::<f64>(),
+    };
+    read.at(path, format!("read `{name}`"))
+}
+
+/// How many of `ds`'s records are written, when `ds` (named `name`) is a record dataset of an
+/// output written in place that has room for more ([`crate::Records`]): its first dimension is
+/// that of the allocated time coordinate beside it (`time`, or the diagnostics' own).
+fn records_written(file: &hdf5::File, ds: &hdf5::Dataset, name: &str) -> Option<usize> {
+    let time = match name.trim_start_matches('/').split_once('/') {
+        Some((group, _)) if group == crate::output::DIAGNOSTICS_GROUP => {
+            format!("{group}/{}", crate::SERIES_TIME)
+        }
+        Some(_) => return None,
+        None => "time".into(),
+    };
+    let time = file.dataset(&time).ok()?;
+    let len = time.shape()[0];
+    let n = crate::output::written_records(&time).ok()?;
+    (n < len && ds.ndim() >= 1 && ds.shape()[0] == len).then_some(n)
 }
 
 /// Whether the HDF5 file at `path` opens and holds every dataset of `names` (nothing is read).
@@ -145,17 +169,21 @@ pub struct Frames {
 }
 
 impl Frames {
-    /// Opens dataset `name` of the file at `path`; it must have four dimensions.
+    /// Opens dataset `name` of the file at `path`; it must have four dimensions (of an output
+    /// written in place, the records written are its times).
     pub fn open(path: &Path, name: &str) -> Result<Self, DataError> {
         let file = hdf5::File::open(path).at(path, "open")?;
         let ds = file.dataset(name).at(path, format!("dataset `{name}`"))?;
-        let shape: [usize; 4] = ds.shape().try_into().map_err(|_| DataError::Invalid {
+        let mut shape: [usize; 4] = ds.shape().try_into().map_err(|_| DataError::Invalid {
             path: path.to_path_buf(),
             what: format!(
                 "dataset `{name}` has shape {:?}, expected (time, lev, y, x)",
                 ds.shape()
             ),
         })?;
+        if let Some(n) = records_written(&file, &ds, name) {
+            shape[0] = n;
+        }
         Ok(Self {
             path: path.to_path_buf(),
             ds,

@@ -25,7 +25,8 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Writes the checkpoint to `path`, atomically replacing any previous one.
+    /// Writes the checkpoint to `path`, atomically replacing any previous one (and removing the
+    /// temporaries of killed runs).
     pub fn write_atomic(&self, path: &Path) -> Result<(), DataError> {
         let tmp = tmp_path(path);
         let result = self.write(&tmp).and_then(|_| sync(&tmp));
@@ -34,6 +35,7 @@ impl Checkpoint {
             return Err(e);
         }
         std::fs::rename(&tmp, path).at(path, "rename checkpoint into place")?;
+        crate::output::remove_stale_tmps(path);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::File::open(dir)
                 .and_then(|d| d.sync_all())

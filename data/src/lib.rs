@@ -19,6 +19,6 @@ pub use checkpoint::Checkpoint;
 pub use error::DataError;
 pub use npy::NpyRows;
 pub use output::{
-    AttrValue, Coordinate, OutputFile, Precision, SERIES_TIME, Schema, Variable, check_not_written,
-    publish, read_series_time, tmp_path,
+    AttrValue, Coordinate, OutputFile, Precision, Records, SERIES_TIME, Schema, Variable,
+    check_not_written, publish, read_series_time, tmp_path,
 };

@@ -5,13 +5,18 @@
 //! (and `group="diagnostics"`) gives named dimensions, and `xarray.open_datatree` opens the whole
 //! file (the series' times are not the snapshots', so they are not called `time`).
 //!
-//! The file is created complete (every coordinate and attribute, empty time series) under a
-//! temporary name and moved into place ([`publish`]: never over an existing file unless asked),
-//! then grows by appends; [`OutputFile::flush`] after each
-//! append keeps it readable up to the last flushed snapshot.
+//! The file is created complete (every coordinate and attribute) under a temporary name and moved
+//! into place ([`publish`]: never over an existing file unless asked). A file written in place
+//! by a running model ([`Schema::records`]) then holds the space of every record it will have,
+//! NaN-filled, from its creation, and appending writes only data, never HDF5's structure: a kill
+//! at any moment leaves a file that opens, whose records are those with a time (a record's time
+//! is written after its fields are on their way to disk), and [`OutputFile::finish`] adds what is
+//! written at the end to a copy that replaces the file whole. A file written under a temporary
+//! name and published whole grows record by record instead (and may be compressed).
 
 use crate::dimscale::{attach_scale, set_scale};
 use crate::error::{Context, DataError};
+use hdf5::plist::dataset_create::{AllocTime, FillTime};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, Extent, Extents, File, Group, H5Type};
 use ndarray::{ArrayViewD, IxDyn};
@@ -90,6 +95,19 @@ pub struct Schema {
     pub compression: u8,
     /// Units of the `time` coordinates (`s`, or `1` for non-dimensional models).
     pub time_units: String,
+    /// The records of a file written in place ([`OutputFile::open`] continues it), all
+    /// allocated when it is created; `None`: datasets grow with each record (a file written
+    /// under a temporary name and published whole).
+    pub records: Option<Records>,
+}
+
+/// How many snapshots and diagnostics records a file written in place has room for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Records {
+    /// Snapshots.
+    pub snapshots: usize,
+    /// Diagnostics records.
+    pub series: usize,
 }
 
 /// Name of the group holding the diagnostics series.
@@ -116,11 +134,11 @@ pub struct OutputFile {
     file: File,
     time: Dataset,
     fields: Vec<Dataset>,
-    /// Which of `fields` are complex.
-    complex: Vec<bool>,
     series_time: Dataset,
     series: Vec<Dataset>,
-    precision: Precision,
+    schema: Schema,
+    /// Snapshots and diagnostics records written.
+    written: (usize, usize),
 }
 
 fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
@@ -133,14 +151,9 @@ fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
         .write_scalar(&v)
 }
 
-/// Writes `attrs` on the file's root, replacing those it has (a continued run's `config` holds
-/// its new length).
+/// Writes `attrs` on the file's root.
 fn write_attrs(file: &File, attrs: &[(String, AttrValue)], path: &Path) -> Result<(), DataError> {
     for (name, value) in attrs {
-        if file.attr(name).is_ok() {
-            file.delete_attr(name)
-                .at(path, format!("attribute {name}"))?;
-        }
         let r = match value {
             AttrValue::F64(x) => file
                 .new_attr::<f64>()
@@ -191,7 +204,11 @@ impl OutputFile {
             return Err(e);
         }
         publish(&tmp, path, replace)?;
-        Self::open(path, schema, 0, 0)
+        Self::attach(
+            path,
+            schema,
+            File::append(path).at(path, "open for appending")?,
+        )
     }
 
     fn write_skeleton(path: &Path, schema: &Schema) -> Result<(), DataError> {
@@ -216,7 +233,10 @@ impl OutputFile {
             })?;
             scales.push(ds);
         }
-        let time = Self::unlimited(&file, "time", &[], Storage::TIME, 0).at(path, "time")?;
+        let room = schema.records.map(|r| (r.snapshots, r.series));
+        let snapshots = room.map(|r| r.0);
+        let time = Self::record_dataset(&file, "time", &[], Storage::TIME, 0, snapshots)
+            .at(path, "time")?;
         describe(&time, &schema.time_units, "model time").at(path, "time")?;
         set_scale(&time, "time").map_err(|what| DataError::Invalid {
             path: path.into(),
@@ -241,8 +261,15 @@ impl OutputFile {
                 precision: schema.precision,
                 complex: v.complex,
             };
-            let ds = Self::unlimited(&file, &v.name, &shape, storage, schema.compression)
-                .at(path, format!("variable {}", v.name))?;
+            let ds = Self::record_dataset(
+                &file,
+                &v.name,
+                &shape,
+                storage,
+                schema.compression,
+                snapshots,
+            )
+            .at(path, format!("variable {}", v.name))?;
             describe(&ds, &v.units, &v.long_name).at(path, &v.name)?;
             let attach = std::iter::once(&time).chain(dims);
             for (i, scale) in attach.enumerate() {
@@ -281,8 +308,9 @@ impl OutputFile {
             .create_group(DIAGNOSTICS_GROUP)
             .at(path, "diagnostics group")?;
         let where_ = format!("{DIAGNOSTICS_GROUP}/{SERIES_TIME}");
-        let stime =
-            Self::unlimited(&group, SERIES_TIME, &[], Storage::TIME, 0).at(path, &where_)?;
+        let series = room.map(|r| r.1);
+        let stime = Self::record_dataset(&group, SERIES_TIME, &[], Storage::TIME, 0, series)
+            .at(path, &where_)?;
         describe(
             &stime,
             &schema.time_units,
@@ -298,7 +326,7 @@ impl OutputFile {
                 precision: schema.precision,
                 complex: false,
             };
-            let ds = Self::unlimited(&group, &v.name, &[], storage, 0)
+            let ds = Self::record_dataset(&group, &v.name, &[], storage, 0, series)
                 .at(path, format!("series {}", v.name))?;
             describe(&ds, &v.units, &v.long_name).at(path, &v.name)?;
             attach_scale(&ds, &stime, 0).map_err(|what| DataError::Invalid {
@@ -312,25 +340,44 @@ impl OutputFile {
         sync(path)
     }
 
-    /// A dataset `(0, shape...)` growing along its first dimension, chunked one record at a time
-    /// (series: 1024 records a chunk).
-    fn unlimited(
+    /// A dataset of records `(n, shape...)`: with `room`, `n` = `room` records allocated now,
+    /// contiguous and NaN-filled (writing one changes no structure); without, `n` = 0 growing
+    /// along its first dimension, chunked one record at a time (series: 1024 records a chunk).
+    fn record_dataset(
         g: &Group,
         name: &str,
         shape: &[usize],
         storage: Storage,
         compression: u8,
+        room: Option<usize>,
     ) -> hdf5::Result<Dataset> {
+        let builder = match (storage.precision, storage.complex) {
+            (Precision::F32, false) => g.new_dataset::<f32>().fill_value(f32::NAN),
+            (Precision::F64, false) => g.new_dataset::<f64>().fill_value(f64::NAN),
+            (Precision::F32, true) => g
+                .new_dataset::<Complex<f32>>()
+                .fill_value(Complex::new(f32::NAN, f32::NAN)),
+            (Precision::F64, true) => g
+                .new_dataset::<Complex<f64>>()
+                .fill_value(Complex::new(f64::NAN, f64::NAN)),
+        };
+        if let Some(n) = room {
+            let mut full = vec![n];
+            full.extend_from_slice(shape);
+            // Filled by our writes, not HDF5's (whose failure on a full disk hides the errno).
+            let ds = builder
+                .shape(full)
+                .no_chunk()
+                .alloc_time(Some(AllocTime::Early))
+                .fill_time(FillTime::Never)
+                .create(name)?;
+            fill_nan(&ds, storage)?;
+            return Ok(ds);
+        }
         let mut extents = vec![Extent::resizable(0)];
         extents.extend(shape.iter().map(|&n| Extent::fixed(n)));
         let mut chunk = vec![if shape.is_empty() { 1024 } else { 1 }];
         chunk.extend_from_slice(shape);
-        let builder = match (storage.precision, storage.complex) {
-            (Precision::F32, false) => g.new_dataset::<f32>(),
-            (Precision::F64, false) => g.new_dataset::<f64>(),
-            (Precision::F32, true) => g.new_dataset::<Complex<f32>>(),
-            (Precision::F64, true) => g.new_dataset::<Complex<f64>>(),
-        };
         let mut builder = builder.shape(Extents::new(extents)).chunk(chunk);
         if compression > 0 {
             builder = builder.shuffle().deflate(compression);
@@ -338,9 +385,12 @@ impl OutputFile {
         builder.create(name)
     }
 
-    /// Opens an existing file for appending and truncates it to `n_snapshots` snapshots and
-    /// `n_series` diagnostics records (what a checkpoint recorded), so a restarted run continues
-    /// exactly where the checkpoint was taken.
+    /// Opens the file a run writes in place ([`Schema::records`]) to continue it after
+    /// `n_snapshots` snapshots and `n_series` diagnostics records (what a checkpoint recorded):
+    /// the records after those are withdrawn (their times first), to be written again. A file
+    /// laid out otherwise (another length, other attributes: a run continued for longer, or
+    /// written by an older medida) is first rebuilt with `schema`'s layout and those records, and
+    /// replaces it whole.
     pub fn open(
         path: &Path,
         schema: &Schema,
@@ -348,7 +398,51 @@ impl OutputFile {
         n_series: usize,
     ) -> Result<Self, DataError> {
         check_not_written(path)?;
-        let file = File::append(path).at(path, "open for appending")?;
+        let Some(room) = schema.records else {
+            return Err(DataError::Invalid {
+                path: path.into(),
+                what: "only a file written in place (its records allocated) is continued".into(),
+            });
+        };
+        if n_snapshots > room.snapshots || n_series > room.series {
+            return Err(DataError::Invalid {
+                path: path.into(),
+                what: format!(
+                    "{n_snapshots} snapshots and {n_series} diagnostics records kept, room for {} and {}",
+                    room.snapshots, room.series
+                ),
+            });
+        }
+        let mut out = Self::attach(
+            path,
+            schema,
+            File::append(path).at(path, "open for appending")?,
+        )?;
+        let (have_snap, have_series) = out.written;
+        if have_snap < n_snapshots || have_series < n_series {
+            return Err(DataError::Invalid {
+                path: path.into(),
+                what: format!(
+                    "holds {have_snap} snapshots and {have_series} diagnostics records, fewer than the checkpoint's {n_snapshots} and {n_series}"
+                ),
+            });
+        }
+        if !out.laid_out_as(schema) {
+            drop(out);
+            Self::rebuild(path, schema, n_snapshots, n_series)?;
+            out = Self::attach(
+                path,
+                schema,
+                File::append(path).at(path, "open for appending")?,
+            )?;
+        }
+        out.withdraw(n_snapshots, n_series)?;
+        Ok(out)
+    }
+
+    /// `file` (at `path`, laid out by `schema`) with its datasets and the records it holds: those
+    /// with a time, up to the first without.
+    fn attach(path: &Path, schema: &Schema, file: File) -> Result<Self, DataError> {
         let get = |g: &Group, name: &str| g.dataset(name).at(path, format!("dataset {name}"));
         let time = get(&file, "time")?;
         let fields = schema
@@ -356,7 +450,6 @@ impl OutputFile {
             .iter()
             .map(|v| get(&file, &v.name))
             .collect::<Result<Vec<_>, _>>()?;
-        let complex = schema.variables.iter().map(|v| v.complex).collect();
         let group = file
             .group(DIAGNOSTICS_GROUP)
             .at(path, "diagnostics group")?;
@@ -367,52 +460,126 @@ impl OutputFile {
             .iter()
             .map(|v| get(&group, &v.name))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Self {
+        let written = (
+            written_records(&time).at(path, "read time")?,
+            written_records(&series_time).at(path, "read diagnostics times")?,
+        );
+        Ok(Self {
             path: path.into(),
             file,
             time,
             fields,
-            complex,
             series_time,
             series,
-            precision: schema.precision,
-        };
-        let (have_snap, have_series) = out.counts();
-        if have_snap < n_snapshots || have_series < n_series {
-            return Err(DataError::Invalid {
-                path: path.into(),
-                what: format!(
-                    "holds {have_snap} snapshots and {have_series} diagnostics records, fewer than the checkpoint's {n_snapshots} and {n_series}"
-                ),
-            });
-        }
-        out.truncate(n_snapshots, n_series)?;
-        write_attrs(&out.file, &schema.attrs, path)?;
-        Ok(out)
+            schema: schema.clone(),
+            written,
+        })
     }
 
-    fn truncate(&mut self, n_snapshots: usize, n_series: usize) -> Result<(), DataError> {
-        let p = self.path.clone();
-        let resize = |ds: &Dataset, n: usize| {
-            let mut shape = ds.shape();
-            shape[0] = n;
-            ds.resize(shape).at(&p, "resize")
+    /// Whether the file has `schema`'s room for records (allocated, not growing) and attributes.
+    fn laid_out_as(&self, schema: &Schema) -> bool {
+        let room = schema.records.map(|r| (r.snapshots, r.series));
+        let allocated = !self.time.is_resizable() && !self.series_time.is_resizable();
+        allocated
+            && room == Some((self.time.shape()[0], self.series_time.shape()[0]))
+            && schema
+                .attrs
+                .iter()
+                .all(|(name, value)| read_attr(&self.file, name, value).as_ref() == Some(value))
+    }
+
+    /// Writes a new file laid out by `schema` with the first `n_snapshots` snapshots and
+    /// `n_series` diagnostics records of the file at `path`, and moves it over that file.
+    fn rebuild(
+        path: &Path,
+        schema: &Schema,
+        n_snapshots: usize,
+        n_series: usize,
+    ) -> Result<(), DataError> {
+        let tmp = tmp_path(path);
+        let copied = Self::copy_records(path, &tmp, schema, n_snapshots, n_series);
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        publish(&tmp, path, true)
+    }
+
+    /// A file at `to` laid out by `schema` with the first records of the file at `from`.
+    fn copy_records(
+        from: &Path,
+        to: &Path,
+        schema: &Schema,
+        n_snapshots: usize,
+        n_series: usize,
+    ) -> Result<(), DataError> {
+        Self::write_skeleton(to, schema)?;
+        let src = Self::attach(from, schema, File::open(from).at(from, "open")?)?;
+        let dst = Self::attach(to, schema, File::append(to).at(to, "open")?)?;
+        let storage = |complex| Storage {
+            precision: schema.precision,
+            complex,
         };
-        for ds in std::iter::once(&self.time).chain(&self.fields) {
-            resize(ds, n_snapshots)?;
+        let fields = schema.variables.iter().map(|v| storage(v.complex));
+        let pairs = std::iter::once((&src.time, &dst.time, Storage::TIME)).chain(
+            src.fields
+                .iter()
+                .zip(&dst.fields)
+                .zip(fields)
+                .map(|((a, b), s)| (a, b, s)),
+        );
+        for (a, b, s) in pairs {
+            copy_leading(a, b, s, n_snapshots).at(to, "copy snapshots")?;
         }
-        for ds in std::iter::once(&self.series_time).chain(&self.series) {
-            resize(ds, n_series)?;
+        let series = std::iter::once((&src.series_time, &dst.series_time, Storage::TIME)).chain(
+            src.series
+                .iter()
+                .zip(&dst.series)
+                .map(|(a, b)| (a, b, storage(false))),
+        );
+        for (a, b, s) in series {
+            copy_leading(a, b, s, n_series).at(to, "copy diagnostics")?;
         }
-        Ok(())
+        dst.file.flush().at(to, "flush")?;
+        drop((src, dst));
+        sync(to)
+    }
+
+    /// Withdraws the records after the first `n_snapshots` and `n_series`: their times become
+    /// NaN (on disk before their fields are), then their fields.
+    fn withdraw(&mut self, n_snapshots: usize, n_series: usize) -> Result<(), DataError> {
+        let p = self.path.clone();
+        let (have_snap, have_series) = self.written;
+        let precision = self.schema.precision;
+        let storage = |complex| Storage { precision, complex };
+        let nan_from = |ds: &Dataset, s: Storage, from: usize, to: usize| -> hdf5::Result<()> {
+            if from < to {
+                write_nan(ds, s, from..to)?;
+            }
+            Ok(())
+        };
+        nan_from(&self.time, Storage::TIME, n_snapshots, have_snap).at(&p, "withdraw snapshots")?;
+        nan_from(&self.series_time, Storage::TIME, n_series, have_series)
+            .at(&p, "withdraw diagnostics")?;
+        self.flush()?;
+        let complex = self.schema.variables.iter().map(|v| v.complex);
+        for (ds, complex) in self.fields.iter().zip(complex) {
+            nan_from(ds, storage(complex), n_snapshots, have_snap).at(&p, "withdraw snapshots")?;
+        }
+        for ds in &self.series {
+            nan_from(ds, storage(false), n_series, have_series).at(&p, "withdraw diagnostics")?;
+        }
+        self.written = (n_snapshots, n_series);
+        self.flush()
     }
 
     /// Snapshots and diagnostics records written so far.
     pub fn counts(&self) -> (usize, usize) {
-        (self.time.shape()[0], self.series_time.shape()[0])
+        self.written
     }
 
-    /// Appends one snapshot at time `t`: one array per schema variable, in schema order.
+    /// Appends one snapshot at time `t`: one array per schema variable, in schema order. In a
+    /// file written in place the fields are flushed before the time that makes them a record.
     pub fn append_snapshot(&mut self, t: f64, fields: &[ArrayViewD<f64>]) -> Result<(), DataError> {
         if fields.len() != self.fields.len() {
             return Err(DataError::Invalid {
@@ -424,8 +591,11 @@ impl OutputFile {
                 ),
             });
         }
-        let n = self.counts().0;
-        for ((ds, f), &complex) in self.fields.iter().zip(fields).zip(&self.complex) {
+        let n = self.written.0;
+        let room = self.schema.records.map(|r| r.snapshots);
+        self.check_room(n, room, "snapshots")?;
+        let complex = self.schema.variables.iter().map(|v| v.complex);
+        for ((ds, f), complex) in self.fields.iter().zip(fields).zip(complex) {
             let mut shape = ds.shape();
             let mut wants = shape[1..].to_vec();
             if complex {
@@ -437,19 +607,28 @@ impl OutputFile {
                     what: format!("field shape {:?}, dataset wants {wants:?}", f.shape()),
                 });
             }
-            shape[0] = n + 1;
-            ds.resize(shape).at(&self.path, "grow")?;
+            if room.is_none() {
+                shape[0] = n + 1;
+                ds.resize(shape).at(&self.path, "grow")?;
+            }
             let record = f.view().insert_axis(ndarray::Axis(0));
             let storage = Storage {
-                precision: self.precision,
+                precision: self.schema.precision,
                 complex,
             };
             write_record(ds, storage, record, n).at(&self.path, "write snapshot")?;
         }
-        append_scalar(&self.time, n, t, Precision::F64).at(&self.path, "write time")
+        if room.is_some() {
+            self.flush()?;
+        }
+        append_scalar(&self.time, n, t, Precision::F64, room.is_none())
+            .at(&self.path, "write time")?;
+        self.written.0 += 1;
+        Ok(())
     }
 
-    /// Appends one diagnostics record at time `t`: one value per schema series, in order.
+    /// Appends one diagnostics record at time `t`: one value per schema series, in order (in a
+    /// file written in place, flushed before the time that makes them a record).
     pub fn append_series(&mut self, t: f64, values: &[f64]) -> Result<(), DataError> {
         if values.len() != self.series.len() {
             return Err(DataError::Invalid {
@@ -461,11 +640,66 @@ impl OutputFile {
                 ),
             });
         }
-        let n = self.counts().1;
+        let n = self.written.1;
+        let room = self.schema.records.map(|r| r.series);
+        self.check_room(n, room, "diagnostics records")?;
+        let grow = room.is_none();
         for (ds, &v) in self.series.iter().zip(values) {
-            append_scalar(ds, n, v, self.precision).at(&self.path, "write series")?;
+            append_scalar(ds, n, v, self.schema.precision, grow).at(&self.path, "write series")?;
         }
-        append_scalar(&self.series_time, n, t, Precision::F64).at(&self.path, "write series time")
+        if !grow {
+            self.flush()?;
+        }
+        append_scalar(&self.series_time, n, t, Precision::F64, grow)
+            .at(&self.path, "write series time")?;
+        self.written.1 += 1;
+        Ok(())
+    }
+
+    /// An error when record `n` is beyond the file's `room` for `what`.
+    fn check_room(&self, n: usize, room: Option<usize>, what: &str) -> Result<(), DataError> {
+        match room {
+            Some(room) if n >= room => Err(DataError::Invalid {
+                path: self.path.clone(),
+                what: format!("has room for {room} {what}, all written"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends a file written in place: a copy of it (compressed, if the schema asks) gets what
+    /// `extra` adds (time averages, with [`OutputFile::write_fixed`]) and replaces it whole, so
+    /// a kill at any moment leaves the file complete, with or without them.
+    pub fn finish<E: From<DataError>>(
+        self,
+        extra: impl FnOnce(&mut Self) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (path, schema, (n_snapshots, n_series)) =
+            (self.path.clone(), self.schema.clone(), self.written);
+        self.flush()?;
+        drop(self);
+        let tmp = tmp_path(&path);
+        let result = (|| -> Result<(), E> {
+            let mut final_schema = schema.clone();
+            if schema.compression > 0 {
+                final_schema.records = None;
+                Self::copy_records(&path, &tmp, &final_schema, n_snapshots, n_series)?;
+            } else {
+                std::fs::copy(&path, &tmp).at(&tmp, "copy")?;
+            }
+            let file = File::append(&tmp).at(&tmp, "open")?;
+            let mut out = Self::attach(&tmp, &final_schema, file)?;
+            extra(&mut out)?;
+            out.flush()?;
+            drop(out);
+            sync(&tmp)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(publish(&tmp, &path, true)?)
     }
 
     /// Writes (or replaces) a dataset without a time dimension, such as a time average: `dims`
@@ -490,9 +724,17 @@ impl OutputFile {
         fixed_dataset(&self.file, &self.path, &v, dims, attrs, data)
     }
 
-    /// Flushes everything written so far to disk.
+    /// Hands everything written so far to the operating system (a kill of this process no
+    /// longer loses it).
     pub fn flush(&self) -> Result<(), DataError> {
         self.file.flush().at(&self.path, "flush")
+    }
+
+    /// [`OutputFile::flush`], then waits until it is on the disk (a power cut no longer loses
+    /// it): before a checkpoint counts the records.
+    pub fn sync(&self) -> Result<(), DataError> {
+        self.flush()?;
+        sync(&self.path)
     }
 }
 
@@ -604,6 +846,26 @@ impl Storage {
     };
 }
 
+/// The selection of records `range` along the first of `ndim` dimensions (all of the others).
+pub(crate) fn records_selection(
+    range: std::ops::Range<usize>,
+    ndim: usize,
+) -> hdf5::Result<ndarray::SliceInfo<Vec<ndarray::SliceInfoElem>, IxDyn, IxDyn>> {
+    use ndarray::SliceInfoElem;
+    let full = SliceInfoElem::Slice {
+        start: 0,
+        end: None,
+        step: 1,
+    };
+    let mut elems = vec![SliceInfoElem::Slice {
+        start: range.start as isize,
+        end: Some(range.end as isize),
+        step: 1,
+    }];
+    elems.extend(std::iter::repeat_n(full, ndim - 1));
+    ndarray::SliceInfo::try_from(elems).map_err(|e| hdf5::Error::from(e.to_string()))
+}
+
 /// Writes `record` (leading dimension 1; complex: a last axis (real, imaginary) beyond the
 /// dataset's) at index `n` of `ds`'s first dimension.
 fn write_record(
@@ -612,21 +874,8 @@ fn write_record(
     record: ArrayViewD<f64>,
     n: usize,
 ) -> hdf5::Result<()> {
-    use ndarray::SliceInfoElem;
-    let full = SliceInfoElem::Slice {
-        start: 0,
-        end: None,
-        step: 1,
-    };
-    let mut elems = vec![SliceInfoElem::Slice {
-        start: n as isize,
-        end: Some(n as isize + 1),
-        step: 1,
-    }];
     let ndim = record.ndim() - usize::from(storage.complex);
-    elems.extend(std::iter::repeat_n(full, ndim - 1));
-    let sel = ndarray::SliceInfo::<_, IxDyn, IxDyn>::try_from(elems)
-        .map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let sel = records_selection(n..n + 1, ndim)?;
     let complex = |x: ArrayViewD<f64>| -> ndarray::ArrayD<Complex<f64>> {
         let last = ndarray::Axis(ndim);
         let (re, im) = (x.index_axis(last, 0), x.index_axis(last, 1));
@@ -645,8 +894,73 @@ fn write_record(
     }
 }
 
-fn append_scalar(ds: &Dataset, n: usize, v: f64, precision: Precision) -> hdf5::Result<()> {
-    ds.resize(n + 1)?;
+/// Writes NaN over records `range` of `ds`.
+fn write_nan(ds: &Dataset, storage: Storage, range: std::ops::Range<usize>) -> hdf5::Result<()> {
+    let mut shape = ds.shape();
+    shape[0] = range.len();
+    let sel = records_selection(range, shape.len())?;
+    match (storage.precision, storage.complex) {
+        (Precision::F64, false) => {
+            ds.write_slice(&ndarray::ArrayD::from_elem(shape, f64::NAN), sel)
+        }
+        (Precision::F32, false) => {
+            ds.write_slice(&ndarray::ArrayD::from_elem(shape, f32::NAN), sel)
+        }
+        (Precision::F64, true) => {
+            let nan = Complex::new(f64::NAN, f64::NAN);
+            ds.write_slice(&ndarray::ArrayD::from_elem(shape, nan), sel)
+        }
+        (Precision::F32, true) => {
+            let nan = Complex::new(f32::NAN, f32::NAN);
+            ds.write_slice(&ndarray::ArrayD::from_elem(shape, nan), sel)
+        }
+    }
+}
+
+/// Writes NaN over every record of `ds`, some megabytes at a time.
+fn fill_nan(ds: &Dataset, storage: Storage) -> hdf5::Result<()> {
+    let n = ds.shape()[0];
+    let record = ds.shape()[1..].iter().product::<usize>().max(1);
+    let per_write = (1 << 21) / record + 1;
+    (0..n)
+        .step_by(per_write)
+        .try_for_each(|from| write_nan(ds, storage, from..(from + per_write).min(n)))
+}
+
+/// Copies the first `n` records of `from` to `to` (grown to `n` if it grows).
+fn copy_leading(from: &Dataset, to: &Dataset, storage: Storage, n: usize) -> hdf5::Result<()> {
+    if to.is_resizable() {
+        let mut shape = to.shape();
+        shape[0] = n;
+        to.resize(shape)?;
+    }
+    if n == 0 {
+        return Ok(());
+    }
+    fn copy<T: H5Type>(from: &Dataset, to: &Dataset, n: usize) -> hdf5::Result<()> {
+        let sel = records_selection(0..n, from.ndim())?;
+        let data: ndarray::ArrayD<T> = from.read_slice(sel.clone())?;
+        to.write_slice(&data, sel)
+    }
+    match (storage.precision, storage.complex) {
+        (Precision::F64, false) => copy::<f64>(from, to, n),
+        (Precision::F32, false) => copy::<f32>(from, to, n),
+        (Precision::F64, true) => copy::<Complex<f64>>(from, to, n),
+        (Precision::F32, true) => copy::<Complex<f32>>(from, to, n),
+    }
+}
+
+/// Writes `v` at index `n` of the 1-D `ds` (grown to `n + 1` first when `grow`).
+fn append_scalar(
+    ds: &Dataset,
+    n: usize,
+    v: f64,
+    precision: Precision,
+    grow: bool,
+) -> hdf5::Result<()> {
+    if grow {
+        ds.resize(n + 1)?;
+    }
     fn one<T: H5Type>(ds: &Dataset, n: usize, v: T) -> hdf5::Result<()> {
         ds.write_slice(&[v], n..n + 1)
     }
@@ -654,6 +968,28 @@ fn append_scalar(ds: &Dataset, n: usize, v: f64, precision: Precision) -> hdf5::
         Precision::F64 => one(ds, n, v),
         Precision::F32 => one(ds, n, v as f32),
     }
+}
+
+/// The records a time coordinate says are written: all of a growing one's; of an allocated one
+/// ([`Schema::records`]), those up to its first NaN (a record not written, or being written).
+pub(crate) fn written_records(time: &Dataset) -> hdf5::Result<usize> {
+    if time.is_resizable() {
+        return Ok(time.shape()[0]);
+    }
+    let t: Vec<f64> = time.read_raw()?;
+    Ok(t.iter().take_while(|t| !t.is_nan()).count())
+}
+
+/// The attribute `name` of `file` as the kind of `like`, if it has one.
+fn read_attr(file: &File, name: &str, like: &AttrValue) -> Option<AttrValue> {
+    let a = file.attr(name).ok()?;
+    Some(match like {
+        AttrValue::F64(_) => AttrValue::F64(a.read_scalar().ok()?),
+        AttrValue::I64(_) => AttrValue::I64(a.read_scalar().ok()?),
+        AttrValue::Str(_) => {
+            AttrValue::Str(a.read_scalar::<VarLenUnicode>().ok()?.as_str().to_owned())
+        }
+    })
 }
 
 /// Moves the complete file `tmp` to `path`: replacing what is there when `replace`, else only if
@@ -682,7 +1018,7 @@ pub fn publish(tmp: &Path, path: &Path, replace: bool) -> Result<(), DataError> 
 
 /// Removes the temporaries of `path` ([`tmp_path`]) that killed runs left: those whose process
 /// is gone. Best effort: what cannot be listed or removed stays.
-fn remove_stale_tmps(path: &Path) {
+pub(crate) fn remove_stale_tmps(path: &Path) {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
         return;
     };
@@ -748,6 +1084,7 @@ mod tests {
             precision,
             compression: 0,
             time_units: "s".into(),
+            records: None,
         }
     }
 
@@ -813,5 +1150,100 @@ mod tests {
                 assert_eq!(z.im, round(field[[lev, k, 1]]));
             }
         }
+    }
+
+    /// A file written in place: its room is allocated NaN, a reader (medida's) sees the records
+    /// with a time; a continuation withdraws those after the checkpoint's counts (NaN again);
+    /// another length rebuilds it with the records kept; the end adds time averages to a
+    /// compressed copy that replaces it.
+    #[test]
+    fn a_file_written_in_place_grows_by_records_with_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.h5");
+        let mut schema = schema(Precision::F64);
+        schema.variables[0].complex = false;
+        schema.series = vec![Variable {
+            name: "ke".into(),
+            dims: vec![],
+            units: "1".into(),
+            long_name: "ke".into(),
+            complex: false,
+        }];
+        schema.records = Some(Records {
+            snapshots: 3,
+            series: 4,
+        });
+        let field = |x: f64| ArrayD::from_elem(IxDyn(&[2, 3]), x);
+        let mut out = OutputFile::create(&path, &schema).unwrap();
+        for n in 0..2 {
+            out.append_snapshot(n as f64, &[field(n as f64 + 0.5).view()])
+                .unwrap();
+            out.append_series(n as f64, &[10.0 + n as f64]).unwrap();
+        }
+        assert_eq!(out.counts(), (2, 2));
+        out.flush().unwrap();
+        let raw = |name: &str| -> Vec<f64> {
+            File::open(&path)
+                .unwrap()
+                .dataset(name)
+                .unwrap()
+                .read_raw()
+                .unwrap()
+        };
+        assert_eq!(raw("time").len(), 3);
+        assert!(raw("time")[2].is_nan() && raw("qh")[12..].iter().all(|x| x.is_nan()));
+        assert_eq!(crate::read_array(&path, "qh").unwrap().shape(), [2, 2, 3]);
+        assert_eq!(
+            crate::read_array(&path, "diagnostics/ke")
+                .unwrap()
+                .as_slice()
+                .unwrap(),
+            [10.0, 11.0]
+        );
+        drop(out);
+
+        // Continued after 1 snapshot and 1 record: the second is withdrawn, then written again.
+        let mut out = OutputFile::open(&path, &schema, 1, 1).unwrap();
+        assert_eq!(out.counts(), (1, 1));
+        assert!(raw("time")[1].is_nan() && raw("qh")[6..12].iter().all(|x| x.is_nan()));
+        out.append_snapshot(1.0, &[field(1.5).view()]).unwrap();
+        out.flush().unwrap();
+        drop(out);
+
+        // Continued for longer: rebuilt with room for 5, the 2 snapshots and 1 record kept.
+        schema.records = Some(Records {
+            snapshots: 5,
+            series: 6,
+        });
+        let out = OutputFile::open(&path, &schema, 2, 1).unwrap();
+        assert_eq!(out.counts(), (2, 1));
+        assert_eq!(raw("time").len(), 5);
+        assert_eq!(&raw("time")[..2], [0.0, 1.0]);
+        assert_eq!(raw("qh")[6..12], [1.5; 6]);
+
+        // The end: a compressed copy with the time average replaces the file.
+        schema.compression = 4;
+        let mut out = out;
+        out.schema.compression = 4;
+        out.finish(|f| {
+            f.write_fixed(
+                "mean",
+                &[],
+                "1",
+                "mean",
+                &[],
+                ndarray::arr0(1.0).into_dyn().view(),
+            )
+        })
+        .unwrap();
+        let file = File::open(&path).unwrap();
+        let qh = file.dataset("qh").unwrap();
+        assert_eq!(qh.shape(), [2, 2, 3]);
+        assert!(qh.is_chunked() && file.dataset("mean").is_ok());
+        assert!(
+            !dir.path()
+                .join(format!("run.h5.tmp-{}", std::process::id()))
+                .exists()
+        );
     }
 }

@@ -487,6 +487,30 @@ impl RunConfig {
             }
     }
 
+    /// The snapshots and diagnostics records the run writes before step `tc` (by
+    /// [`RunConfig::snapshot_due`] and [`RunConfig::diagnostics_due`]).
+    pub fn records_before(&self, tc: u64) -> medida_data::Records {
+        let first = self.spinup_steps();
+        let every_from_first = |every: u64| match tc.checked_sub(first) {
+            Some(after) if after > 0 => ((after - 1) / every + 1) as usize,
+            _ => 0,
+        };
+        let snapshots = match self.output.snapshot_interval {
+            0 => usize::from((first..tc).contains(&self.total_steps())),
+            every => every_from_first(every),
+        };
+        let series = match self.output.diagnostics_interval {
+            0 => 0,
+            every => every_from_first(every),
+        };
+        medida_data::Records { snapshots, series }
+    }
+
+    /// The snapshots and diagnostics records of the whole run: the room its output has.
+    pub fn records(&self) -> medida_data::Records {
+        self.records_before(self.total_steps() + 1)
+    }
+
     /// Whether a diagnostics record is due at step `tc`: every `diagnostics_interval` steps from
     /// the end of the spin-up on (0: never).
     pub fn diagnostics_due(&self, tc: u64) -> bool {
@@ -694,6 +718,34 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The record counts in closed form are the step loop's: every step before `tc` that
+    /// `snapshot_due` / `diagnostics_due` schedules, over spin-ups, intervals (0 included) and
+    /// lengths around their edges.
+    #[test]
+    fn records_before_counts_what_the_step_loop_writes() {
+        let mut c = RunConfig::resolve(None, None, None, &[]).unwrap();
+        for spinup in [0.0, 1.0, 7.0] {
+            c.run.spinup = Some(spinup * c.model.dt);
+            for every in [0, 1, 3, 5] {
+                c.output.snapshot_interval = every;
+                c.output.diagnostics_interval = every;
+                for total in [0, 1, 6, 7, 8, 20] {
+                    c.run.steps = Some(total);
+                    for tc in 0..=total + 1 {
+                        let r = c.records_before(tc);
+                        let snapshots = (0..tc).filter(|&s| c.snapshot_due(s)).count();
+                        let series = (0..tc).filter(|&s| c.diagnostics_due(s)).count();
+                        assert_eq!(
+                            (r.snapshots, r.series),
+                            (snapshots, series),
+                            "spin-up {spinup}, every {every}, total {total}, before {tc}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     fn err(r: Result<RunConfig>) -> String {
         let e = r.unwrap_err();

@@ -318,5 +318,7 @@ pub fn field_schema(
         },
         compression: cfg.output.compression,
         time_units: unit("s"),
+        // A run writing its output in place allocates its records (`Run::create`).
+        records: None,
     }
 }

@@ -6,7 +6,7 @@ use crate::error::{Error, input, input_err};
 use crate::kept::Kept;
 use crate::progress::Progress;
 use crate::schema::run_schema;
-use medida_data::{AttrValue, Checkpoint, OutputFile, Schema};
+use medida_data::{AttrValue, Checkpoint, OutputFile, Records, Schema};
 use medida_solver::{Complex64, Model, ModelState};
 use ndarray::{Array3, ArrayD, Axis, IxDyn};
 use std::path::{Path, PathBuf};
@@ -106,6 +106,7 @@ impl Run {
         schema
             .attrs
             .push(("run_id".into(), AttrValue::Str(id.clone())));
+        schema.records = Some(cfg.records());
         let output = if replace {
             OutputFile::create_replacing(out, &schema)?
         } else {
@@ -324,8 +325,7 @@ pub(crate) fn resume(
     // What the run has written before step tc, as its config schedules it: a checkpoint whose
     // counts say otherwise is not this run's (or was tampered with).
     let tc = model.tc();
-    let snapshots = (0..tc).filter(|&s| cfg.snapshot_due(s)).count();
-    let series = (0..tc).filter(|&s| cfg.diagnostics_due(s)).count();
+    let Records { snapshots, series } = cfg.records_before(tc);
     if (n_snap, n_series) != (snapshots, series) {
         return input_err!(
             "--restart: checkpoint {} says {n_snap} snapshots and {n_series} diagnostics records were written before step {tc}; its config writes {snapshots} and {series}: not a checkpoint of this run",
@@ -345,6 +345,7 @@ pub(crate) fn resume(
     }
     let id = id.or(out_id).unwrap_or_default();
     let (mut schema, mut kept) = layout(&cfg, &model)?;
+    schema.records = Some(cfg.records());
     if !id.is_empty() {
         schema
             .attrs
@@ -403,7 +404,7 @@ pub(crate) fn execute(
             let tc = run.model.tc();
             // A checkpoint at tc holds the records written before tc: a restart rewrites tc's.
             if tc > start && (due(tc, o.checkpoint_interval) || tc >= total) {
-                run.output.flush()?;
+                run.output.sync()?;
                 write_checkpoint(&run)?;
             }
             if run.cfg.snapshot_due(tc) {
@@ -436,15 +437,22 @@ pub(crate) fn execute(
         }
     });
     progress.end();
-    if result.is_ok() {
-        run.kept.write(&mut run.output)?;
-    }
-    run.output.flush()?;
-    result?;
     let (n_snap, n_series) = run.output.counts();
+    if let Err(e) = result {
+        run.output.flush()?;
+        return Err(e);
+    }
+    let Run {
+        output,
+        kept,
+        cfg,
+        model,
+        ..
+    } = run;
+    output.finish(|out| kept.write(out))?;
     progress.note(&format!(
         "done: {total} steps, t = {}, {n_snap} snapshots, {n_series} diagnostics records",
-        crate::progress::model_time(run.model.t(), run.cfg.is_dimensional())
+        crate::progress::model_time(model.t(), cfg.is_dimensional())
     ));
     Ok(())
 }
