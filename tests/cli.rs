@@ -191,7 +191,8 @@ fn every_kind_of_output_opens_as_a_datatree() {
 
 /// A run in progress owns its output: a second run asked to replace it (`--overwrite`) or to
 /// continue it (`--restart`) is refused with exit 2 naming the writing process, and the running
-/// output is untouched; once that process is gone, replacing works.
+/// output is untouched; once that process is gone, replacing works. Readers open it meanwhile
+/// with xarray's defaults.
 #[test]
 fn a_running_output_is_not_replaced_or_continued_by_another_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -223,6 +224,13 @@ fn a_running_output_is_not_replaced_or_continued_by_another_run() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let pid = first.id().to_string();
+    // A reader opens it as any file (no lock option), seeing no snapshot yet (one, at the end).
+    let seen = python_ok(&[
+        "-c",
+        "import sys, xarray as xr; ds = xr.open_dataset(sys.argv[1], engine='h5netcdf'); print(ds.sizes['time'], int(ds.time.notnull().sum()))",
+        o,
+    ]);
+    assert_eq!(seen.trim(), "1 0");
     let replace = [
         &["simulate", "-q", "--steps", "10", "--overwrite", "--out", o][..],
         &small,

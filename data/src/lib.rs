@@ -8,6 +8,7 @@ mod array;
 pub mod checkpoint;
 mod dimscale;
 pub mod error;
+mod lock;
 pub mod npy;
 pub mod output;
 
@@ -17,8 +18,9 @@ pub use array::{
 };
 pub use checkpoint::Checkpoint;
 pub use error::DataError;
+pub use lock::check_not_written;
 pub use npy::NpyRows;
 pub use output::{
-    AttrValue, Coordinate, OutputFile, Precision, Records, SERIES_TIME, Schema, Variable,
-    check_not_written, publish, read_series_time, tmp_path,
+    AttrValue, Coordinate, OutputFile, Precision, Records, SERIES_TIME, Schema, Variable, publish,
+    read_series_time, tmp_path,
 };

@@ -16,6 +16,7 @@
 
 use crate::dimscale::{attach_scale, set_scale};
 use crate::error::{Context, DataError};
+use crate::lock::{check_not_written, lock_for_writing};
 use hdf5::plist::dataset_create::{AllocTime, FillTime};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, Extent, Extents, File, Group, H5Type};
@@ -139,6 +140,9 @@ pub struct OutputFile {
     schema: Schema,
     /// Snapshots and diagnostics records written.
     written: (usize, usize),
+    /// The write lock on the file ([`crate::lock`]), held while it is open: `None` for a file
+    /// only read, or written under a temporary name.
+    lock: Option<std::fs::File>,
 }
 
 fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
@@ -204,11 +208,7 @@ impl OutputFile {
             return Err(e);
         }
         publish(&tmp, path, replace)?;
-        Self::attach(
-            path,
-            schema,
-            File::append(path).at(path, "open for appending")?,
-        )
+        Self::open_writing(path, schema)
     }
 
     fn write_skeleton(path: &Path, schema: &Schema) -> Result<(), DataError> {
@@ -413,11 +413,7 @@ impl OutputFile {
                 ),
             });
         }
-        let mut out = Self::attach(
-            path,
-            schema,
-            File::append(path).at(path, "open for appending")?,
-        )?;
+        let mut out = Self::open_writing(path, schema)?;
         let (have_snap, have_series) = out.written;
         if have_snap < n_snapshots || have_series < n_series {
             return Err(DataError::Invalid {
@@ -430,11 +426,7 @@ impl OutputFile {
         if !out.laid_out_as(schema) {
             drop(out);
             Self::rebuild(path, schema, n_snapshots, n_series)?;
-            out = Self::attach(
-                path,
-                schema,
-                File::append(path).at(path, "open for appending")?,
-            )?;
+            out = Self::open_writing(path, schema)?;
         }
         out.withdraw(n_snapshots, n_series)?;
         Ok(out)
@@ -473,7 +465,21 @@ impl OutputFile {
             series,
             schema: schema.clone(),
             written,
+            lock: None,
         })
+    }
+
+    /// Opens the file at `path` to write it in place: its write lock taken, HDF5's own
+    /// (which would keep readers out) off.
+    fn open_writing(path: &Path, schema: &Schema) -> Result<Self, DataError> {
+        let lock = lock_for_writing(path)?;
+        let file = File::with_options()
+            .with_fapl(|p| p.file_locking(false))
+            .append(path)
+            .at(path, "open for appending")?;
+        let mut out = Self::attach(path, schema, file)?;
+        out.lock = Some(lock);
+        Ok(out)
     }
 
     /// Whether the file has `schema`'s room for records (allocated, not growing) and attributes.
@@ -795,40 +801,6 @@ fn fixed_dataset(
         attach_scale(&ds, scale, i).map_err(&invalid)?;
     }
     Ok(())
-}
-
-/// Refuses `path` while another process writes it ([`DataError::Busy`]): HDF5 holds an
-/// exclusive `flock` on a file open for writing (a run's output) for as long as it is open, which
-/// a shared lock cannot join; readers' shared locks (xarray, h5py) do not count. The error names
-/// the writer's process id from `/proc/locks` where the system has it. A missing file, or a file
-/// system without locks, is not being written as far as anyone can tell.
-pub fn check_not_written(path: &Path) -> Result<(), DataError> {
-    let Ok(file) = std::fs::File::open(path) else {
-        return Ok(());
-    };
-    match file.try_lock_shared() {
-        Err(std::fs::TryLockError::WouldBlock) => Err(DataError::Busy {
-            path: path.into(),
-            writer: writer_pid(&file),
-        }),
-        // Locked and released with `file`, or no locks here.
-        Ok(()) | Err(std::fs::TryLockError::Error(_)) => Ok(()),
-    }
-}
-
-/// The process holding an exclusive lock on `file`: `/proc/locks` lines read
-/// `1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF`.
-fn writer_pid(file: &std::fs::File) -> Option<u32> {
-    use std::os::unix::fs::MetadataExt;
-    let inode = file.metadata().ok()?.ino();
-    let locks = std::fs::read_to_string("/proc/locks").ok()?;
-    locks.lines().find_map(|line| {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let same = f.get(5)?.rsplit(':').next()?.parse::<u64>().ok()? == inode;
-        (f.get(3) == Some(&"WRITE") && same)
-            .then(|| f.get(4)?.parse().ok())
-            .flatten()
-    })
 }
 
 /// How a dataset's values are stored.
@@ -1182,8 +1154,12 @@ mod tests {
         }
         assert_eq!(out.counts(), (2, 2));
         out.flush().unwrap();
+        // Read as another process would, beside the writer (HDF5 wants the writer's locking
+        // setting for a file this process has open).
         let raw = |name: &str| -> Vec<f64> {
-            File::open(&path)
+            File::with_options()
+                .with_fapl(|p| p.file_locking(false))
+                .open(&path)
                 .unwrap()
                 .dataset(name)
                 .unwrap()
@@ -1192,6 +1168,7 @@ mod tests {
         };
         assert_eq!(raw("time").len(), 3);
         assert!(raw("time")[2].is_nan() && raw("qh")[12..].iter().all(|x| x.is_nan()));
+        drop(out);
         assert_eq!(crate::read_array(&path, "qh").unwrap().shape(), [2, 2, 3]);
         assert_eq!(
             crate::read_array(&path, "diagnostics/ke")
@@ -1200,7 +1177,6 @@ mod tests {
                 .unwrap(),
             [10.0, 11.0]
         );
-        drop(out);
 
         // Continued after 1 snapshot and 1 record: the second is withdrawn, then written again.
         let mut out = OutputFile::open(&path, &schema, 1, 1).unwrap();
