@@ -8,6 +8,7 @@
 #   gcm-filters 0.5.1, the reference of the closure module's third coarse-graining operator,
 #   h5py and scipy for the cross-check of the online similarity scores, and xarray and h5netcdf
 #   so that pyqg's own to_dataset() is compared with medida's files.
+# - medida's Python package (python/) into both, and pytest into .venv-pyqg.
 # Safe to re-run: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,4 +54,14 @@ if ! .venv-pyqg/bin/python -c "import h5py, scipy, xarray, h5netcdf" 2>/dev/null
     echo "       scores' cross-check; pyqg's own to_dataset() beside medida's files)"
     .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" h5py scipy xarray h5netcdf
 fi
+if ! .venv-pyqg/bin/python -c "import pytest" 2>/dev/null; then
+    echo "setup: installing pytest into .venv-pyqg (the Python package's tests against pyqg)"
+    .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" pytest
+fi
+# medida's Python package (python/, PyO3 + maturin): built once (cargo's release profile, in this
+# workspace's target/), installed into both environments; reinstalled each time, so it follows
+# the checkout.
+echo "setup: building medida's Python package (python/) into .venv and .venv-pyqg"
+.venv/bin/pip install -q ./python
+.venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" ./python
 echo "setup: done"

@@ -19,5 +19,7 @@ echo "== PySINDy cross-check: committed STLSQ reference fits against a fresh PyS
 "$MEDIDA_PYTHON" tests/pysindy/make_reference.py --check
 echo "== scipy cross-check: committed Clough-Tocher reference against a fresh scipy run"
 "$MEDIDA_PYTHON" tests/scipy/make_reference.py --check
+echo "== Python package: medida.QGModel against pyqg 0.7.2 (pytest)"
+"$MEDIDA_PYQG_PYTHON" -m pytest -q -W ignore::DeprecationWarning python/tests
 echo "== RVM cross-check: committed reference against a fresh run of the NumPy implementation"
 "$MEDIDA_PYTHON" tests/rvm/rvm_reference.py --check
