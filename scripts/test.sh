@@ -21,5 +21,11 @@ echo "== scipy cross-check: committed Clough-Tocher reference against a fresh sc
 "$MEDIDA_PYTHON" tests/scipy/make_reference.py --check
 echo "== Python package: medida.QGModel against pyqg 0.7.2 (pytest)"
 "$MEDIDA_PYQG_PYTHON" -m pytest -q -W ignore::DeprecationWarning python/tests
+echo "== Python package: installed from the checkout into an empty venv (pip install ./python)"
+fresh="$(mktemp -d)"
+python3 -m venv "$fresh/venv"
+"$fresh/venv/bin/pip" install -q ./python
+"$fresh/venv/bin/python" -c "import medida; m = medida.QGModel(tmax=10 * 7200.0); m.run(); ds = m.to_dataset(); assert m.tc == 10 and ds.q.shape == (1, 2, 64, 64); print('passed: medida', medida.__version__, 'installs into an empty venv and runs')"
+rm -rf "$fresh"
 echo "== RVM cross-check: committed reference against a fresh run of the NumPy implementation"
 "$MEDIDA_PYTHON" tests/rvm/rvm_reference.py --check
