@@ -257,10 +257,7 @@ impl OutputFile {
                 shape.push(schema.coords[i].values.len());
                 dims.push(&scales[i]);
             }
-            let storage = Storage {
-                precision: schema.precision,
-                complex: v.complex,
-            };
+            let storage = schema.storage(v.complex);
             let ds = Self::record_dataset(
                 &file,
                 &v.name,
@@ -322,10 +319,7 @@ impl OutputFile {
             what,
         })?;
         for v in &schema.series {
-            let storage = Storage {
-                precision: schema.precision,
-                complex: false,
-            };
+            let storage = schema.storage(false);
             let ds = Self::record_dataset(&group, &v.name, &[], storage, 0, series)
                 .at(path, format!("series {}", v.name))?;
             describe(&ds, &v.units, &v.long_name).at(path, &v.name)?;
@@ -522,10 +516,7 @@ impl OutputFile {
         Self::write_skeleton(to, schema)?;
         let src = Self::attach(from, schema, File::open(from).at(from, "open")?)?;
         let dst = Self::attach(to, schema, File::append(to).at(to, "open")?)?;
-        let storage = |complex| Storage {
-            precision: schema.precision,
-            complex,
-        };
+        let storage = |complex| schema.storage(complex);
         let fields = schema.variables.iter().map(|v| storage(v.complex));
         let pairs = std::iter::once((&src.time, &dst.time, Storage::TIME)).chain(
             src.fields
@@ -556,8 +547,7 @@ impl OutputFile {
     fn withdraw(&mut self, n_snapshots: usize, n_series: usize) -> Result<(), DataError> {
         let p = self.path.clone();
         let (have_snap, have_series) = self.written;
-        let precision = self.schema.precision;
-        let storage = |complex| Storage { precision, complex };
+        let storage = |complex| self.schema.storage(complex);
         let nan_from = |ds: &Dataset, s: Storage, from: usize, to: usize| -> hdf5::Result<()> {
             if from < to {
                 write_nan(ds, s, from..to)?;
@@ -618,10 +608,7 @@ impl OutputFile {
                 ds.resize(shape).at(&self.path, "grow")?;
             }
             let record = f.view().insert_axis(ndarray::Axis(0));
-            let storage = Storage {
-                precision: self.schema.precision,
-                complex,
-            };
+            let storage = self.schema.storage(complex);
             write_record(ds, storage, record, n).at(&self.path, "write snapshot")?;
         }
         if room.is_some() {
@@ -808,6 +795,16 @@ fn fixed_dataset(
 struct Storage {
     precision: Precision,
     complex: bool,
+}
+
+impl Schema {
+    /// How the schema's fields (`complex` or not) and series are stored.
+    fn storage(&self, complex: bool) -> Storage {
+        Storage {
+            precision: self.precision,
+            complex,
+        }
+    }
 }
 
 impl Storage {
