@@ -8,7 +8,9 @@
 #   gcm-filters 0.5.1, the reference of the closure module's third coarse-graining operator,
 #   h5py and scipy for the cross-check of the online similarity scores, and xarray and h5netcdf
 #   so that pyqg's own to_dataset() is compared with medida's files.
-# - medida's Python package (python/) into both, and pytest into .venv-pyqg.
+# - .venv-dapper: DAPPER 1.7.1, the reference of the ensemble filters (EnKF, ETKF, LETKF), in
+#   its own environment because it pins Jupyter and notebook versions of its own.
+# - medida's Python package (python/) into .venv and .venv-pyqg, and pytest into .venv-pyqg.
 # Safe to re-run: what is already there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +59,11 @@ fi
 if ! .venv-pyqg/bin/python -c "import pytest" 2>/dev/null; then
     echo "setup: installing pytest into .venv-pyqg (the Python package's tests against pyqg)"
     .venv-pyqg/bin/pip install -q -c "$PWD/tests/pyqg/constraints.txt" pytest
+fi
+[ -x .venv-dapper/bin/python ] || { echo "setup: creating .venv-dapper"; python3 -m venv .venv-dapper; }
+if ! .venv-dapper/bin/python -c "import dapper" 2>/dev/null; then
+    echo "setup: installing DAPPER 1.7.1 into .venv-dapper (the ensemble filters' reference)"
+    .venv-dapper/bin/pip install -q "dapper==1.7.1"
 fi
 # medida's Python package (python/, PyO3 + maturin): built once (cargo's release profile, in this
 # workspace's target/), installed into both environments; reinstalled each time, so it follows

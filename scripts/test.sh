@@ -27,5 +27,7 @@ python3 -m venv "$fresh/venv"
 "$fresh/venv/bin/pip" install -q ./python
 "$fresh/venv/bin/python" -c "import medida; m = medida.QGModel(tmax=10 * 7200.0); m.run(); ds = m.to_dataset(); assert m.tc == 10 and ds.q.shape == (1, 2, 64, 64); print('passed: medida', medida.__version__, 'installs into an empty venv and runs')"
 rm -rf "$fresh"
+echo "== DAPPER cross-check: committed EnKF/ETKF/LETKF analyses and Lorenz-96 scores against a fresh DAPPER run"
+.venv-dapper/bin/python tests/dapper/make_reference.py --check
 echo "== RVM cross-check: committed reference against a fresh run of the NumPy implementation"
 "$MEDIDA_PYTHON" tests/rvm/rvm_reference.py --check

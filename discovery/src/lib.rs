@@ -3,8 +3,9 @@
 //! with AIC/BIC/cross-validation selection, bagging [`Ensemble`]s, the regression plan),
 //! libraries of candidate terms ([`library`]: names, and QG libraries of the solver's term
 //! grammar), model-error discovery ([`model_error`]: increments, assimilation, the expected
-//! error, the discovery pipeline and its report, corrections) and sparse observations
-//! ([`observe`]: stations, noise, interpolators).
+//! error, the discovery pipeline and its report, corrections), sparse observations
+//! ([`observe`]: stations, noise, interpolators) and ensemble data assimilation ([`assimilate`]:
+//! EnKF, ETKF, LETKF, localization, inflation).
 //!
 //! ```
 //! use medida_discovery::{Gram, Library, Stlsq};
@@ -22,6 +23,7 @@
 //! # Ok::<(), medida_discovery::DiscoveryError>(())
 //! ```
 
+pub mod assimilate;
 pub mod closure;
 pub mod error;
 pub mod library;
