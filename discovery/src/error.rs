@@ -27,6 +27,14 @@ pub enum DiscoveryError {
     /// A closure specification is malformed (unknown name or constant, a bad value).
     #[error("closure {0}")]
     Closure(String),
+    /// An ensemble member's model failed (it blew up, or refused its state).
+    #[error("ensemble member {member}: {error}")]
+    Member {
+        /// Which member (from 0).
+        member: usize,
+        /// What its model said.
+        error: medida_solver::SolverError,
+    },
     /// The solver refused a model or a state.
     #[error(transparent)]
     Solver(#[from] medida_solver::SolverError),

@@ -51,6 +51,10 @@ pub struct DemoArgs {
     /// --update-every`).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub update_every: u64,
+    /// With --assimilate: the ensemble filter instead of cycled interpolation (see `medida
+    /// increments --filter`).
+    #[command(flatten)]
+    pub ensemble: crate::ensemble::EnsembleArgs,
     /// With --assimilate: passes in all. The first assimilates into the imperfect model; each
     /// later one into the model corrected by the previous pass's discovery.
     #[arg(long, default_value_t = 3)]
@@ -164,6 +168,7 @@ pub fn demo(
             assimilate,
             correction: correction.clone(),
             update_every: a.update_every,
+            ensemble: a.ensemble.clone(),
             out: incr.clone(),
             overwrite: true,
             threads: Some(a.threads),

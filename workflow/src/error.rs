@@ -39,7 +39,8 @@ impl Error {
         match self {
             Self::Input(_) => true,
             Self::Solver(e) => !matches!(e, SolverError::Unstable { .. }),
-            Self::Discovery(medida_discovery::DiscoveryError::Solver(e)) => {
+            Self::Discovery(medida_discovery::DiscoveryError::Solver(e))
+            | Self::Discovery(medida_discovery::DiscoveryError::Member { error: e, .. }) => {
                 !matches!(e, SolverError::Unstable { .. })
             }
             Self::Discovery(_) => true,

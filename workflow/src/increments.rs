@@ -4,13 +4,16 @@
 //! start states and forecasts, from full, interpolated or assimilated observations.
 
 use crate::config::RunConfig;
+use crate::ensemble::EnsembleArgs;
 use crate::error::{Context, Error, input, input_err};
 use crate::model::build_model;
 use crate::observe::{analysis_spectra, interpolators};
 use crate::progress::Progress;
 use crate::schema::field_schema;
 use medida_data::{AttrValue, Frames, OutputFile, read_array, read_text_attr};
-use medida_discovery::model_error::{Assimilator, Increments, Update};
+use medida_discovery::model_error::{
+    Assimilator, EnsembleAssimilator, EnsembleReport, Increments, Update,
+};
 use medida_discovery::observe::{ObservationSpec, error_spectrum};
 use std::path::{Path, PathBuf};
 
@@ -71,6 +74,9 @@ pub struct IncrementsArgs {
     /// the stations before every step (direct insertion).
     #[arg(long, value_name = "N", default_value_t = 10, requires = "assimilate")]
     pub update_every: u64,
+    /// The ensemble filter instead of cycled interpolation (--filter and its settings).
+    #[command(flatten)]
+    pub ensemble: EnsembleArgs,
     /// Output file. An existing file is refused (replace it with --overwrite).
     #[arg(long, default_value = "increments.h5")]
     pub out: PathBuf,
@@ -80,6 +86,97 @@ pub struct IncrementsArgs {
     /// Threads (default: the truth config's run.threads).
     #[arg(long, value_parser = crate::parse_threads)]
     pub threads: Option<usize>,
+}
+
+/// How the analyses assimilate.
+enum Assimilation {
+    /// Cycled interpolation or direct insertion.
+    Cycled(Box<Assimilator>),
+    /// An ensemble filter.
+    Ensemble(Box<EnsembleAssimilator>),
+}
+
+/// The ensemble's per-cycle diagnostics and rank histogram as output variables `(lev, cycle)`
+/// and `(lev, rank)`.
+fn ensemble_fields(report: &EnsembleReport) -> Vec<ndarray::ArrayD<f64>> {
+    let per_cycle = |f: &dyn Fn(&medida_discovery::model_error::Cycle) -> [f64; 2]| {
+        ndarray::Array2::from_shape_fn((2, report.cycles.len()), |(lev, c)| {
+            f(&report.cycles[c])[lev]
+        })
+        .into_dyn()
+    };
+    let ranks = report.rank_histogram[0].len();
+    vec![
+        per_cycle(&|c| c.forecast_rmse),
+        per_cycle(&|c| c.analysis_rmse),
+        per_cycle(&|c| c.forecast_spread),
+        per_cycle(&|c| c.analysis_spread),
+        ndarray::Array2::from_shape_fn((2, ranks), |(lev, r)| report.rank_histogram[lev][r] as f64)
+            .into_dyn(),
+    ]
+}
+
+/// Adds the ensemble's coordinates and variables to the increments' schema.
+fn ensemble_schema(
+    schema: &mut medida_data::Schema,
+    cycles: Vec<f64>,
+    members: usize,
+    q_units: &str,
+) {
+    schema.coords.push(medida_data::Coordinate {
+        name: "cycle".into(),
+        values: cycles,
+        units: "steps".into(),
+        long_name: "steps from the first observations to each analysis".into(),
+        integer: true,
+    });
+    schema.coords.push(medida_data::Coordinate {
+        name: "rank".into(),
+        values: (0..=members).map(|r| r as f64).collect(),
+        units: "1".into(),
+        long_name: "number of forecast members below the truth".into(),
+        integer: true,
+    });
+    for (name, units, dim, long_name) in [
+        (
+            "forecast_rmse",
+            q_units,
+            "cycle",
+            "RMS error of the forecast ensemble mean against the truth",
+        ),
+        (
+            "analysis_rmse",
+            q_units,
+            "cycle",
+            "RMS error of the analysis ensemble mean against the truth",
+        ),
+        (
+            "forecast_spread",
+            q_units,
+            "cycle",
+            "RMS over the grid of the forecast ensemble's standard deviation",
+        ),
+        (
+            "analysis_spread",
+            q_units,
+            "cycle",
+            "RMS over the grid of the analysis ensemble's standard deviation (after inflation)",
+        ),
+        (
+            "rank_histogram",
+            "1",
+            "rank",
+            "grid points and cycles where the truth has each rank among the forecast members",
+        ),
+    ] {
+        schema.variables.push(medida_data::Variable {
+            name: name.into(),
+            dims: vec!["lev".into(), dim.into()],
+            units: units.into(),
+            long_name: long_name.into(),
+            complex: false,
+        });
+    }
 }
 
 /// Splits `--set` into overrides of both models and of the imperfect model only.
@@ -227,6 +324,10 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
         }
         None => None,
     };
+    let ensemble = a.ensemble.is_ensemble()?;
+    if ensemble && a.assimilate.is_none() {
+        return input_err!("--filter {} needs --assimilate TIME", a.ensemble.filter);
+    }
     let mut assimilation = match a.assimilate {
         None => None,
         Some(_) if a.observe.is_none() => {
@@ -245,24 +346,60 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                 what = format!("the imperfect model corrected by {}", path.display());
             }
             let steps = (t / truth_cfg.model.dt).round() as u64;
-            let update = match a.update_every {
-                0 => Update::Insert,
-                every => Update::Interpolate { every },
-            };
-            let how = match update {
-                Update::Insert => format!(
-                    "direct insertion of the observations into {what} at every step for {steps} steps, from the interpolated observations"
-                ),
-                Update::Interpolate { every } => format!(
-                    "{what} run for {steps} steps from the interpolated observations, with the interpolated innovations (observation minus model at the stations) added every {every} steps"
-                ),
-            };
-            schema.attrs.push(("analysis".into(), AttrValue::Str(how)));
-            Some(Assimilator {
-                model,
-                steps,
-                update,
-            })
+            if ensemble {
+                if a.update_every == 0 {
+                    return input_err!(
+                        "--update-every 0 with --filter {}: allowed 1 or more steps between analyses",
+                        a.ensemble.filter
+                    );
+                }
+                let spec = &observation.as_ref().expect("--observe was checked").0;
+                let prior = match &a.prior {
+                    Some(p) => Frames::open(p, "q").map_err(input("--prior"))?,
+                    None => Frames::open(&a.truth, "q")?,
+                };
+                let assimilator =
+                    a.ensemble
+                        .build(&model, &prior, steps, a.update_every, spec.seed)?;
+                let every = a.update_every;
+                let cycles = (1..=steps.div_ceil(every))
+                    .map(|c| (c * every).min(steps) as f64)
+                    .collect();
+                ensemble_schema(
+                    &mut schema,
+                    cycles,
+                    a.ensemble.members,
+                    &crate::schema::units(&truth_cfg)("s^-1"),
+                );
+                let how = format!(
+                    "{what} as an ensemble ({}) run for {steps} steps from the interpolated observations plus perturbations, analysed every {every} steps; the analysis is the ensemble mean",
+                    a.ensemble.describe()
+                );
+                schema.attrs.push(("analysis".into(), AttrValue::Str(how)));
+                schema
+                    .attrs
+                    .push(("filter".into(), AttrValue::Str(a.ensemble.describe())));
+                Some(Assimilation::Ensemble(Box::new(assimilator)))
+            } else {
+                let update = match a.update_every {
+                    0 => Update::Insert,
+                    every => Update::Interpolate { every },
+                };
+                let how = match update {
+                    Update::Insert => format!(
+                        "direct insertion of the observations into {what} at every step for {steps} steps, from the interpolated observations"
+                    ),
+                    Update::Interpolate { every } => format!(
+                        "{what} run for {steps} steps from the interpolated observations, with the interpolated innovations (observation minus model at the stations) added every {every} steps"
+                    ),
+                };
+                schema.attrs.push(("analysis".into(), AttrValue::Str(how)));
+                Some(Assimilation::Cycled(Box::new(Assimilator {
+                    model,
+                    steps,
+                    update,
+                })))
+            }
         }
     };
     progress.begin(0, picked.len() as u64, truth_cfg.is_dimensional());
@@ -280,26 +417,43 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                 }
                 Some((spec, interps)) => {
                     let interps = [interps[0].as_ref(), interps[1].as_ref()];
-                    let (q_true, h) = match assimilation.as_mut() {
+                    let (q_true, h, report) = match assimilation.as_mut() {
                         None => {
                             let h = inc.observed(q0.view(), spec, i as u64, interps);
-                            (q0.clone(), h.with_context(context)?)
+                            (q0.clone(), h.with_context(context)?, None)
                         }
-                        Some(assimilator) => {
+                        Some(Assimilation::Cycled(assimilator)) => {
                             time += assimilator.steps as f64 * truth_cfg.model.dt;
-                            inc.assimilated(q0.view(), spec, i as u64, interps, assimilator)
-                                .with_context(context)?
+                            let (q, h) = inc
+                                .assimilated(q0.view(), spec, i as u64, interps, assimilator)
+                                .with_context(context)?;
+                            (q, h, None)
+                        }
+                        Some(Assimilation::Ensemble(assimilator)) => {
+                            time += assimilator.steps as f64 * truth_cfg.model.dt;
+                            let (q, h, report) = inc
+                                .ensemble_assimilated(
+                                    q0.view(),
+                                    spec,
+                                    i as u64,
+                                    interps,
+                                    assimilator,
+                                )
+                                .with_context(context)?;
+                            (q, h, Some(report))
                         }
                     };
                     out.append_series(time, &h.analysis_error)?;
                     let (err, tru) = analysis_spectra(inc.truth().grid(), &q_true, &h.q_analysis);
-                    vec![
+                    let mut fields = vec![
                         h.dqdt.into_dyn(),
                         h.q_analysis.into_dyn(),
                         h.q_forecast.into_dyn(),
                         err,
                         tru,
-                    ]
+                    ];
+                    fields.extend(report.as_ref().map(ensemble_fields).unwrap_or_default());
+                    fields
                 }
             };
             let views: Vec<_> = fields.iter().map(|f| f.view()).collect();

@@ -10,6 +10,7 @@ pub mod closure;
 pub mod config;
 pub mod demo;
 pub mod discover;
+pub mod ensemble;
 mod error;
 pub mod evaluate;
 pub mod fit;

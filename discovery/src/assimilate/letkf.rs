@@ -4,7 +4,7 @@
 //! `sqrt(taper)` multiplies the normalised observed anomalies and innovation, as in DAPPER's
 //! `local_analyses`). Domains without observations keep their forecast.
 
-use super::localization::{Localization, PeriodicGrid};
+use super::localization::{Buckets, Localization, PeriodicGrid};
 use super::{Observed, transform};
 use crate::error::DiscoveryError;
 use ndarray::{Array1, Array2, Axis};
@@ -54,10 +54,13 @@ impl Letkf {
         let dy = (&obs.y - &mean_y) * &r_isqrt;
         let plane = grid.ny * grid.nx;
         let domains = self.localization.domains(&grid);
+        let buckets = Buckets::new(&grid, stations);
+        let reach = self.localization.reach();
         let updates: Vec<Option<(Vec<usize>, Array2<f64>)>> = domains
             .par_iter()
             .map(|domain| {
-                let (near, taper) = self.localization.taper(&grid, domain, stations);
+                let candidates = buckets.near(domain, reach);
+                let (near, taper) = self.localization.taper(&grid, domain, stations, candidates);
                 if near.is_empty() {
                     return Ok(None);
                 }

@@ -123,21 +123,24 @@ impl Localization {
             .collect()
     }
 
-    /// The observations that reach a domain and their tapers: for each observation at `(y, x)`
-    /// (grid units), the mean over the domain's columns of the periodic distance in radii,
-    /// tapered by [`gaspari_cohn`]; those above the cut-off are kept.
+    /// The observations that reach a domain and their tapers: for each candidate observation
+    /// (ascending indices into `stations`, located at `[y, x]` in grid units), the mean over
+    /// the domain's columns of the periodic distance in radii, tapered by [`gaspari_cohn`];
+    /// those above the cut-off are kept, in the candidates' order.
     pub(crate) fn taper(
         &self,
         grid: &PeriodicGrid,
         domain: &[(usize, usize)],
         stations: &[[f64; 2]],
+        candidates: impl IntoIterator<Item = usize>,
     ) -> (Vec<usize>, Vec<f64>) {
         let wrap = |d: f64, n: usize| {
             let d = d.abs() % n as f64;
             d.min(n as f64 - d)
         };
         let mut kept = (Vec::new(), Vec::new());
-        for (k, s) in stations.iter().enumerate() {
+        for k in candidates {
+            let s = stations[k];
             let mean = domain
                 .iter()
                 .map(|&(j, i)| {
@@ -154,6 +157,65 @@ impl Localization {
             }
         }
         kept
+    }
+
+    /// How many grid cells beyond a domain an observation can be and still reach it, along y
+    /// and x: the taper's support (its mean distance is at least its distance to the nearest
+    /// column).
+    pub(crate) fn reach(&self) -> (f64, f64) {
+        let support = 2.0 * GC_HALF_WIDTH;
+        (support * self.radius_y + 1.0, support * self.radius_x + 1.0)
+    }
+}
+
+/// Observations bucketed by the grid cell they fall in, so that a local analysis looks only at
+/// the cells within the localization's reach.
+pub(crate) struct Buckets {
+    cells: Vec<Vec<usize>>,
+    ny: usize,
+    nx: usize,
+}
+
+impl Buckets {
+    /// `stations[k] = [y, x]` in grid units, bucketed on `grid` (periodic).
+    pub(crate) fn new(grid: &PeriodicGrid, stations: &[[f64; 2]]) -> Self {
+        let (ny, nx) = (grid.ny, grid.nx);
+        let mut cells = vec![Vec::new(); ny * nx];
+        let cell = |v: f64, n: usize| (v.floor().rem_euclid(n as f64) as usize).min(n - 1);
+        for (k, s) in stations.iter().enumerate() {
+            cells[cell(s[0], ny) * nx + cell(s[1], nx)].push(k);
+        }
+        Self { cells, ny, nx }
+    }
+
+    /// The observations in the cells within `reach` `(y, x)` of the domain's bounding box,
+    /// ascending.
+    pub(crate) fn near(&self, domain: &[(usize, usize)], reach: (f64, f64)) -> Vec<usize> {
+        let span = |coords: &mut dyn Iterator<Item = usize>, reach: f64, n: usize| -> Vec<usize> {
+            let (lo, hi) = coords.fold((usize::MAX, 0), |(lo, hi), c| (lo.min(c), hi.max(c)));
+            let r = if reach.is_finite() {
+                reach.ceil() as usize
+            } else {
+                n
+            };
+            if hi - lo + 2 * r + 1 >= n {
+                return (0..n).collect();
+            }
+            (0..hi - lo + 2 * r + 1)
+                .map(|d| (lo + n * (r / n + 1) + d - r) % n)
+                .collect()
+        };
+        let ys = span(&mut domain.iter().map(|d| d.0), reach.0, self.ny);
+        let xs = span(&mut domain.iter().map(|d| d.1), reach.1, self.nx);
+        let mut out: Vec<usize> = ys
+            .iter()
+            .flat_map(|&j| {
+                xs.iter()
+                    .flat_map(move |&i| self.cells[j * self.nx + i].iter().copied())
+            })
+            .collect();
+        out.sort_unstable();
+        out
     }
 }
 
@@ -211,10 +273,56 @@ mod tests {
             nx: 40,
         };
         let loc = Localization::isotropic(4.0);
-        let (k, c) = loc.taper(&grid, &[(0, 0)], &[[0.0, 39.0], [0.0, 1.0], [0.0, 20.0]]);
+        let stations = [[0.0, 39.0], [0.0, 1.0], [0.0, 20.0]];
+        let (k, c) = loc.taper(&grid, &[(0, 0)], &stations, 0..3);
         assert_eq!(k, vec![0, 1]);
         assert_eq!(c[0], c[1]);
         assert_eq!(c[0], gaspari_cohn(0.25));
+    }
+
+    #[test]
+    fn buckets_find_every_observation_that_reaches_a_domain() {
+        let grid = PeriodicGrid {
+            levels: 2,
+            ny: 30,
+            nx: 50,
+        };
+        let mut rng = rand_mt::Mt64::new(9);
+        let stations: Vec<[f64; 2]> = (0..400)
+            .map(|_| {
+                [
+                    (rng.next_u64() % 3000) as f64 / 100.0,
+                    (rng.next_u64() % 5000) as f64 / 100.0,
+                ]
+            })
+            .collect();
+        let buckets = Buckets::new(&grid, &stations);
+        for loc in [
+            Localization {
+                batch: (2, 3),
+                ..Localization::isotropic(2.0)
+            },
+            Localization {
+                radius_y: 1.0,
+                radius_x: 5.0,
+                batch: (1, 1),
+            },
+            Localization {
+                batch: (3, 2),
+                ..Localization::isotropic(f64::INFINITY)
+            },
+        ] {
+            for domain in loc.domains(&grid) {
+                let all = loc.taper(&grid, &domain, &stations, 0..stations.len());
+                let near = loc.taper(
+                    &grid,
+                    &domain,
+                    &stations,
+                    buckets.near(&domain, loc.reach()),
+                );
+                assert_eq!(all, near, "{loc:?} {domain:?}");
+            }
+        }
     }
 
     #[test]

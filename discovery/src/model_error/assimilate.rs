@@ -10,7 +10,12 @@ use ndarray::{Array3, ArrayView3, Axis};
 
 /// Observation streams: the analysis' and increment's observations use 0 and 1 (per layer), those
 /// inserted while assimilating 2 and 3, so no two share their noise.
-const ASSIMILATION_STREAM: u64 = 2;
+pub(crate) const ASSIMILATION_STREAM: u64 = 2;
+
+/// The observation time of the observations assimilated `step` steps after snapshot `time`.
+pub(crate) fn observation_time(time: u64, step: u64) -> u64 {
+    (time << 32) | step
+}
 
 /// How observations enter a model that assimilates them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +88,7 @@ impl Increments {
         );
         let q0 = q0.to_owned();
         let n = q0.shape()[1] * q0.shape()[2];
-        let obs = |step: u64| ((time << 32) | step, ASSIMILATION_STREAM);
+        let obs = |step: u64| (observation_time(time, step), ASSIMILATION_STREAM);
         let mut analysis = analyse(&q0, None, spec, (2 * time, 0), interp)?;
         self.truth.set_q(q0.view())?;
         let every = match update {

@@ -1,0 +1,285 @@
+//! Analyses by ensemble data assimilation: an ensemble of the (imperfect) model runs beside the
+//! truth, and every few steps the observations of the truth update it by the EnKF or the LETKF
+//! of [`crate::assimilate`]; the ensemble mean at the end is the analysis, and the increment is
+//! formed from it as for interpolated observations. The members' flow-dependent covariance is
+//! what the static prior of cycled optimal interpolation lacks.
+
+use super::assimilate::{ASSIMILATION_STREAM, observation_time};
+use super::increments::{Analysis, Increments, ObservedIncrement, analyse, layer};
+use crate::assimilate::{Inflation, Letkf, Observed, perturbed_observations};
+use crate::error::DiscoveryError;
+use crate::observe::{Interpolator, ObservationSpec, relative_error};
+use medida_solver::Model;
+use ndarray::{Array1, Array2, Array3, ArrayView3, Axis};
+use rand_mt::Mt64;
+use rayon::prelude::*;
+
+/// The observation error assumed for noise-free observations, relative to each layer's standard
+/// deviation: a filter needs `R > 0`, and 1% is below what the ensemble can resolve.
+pub const NOISE_FREE_ERROR: f64 = 0.01;
+
+/// Which ensemble analysis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EnsembleFilter {
+    /// The stochastic EnKF with perturbed observations, global (no localization).
+    Enkf,
+    /// The LETKF on the model's grid, both layers of a column analysed together.
+    Letkf(Letkf),
+}
+
+/// An ensemble of the assimilating model, how it is updated, and what it measured.
+#[derive(Debug, Clone)]
+pub struct EnsembleAssimilator {
+    /// The members: clones of the assimilating model (e.g. the imperfect one).
+    pub members: Vec<Model>,
+    /// Initial perturbations, one per member, `(lev, y, x)` each, added to the interpolated first
+    /// observations (e.g. scaled differences of states of a model run).
+    pub perturbations: Vec<Array3<f64>>,
+    /// The analysis.
+    pub filter: EnsembleFilter,
+    /// Inflation after each analysis.
+    pub inflation: Inflation,
+    /// Steps from the first observations to the analysis.
+    pub steps: u64,
+    /// Steps between analyses (0 counts as 1).
+    pub every: u64,
+    /// Seed of the EnKF's observation perturbations.
+    pub seed: u64,
+    /// The observation error the filter assumes, relative to each layer's standard deviation
+    /// (`R = (obs_error std(y))^2`); `None`: the observations' own noise, at least
+    /// [`NOISE_FREE_ERROR`]. A larger value than the noise keeps a small ensemble from
+    /// collapsing onto more observations than it has members.
+    pub obs_error: Option<f64>,
+    /// Additive inflation for the model's own error: after each analysis every member gets
+    /// `additive` times one of `perturbations` drawn at random (seeded), centred over the
+    /// members so the mean is kept (0: none).
+    pub additive: f64,
+}
+
+/// What one analysis cycle did, per layer, against the truth (units of `q`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cycle {
+    /// Steps since the first observations.
+    pub step: u64,
+    /// RMS error of the forecast mean.
+    pub forecast_rmse: [f64; 2],
+    /// RMS error of the analysis mean.
+    pub analysis_rmse: [f64; 2],
+    /// RMS over the grid of the forecast ensemble's standard deviation.
+    pub forecast_spread: [f64; 2],
+    /// The same after the analysis and inflation.
+    pub analysis_spread: [f64; 2],
+}
+
+/// The cycles of one ensemble analysis and the rank histogram of the truth among the forecast
+/// members (bin `r`: points where `r` members lie below the truth), per layer over all cycles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnsembleReport {
+    /// One entry per analysis.
+    pub cycles: Vec<Cycle>,
+    /// `[lev][rank]`, `members + 1` bins.
+    pub rank_histogram: [Vec<u64>; 2],
+}
+
+/// Per layer RMS of `a - b` (`(N, 2 n)` rows flattened `(lev, y, x)`).
+fn rms_by_layer(v: &Array1<f64>, n: usize) -> [f64; 2] {
+    [0, 1].map(|lev| {
+        let s = v.slice(ndarray::s![lev * n..(lev + 1) * n]);
+        (s.mapv(|x| x * x).sum() / n as f64).sqrt()
+    })
+}
+
+impl EnsembleAssimilator {
+    fn check(&self) -> Result<(), DiscoveryError> {
+        let m = self.members.len();
+        if m < 2 || self.perturbations.len() != m {
+            return Err(crate::error::invalid(
+                "members",
+                format!("{m} models and {} perturbations", self.perturbations.len()),
+                "at least 2, one perturbation each",
+            ));
+        }
+        self.inflation.check()
+    }
+
+    /// Advances every member `steps` steps from its row of `e`, in parallel; each member is
+    /// its own model, so the result does not depend on the thread count.
+    fn forecast(&mut self, e: &mut Array2<f64>, steps: u64) -> Result<(), DiscoveryError> {
+        let shape = self.perturbations[0].raw_dim();
+        self.members
+            .par_iter_mut()
+            .zip(e.axis_iter_mut(Axis(0)).into_par_iter())
+            .enumerate()
+            .try_for_each(|(i, (model, mut row))| {
+                let q = row
+                    .to_owned()
+                    .into_shape_with_order(shape)
+                    .expect("a state");
+                model.set_q(q.view())?;
+                model
+                    .run(steps)
+                    .map_err(|e| DiscoveryError::Degenerate(format!("ensemble member {i}: {e}")))?;
+                row.assign(&Array1::from_iter(model.q().iter().copied()));
+                Ok(())
+            })
+    }
+}
+
+impl Increments {
+    /// The increment from an analysis by ensemble data assimilation: the truth runs
+    /// `assimilator.steps` steps from `q0`; the members start from the interpolated first
+    /// observations plus their perturbations and are forecast and analysed every
+    /// `assimilator.every` steps with the observations of the truth (stations and noise of
+    /// `spec`, error variance `(noise x std(y))^2` per layer, [`NOISE_FREE_ERROR`] when noise-free).
+    /// The ensemble mean at the end is the analysis from which the increment is formed as in
+    /// [`Increments::observed`]. Returns the true state at the analysis, the increment and what
+    /// the cycles measured.
+    pub fn ensemble_assimilated(
+        &mut self,
+        q0: ArrayView3<f64>,
+        spec: &ObservationSpec,
+        time: u64,
+        interp: [&dyn Interpolator; 2],
+        assimilator: &mut EnsembleAssimilator,
+    ) -> Result<(Array3<f64>, ObservedIncrement, EnsembleReport), DiscoveryError> {
+        assimilator.check()?;
+        let q0 = q0.to_owned();
+        let shape = q0.raw_dim();
+        let n = shape[1] * shape[2];
+        let m = assimilator.members.len();
+        let first = analyse(&q0, None, spec, (2 * time, 0), interp)?;
+        let mut e = Array2::zeros((m, 2 * n));
+        for (mut row, p) in e.rows_mut().into_iter().zip(&assimilator.perturbations) {
+            if p.raw_dim() != shape {
+                return Err(DiscoveryError::Shape(format!(
+                    "initial perturbation {:?} for a state {:?}",
+                    p.shape(),
+                    q0.shape()
+                )));
+            }
+            row.assign(&Array1::from_iter(
+                first.q.iter().zip(p.iter()).map(|(a, b)| a + b),
+            ));
+        }
+        self.truth.set_q(q0.view())?;
+        let every = assimilator.every.max(1);
+        let mut report = EnsembleReport {
+            cycles: Vec::new(),
+            rank_histogram: [vec![0; m + 1], vec![0; m + 1]],
+        };
+        let (mut step, mut last) = (0, None);
+        while step < assimilator.steps {
+            let run = every.min(assimilator.steps - step);
+            assimilator.forecast(&mut e, run)?;
+            self.truth.run(run)?;
+            step += run;
+            let truth = Array1::from_iter(self.truth.q().iter().copied());
+            let obs_time = observation_time(time, step);
+            let stations = spec.stations(n, obs_time);
+            let mut y = Vec::with_capacity(2 * stations.len());
+            let mut variance = Vec::with_capacity(2 * stations.len());
+            for lev in 0..2 {
+                let t = truth.slice(ndarray::s![lev * n..(lev + 1) * n]).to_vec();
+                let yl = spec.observe(&t, &stations, obs_time, ASSIMILATION_STREAM + lev as u64);
+                let k = yl.len() as f64;
+                let mean = yl.iter().sum::<f64>() / k;
+                let sd = (yl.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k).sqrt();
+                let r = (spec.noise.max(NOISE_FREE_ERROR) * sd)
+                    .powi(2)
+                    .max(f64::MIN_POSITIVE);
+                variance.extend(std::iter::repeat_n(r, yl.len()));
+                y.extend(yl);
+            }
+            let columns: Vec<usize> = (0..2)
+                .flat_map(|lev| stations.iter().map(move |&s| lev * n + s))
+                .collect();
+            let forecast = e.clone();
+            let eo = forecast.select(Axis(1), &columns);
+            let (y, variance) = (Array1::from(y), Array1::from(variance));
+            let obs = Observed {
+                members: eo.view(),
+                y: y.view(),
+                variance: variance.view(),
+            };
+            for (lev, hist) in report.rank_histogram.iter_mut().enumerate() {
+                for j in lev * n..(lev + 1) * n {
+                    let below = forecast.column(j).iter().filter(|&&v| v < truth[j]).count();
+                    hist[below] += 1;
+                }
+            }
+            match assimilator.filter {
+                EnsembleFilter::Enkf => {
+                    let mut rng =
+                        Mt64::new(assimilator.seed ^ obs_time.wrapping_mul(0x2545_F491_4F6C_DD1D));
+                    perturbed_observations(&mut e, &obs, &mut rng)?
+                }
+                EnsembleFilter::Letkf(letkf) => {
+                    let nx = shape[2];
+                    let at: Vec<[f64; 2]> = (0..2)
+                        .flat_map(|_| stations.iter().map(|&s| [(s / nx) as f64, (s % nx) as f64]))
+                        .collect();
+                    letkf.analyse(&mut e, &obs, &at)?
+                }
+            }
+            assimilator.inflation.apply(&mut e, forecast.view());
+            if assimilator.additive > 0.0 {
+                let mut rng = Mt64::new(
+                    assimilator.seed ^ obs_time.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5,
+                );
+                let pool = &assimilator.perturbations;
+                let picks: Vec<usize> = (0..m)
+                    .map(|_| (rng.next_u64() % pool.len() as u64) as usize)
+                    .collect();
+                let mut add = Array2::zeros((m, 2 * n));
+                for (mut row, &k) in add.rows_mut().into_iter().zip(&picks) {
+                    row.assign(&Array1::from_iter(
+                        pool[k].iter().map(|v| v * assimilator.additive),
+                    ));
+                }
+                let mean = add.mean_axis(Axis(0)).expect("members");
+                e += &(add - &mean);
+            }
+            let fmean = forecast.mean_axis(Axis(0)).expect("members");
+            let amean = e.mean_axis(Axis(0)).expect("members");
+            let spread = |x: &Array2<f64>| {
+                let var = x.var_axis(Axis(0), 1.0);
+                [0, 1].map(|lev| {
+                    (var.slice(ndarray::s![lev * n..(lev + 1) * n]).sum() / n as f64).sqrt()
+                })
+            };
+            report.cycles.push(Cycle {
+                step,
+                forecast_rmse: rms_by_layer(&(&fmean - &truth), n),
+                analysis_rmse: rms_by_layer(&(&amean - &truth), n),
+                forecast_spread: spread(&forecast),
+                analysis_spread: spread(&e),
+            });
+            last = Some((stations, y));
+        }
+        let mean = e
+            .mean_axis(Axis(0))
+            .expect("members")
+            .into_shape_with_order(shape)
+            .expect("a state");
+        let q_true = self.truth.q();
+        // Noise-free observations: the analysis' misfit at the last stations is removed from the
+        // increment, as for the interpolated analyses.
+        let mut misfit = [vec![0.0; n], vec![0.0; n]];
+        if let (Some((stations, y)), true) = (&last, spec.noise == 0.0) {
+            for (lev, mis) in misfit.iter_mut().enumerate() {
+                let a = layer(&mean, lev);
+                for (k, &s) in stations.iter().enumerate() {
+                    mis[s] = a[s] - y[lev * stations.len() + k];
+                }
+            }
+        }
+        let error = [0, 1].map(|lev| relative_error(&layer(&q_true, lev), &layer(&mean, lev)));
+        let analysis = Analysis {
+            q: mean,
+            misfit,
+            error,
+        };
+        let inc = self.forecast_from(&q_true, analysis, spec, time)?;
+        Ok((q_true, inc, report))
+    }
+}
