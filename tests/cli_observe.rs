@@ -10,21 +10,7 @@ use std::sync::OnceLock;
 /// A 48 x 96 jet after 20 time units, 2 snapshots; made once per test run.
 fn truth() -> &'static PathBuf {
     static TRUTH: OnceLock<PathBuf> = OnceLock::new();
-    TRUTH.get_or_init(|| {
-        common::jet_truth(
-            "jet-48-truth.h5",
-            &[
-                "--set",
-                "model.nx=48",
-                "--set",
-                "model.ny=96",
-                "--spinup",
-                "20",
-                "--tmax",
-                "21",
-            ],
-        )
-    })
+    TRUTH.get_or_init(|| common::small_jet_truth("jet-48-truth.h5"))
 }
 
 fn increments(_name: &str, extra: &[&str]) -> PathBuf {

@@ -57,6 +57,24 @@ pub fn jet_truth(name: &str, extra: &[&str]) -> PathBuf {
     path
 }
 
+/// A 48 x 96 jet after 20 time units, 2 snapshots, written once per test binary to
+/// `CARGO_TARGET_TMPDIR/name`.
+pub fn small_jet_truth(name: &str) -> PathBuf {
+    jet_truth(
+        name,
+        &[
+            "--set",
+            "model.nx=48",
+            "--set",
+            "model.ny=96",
+            "--spinup",
+            "20",
+            "--tmax",
+            "21",
+        ],
+    )
+}
+
 /// `medida increments --quiet --truth TRUTH --model-error CASE --out NEW_FILE extra...`, into a
 /// file name unique within the test binary (replacing the last test run's).
 pub fn increments(truth: &Path, case: &str, extra: &[&str]) -> PathBuf {

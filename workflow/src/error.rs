@@ -18,13 +18,14 @@ pub enum Error {
     /// A fit or a discovery failed.
     #[error(transparent)]
     Discovery(#[from] medida_discovery::DiscoveryError),
-    /// A failure with what was being done.
-    #[error("{context}: {source}")]
+    /// A failure with what was being done. The failure is part of the message and not an
+    /// error `source`, so that printing the chain (`{:#}`) does not repeat it.
+    #[error("{context}: {inner}")]
     Context {
         /// What was being done.
         context: String,
         /// The failure.
-        source: Box<Error>,
+        inner: Box<Error>,
     },
     /// An operating-system error on a path.
     #[error("{0}: {1}")]
@@ -44,7 +45,7 @@ impl Error {
                 !matches!(e, SolverError::Unstable { .. })
             }
             Self::Discovery(_) => true,
-            Self::Context { source, .. } => source.is_input(),
+            Self::Context { inner, .. } => inner.is_input(),
             Self::Data(medida_data::DataError::Exists { .. }) => true,
             Self::Data(medida_data::DataError::Busy { .. }) => true,
             Self::Data(_) | Self::Io(..) => false,
@@ -55,7 +56,7 @@ impl Error {
     pub fn context(self, context: impl Into<String>) -> Self {
         Self::Context {
             context: context.into(),
-            source: Box::new(self),
+            inner: Box::new(self),
         }
     }
 }

@@ -97,58 +97,73 @@ mod tests {
     use rand_mt::Mt64;
 
     /// A 2-level 6x8 grid, 20 members, every third point of each level observed.
-    fn problem() -> (
-        PeriodicGrid,
-        Array2<f64>,
-        Vec<usize>,
-        Array1<f64>,
-        Array1<f64>,
-    ) {
-        let grid = PeriodicGrid {
-            levels: 2,
-            ny: 6,
-            nx: 8,
-        };
-        let mut rng = Mt64::new(11);
-        let e = Array2::from_shape_fn((20, grid.len()), |(_, j)| {
-            (j as f64 * 0.3).sin() + normal(&mut rng)
-        });
-        let h: Vec<usize> = (0..grid.len()).step_by(3).collect();
-        let y = Array1::from_shape_fn(h.len(), |k| (k as f64 * 0.7).cos());
-        let r = Array1::from_shape_fn(h.len(), |k| 0.2 + 0.01 * k as f64);
-        (grid, e, h, y, r)
+    struct Problem {
+        grid: PeriodicGrid,
+        e0: Array2<f64>,
+        eo: Array2<f64>,
+        y: Array1<f64>,
+        r: Array1<f64>,
+        stations: Vec<[f64; 2]>,
     }
 
-    fn stations(grid: &PeriodicGrid, h: &[usize]) -> Vec<[f64; 2]> {
-        h.iter()
-            .map(|&s| {
-                let s = s % (grid.ny * grid.nx);
-                [(s / grid.nx) as f64, (s % grid.nx) as f64]
-            })
-            .collect()
+    impl Problem {
+        fn new() -> Self {
+            let grid = PeriodicGrid {
+                levels: 2,
+                ny: 6,
+                nx: 8,
+            };
+            let mut rng = Mt64::new(11);
+            let e0 = Array2::from_shape_fn((20, grid.len()), |(_, j)| {
+                (j as f64 * 0.3).sin() + normal(&mut rng)
+            });
+            let h: Vec<usize> = (0..grid.len()).step_by(3).collect();
+            let stations = h
+                .iter()
+                .map(|&s| {
+                    let s = s % (grid.ny * grid.nx);
+                    [(s / grid.nx) as f64, (s % grid.nx) as f64]
+                })
+                .collect();
+            Self {
+                grid,
+                eo: e0.select(Axis(1), &h),
+                e0,
+                y: Array1::from_shape_fn(h.len(), |k| (k as f64 * 0.7).cos()),
+                r: Array1::from_shape_fn(h.len(), |k| 0.2 + 0.01 * k as f64),
+                stations,
+            }
+        }
+
+        fn obs(&self) -> Observed<'_> {
+            Observed {
+                members: self.eo.view(),
+                y: self.y.view(),
+                variance: self.r.view(),
+            }
+        }
+
+        /// The LETKF analysis of the problem's ensemble.
+        fn letkf(&self, loc: Localization) -> Array2<f64> {
+            let mut e = self.e0.clone();
+            Letkf::new(self.grid, loc)
+                .unwrap()
+                .analyse(&mut e, &self.obs(), &self.stations)
+                .unwrap();
+            e
+        }
     }
 
     #[test]
     fn without_localization_the_letkf_is_the_etkf() {
-        let (grid, e0, h, y, r) = problem();
-        let eo = e0.select(Axis(1), &h);
-        let obs = Observed {
-            members: eo.view(),
-            y: y.view(),
-            variance: r.view(),
-        };
-        let mut global = e0.clone();
-        etkf(&mut global, &obs).unwrap();
+        let p = Problem::new();
+        let mut global = p.e0.clone();
+        etkf(&mut global, &p.obs()).unwrap();
         for batch in [(1, 1), (2, 3), (6, 8)] {
-            let loc = Localization {
+            let local = p.letkf(Localization {
                 batch,
                 ..Localization::isotropic(f64::INFINITY)
-            };
-            let mut local = e0.clone();
-            Letkf::new(grid, loc)
-                .unwrap()
-                .analyse(&mut local, &obs, &stations(&grid, &h))
-                .unwrap();
+            });
             let diff = (&local - &global)
                 .iter()
                 .fold(0.0f64, |m, d| m.max(d.abs()));
@@ -205,23 +220,13 @@ mod tests {
 
     #[test]
     fn the_same_bits_at_one_and_two_threads() {
-        let (grid, e0, h, y, r) = problem();
-        let eo = e0.select(Axis(1), &h);
-        let obs = Observed {
-            members: eo.view(),
-            y: y.view(),
-            variance: r.view(),
-        };
-        let letkf = Letkf::new(grid, Localization::isotropic(2.5)).unwrap();
+        let p = Problem::new();
         let run = |threads| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let mut e = e0.clone();
-            pool.install(|| letkf.analyse(&mut e, &obs, &stations(&grid, &h)))
-                .unwrap();
-            e
+            pool.install(|| p.letkf(Localization::isotropic(2.5)))
         };
         assert_eq!(run(1), run(2));
     }
