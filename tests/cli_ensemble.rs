@@ -124,6 +124,45 @@ fn the_enkf_analyses_too() {
 }
 
 #[test]
+fn a_member_that_blows_up_is_a_runtime_error_naming_it() {
+    // Relaxed to the forecast's spread and then inflated tenfold after every analysis, the
+    // members leave the CFL limit.
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("never-written-unstable.h5");
+    let _ = std::fs::remove_file(&out);
+    let o = common::medida(&[
+        "increments",
+        "--truth",
+        truth().to_str().unwrap(),
+        "--model-error",
+        "case1001",
+        "--observe",
+        "fraction=0.25",
+        "--assimilate",
+        "20",
+        "--filter",
+        "letkf",
+        "--members",
+        "4",
+        "--inflation",
+        "10",
+        "--relaxation",
+        "rtps=1",
+        "--count",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.matches("ensemble member 0: model unstable").count(),
+        1,
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
 fn bad_filter_settings_are_refused() {
     let t = truth();
     let base = [

@@ -115,10 +115,9 @@ impl EnsembleAssimilator {
                     .to_owned()
                     .into_shape_with_order(shape)
                     .expect("a state");
-                model.set_q(q.view())?;
-                model
-                    .run(steps)
-                    .map_err(|e| DiscoveryError::Degenerate(format!("ensemble member {i}: {e}")))?;
+                let member = |error| DiscoveryError::Member { member: i, error };
+                model.set_q(q.view()).map_err(member)?;
+                model.run(steps).map_err(member)?;
                 row.assign(&Array1::from_iter(model.q().iter().copied()));
                 Ok(())
             })
