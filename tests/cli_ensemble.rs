@@ -101,7 +101,7 @@ fn letkf_analyses_write_their_cycles_and_repeat_bit_for_bit_at_any_thread_count(
 }
 
 #[test]
-fn the_enkf_analyses_too() {
+fn the_enkf_analyses_too_with_the_hybrid_gain() {
     let f = common::increments(
         truth(),
         "case1001",
@@ -114,6 +114,8 @@ fn the_enkf_analyses_too() {
             "enkf",
             "--members",
             "6",
+            "--hybrid",
+            "0.5",
             "--update-every",
             "10",
         ],
@@ -185,6 +187,7 @@ fn bad_filter_settings_are_refused() {
         (&["--additive=-1"], "--additive -1"),
         (&["--spread=-1"], "--spread -1"),
         (&["--update-every", "0"], "--update-every 0"),
+        (&["--hybrid", "2"], "--hybrid 2: allowed 0 to 1"),
     ] {
         increments_refused(t, &[&base[..], extra].concat(), msg);
     }

@@ -47,6 +47,11 @@ pub struct EnsembleArgs {
     /// initial perturbations added after each analysis (0: none).
     #[arg(long, value_name = "A", default_value_t = 0.0)]
     pub additive: f64,
+    /// With --filter enkf|letkf: the hybrid gain (Penny 2014), the fraction of the innovation
+    /// left after the ensemble analysis that the static interpolator (--interp) adds to every
+    /// member (0: none, 1: all of it).
+    #[arg(long, value_name = "H", default_value_t = 0.0)]
+    pub hybrid: f64,
 }
 
 /// Parses `A` or `A,B` into two numbers.
@@ -81,8 +86,8 @@ impl EnsembleArgs {
             _ => String::new(),
         };
         format!(
-            "{} with {} members{loc}, inflation {}, relaxation {relax}, initial spread {}",
-            self.filter, self.members, self.inflation, self.spread
+            "{} with {} members{loc}, inflation {}, relaxation {relax}, additive {}, hybrid gain {}, initial spread {}",
+            self.filter, self.members, self.inflation, self.additive, self.hybrid, self.spread
         )
     }
 
@@ -102,6 +107,9 @@ impl EnsembleArgs {
         }
         if let Some(e) = self.obs_error.filter(|e| !(*e > 0.0 && *e <= 10.0)) {
             return input_err!("--obs-error {e}: allowed > 0 and at most 10");
+        }
+        if !(0.0..=1.0).contains(&self.hybrid) {
+            return input_err!("--hybrid {}: allowed 0 to 1", self.hybrid);
         }
         if !(self.additive >= 0.0 && self.additive <= 10.0) {
             return input_err!("--additive {}: allowed 0 to 10", self.additive);
@@ -191,6 +199,7 @@ impl EnsembleArgs {
             seed,
             obs_error: self.obs_error,
             additive: self.additive,
+            hybrid: self.hybrid,
         })
     }
 }

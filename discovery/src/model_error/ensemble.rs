@@ -54,6 +54,11 @@ pub struct EnsembleAssimilator {
     /// `additive` times one of `perturbations` drawn at random (seeded), centred over the
     /// members so the mean is kept (0: none).
     pub additive: f64,
+    /// The hybrid gain of Penny (2014): after the ensemble analysis, the innovation left at the
+    /// stations (observation minus analysis mean) is interpolated by the static interpolator
+    /// (spectral-oi: a climatological covariance) and this fraction of it is added to every
+    /// member, moving the mean and keeping the perturbations (0: the ensemble analysis alone).
+    pub hybrid: f64,
 }
 
 /// What one analysis cycle did, per layer, against the truth (units of `q`).
@@ -219,6 +224,21 @@ impl Increments {
                         .collect();
                     letkf.analyse(&mut e, &obs, &at)?
                 }
+            }
+            if assimilator.hybrid > 0.0 {
+                let amean = e.mean_axis(Axis(0)).expect("members");
+                let k = stations.len();
+                let mut shift = Array1::zeros(2 * n);
+                for lev in 0..2 {
+                    let residual: Vec<f64> = (0..k)
+                        .map(|j| y[lev * k + j] - amean[lev * n + stations[j]])
+                        .collect();
+                    let field = interp[lev].interpolate(&stations, &residual)?;
+                    shift
+                        .slice_mut(ndarray::s![lev * n..(lev + 1) * n])
+                        .assign(&Array1::from(field));
+                }
+                e += &(shift * assimilator.hybrid);
             }
             assimilator.inflation.apply(&mut e, forecast.view());
             if assimilator.additive > 0.0 {
