@@ -354,10 +354,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                     );
                 }
                 let spec = &observation.as_ref().expect("--observe was checked").0;
-                let prior = match &a.prior {
-                    Some(p) => Frames::open(p, "q").map_err(input("--prior"))?,
-                    None => Frames::open(&a.truth, "q")?,
-                };
+                let prior = crate::observe::prior_frames(a, &frames)?;
                 let assimilator =
                     a.ensemble
                         .build(&model, &prior, steps, a.update_every, spec.seed)?;

@@ -44,6 +44,23 @@ pub fn check_interp(spec: &str) -> Result<(), Error> {
     }
 }
 
+/// The run whose snapshots stand for the model's variability (spectral-oi's prior spectrum,
+/// the ensemble's perturbations): `--prior`, or the truth run itself; on the truth's grid.
+pub(crate) fn prior_frames(a: &IncrementsArgs, truth: &Frames) -> Result<Frames, Error> {
+    let prior = match &a.prior {
+        Some(p) => Frames::open(p, "q").map_err(input("--prior"))?,
+        None => Frames::open(&a.truth, "q")?,
+    };
+    if prior.shape()[1..] != truth.shape()[1..] {
+        return input_err!(
+            "--prior: its grid {:?} differs from the truth's {:?}",
+            &prior.shape()[2..],
+            &truth.shape()[2..]
+        );
+    }
+    Ok(prior)
+}
+
 /// One interpolator per layer for `--interp`, with spectral-oi's prior from `--prior` (or the truth).
 pub fn interpolators(
     a: &IncrementsArgs,
@@ -75,17 +92,7 @@ pub fn interpolators(
     };
     let out: [Box<dyn Interpolator>; 2] = match name {
         "spectral-oi" => {
-            let prior = match &a.prior {
-                Some(p) => Frames::open(p, "q").map_err(input("--prior"))?,
-                None => Frames::open(&a.truth, "q")?,
-            };
-            if prior.shape()[1..] != truth.shape()[1..] {
-                return input_err!(
-                    "--prior: its grid {:?} differs from the truth's {:?}",
-                    &prior.shape()[2..],
-                    &truth.shape()[2..]
-                );
-            }
+            let prior = prior_frames(a, truth)?;
             let count = prior.shape()[0];
             let picks: Vec<usize> = (0..count).step_by(count.div_ceil(50).max(1)).collect();
             let mut samples = [Vec::new(), Vec::new()];

@@ -86,10 +86,15 @@ pub struct EnsembleReport {
     pub rank_histogram: [Vec<u64>; 2],
 }
 
-/// Per layer RMS of `a - b` (`(N, 2 n)` rows flattened `(lev, y, x)`).
+/// Layer `lev`'s entries in a state of two layers of `n` points flattened `(lev, y, x)`.
+fn level(lev: usize, n: usize) -> ndarray::Slice {
+    ndarray::Slice::from(lev * n..(lev + 1) * n)
+}
+
+/// Per layer RMS of a flattened two-layer field `v` of `n` points per layer.
 fn rms_by_layer(v: &Array1<f64>, n: usize) -> [f64; 2] {
     [0, 1].map(|lev| {
-        let s = v.slice(ndarray::s![lev * n..(lev + 1) * n]);
+        let s = v.slice_axis(Axis(0), level(lev, n));
         (s.mapv(|x| x * x).sum() / n as f64).sqrt()
     })
 }
@@ -183,7 +188,7 @@ impl Increments {
             let mut y = Vec::with_capacity(2 * stations.len());
             let mut variance = Vec::with_capacity(2 * stations.len());
             for lev in 0..2 {
-                let t = truth.slice(ndarray::s![lev * n..(lev + 1) * n]).to_vec();
+                let t = truth.slice_axis(Axis(0), level(lev, n)).to_vec();
                 let yl = spec.observe(&t, &stations, obs_time, ASSIMILATION_STREAM + lev as u64);
                 let k = yl.len() as f64;
                 let mean = yl.iter().sum::<f64>() / k;
@@ -205,11 +210,17 @@ impl Increments {
                 y: y.view(),
                 variance: variance.view(),
             };
-            for (lev, hist) in report.rank_histogram.iter_mut().enumerate() {
-                for j in lev * n..(lev + 1) * n {
-                    let below = forecast.column(j).iter().filter(|&&v| v < truth[j]).count();
-                    hist[below] += 1;
+            // Members below the truth at each point, member by member (rows are contiguous).
+            let mut below = vec![0usize; 2 * n];
+            for member in forecast.rows() {
+                for ((b, v), t) in below.iter_mut().zip(member).zip(&truth) {
+                    *b += usize::from(v < t);
                 }
+            }
+            for (lev, hist) in report.rank_histogram.iter_mut().enumerate() {
+                below[lev * n..(lev + 1) * n]
+                    .iter()
+                    .for_each(|&b| hist[b] += 1);
             }
             match assimilator.filter {
                 EnsembleFilter::Enkf => {
@@ -235,7 +246,7 @@ impl Increments {
                         .collect();
                     let field = interp[lev].interpolate(&stations, &residual)?;
                     shift
-                        .slice_mut(ndarray::s![lev * n..(lev + 1) * n])
+                        .slice_axis_mut(Axis(0), level(lev, n))
                         .assign(&Array1::from(field));
                 }
                 e += &(shift * assimilator.hybrid);
@@ -262,9 +273,7 @@ impl Increments {
             let amean = e.mean_axis(Axis(0)).expect("members");
             let spread = |x: &Array2<f64>| {
                 let var = x.var_axis(Axis(0), 1.0);
-                [0, 1].map(|lev| {
-                    (var.slice(ndarray::s![lev * n..(lev + 1) * n]).sum() / n as f64).sqrt()
-                })
+                [0, 1].map(|lev| (var.slice_axis(Axis(0), level(lev, n)).sum() / n as f64).sqrt())
             };
             report.cycles.push(Cycle {
                 step,
