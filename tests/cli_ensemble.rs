@@ -123,6 +123,35 @@ fn the_enkf_analyses_too_with_the_hybrid_gain() {
     let (fr, ar) = (read(&f, "forecast_rmse"), read(&f, "analysis_rmse"));
     assert_eq!(fr.shape(), &[2, 2, 2]);
     assert!(ar.iter().all(|v| v.is_finite() && *v > 0.0));
+    // The observation error the filter assumes is the one given: fifty times the noise changes
+    // how far the first analysis moves the mean from the same forecast.
+    let loose = common::increments(
+        truth(),
+        "case1001",
+        &[
+            "--observe",
+            "fraction=0.25,noise=0.01,seed=2",
+            "--assimilate",
+            "0.5",
+            "--filter",
+            "enkf",
+            "--members",
+            "6",
+            "--hybrid",
+            "0.5",
+            "--obs-error",
+            "0.5",
+            "--update-every",
+            "10",
+        ],
+    );
+    let (fl, al) = (read(&loose, "forecast_rmse"), read(&loose, "analysis_rmse"));
+    let moved = |f: &ndarray::ArrayD<f64>, a: &ndarray::ArrayD<f64>| f[[0, 0, 0]] - a[[0, 0, 0]];
+    assert_eq!(fl[[0, 0, 0]], fr[[0, 0, 0]], "the same first forecast");
+    assert!(
+        moved(&fl, &al) != moved(&fr, &ar),
+        "--obs-error changed nothing"
+    );
 }
 
 #[test]

@@ -139,7 +139,8 @@ impl Increments {
     /// `assimilator.steps` steps from `q0`; the members start from the interpolated first
     /// observations plus their perturbations and are forecast and analysed every
     /// `assimilator.every` steps with the observations of the truth (stations and noise of
-    /// `spec`, error variance `(noise x std(y))^2` per layer, [`NOISE_FREE_ERROR`] when noise-free).
+    /// `spec`, error variance `(e std(y))^2` per layer with `e` the assimilator's `obs_error`, else
+    /// the noise, at least [`NOISE_FREE_ERROR`]).
     /// The ensemble mean at the end is the analysis from which the increment is formed as in
     /// [`Increments::observed`]. Returns the true state at the analysis, the increment and what
     /// the cycles measured.
@@ -193,9 +194,10 @@ impl Increments {
                 let k = yl.len() as f64;
                 let mean = yl.iter().sum::<f64>() / k;
                 let sd = (yl.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k).sqrt();
-                let r = (spec.noise.max(NOISE_FREE_ERROR) * sd)
-                    .powi(2)
-                    .max(f64::MIN_POSITIVE);
+                let relative = assimilator
+                    .obs_error
+                    .unwrap_or(spec.noise.max(NOISE_FREE_ERROR));
+                let r = (relative * sd).powi(2).max(f64::MIN_POSITIVE);
                 variance.extend(std::iter::repeat_n(r, yl.len()));
                 y.extend(yl);
             }
