@@ -8,7 +8,7 @@ use crate::error::DiscoveryError;
 use crate::observe::normal;
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 use rand_mt::Mt64;
 
 /// The stochastic EnKF analysis of `e` `(N, Nx)` in place: each member is updated with the
@@ -72,10 +72,7 @@ pub fn perturbed_observations_with(
 /// analysis covariance is `(I - K H) P` exactly and no observation is perturbed.
 pub fn etkf(e: &mut Array2<f64>, obs: &Observed) -> Result<(), DiscoveryError> {
     obs.check(e.nrows())?;
-    let r_isqrt = obs.variance.mapv(|v| 1.0 / v.sqrt());
-    let mean_y = obs.members.mean_axis(Axis(0)).expect("members");
-    let yn = (&obs.members - &mean_y) * &r_isqrt;
-    let dy = (&obs.y - &mean_y) * &r_isqrt;
+    let (yn, dy) = obs.normalised();
     let w = transform::weights(yn.view(), dy.view())?;
     transform::apply(e.view_mut(), &w);
     Ok(())

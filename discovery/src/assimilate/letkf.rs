@@ -48,10 +48,7 @@ impl Letkf {
                 grid.len()
             )));
         }
-        let r_isqrt = obs.variance.mapv(|v| 1.0 / v.sqrt());
-        let mean_y = obs.members.mean_axis(Axis(0)).expect("members");
-        let yn = (&obs.members - &mean_y) * &r_isqrt;
-        let dy = (&obs.y - &mean_y) * &r_isqrt;
+        let (yn, dy) = obs.normalised();
         let plane = grid.ny * grid.nx;
         let domains = self.localization.domains(&grid);
         let buckets = Buckets::new(&grid, stations);

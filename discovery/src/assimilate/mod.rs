@@ -65,6 +65,16 @@ impl Observed<'_> {
         }
         Ok(())
     }
+
+    /// The observed anomalies and the innovation of the mean, both scaled by `R^-1/2`:
+    /// `((H(x_i) - mean H(x)) R^-1/2, (y - mean H(x)) R^-1/2)`, `(N, p)` and `(p,)`.
+    pub(crate) fn normalised(&self) -> (Array2<f64>, Array1<f64>) {
+        let r_isqrt = self.variance.mapv(|v| 1.0 / v.sqrt());
+        let mean_y = self.members.mean_axis(Axis(0)).expect("members");
+        let yn = (&self.members - &mean_y) * &r_isqrt;
+        let dy = (&self.y - &mean_y) * &r_isqrt;
+        (yn, dy)
+    }
 }
 
 /// The ensemble mean `(Nx,)` and anomalies `E - mean` `(N, Nx)`.
