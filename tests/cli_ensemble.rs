@@ -102,24 +102,22 @@ fn letkf_analyses_write_their_cycles_and_repeat_bit_for_bit_at_any_thread_count(
 
 #[test]
 fn the_enkf_analyses_too_with_the_hybrid_gain() {
-    let f = common::increments(
-        truth(),
-        "case1001",
-        &[
-            "--observe",
-            "fraction=0.25,noise=0.01,seed=2",
-            "--assimilate",
-            "0.5",
-            "--filter",
-            "enkf",
-            "--members",
-            "6",
-            "--hybrid",
-            "0.5",
-            "--update-every",
-            "10",
-        ],
-    );
+    // 6 members, 20 steps analysed every 10, half the hybrid gain.
+    let enkf = [
+        "--observe",
+        "fraction=0.25,noise=0.01,seed=2",
+        "--assimilate",
+        "0.5",
+        "--filter",
+        "enkf",
+        "--members",
+        "6",
+        "--hybrid",
+        "0.5",
+        "--update-every",
+        "10",
+    ];
+    let f = common::increments(truth(), "case1001", &enkf);
     let (fr, ar) = (read(&f, "forecast_rmse"), read(&f, "analysis_rmse"));
     assert_eq!(fr.shape(), &[2, 2, 2]);
     assert!(ar.iter().all(|v| v.is_finite() && *v > 0.0));
@@ -128,22 +126,7 @@ fn the_enkf_analyses_too_with_the_hybrid_gain() {
     let loose = common::increments(
         truth(),
         "case1001",
-        &[
-            "--observe",
-            "fraction=0.25,noise=0.01,seed=2",
-            "--assimilate",
-            "0.5",
-            "--filter",
-            "enkf",
-            "--members",
-            "6",
-            "--hybrid",
-            "0.5",
-            "--obs-error",
-            "0.5",
-            "--update-every",
-            "10",
-        ],
+        &[&enkf[..], &["--obs-error", "0.5"]].concat(),
     );
     let (fl, al) = (read(&loose, "forecast_rmse"), read(&loose, "analysis_rmse"));
     let moved = |f: &ndarray::ArrayD<f64>, a: &ndarray::ArrayD<f64>| f[[0, 0, 0]] - a[[0, 0, 0]];
