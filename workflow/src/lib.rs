@@ -14,6 +14,7 @@ pub mod ensemble;
 mod error;
 pub mod evaluate;
 pub mod fit;
+pub mod flags;
 pub mod increments;
 mod kept;
 pub mod model;

@@ -34,6 +34,10 @@ pub struct RegressionArgs {
     /// STLSQ iterations.
     #[arg(long, default_value_t = 20)]
     pub max_iter: usize,
+    /// STLSQ: keep the last thresholded ridge coefficients instead of refitting ordinary least
+    /// squares on the selected terms (PySINDy's `unbias=False`).
+    #[arg(long)]
+    pub no_unbias: bool,
     /// PySINDy 2.1 STLSQ semantics: no scaling (unless --scaling l2), alpha 0.05.
     #[arg(long)]
     pub pysindy: bool,
@@ -128,12 +132,14 @@ fn optimizer(a: &RegressionArgs) -> Result<Arc<dyn SparseOptimizer>, Error> {
                 alpha,
                 max_iter: a.max_iter,
                 term_factor: a.term_factors.clone(),
+                unbias: !a.no_unbias,
                 ..base
             }))
         }
         "rvm" if a.term_factors.is_some() => {
             input_err!("--term-factors applies to --optimizer stlsq only")
         }
+        "rvm" if a.no_unbias => input_err!("--no-unbias applies to --optimizer stlsq only"),
         "rvm" => Ok(Arc::new(Rvm {
             scaling,
             ..Rvm::default()
@@ -145,11 +151,6 @@ fn optimizer(a: &RegressionArgs) -> Result<Arc<dyn SparseOptimizer>, Error> {
 impl Default for RegressionArgs {
     /// The command line's defaults.
     fn default() -> Self {
-        #[derive(clap::Parser)]
-        struct Flags {
-            #[command(flatten)]
-            regression: RegressionArgs,
-        }
-        <Flags as clap::Parser>::parse_from(["medida"]).regression
+        crate::flags::parse("medida fit", &[]).expect("no flags parse")
     }
 }
