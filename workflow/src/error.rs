@@ -30,6 +30,9 @@ pub enum Error {
     /// An operating-system error on a path.
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
+    /// The caller asked the run to stop ([`crate::Progress::interrupted`]); what it was doing.
+    #[error("interrupted {0}")]
+    Interrupted(String),
 }
 
 impl Error {
@@ -48,7 +51,7 @@ impl Error {
             Self::Context { inner, .. } => inner.is_input(),
             Self::Data(medida_data::DataError::Exists { .. }) => true,
             Self::Data(medida_data::DataError::Busy { .. }) => true,
-            Self::Data(_) | Self::Io(..) => false,
+            Self::Data(_) | Self::Io(..) | Self::Interrupted(_) => false,
         }
     }
 

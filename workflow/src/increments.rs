@@ -456,6 +456,9 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
             let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
             out.append_snapshot(time, &views)?;
             progress.step(n as u64 + 1, time);
+            if progress.interrupted() {
+                return Err(Error::Interrupted(format!("after {} increments", n + 1)));
+            }
         }
         out.flush()?;
         Ok(())

@@ -12,6 +12,11 @@ pub trait Progress: Send {
     fn end(&mut self);
     /// A note for the user: a stage of a pipeline, what was written.
     fn note(&mut self, text: &str);
+    /// Whether the caller wants the run stopped (Ctrl-C in Python); asked after every step,
+    /// the run then ends with [`crate::Error::Interrupted`] as if it had failed there.
+    fn interrupted(&mut self) -> bool {
+        false
+    }
 }
 
 /// Says nothing.

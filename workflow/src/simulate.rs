@@ -434,6 +434,9 @@ pub(crate) fn execute(
             }
             run.kept.step(&mut run.model)?;
             progress.step(run.model.tc(), run.model.t());
+            if progress.interrupted() {
+                return Err(Error::Interrupted(format!("at step {}", run.model.tc())));
+            }
         }
     });
     progress.end();
