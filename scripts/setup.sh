@@ -2,7 +2,7 @@
 # Install what medida and its tests need on a fresh Debian machine that has Rust:
 # - system packages: HDF5 (with its high-level library), pkg-config, Python headers and venv;
 # - .venv: the Python environment of the cross-checks and notebooks (h5py, xarray, h5netcdf,
-#   PySINDy 2.1; NumPy 2; matplotlib and nbclient for the notebooks), see tests/requirements.txt
+#   PySINDy 2.1, pytest; NumPy 2; matplotlib and nbclient for the notebooks), see tests/requirements.txt
 #   and notebooks/requirements.txt;
 # - .venv-pyqg: pyqg 0.7.2, the solver's reference, which needs NumPy < 2 and Cython < 3, and
 #   gcm-filters 0.5.1, the reference of the closure module's third coarse-graining operator,
@@ -32,7 +32,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || { echo "setup: creating .venv"; python3 -m venv .venv; }
-if ! .venv/bin/python -c "import h5py, xarray, h5netcdf, pysindy, scipy, matplotlib, nbclient, ipykernel" 2>/dev/null; then
+if ! .venv/bin/python -c "import h5py, xarray, h5netcdf, pysindy, scipy, matplotlib, nbclient, ipykernel, pytest" 2>/dev/null; then
     echo "setup: installing Python packages into .venv"
     .venv/bin/pip install -q -r tests/requirements.txt -r notebooks/requirements.txt
 fi

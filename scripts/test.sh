@@ -20,12 +20,20 @@ echo "== PySINDy cross-check: committed STLSQ reference fits against a fresh PyS
 echo "== scipy cross-check: committed Clough-Tocher reference against a fresh scipy run"
 "$MEDIDA_PYTHON" tests/scipy/make_reference.py --check
 echo "== Python package: medida.QGModel against pyqg 0.7.2 (pytest)"
-"$MEDIDA_PYQG_PYTHON" -m pytest -q -W ignore::DeprecationWarning python/tests
+"$MEDIDA_PYQG_PYTHON" -m pytest -q -W ignore::DeprecationWarning python/tests/test_qgmodel.py
+echo "== Python package: STLSQ/RVM against PySINDy 2.1 and the CLI, the pipeline against the CLI (pytest)"
+MEDIDA_BIN="$PWD/target/debug/medida" "$MEDIDA_PYTHON" -m pytest -q python/tests/test_optimizers.py python/tests/test_pipeline.py
 echo "== Python package: installed from the checkout into an empty venv (pip install ./python)"
 fresh="$(mktemp -d)"
 python3 -m venv "$fresh/venv"
 "$fresh/venv/bin/pip" install -q ./python
-"$fresh/venv/bin/python" -c "import medida; m = medida.QGModel(tmax=10 * 7200.0); m.run(); ds = m.to_dataset(); assert m.tc == 10 and ds.q.shape == (1, 2, 64, 64); print('passed: medida', medida.__version__, 'installs into an empty venv and runs')"
+"$fresh/venv/bin/python" -c "
+import numpy as np, medida
+m = medida.QGModel(tmax=10 * 7200.0); m.run(); ds = m.to_dataset()
+assert m.tc == 10 and ds.q.shape == (1, 2, 64, 64)
+x = np.random.default_rng(0).standard_normal((1000, 4)); o = medida.STLSQ().fit(x, x @ [1.0, 0.0, -2.0, 0.0])
+assert o.complexity == 2 and np.allclose(o.coef_, [[1.0, 0.0, -2.0, 0.0]], atol=1e-12)
+print('passed: medida', medida.__version__, 'installs into an empty venv; QGModel runs, STLSQ fits without PySINDy')"
 rm -rf "$fresh"
 echo "== DAPPER cross-check: committed EnKF/ETKF/LETKF analyses and Lorenz-96 scores against a fresh DAPPER run"
 .venv-dapper/bin/python tests/dapper/make_reference.py --check

@@ -1,143 +1,33 @@
-//! `medida._medida`: the native half of the Python package. A [`Model`] is a medida run
-//! configuration (a preset with `section.key=value` settings, as `medida simulate --set` takes)
-//! and its model; arrays cross as raw float64 bytes (native order) with their shape, which the
-//! Python half (`medida/__init__.py`) turns into NumPy arrays. Errors are `ValueError`s with the
-//! CLI's messages; the GIL is released while the model steps, and Ctrl-C stops a long run.
+//! `medida._medida`: the native half of the Python package ([`model::Model`], the two-layer model
+//! behind `medida.QGModel`; [`fit::fit`], the sparse regression behind `medida.STLSQ` and
+//! `medida.RVM`; [`commands`], the pipeline over files behind `medida.simulate`,
+//! `medida.increments` and `medida.discover`). Errors are `ValueError`s with the CLI's messages; no panic crosses into Python
+//! (PyO3 turns one into `PanicException`); the GIL is released during long work.
 
-use medida_workflow::RunConfig;
-use ndarray::Array3;
-use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
+mod commands;
+mod fit;
+mod model;
+
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
-
-/// A model built from a config: the state, stepped in place.
-#[pyclass(module = "medida._medida")]
-struct Model {
-    cfg: RunConfig,
-    model: medida_solver::Model,
-}
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-/// `(bytes, shape)` of a `(lev, y, x)` array.
-fn to_python<'py>(py: Python<'py>, a: &Array3<f64>) -> (Bound<'py, PyBytes>, Vec<usize>) {
-    let a = a.as_standard_layout();
-    let values = a.as_slice().expect("standard layout is contiguous");
-    (
-        PyBytes::new(py, bytemuck::cast_slice(values)),
-        a.shape().to_vec(),
-    )
-}
-
-/// Steps at most this many at a time between checks for Ctrl-C.
-const STEPS_PER_CHECK: u64 = 100;
-
-#[pymethods]
-impl Model {
-    /// The model of `preset` (`pyqg-eddy`, `pyqg-jet`, `medida-jet`, `2d-turbulence`) with
-    /// `settings` (`"model.nx=128"`, ...), in the preset's initial state (pyqg's random field of
-    /// `init.seed`).
-    #[new]
-    fn new(preset: &str, settings: Vec<String>) -> PyResult<Self> {
-        let cfg = RunConfig::resolve(Some(preset), None, None, &settings).map_err(value_error)?;
-        let mut model = medida_workflow::build_model(&cfg).map_err(value_error)?;
-        let q = model.random_q(cfg.init.seed) * cfg.init.scale;
-        model.set_q(q.view()).map_err(value_error)?;
-        Ok(Self { cfg, model })
-    }
-
-    /// The complete config, as `medida config show` prints it.
-    fn config(&self) -> String {
-        self.cfg.to_toml()
-    }
-
-    /// Steps taken.
-    #[getter]
-    fn tc(&self) -> u64 {
-        self.model.tc()
-    }
-
-    /// Model time.
-    #[getter]
-    fn t(&self) -> f64 {
-        self.model.t()
-    }
-
-    /// Total steps of the config's run (`run.steps`, or `run.tmax` / `model.dt`).
-    #[getter]
-    fn total_steps(&self) -> u64 {
-        self.cfg.total_steps()
-    }
-
-    /// Takes `n` steps without the GIL; a NaN or CFL > 1 state is a `ValueError` naming the
-    /// step, Ctrl-C a `KeyboardInterrupt` (the state is that of the last whole step).
-    fn step(&mut self, py: Python<'_>, n: u64) -> PyResult<()> {
-        let mut left = n;
-        while left > 0 {
-            let batch = left.min(STEPS_PER_CHECK);
-            let model = &mut self.model;
-            py.detach(|| (0..batch).try_for_each(|_| model.step()))
-                .map_err(value_error)?;
-            left -= batch;
-            if py.check_signals().is_err() {
-                return Err(PyKeyboardInterrupt::new_err(format!(
-                    "stopped at step {}",
-                    self.model.tc()
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Potential vorticity anomaly `q` as `(bytes, shape)`, `(lev, y, x)`.
-    fn q<'py>(&self, py: Python<'py>) -> (Bound<'py, PyBytes>, Vec<usize>) {
-        to_python(py, &self.model.q())
-    }
-
-    /// Streamfunction `p` and velocities `u`, `v` (anomalies), each `(bytes, shape)`.
-    fn p_u_v<'py>(&self, py: Python<'py>) -> Vec<(Bound<'py, PyBytes>, Vec<usize>)> {
-        self.model
-            .p_u_v()
-            .iter()
-            .map(|a| to_python(py, a))
-            .collect()
-    }
-
-    /// Sets `q` from float64 bytes in C order of the model's `(lev, y, x)` shape.
-    fn set_q(&mut self, values: &[u8]) -> PyResult<()> {
-        let shape = self.model.q().dim();
-        let (nz, ny, nx) = shape;
-        if values.len() != nz * ny * nx * 8 {
-            return Err(value_error(format!(
-                "q: {} values given, the model's q has shape ({nz}, {ny}, {nx})",
-                values.len() / 8
-            )));
-        }
-        let q: Vec<f64> = values
-            .chunks_exact(8)
-            .map(|b| f64::from_ne_bytes(b.try_into().expect("8 bytes")))
-            .collect();
-        let q = Array3::from_shape_vec(shape, q).expect("length checked");
-        self.model
-            .set_q(q.view())
-            .map_err(|e| value_error(format!("q: {e}")))
-    }
-
-    /// pyqg's background flow `Ubg` and PV gradient `Qy`, per layer.
-    fn background(&self) -> (Vec<f64>, Vec<f64>) {
-        (
-            self.model.background_flow().to_vec(),
-            self.model.qy().to_vec(),
-        )
-    }
-}
-
 /// The native module.
 #[pymodule]
 fn _medida(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Model>()?;
+    m.add_class::<model::Model>()?;
+    m.add_class::<fit::Fit>()?;
+    m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
+    for f in [
+        wrap_pyfunction!(commands::simulate, m)?,
+        wrap_pyfunction!(commands::increments, m)?,
+        wrap_pyfunction!(commands::discover, m)?,
+    ] {
+        m.add_function(f)?;
+    }
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
