@@ -11,6 +11,8 @@ A pyqg script changes its import: `QGModel` takes pyqg 0.7.2's keywords and defa
 with pyqg's stepper and physics (equal to pyqg to round-off) and has `run()`, `step_forward()`,
 `run_with_snapshots()`, `set_q()`. The stepping runs in Rust without the GIL; Ctrl-C stops it.
 
+    jet = medida.JetModel(model_error="case1002")   # the MEDIDA jet; jet.coefficients, jet.set_coefficient()
+
     opt = medida.STLSQ(threshold=0.1)     # PySINDy 2.1's STLSQ, keywords and results
     pysindy.SINDy(optimizer=opt).fit(x, t=dt).print()
     medida.RVM().fit(library, target).print()   # with posterior standard deviations, std_
@@ -21,9 +23,9 @@ with pyqg's stepper and physics (equal to pyqg to round-off) and has `run()`, `s
 """
 
 from . import _medida
-from .model import QGModel
+from .model import JetModel, QGModel
 from .optimizers import RVM, STLSQ
 from .pipeline import Discovery, discover, increments, simulate
 
-__all__ = ["QGModel", "STLSQ", "RVM", "simulate", "increments", "discover", "Discovery"]
+__all__ = ["QGModel", "JetModel", "STLSQ", "RVM", "simulate", "increments", "discover", "Discovery"]
 __version__ = _medida.__version__

@@ -44,46 +44,45 @@ _DEFAULTS = {
 _NO_EFFECT = {"twrite", "tavestart", "taveint", "log_level", "logfile", "fftw_num_threads", "ntd"}
 
 
-class QGModel:
-    """pyqg's two-layer `QGModel`, computed by medida.
+class _Model:
+    """What medida's models share: a preset made into a run config by keywords (`_KEYS`: keyword
+    -> config key, `_DEFAULTS`), the state as NumPy arrays, pyqg's stepping, the terms'
+    coefficients and the dataset."""
 
-    Keywords as pyqg 0.7.2's, with its defaults: nx, ny (nx), L [m], W (L), dt [s], tmax [s],
-    rd [m], delta (H1/H2), H1 [m], beta [1/(m s)], rek [1/s], U1, U2 [m/s], filterfac; and
-    `seed`, the initial state's (pyqg's random field). pyqg's logging and averaging keywords
-    are accepted and have no effect; any other keyword is a TypeError, a value outside its
-    allowed range a ValueError naming it.
-    """
+    _PRESET = ""
+    _KEYS = {}
+    _DEFAULTS = {}
+    _NO_EFFECT = set()
+    # Settings that keywords do not change.
+    _FIXED = ()
 
-    def __init__(self, seed=0, **kwargs):
-        params = dict(_DEFAULTS)
+    def __init__(self, seed=0, model_error=None, **kwargs):
+        name = type(self).__name__
+        params = dict(self._DEFAULTS)
         for key, value in kwargs.items():
-            if key in _NO_EFFECT:
+            if key in self._NO_EFFECT:
                 continue
             if key not in params:
-                raise TypeError(f"QGModel() got an unexpected keyword argument {key!r}")
+                raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
             params[key] = value
-        params["ny"] = params["nx"] if params["ny"] is None else params["ny"]
-        params["W"] = params["L"] if params["W"] is None else params["W"]
-        settings = [f"init.seed={_integer('seed', seed)}"]
+        if "ny" in params and params["ny"] is None:
+            params["ny"] = params["nx"]
+        if "W" in params and params["W"] is None:
+            params["W"] = params["L"]
+        settings = [f"init.seed={_integer('seed', seed)}", *self._FIXED]
         for key, value in params.items():
-            integer = key in ("nx", "ny")
-            number = _integer(key, value) if integer else _number(key, value)
             if key == "tmax":
-                # pyqg steps while t < tmax: as many steps as tmax / dt rounded up.
-                dt = float(_number("dt", params["dt"]))
-                # A dt that is not > 0 is the config's to name (below).
-                steps = np.ceil(float(number) / dt * (1 - 1e-12)) if dt > 0 else 0
-                if not 0 <= steps <= 2**53:
-                    raise ValueError(
-                        f"tmax = {value}: allowed 0 to 2^53 steps of dt = {params['dt']}"
-                    )
-                settings.append(f"run.steps={int(steps)}")
-            else:
-                settings.append(f"{_KEYS[key]}={number}")
-        self._m = _medida.Model("pyqg-eddy", settings)
+                if value is not None:
+                    settings.append(f"run.steps={_steps(value, params['dt'])}")
+            elif value is not None:
+                number = _integer(key, value) if key in ("nx", "ny") else _number(key, value)
+                settings.append(f"{self._KEYS[key]}={number}")
+        if model_error is not None and not isinstance(model_error, str):
+            raise TypeError(f"model_error: a case name such as 'case1002', not {type(model_error).__name__}")
+        self._m = _medida.Model(self._PRESET, settings, model_error)
         self._params = params
 
-    # --- pyqg's parameters ---
+    # --- parameters ---
     def __getattr__(self, name):
         params = self.__dict__.get("_params", {})
         if name in params:
@@ -130,6 +129,19 @@ class QGModel:
     def Qy(self):
         """Background PV gradient per layer [1/(m s)]."""
         return np.array(self._m.background()[1])
+
+    # --- terms ---
+    @property
+    def coefficients(self):
+        """The tendency's terms and their coefficients, {name: value} (`m.coefficients['bottom_drag']`)."""
+        return dict(self._m.coefficients())
+
+    def set_coefficient(self, name, value):
+        """Sets the coefficient of term `name` (a key of `coefficients`): an imperfect model is the
+        same model with coefficients changed."""
+        if not isinstance(name, str):
+            raise TypeError(f"name: a term name, not {type(name).__name__}")
+        self._m.set_coefficient(name, float(_number(name, value)))
 
     # --- state ---
     @property
@@ -200,7 +212,7 @@ class QGModel:
 
     def to_dataset(self):
         """The state as pyqg's `to_dataset()` lays it out: q, p, u, v, ufull, vfull on
-        (time, lev, y, x), Ubg and Qy on lev, and the `pyqg:` attributes."""
+        (time, lev, y, x), Ubg and Qy on lev, and the parameters as attributes."""
         import xarray as xr
 
         dims = ("time", "lev", "y", "x")
@@ -217,16 +229,116 @@ class QGModel:
                 "x": self._coord(self.nx, self.dx),
             },
         )
-        for key in ("nx", "ny", "L", "W", "dt", "tmax", "rd", "delta", "H1", "beta", "rek", "filterfac"):
-            ds.attrs[f"pyqg:{key}"] = self._params[key]
-        ds.attrs["pyqg:tc"] = self.tc
-        ds.attrs["title"] = "pyqg's QGModel, computed by medida"
+        ds.attrs.update(self._attrs())
         return ds
+
+    def _attrs(self):
+        return {"medida:config": self._m.config(), "tc": self.tc}
+
+
+class QGModel(_Model):
+    """pyqg's two-layer `QGModel`, computed by medida.
+
+    Keywords as pyqg 0.7.2's, with its defaults: nx, ny (nx), L [m], W (L), dt [s], tmax [s],
+    rd [m], delta (H1/H2), H1 [m], beta [1/(m s)], rek [1/s], U1, U2 [m/s], filterfac; and
+    `seed`, the initial state's (pyqg's random field). pyqg's logging and averaging keywords
+    are accepted and have no effect; any other keyword is a TypeError, a value outside its
+    allowed range a ValueError naming it.
+    """
+
+    _PRESET = "pyqg-eddy"
+    _KEYS = _KEYS
+    _DEFAULTS = _DEFAULTS
+    _NO_EFFECT = _NO_EFFECT
+
+    def __init__(self, seed=0, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+
+    def _attrs(self):
+        attrs = {f"pyqg:{key}": self._params[key] for key in
+                 ("nx", "ny", "L", "W", "dt", "tmax", "rd", "delta", "H1", "beta", "rek", "filterfac")}
+        attrs["pyqg:tc"] = self.tc
+        attrs["title"] = "pyqg's QGModel, computed by medida"
+        return attrs
+
+
+# JetModel's keyword -> medida's config key (`medida config show --preset medida-jet`).
+_JET_KEYS = {
+    "nx": "model.nx",
+    "ny": "model.ny",
+    "L": "model.L",
+    "W": "model.W",
+    "dt": "model.dt",
+    "rd": "model.rd",
+    "sigma": "jet.sigma",
+    "u1": "jet.u1",
+    "beta": "terms.beta",
+    "bottom_drag": "terms.bottom_drag",
+    "hyperviscosity": "terms.hyperviscosity",
+    "interface_relaxation": "terms.interface_relaxation",
+    "jet_forcing": "terms.jet_forcing",
+    "sponge": "terms.sponge",
+}
+
+
+class JetModel(_Model):
+    """The MEDIDA study's forced jet (Lutsko et al. 2015 as set up by the study): two equal layers
+    on a 46 x 68 channel-like periodic domain, relaxation of the interface to a jet profile
+    (width `sigma`, speed `u1`), bottom drag, a sponge, hyperviscosity; non-dimensional units.
+
+    Keywords (the `medida-jet` preset's values unless given): nx (96), ny (192), L (46), W (68),
+    dt (0.025), tmax (model time; default the preset's 20,000 steps), rd, sigma, u1, and the
+    terms' coefficients beta (0.196), bottom_drag (0.07), interface_relaxation (0.01),
+    jet_forcing (0.01), sponge (1), hyperviscosity (1e-6); `seed` of the random initial state;
+    `model_error` ("case1001" ... "case1009"), the study's imperfect model instead of the truth.
+    Start it from a spun-up state with `set_q` (a `medida.simulate(..., preset="medida-jet")`
+    run's last q), or run the spin-up (250 time units) from the random state.
+    """
+
+    _PRESET = "medida-jet"
+    _KEYS = _JET_KEYS
+    _DEFAULTS = {**{key: None for key in _JET_KEYS}, "dt": 0.025, "tmax": None}
+    # run() steps from the state as it is: no spin-up of its own.
+    _FIXED = ("run.spinup=0",)
+
+    @property
+    def nx(self):
+        return self._m.shape()[2]
+
+    @property
+    def ny(self):
+        return self._m.shape()[1]
+
+    @property
+    def L(self):
+        return self._m.extent()[0]
+
+    @property
+    def W(self):
+        return self._m.extent()[1]
+
+    @property
+    def dt(self):
+        return self._m.dt
+
+    def _attrs(self):
+        return {"medida:config": self._m.config(), "medida:tc": self.tc,
+                "title": "the MEDIDA forced jet, computed by medida"}
 
 
 def _array(pair):
     data, shape = pair
     return np.frombuffer(data, dtype=np.float64).reshape(shape).copy()
+
+
+def _steps(tmax, dt):
+    """pyqg steps while t < tmax: as many steps as tmax / dt rounded up."""
+    number, dt = float(_number("tmax", tmax)), float(_number("dt", dt))
+    # A dt that is not > 0 is the config's to name.
+    steps = np.ceil(number / dt * (1 - 1e-12)) if dt > 0 else 0
+    if not 0 <= steps <= 2**53:
+        raise ValueError(f"tmax = {tmax}: allowed 0 to 2^53 steps of dt = {dt}")
+    return int(steps)
 
 
 def _number(name, value):

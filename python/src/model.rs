@@ -37,8 +37,10 @@ impl Model {
     /// `settings` (`"model.nx=128"`, ...), in the preset's initial state (pyqg's random field of
     /// `init.seed`).
     #[new]
-    fn new(preset: &str, settings: Vec<String>) -> PyResult<Self> {
-        let cfg = RunConfig::resolve(Some(preset), None, None, &settings).map_err(value_error)?;
+    #[pyo3(signature = (preset, settings, model_error=None))]
+    fn new(preset: &str, settings: Vec<String>, model_error: Option<&str>) -> PyResult<Self> {
+        let cfg =
+            RunConfig::resolve(Some(preset), None, model_error, &settings).map_err(value_error)?;
         let mut model = medida_workflow::build_model(&cfg).map_err(value_error)?;
         let q = model.random_q(cfg.init.seed) * cfg.init.scale;
         model.set_q(q.view()).map_err(value_error)?;
@@ -60,6 +62,37 @@ impl Model {
     #[getter]
     fn t(&self) -> f64 {
         self.model.t()
+    }
+
+    /// Time step.
+    #[getter]
+    fn dt(&self) -> f64 {
+        self.model.params().dt
+    }
+
+    /// `(lev, y, x)` of the state.
+    fn shape(&self) -> (usize, usize, usize) {
+        self.model.q().dim()
+    }
+
+    /// Domain size `(L, W)` in x and y.
+    fn extent(&self) -> (f64, f64) {
+        let p = self.model.params();
+        (p.L, p.W)
+    }
+
+    /// The tendency's terms and their coefficients, in the model's order.
+    fn coefficients(&self) -> Vec<(String, f64)> {
+        self.model
+            .terms()
+            .iter()
+            .map(|t| (t.name().to_string(), t.coefficient))
+            .collect()
+    }
+
+    /// Sets the coefficient of term `name`; an unknown name is a `ValueError` listing the terms.
+    fn set_coefficient(&mut self, name: &str, value: f64) -> PyResult<()> {
+        self.model.set_coefficient(name, value).map_err(value_error)
     }
 
     /// Total steps of the config's run (`run.steps`, or `run.tmax` / `model.dt`).
