@@ -42,6 +42,8 @@ _DEFAULTS = {
 
 # pyqg keywords that change only its logging or its own diagnostics' averaging window.
 _NO_EFFECT = {"twrite", "tavestart", "taveint", "log_level", "logfile", "fftw_num_threads", "ntd"}
+# Those of them pyqg's to_dataset() records, with pyqg 0.7.2's defaults.
+_LOGGING = {"twrite": 1000.0, "tavestart": 315360000.0, "taveint": 86400.0, "ntd": 1}
 
 
 class _Model:
@@ -210,23 +212,53 @@ class _Model:
             if self.t >= tsnapstart and self.tc % every == 0:
                 yield self.t
 
+    @property
+    def dqdt(self):
+        """The tendency dq/dt of the current state, every term (lev, y, x) [1/s^2]."""
+        return _array(self._m.dqdt())
+
+    @property
+    def dqhdt(self):
+        """The tendency's transform (lev, l, k), pyqg's `dqhdt` (with its Nyquist column)."""
+        re, im = (_array(part) for part in self._m.dqhdt())
+        return re + 1j * im
+
+    @property
+    def k(self):
+        """Zonal wavenumbers of the rfft's last axis [1/m], pyqg's `kk`."""
+        return 2 * np.pi / self.L * np.arange(self.nx // 2 + 1)
+
+    @property
+    def l(self):  # noqa: E743 (pyqg's name)
+        """Meridional wavenumbers [1/m], pyqg's `ll` (NumPy's fft order)."""
+        return 2 * np.pi / self.W * np.fft.fftfreq(self.ny, 1 / self.ny)
+
     def to_dataset(self):
-        """The state as pyqg's `to_dataset()` lays it out: q, p, u, v, ufull, vfull on
-        (time, lev, y, x), Ubg and Qy on lev, and the parameters as attributes."""
+        """The state as pyqg's `to_dataset()` lays it out: q, p, u, v, ufull, vfull, dqdt on
+        (time, lev, y, x), their transforms qh, ph, uh, vh, dqhdt on (time, lev, l, k), Ubg and
+        Qy on lev, coordinates time, lev, lev_mid, y, x, l, k, and the parameters as attributes."""
         import xarray as xr
 
-        dims = ("time", "lev", "y", "x")
-        fields = {
-            name: (dims, getattr(self, name)[None])
-            for name in ("q", "p", "u", "v", "ufull", "vfull")
-        }
+        dims, spectral = ("time", "lev", "y", "x"), ("time", "lev", "l", "k")
+        p, u, v = self._puv()
+        fields = {"q": self.q, "p": p, "u": u, "v": v, "dqdt": self.dqdt}
+        fields["ufull"] = u + self.Ubg[:, None, None]
+        fields["vfull"] = v
+        rfft = lambda a: np.fft.rfftn(a, axes=(-2, -1))[None]
+        data = {name: (dims, a[None]) for name, a in fields.items()}
+        for name, source in (("qh", "q"), ("ph", "p"), ("uh", "u"), ("vh", "v")):
+            data[name] = (spectral, rfft(fields[source]))
+        data["dqhdt"] = (spectral, self.dqhdt[None])
         ds = xr.Dataset(
-            {**fields, "Ubg": (("lev",), self.Ubg), "Qy": (("lev",), self.Qy)},
+            {**data, "Ubg": (("lev",), self.Ubg), "Qy": (("lev",), self.Qy)},
             coords={
                 "time": [self.t],
                 "lev": [1, 2],
+                "lev_mid": [1.5],
                 "y": self._coord(self.ny, self.dy),
                 "x": self._coord(self.nx, self.dx),
+                "l": self.l,
+                "k": self.k,
             },
         )
         ds.attrs.update(self._attrs())
@@ -252,13 +284,21 @@ class QGModel(_Model):
     _NO_EFFECT = _NO_EFFECT
 
     def __init__(self, seed=0, **kwargs):
+        self._logging = dict(_LOGGING)
+        self._logging.update({k: v for k, v in kwargs.items() if k in _LOGGING})
         super().__init__(seed=seed, **kwargs)
 
     def _attrs(self):
-        attrs = {f"pyqg:{key}": self._params[key] for key in
-                 ("nx", "ny", "L", "W", "dt", "tmax", "rd", "delta", "H1", "beta", "rek", "filterfac")}
-        attrs["pyqg:tc"] = self.tc
-        attrs["title"] = "pyqg's QGModel, computed by medida"
+        """pyqg 0.7.2's attributes (its averaging and logging keywords as given, or its defaults)."""
+        keys = ("nx", "ny", "L", "W", "dt", "tmax", "rd", "delta", "H1", "beta", "rek", "filterfac")
+        attrs = {f"pyqg:{key}": self._params[key] for key in keys}
+        attrs.update({f"pyqg:{key}": value for key, value in self._logging.items()})
+        attrs.update({
+            "pyqg:tc": self.tc, "pyqg:nz": 2, "pyqg:M": self.nx * self.ny, "pyqg:nk": self.nx // 2 + 1,
+            "pyqg:nl": self.ny, "pyqg:del2": 1 / (1 + self.delta),
+            "title": "pyqg's QGModel, computed by medida",
+            "reference": "https://pyqg.readthedocs.io/en/latest/index.html",
+        })
         return attrs
 
 

@@ -135,6 +135,18 @@ impl Model {
             .collect()
     }
 
+    /// The tendency `dq/dt` of the current state (every term), `(bytes, shape)`, `(lev, y, x)`.
+    fn dqdt<'py>(&mut self, py: Python<'py>) -> (Bound<'py, PyBytes>, Vec<usize>) {
+        to_python(py, &self.model.dqdt())
+    }
+
+    /// The tendency's transform `dq_hat/dt` of the current state, `(lev, l, k)` as pyqg's
+    /// `dqhdt`: its real and imaginary parts, each `(bytes, shape)`.
+    fn dqhdt<'py>(&mut self, py: Python<'py>) -> [(Bound<'py, PyBytes>, Vec<usize>); 2] {
+        let d = self.model.dqhdt();
+        [d.mapv(|c| c.re), d.mapv(|c| c.im)].map(|a| to_python(py, &a))
+    }
+
     /// Sets `q` from float64 bytes in C order of the model's `(lev, y, x)` shape.
     fn set_q(&mut self, values: &[u8]) -> PyResult<()> {
         let shape = self.model.q().dim();
