@@ -1,6 +1,8 @@
 """`QGModel`: pyqg's two-layer model, computed by medida (pyqg's keywords, defaults, attributes
 and dataset layout)."""
 
+import os
+
 import numpy as np
 
 from . import _medida
@@ -58,7 +60,7 @@ class _Model:
     # Settings that keywords do not change.
     _FIXED = ()
 
-    def __init__(self, seed=0, model_error=None, **kwargs):
+    def __init__(self, seed=0, model_error=None, closure=None, **kwargs):
         name = type(self).__name__
         params = dict(self._DEFAULTS)
         for key, value in kwargs.items():
@@ -81,7 +83,9 @@ class _Model:
                 settings.append(f"{self._KEYS[key]}={number}")
         if model_error is not None and not isinstance(model_error, str):
             raise TypeError(f"model_error: a case name such as 'case1002', not {type(model_error).__name__}")
-        self._m = _medida.Model(self._PRESET, settings, model_error)
+        if closure is not None and not isinstance(closure, (str, os.PathLike)):
+            raise TypeError(f"closure: a built-in closure's name ('smagorinsky:cs=0.15') or a discovered closure's JSON file, not {type(closure).__name__}")
+        self._m = _medida.Model(self._PRESET, settings, model_error, None if closure is None else os.fspath(closure))
         self._params = params
 
     # --- parameters ---

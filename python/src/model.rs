@@ -36,11 +36,29 @@ impl Model {
     /// The model of `preset` (`pyqg-eddy`, `pyqg-jet`, `medida-jet`, `2d-turbulence`) with
     /// `settings` (`"model.nx=128"`, ...), in the preset's initial state (pyqg's random field of
     /// `init.seed`).
+    /// `closure`: a built-in closure (`smagorinsky:cs=0.15`, as `medida closure list` names
+    /// them) or a `medida closure discover` result (FILE.json), added to the tendency as `medida
+    /// simulate --closure` adds it; a `train-rl` policy is refused (its decisions need the run's
+    /// spectra, which only `medida simulate` keeps).
     #[new]
-    #[pyo3(signature = (preset, settings, model_error=None))]
-    fn new(preset: &str, settings: Vec<String>, model_error: Option<&str>) -> PyResult<Self> {
-        let cfg =
+    #[pyo3(signature = (preset, settings, model_error=None, closure=None))]
+    fn new(
+        preset: &str,
+        settings: Vec<String>,
+        model_error: Option<&str>,
+        closure: Option<&str>,
+    ) -> PyResult<Self> {
+        let mut cfg =
             RunConfig::resolve(Some(preset), None, model_error, &settings).map_err(value_error)?;
+        if let Some(spec) = closure {
+            let c = medida_workflow::closure::closure_config(spec).map_err(value_error)?;
+            if c.policy.is_some() {
+                return Err(value_error(format!(
+                    "closure = {spec:?}: a train-rl policy runs in `medida simulate --closure` only (its decisions need the run's spectra); give a built-in or a discovered closure"
+                )));
+            }
+            cfg.closure = Some(c);
+        }
         let mut model = medida_workflow::build_model(&cfg).map_err(value_error)?;
         let q = model.random_q(cfg.init.seed) * cfg.init.scale;
         model.set_q(q.view()).map_err(value_error)?;

@@ -123,6 +123,31 @@ def test_to_dataset_is_pyqgs_dataset():
         close(name, a, b)
 
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CLOSURES = {
+    "smagorinsky:cs=0.15": dict(uv_parameterization=pyqg.parameterizations.Smagorinsky(0.15)),
+    "backscatter": dict(q_parameterization=pyqg.parameterizations.BackscatterBiharmonic(np.sqrt(0.007), 1.2)),
+    "zb20": dict(uv_parameterization=pyqg.parameterizations.ZannaBolton2020(-46761284)),
+}
+
+
+@pytest.mark.parametrize("closure", CLOSURES)
+def test_closure_keyword_equals_pyqgs_parameterization(closure):
+    """`closure=` adds a medida closure as pyqg's parameterization keywords add pyqg's: 200 steps
+    from the turbulent 32 x 32 state of the closure cross-check (tests/data/closure_baselines.npz)
+    within 1e-10 (round-off grown by 200 steps of turbulence; measured about 1e-14)."""
+    q0 = np.load(ROOT / "tests" / "data" / "closure_baselines.npz")["q0"]
+    theirs = pyqg.QGModel(nx=32, dt=3600.0, ntd=1, log_level=0, tmax=200 * 3600.0, **CLOSURES[closure])
+    ours = medida.QGModel(nx=32, dt=3600.0, tmax=200 * 3600.0, closure=closure)
+    bare = medida.QGModel(nx=32, dt=3600.0, tmax=200 * 3600.0)
+    for m in (theirs, ours, bare):
+        m.set_q(q0)
+        m.run()
+    err = np.abs(ours.q - theirs.q).max() / np.abs(theirs.q).max()
+    assert err <= 1e-10, f"{closure}: {err:.1e}"
+    assert np.abs(bare.q - theirs.q).max() > 1e3 * err * np.abs(theirs.q).max()
+
+
 def test_bad_arguments_name_the_argument():
     with pytest.raises(TypeError, match="nope"):
         medida.QGModel(nope=1)
@@ -134,6 +159,10 @@ def test_bad_arguments_name_the_argument():
         medida.QGModel(dt=-1.0)
     with pytest.raises(ValueError, match="tmax = 1e.300: allowed"):
         medida.QGModel(tmax=1e300)
+    with pytest.raises(ValueError, match="unknown closure"):
+        medida.QGModel(closure="smagorinksy")
+    with pytest.raises(TypeError, match="closure"):
+        medida.QGModel(closure=0.15)
     m = medida.QGModel()
     with pytest.raises(ValueError, match="shape"):
         m.set_q(np.zeros((2, 32, 32)))
