@@ -2,6 +2,7 @@
 and dataset layout)."""
 
 import os
+from functools import cached_property
 
 import numpy as np
 
@@ -60,7 +61,8 @@ class _Model:
     # Settings that keywords do not change.
     _FIXED = ()
 
-    def __init__(self, seed=0, model_error=None, closure=None, **kwargs):
+    def __init__(self, seed=0, model_error=None, closure=None, q_parameterization=None,
+                 uv_parameterization=None, parameterization=None, **kwargs):
         name = type(self).__name__
         params = dict(self._DEFAULTS)
         for key, value in kwargs.items():
@@ -87,6 +89,9 @@ class _Model:
             raise TypeError(f"closure: a built-in closure's name ('smagorinsky:cs=0.15') or a discovered closure's JSON file, not {type(closure).__name__}")
         self._m = _medida.Model(self._PRESET, settings, model_error, None if closure is None else os.fspath(closure))
         self._params = params
+        self._parameterization = _parameterization(q_parameterization, uv_parameterization, parameterization)
+        if self._parameterization is not None:
+            self._m.add_parameterization_term()
 
     # --- parameters ---
     def __getattr__(self, name):
@@ -153,10 +158,15 @@ class _Model:
     @property
     def q(self):
         """Potential vorticity anomaly (lev, y, x) [1/s]."""
-        return _array(self._m.q())
+        return self._m.q()
 
     def _puv(self):
-        return [_array(a) for a in self._m.p_u_v()]
+        # p, u, v of the current state, computed once per state (a parameterization reads them
+        # several times a step); set_q changes the state without a step.
+        key = (self._m.tc, self.__dict__.get("_version", 0))
+        if self.__dict__.get("_puv_key") != key:
+            self._puv_cache, self._puv_key = self._m.p_u_v(), key
+        return self._puv_cache
 
     @property
     def p(self):
@@ -196,46 +206,95 @@ class _Model:
         shape = (2, self.ny, self.nx)
         if q.shape != shape:
             raise ValueError(f"q: shape {q.shape}, the model's q has shape {shape}")
-        self._m.set_q(np.ascontiguousarray(q).tobytes())
+        self._m.set_q(q)
+        self._version = self.__dict__.get("_version", 0) + 1
 
     # --- stepping, as pyqg's ---
     def step_forward(self):
         """One step."""
-        self._m.step(1)
+        self._steps(1)
 
     def run(self):
         """Steps until t reaches tmax."""
-        self._m.step(max(self._m.total_steps - self._m.tc, 0))
+        self._steps(max(self._m.total_steps - self._m.tc, 0))
 
     def run_with_snapshots(self, tsnapstart=0.0, tsnapint=432000.0):
         """pyqg's generator: steps until tmax, yielding t after every step at which
         t >= tsnapstart and the step count is a multiple of ceil(tsnapint / dt)."""
         every = int(np.ceil(tsnapint / self.dt))
         while self._m.tc < self._m.total_steps:
-            self._m.step(1)
+            self._steps(1)
             if self.t >= tsnapstart and self.tc % every == 0:
                 yield self.t
+
+    def _steps(self, n):
+        if self._parameterization is None:
+            self._m.step(n)
+            return
+        for _ in range(n):
+            # As pyqg: the parameterization sees the state the step starts from.
+            self._m.set_parameterization(np.asarray(self._parameterization(self), dtype=np.float64))
+            self._m.step(1)
+
+    # --- pyqg's spectral helpers, for parameterizations written for pyqg ---
+    def fft(self, v):
+        """Real FFT over (y, x), as pyqg's."""
+        return np.fft.rfftn(v, axes=(-2, -1))
+
+    def ifft(self, vh):
+        """Its inverse, as pyqg's."""
+        return np.fft.irfftn(vh, s=(self.ny, self.nx), axes=(-2, -1))
+
+    @cached_property
+    def kk(self):
+        """Zonal wavenumbers of the rfft's last axis [1/m]."""
+        return 2 * np.pi / self.L * np.arange(self.nx // 2 + 1)
+
+    @cached_property
+    def ll(self):
+        """Meridional wavenumbers [1/m] (NumPy's fft order)."""
+        return 2 * np.pi / self.W * np.fft.fftfreq(self.ny, 1 / self.ny)
+
+    @cached_property
+    def k(self):
+        """Zonal wavenumber on the (l, k) grid, as pyqg's."""
+        return np.meshgrid(self.kk, self.ll)[0]
+
+    @cached_property
+    def l(self):  # noqa: E743 (pyqg's name)
+        """Meridional wavenumber on the (l, k) grid, as pyqg's."""
+        return np.meshgrid(self.kk, self.ll)[1]
+
+    @cached_property
+    def ik(self):
+        return 1j * self.k
+
+    @cached_property
+    def il(self):
+        return 1j * self.l
+
+    @cached_property
+    def wv2(self):
+        return self.k**2 + self.l**2
+
+    @property
+    def Hi(self):
+        """Layer thicknesses (H1, H2)."""
+        return np.array(self._m.thicknesses())
+
+    @property
+    def H(self):
+        return float(self.Hi.sum())
 
     @property
     def dqdt(self):
         """The tendency dq/dt of the current state, every term (lev, y, x) [1/s^2]."""
-        return _array(self._m.dqdt())
+        return self._m.dqdt()
 
     @property
     def dqhdt(self):
         """The tendency's transform (lev, l, k), pyqg's `dqhdt` (with its Nyquist column)."""
-        re, im = (_array(part) for part in self._m.dqhdt())
-        return re + 1j * im
-
-    @property
-    def k(self):
-        """Zonal wavenumbers of the rfft's last axis [1/m], pyqg's `kk`."""
-        return 2 * np.pi / self.L * np.arange(self.nx // 2 + 1)
-
-    @property
-    def l(self):  # noqa: E743 (pyqg's name)
-        """Meridional wavenumbers [1/m], pyqg's `ll` (NumPy's fft order)."""
-        return 2 * np.pi / self.W * np.fft.fftfreq(self.ny, 1 / self.ny)
+        return self._m.dqhdt()
 
     def to_dataset(self):
         """The state as pyqg's `to_dataset()` lays it out: q, p, u, v, ufull, vfull, dqdt on
@@ -261,8 +320,8 @@ class _Model:
                 "lev_mid": [1.5],
                 "y": self._coord(self.ny, self.dy),
                 "x": self._coord(self.nx, self.dx),
-                "l": self.l,
-                "k": self.k,
+                "l": self.ll,
+                "k": self.kk,
             },
         )
         ds.attrs.update(self._attrs())
@@ -276,8 +335,11 @@ class QGModel(_Model):
     """pyqg's two-layer `QGModel`, computed by medida.
 
     Keywords as pyqg 0.7.2's, with its defaults: nx, ny (nx), L [m], W (L), dt [s], tmax [s],
-    rd [m], delta (H1/H2), H1 [m], beta [1/(m s)], rek [1/s], U1, U2 [m/s], filterfac; and
-    `seed`, the initial state's (pyqg's random field). pyqg's logging and averaging keywords
+    rd [m], delta (H1/H2), H1 [m], beta [1/(m s)], rek [1/s], U1, U2 [m/s], filterfac,
+    q_parameterization (f(m) -> dq, added to dq/dt), uv_parameterization (f(m) -> (du, dv),
+    entering as their curl), parameterization (pyqg's objects, either kind); and medida's:
+    `closure` (a medida closure: "smagorinsky:cs=0.15", `medida closure list`, or a `medida
+    closure discover` FILE.json), `seed`, the initial state's (pyqg's random field). pyqg's logging and averaging keywords
     are accepted and have no effect; any other keyword is a TypeError, a value outside its
     allowed range a ValueError naming it.
     """
@@ -370,11 +432,6 @@ class JetModel(_Model):
                 "title": "the MEDIDA forced jet, computed by medida"}
 
 
-def _array(pair):
-    data, shape = pair
-    return np.frombuffer(data, dtype=np.float64).reshape(shape).copy()
-
-
 def _steps(tmax, dt):
     """pyqg steps while t < tmax: as many steps as tmax / dt rounded up."""
     number, dt = float(_number("tmax", tmax)), float(_number("dt", dt))
@@ -395,3 +452,31 @@ def _integer(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name}: a whole number, not {type(value).__name__}")
     return str(int(value))
+
+
+def _parameterization(q, uv, combined):
+    """One callable `f(m) -> dq` (lev, y, x), added to dq/dt, from pyqg's keywords:
+    `q_parameterization` (returns dq), `uv_parameterization` (returns (du, dv), which enter as
+    their curl, as in pyqg), or `parameterization` (either kind, by its `parameterization_type`,
+    as pyqg's parameterization objects declare it)."""
+    if combined is not None:
+        if q is not None or uv is not None:
+            raise ValueError("parameterization: give it, or q_parameterization / uv_parameterization, not both")
+        kind = getattr(combined, "parameterization_type", None)
+        if kind not in ("q_parameterization", "uv_parameterization"):
+            raise TypeError("parameterization: an object with parameterization_type 'q_parameterization' or "
+                            "'uv_parameterization' (pyqg's parameterizations)")
+        q, uv = (combined, None) if kind == "q_parameterization" else (None, combined)
+    for name, f in (("q_parameterization", q), ("uv_parameterization", uv)):
+        if f is not None and not callable(f):
+            raise TypeError(f"{name}: a callable taking the model, not {type(f).__name__}")
+    if q is not None and uv is not None:
+        return lambda m: q(m) + _curl(m, *uv(m))
+    if uv is not None:
+        return lambda m: _curl(m, *uv(m))
+    return q
+
+
+def _curl(m, du, dv):
+    """What a velocity tendency (du, dv) adds to dq/dt: its curl, as pyqg computes it."""
+    return m.ifft(-m.il * m.fft(du) + m.ik * m.fft(dv))

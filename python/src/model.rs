@@ -1,15 +1,15 @@
 //! [`Model`]: a medida run configuration (a preset with `section.key=value` settings, as `medida
-//! simulate --set` takes) and its model; arrays cross as raw float64 bytes (native order) with
-//! their shape, which the Python half (`medida/model.py`) turns into NumPy arrays. The GIL is
-//! released while the model steps, and Ctrl-C stops a long run.
+//! simulate --set` takes) and its model; NumPy arrays in are read in place, arrays out are the
+//! model's own, handed to NumPy without a copy. The GIL is released while the model steps, and
+//! Ctrl-C stops a long run.
 
 use medida_workflow::RunConfig;
-use ndarray::Array3;
+use numpy::{Complex64, IntoPyArray, PyArray3, PyReadonlyArray3};
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
 
 use crate::value_error;
+use medida_solver::{Expr, LayerShape, Term};
 
 /// A model built from a config: the state, stepped in place.
 #[pyclass(module = "medida._medida")]
@@ -18,15 +18,8 @@ pub struct Model {
     model: medida_solver::Model,
 }
 
-/// `(bytes, shape)` of a `(lev, y, x)` array.
-fn to_python<'py>(py: Python<'py>, a: &Array3<f64>) -> (Bound<'py, PyBytes>, Vec<usize>) {
-    let a = a.as_standard_layout();
-    let values = a.as_slice().expect("standard layout is contiguous");
-    (
-        PyBytes::new(py, bytemuck::cast_slice(values)),
-        a.shape().to_vec(),
-    )
-}
+/// The name of the term a Python parameterization enters through.
+const PARAMETERIZATION: &str = "q_parameterization";
 
 /// Steps at most this many at a time between checks for Ctrl-C.
 const STEPS_PER_CHECK: u64 = 100;
@@ -99,6 +92,12 @@ impl Model {
         (p.L, p.W)
     }
 
+    /// Layer thicknesses `(H1, H2)`, `H2 = H1 / delta`.
+    fn thicknesses(&self) -> (f64, f64) {
+        let p = self.model.params();
+        (p.H1, p.H1 / p.delta)
+    }
+
     /// The tendency's terms and their coefficients, in the model's order.
     fn coefficients(&self) -> Vec<(String, f64)> {
         self.model
@@ -139,50 +138,63 @@ impl Model {
         Ok(())
     }
 
-    /// Potential vorticity anomaly `q` as `(bytes, shape)`, `(lev, y, x)`.
-    fn q<'py>(&self, py: Python<'py>) -> (Bound<'py, PyBytes>, Vec<usize>) {
-        to_python(py, &self.model.q())
+    /// Potential vorticity anomaly `q`, `(lev, y, x)`.
+    fn q<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray3<f64>> {
+        self.model.q().into_pyarray(py)
     }
 
-    /// Streamfunction `p` and velocities `u`, `v` (anomalies), each `(bytes, shape)`.
-    fn p_u_v<'py>(&self, py: Python<'py>) -> Vec<(Bound<'py, PyBytes>, Vec<usize>)> {
-        self.model
-            .p_u_v()
-            .iter()
-            .map(|a| to_python(py, a))
-            .collect()
+    /// Streamfunction `p` and velocities `u`, `v` (anomalies), each `(lev, y, x)`.
+    fn p_u_v<'py>(&self, py: Python<'py>) -> [Bound<'py, PyArray3<f64>>; 3] {
+        self.model.p_u_v().map(|a| a.into_pyarray(py))
     }
 
-    /// The tendency `dq/dt` of the current state (every term), `(bytes, shape)`, `(lev, y, x)`.
-    fn dqdt<'py>(&mut self, py: Python<'py>) -> (Bound<'py, PyBytes>, Vec<usize>) {
-        to_python(py, &self.model.dqdt())
+    /// The tendency `dq/dt` of the current state (every term), `(lev, y, x)`.
+    fn dqdt<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyArray3<f64>> {
+        self.model.dqdt().into_pyarray(py)
     }
 
     /// The tendency's transform `dq_hat/dt` of the current state, `(lev, l, k)` as pyqg's
-    /// `dqhdt`: its real and imaginary parts, each `(bytes, shape)`.
-    fn dqhdt<'py>(&mut self, py: Python<'py>) -> [(Bound<'py, PyBytes>, Vec<usize>); 2] {
-        let d = self.model.dqhdt();
-        [d.mapv(|c| c.re), d.mapv(|c| c.im)].map(|a| to_python(py, &a))
+    /// `dqhdt`.
+    fn dqhdt<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyArray3<Complex64>> {
+        self.model.dqhdt().into_pyarray(py)
     }
 
-    /// Sets `q` from float64 bytes in C order of the model's `(lev, y, x)` shape.
-    fn set_q(&mut self, values: &[u8]) -> PyResult<()> {
-        let shape = self.model.q().dim();
-        let (nz, ny, nx) = shape;
-        if values.len() != nz * ny * nx * 8 {
+    /// Sets `q`, `(lev, y, x)` of the model's shape, finite; read in place.
+    fn set_q(&mut self, q: PyReadonlyArray3<'_, f64>) -> PyResult<()> {
+        let q = q.as_array();
+        self.model
+            .set_q(q)
+            .map_err(|e| value_error(format!("q: {e}")))
+    }
+
+    /// Adds the term that a Python parameterization's tendency enters through: `dq_i/dt +=
+    /// c_i`, layer i's coefficient field (`c1`, `c2`), which [`Model::set_parameterization`]
+    /// sets before each step.
+    fn add_parameterization_term(&mut self) -> PyResult<()> {
+        let layer = |f: &str| -> PyResult<LayerShape> {
+            Ok(vec![(1.0, Expr::parse(f).map_err(value_error)?)])
+        };
+        let term = Term::new(PARAMETERIZATION, 1.0, [layer("c1")?, layer("c2")?]);
+        self.model.add_term(term).map_err(value_error)
+    }
+
+    /// Sets what the parameterization adds to `dq/dt` over the next step, `(lev, y, x)` [1/s^2].
+    fn set_parameterization(&mut self, dq: PyReadonlyArray3<'_, f64>) -> PyResult<()> {
+        let dq = dq.as_array();
+        let (nz, ny, nx) = self.model.q().dim();
+        if dq.dim() != (nz, ny, nx) {
             return Err(value_error(format!(
-                "q: {} values given, the model's q has shape ({nz}, {ny}, {nx})",
-                values.len() / 8
+                "q_parameterization: returned shape {:?}, the model's q has shape ({nz}, {ny}, {nx})",
+                dq.shape()
             )));
         }
-        let q: Vec<f64> = values
-            .chunks_exact(8)
-            .map(|b| f64::from_ne_bytes(b.try_into().expect("8 bytes")))
-            .collect();
-        let q = Array3::from_shape_vec(shape, q).expect("length checked");
-        self.model
-            .set_q(q.view())
-            .map_err(|e| value_error(format!("q: {e}")))
+        for (lev, layer) in dq.outer_iter().enumerate() {
+            let values = layer.iter().copied().collect();
+            self.model
+                .set_coefficient_field(lev, Some(values))
+                .map_err(|e| value_error(format!("q_parameterization: {e}")))?;
+        }
+        Ok(())
     }
 
     /// pyqg's background flow `Ubg` and PV gradient `Qy`, per layer.
