@@ -20,7 +20,7 @@ import pyqg
 from sections import machine, write_section
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-STEPS = {64: 1000, 128: 300, 256: 100}
+STEPS = {64: 1000, 128: 300, 256: 100, 512: 30}
 REPEATS = 5
 
 
