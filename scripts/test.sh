@@ -21,8 +21,8 @@ echo "== scipy cross-check: committed Clough-Tocher reference against a fresh sc
 "$MEDIDA_PYTHON" tests/scipy/make_reference.py --check
 echo "== Python package: medida.QGModel against pyqg 0.7.2 (pytest)"
 "$MEDIDA_PYQG_PYTHON" -m pytest -q -W ignore::DeprecationWarning python/tests/test_qgmodel.py
-echo "== Python package: STLSQ/RVM against PySINDy 2.1 and the CLI; JetModel and the pipeline against the CLI (pytest)"
-MEDIDA_BIN="$PWD/target/debug/medida" "$MEDIDA_PYTHON" -m pytest -q python/tests/test_optimizers.py python/tests/test_jetmodel.py python/tests/test_pipeline.py
+echo "== Python package: STLSQ/RVM against PySINDy 2.1 and the CLI; JetModel, checkpoints and the pipeline against the CLI (pytest)"
+MEDIDA_BIN="$PWD/target/debug/medida" "$MEDIDA_PYTHON" -m pytest -q python/tests/test_optimizers.py python/tests/test_jetmodel.py python/tests/test_checkpoints.py python/tests/test_pipeline.py
 echo "== Python package: installed from the checkout into an empty venv (pip install ./python)"
 fresh="$(mktemp -d)"
 python3 -m venv "$fresh/venv"

@@ -60,6 +60,8 @@ class _Model:
     _NO_EFFECT = set()
     # Settings that keywords do not change.
     _FIXED = ()
+    # A term only this class's models have (what `load` checks a checkpoint against).
+    _OWN_TERM = ""
 
     def __init__(self, seed=0, model_error=None, closure=None, q_parameterization=None,
                  uv_parameterization=None, parameterization=None, **kwargs):
@@ -89,9 +91,36 @@ class _Model:
             raise TypeError(f"closure: a built-in closure's name ('smagorinsky:cs=0.15') or a discovered closure's JSON file, not {type(closure).__name__}")
         self._m = _medida.Model(self._PRESET, settings, model_error, None if closure is None else os.fspath(closure))
         self._params = params
-        self._parameterization = _parameterization(q_parameterization, uv_parameterization, parameterization)
+        self._parameterize(q_parameterization, uv_parameterization, parameterization)
+
+    def _parameterize(self, q, uv, combined):
+        self._parameterization = _parameterization(q, uv, combined)
         if self._parameterization is not None:
             self._m.add_parameterization_term()
+
+    # --- checkpoints ---
+    def save(self, path, overwrite=False):
+        """Writes the model's complete state (q, the stepper's history, step count, time) and
+        config to `path` (HDF5), atomically: a kill leaves the file whole or absent. `load(path)`
+        continues the run bit for bit. An existing file is refused unless `overwrite`. A Python
+        parameterization is not saved: give it to `load` again."""
+        self._m.save(os.fspath(path), bool(overwrite))
+
+    @classmethod
+    def load(cls, path, q_parameterization=None, uv_parameterization=None, parameterization=None):
+        """The model a checkpoint holds (written by `save`, or a `medida simulate` run's
+        `.ckpt.h5`), in its state, with the parameterization keywords as the constructor's."""
+        m = cls.__new__(cls)
+        m._m = _medida.Model.load(os.fspath(path))
+        if cls._OWN_TERM not in dict(m._m.coefficients()):
+            raise ValueError(f"{os.fspath(path)}: not a {cls.__name__} checkpoint (its model has no term "
+                             f"{cls._OWN_TERM!r}; load it with the model class it came from)")
+        m._params = m._loaded_params()
+        m._parameterize(q_parameterization, uv_parameterization, parameterization)
+        return m
+
+    def _loaded_params(self):
+        return {}
 
     # --- parameters ---
     def __getattr__(self, name):
@@ -348,11 +377,18 @@ class QGModel(_Model):
     _KEYS = _KEYS
     _DEFAULTS = _DEFAULTS
     _NO_EFFECT = _NO_EFFECT
+    _OWN_TERM = "background_flow1"
 
     def __init__(self, seed=0, **kwargs):
         self._logging = dict(_LOGGING)
         self._logging.update({k: v for k, v in kwargs.items() if k in _LOGGING})
         super().__init__(seed=seed, **kwargs)
+
+    def _loaded_params(self):
+        self._logging = dict(_LOGGING)
+        params = dict(self._m.pyqg_params())
+        params["nx"], params["ny"] = int(params["nx"]), int(params["ny"])
+        return params
 
     def _attrs(self):
         """pyqg 0.7.2's attributes (its averaging and logging keywords as given, or its defaults)."""
@@ -403,6 +439,7 @@ class JetModel(_Model):
 
     _PRESET = "medida-jet"
     _KEYS = _JET_KEYS
+    _OWN_TERM = "jet_forcing"
     _DEFAULTS = {**{key: None for key in _JET_KEYS}, "dt": 0.025, "tmax": None}
     # run() steps from the state as it is: no spin-up of its own.
     _FIXED = ("run.spinup=0",)

@@ -3,10 +3,11 @@
 //! model's own, handed to NumPy without a copy. The GIL is released while the model steps, and
 //! Ctrl-C stops a long run.
 
-use medida_workflow::RunConfig;
+use medida_workflow::{RunConfig, checkpoint};
 use numpy::{Complex64, IntoPyArray, PyArray3, PyReadonlyArray3};
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
+use std::path::PathBuf;
 
 use crate::value_error;
 use medida_solver::{Expr, LayerShape, Term};
@@ -16,6 +17,17 @@ use medida_solver::{Expr, LayerShape, Term};
 pub struct Model {
     cfg: RunConfig,
     model: medida_solver::Model,
+}
+
+/// Refuses a config whose closure is a `train-rl` policy (named `what`): its decisions need the
+/// run's spectra, which only `medida simulate` keeps.
+fn no_policy(cfg: &RunConfig, what: &str) -> PyResult<()> {
+    if cfg.closure.as_ref().is_some_and(|c| c.policy.is_some()) {
+        return Err(value_error(format!(
+            "{what}: a train-rl policy closure runs in `medida simulate --closure` only (its decisions need the run's spectra); give a built-in or a discovered closure"
+        )));
+    }
+    Ok(())
 }
 
 /// The name of the term a Python parameterization enters through.
@@ -44,18 +56,31 @@ impl Model {
         let mut cfg =
             RunConfig::resolve(Some(preset), None, model_error, &settings).map_err(value_error)?;
         if let Some(spec) = closure {
-            let c = medida_workflow::closure::closure_config(spec).map_err(value_error)?;
-            if c.policy.is_some() {
-                return Err(value_error(format!(
-                    "closure = {spec:?}: a train-rl policy runs in `medida simulate --closure` only (its decisions need the run's spectra); give a built-in or a discovered closure"
-                )));
-            }
-            cfg.closure = Some(c);
+            cfg.closure =
+                Some(medida_workflow::closure::closure_config(spec).map_err(value_error)?);
+            no_policy(&cfg, spec)?;
         }
         let mut model = medida_workflow::build_model(&cfg).map_err(value_error)?;
         let q = model.random_q(cfg.init.seed) * cfg.init.scale;
         model.set_q(q.view()).map_err(value_error)?;
         Ok(Self { cfg, model })
+    }
+
+    /// The model a checkpoint at `path` holds (written by [`Model::save`] or `medida
+    /// simulate`), in its state.
+    #[staticmethod]
+    fn load(path: PathBuf) -> PyResult<Self> {
+        let (cfg, model) = checkpoint::load(&path).map_err(value_error)?;
+        no_policy(&cfg, &path.display().to_string())?;
+        Ok(Self { cfg, model })
+    }
+
+    /// Writes the model's complete state and config to `path` atomically (a file that a kill
+    /// leaves whole or absent); an existing file is refused unless `overwrite`.
+    fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
+        let (cfg, model) = (&self.cfg, &self.model);
+        py.detach(|| checkpoint::save(&path, cfg, model, overwrite))
+            .map_err(value_error)
     }
 
     /// The complete config, as `medida config show` prints it.
@@ -92,6 +117,30 @@ impl Model {
         (p.L, p.W)
     }
 
+    /// pyqg's parameters of the model's config (nx, ny, L, W, dt, rd, delta, H1, filterfac,
+    /// and beta, rek, U1, U2 from the terms' coefficients, 0 where the model has no such term)
+    /// and tmax (the run's steps times dt).
+    fn pyqg_params(&self) -> Vec<(&'static str, f64)> {
+        let (m, terms) = (&self.cfg.model, &self.cfg.terms);
+        let term = |name: &str| terms.get(name).copied().unwrap_or(0.0);
+        vec![
+            ("nx", m.nx as f64),
+            ("ny", m.ny as f64),
+            ("L", m.L),
+            ("W", m.W),
+            ("dt", m.dt),
+            ("rd", m.rd),
+            ("delta", m.delta),
+            ("H1", m.H1),
+            ("filterfac", m.filterfac),
+            ("beta", term("beta")),
+            ("rek", term("bottom_drag")),
+            ("U1", term("background_flow1")),
+            ("U2", term("background_flow2")),
+            ("tmax", self.cfg.total_steps() as f64 * m.dt),
+        ]
+    }
+
     /// Layer thicknesses `(H1, H2)`, `H2 = H1 / delta`.
     fn thicknesses(&self) -> (f64, f64) {
         let p = self.model.params();
@@ -107,9 +156,25 @@ impl Model {
             .collect()
     }
 
-    /// Sets the coefficient of term `name`; an unknown name is a `ValueError` listing the terms.
+    /// Sets the coefficient of the model's own term `name` (not a closure's), in the model and
+    /// in its config (so that a saved model keeps it); an unknown name is a `ValueError` listing
+    /// the terms.
     fn set_coefficient(&mut self, name: &str, value: f64) -> PyResult<()> {
-        self.model.set_coefficient(name, value).map_err(value_error)
+        if !self.cfg.terms.contains_key(name) {
+            let names: Vec<&str> = self.cfg.terms.keys().map(String::as_str).collect();
+            return Err(value_error(format!(
+                "term `{name}`: not a term of this model (its terms: {})",
+                names.join(", ")
+            )));
+        }
+        self.model
+            .set_coefficient(name, value)
+            .map_err(value_error)?;
+        self.cfg.terms.insert(name.to_string(), value);
+        if let Some(c) = self.cfg.model_error.coefficients.get_mut(name) {
+            *c = value;
+        }
+        Ok(())
     }
 
     /// Total steps of the config's run (`run.steps`, or `run.tmax` / `model.dt`).

@@ -6,6 +6,7 @@
 //! reported through [`Progress`]; errors say whether they are bad input ([`Error::is_input`]).
 
 pub mod calibrate;
+pub mod checkpoint;
 pub mod closure;
 pub mod config;
 pub mod demo;

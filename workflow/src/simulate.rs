@@ -7,8 +7,8 @@ use crate::kept::Kept;
 use crate::progress::Progress;
 use crate::schema::run_schema;
 use medida_data::{AttrValue, Checkpoint, OutputFile, Records, Schema};
-use medida_solver::{Complex64, Model, ModelState};
-use ndarray::{Array3, ArrayD, Axis, IxDyn};
+use medida_solver::Model;
+use ndarray::{Array3, ArrayD, Axis};
 use std::path::{Path, PathBuf};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -177,7 +177,7 @@ pub(crate) fn run_fields(m: &mut Model, spectral: bool) -> Vec<ArrayD<f64>> {
     ];
     if spectral {
         // The output stores complex fields as checkpoints do: a last axis of (real, imaginary).
-        fields.extend([m.qh(), m.ph()].map(|z| split_complex(&z)));
+        fields.extend([m.qh(), m.ph()].map(|z| crate::checkpoint::split_complex(&z)));
     }
     fields
 }
@@ -309,7 +309,7 @@ pub(crate) fn resume(
     let mut cfg = RunConfig::from_toml(c.text("config").ok_or_else(|| bad("config"))?)?;
     apply_length(&mut cfg, steps, tmax)?;
     let mut model = crate::model::build_model(&cfg)?;
-    let state = state_from_checkpoint(&c)
+    let state = crate::checkpoint::model_state(&c)
         .ok_or_else(|| bad("a complete, valid model state (counts whole and >= 0, time finite)"))?;
     model.restore(&state).map_err(input("--restart"))?;
     if model.tc() > cfg.total_steps() {
@@ -367,18 +367,13 @@ pub(crate) fn resume(
 /// The checkpoint's count `name`: a whole number from 0 to 2^53, or a named error.
 fn whole(c: &Checkpoint, name: &str, ckpt: &Path) -> Result<usize> {
     match c.number(name) {
-        Some(x) if is_count(x) => Ok(x as usize),
+        Some(x) if crate::checkpoint::is_count(x) => Ok(x as usize),
         Some(x) => input_err!(
             "--restart: checkpoint {}: {name} = {x}: allowed a whole number from 0 to 2^53",
             ckpt.display()
         ),
         None => input_err!("--restart: checkpoint {} lacks {name}", ckpt.display()),
     }
-}
-
-/// Whether a checkpoint's number is a count: whole, from 0 to 2^53 (steps, records).
-fn is_count(x: f64) -> bool {
-    x >= 0.0 && x.fract() == 0.0 && x <= RunConfig::MAX_STEPS as f64
 }
 
 /// Runs `run` to its end: snapshots of `fields`, diagnostics, checkpoints.
@@ -461,64 +456,16 @@ pub(crate) fn execute(
 }
 
 fn write_checkpoint(run: &Run) -> Result<()> {
-    let s = run.model.state();
     let (n_snap, n_series) = run.output.counts();
-    let mut c = Checkpoint {
-        arrays: vec![
-            ("q".into(), s.q.into_dyn()),
-            ("qh".into(), split_complex(&s.qh)),
-            ("dqhdt_p".into(), split_complex(&s.dqhdt_p)),
-            ("dqhdt_pp".into(), split_complex(&s.dqhdt_pp)),
-            ("qh_prev".into(), split_complex(&s.qh_prev)),
-        ],
-        numbers: vec![
-            ("tc".into(), s.tc as f64),
-            ("t".into(), s.t),
-            ("ablevel".into(), s.ablevel as f64),
-            ("n_snapshots".into(), n_snap as f64),
-            ("n_series".into(), n_series as f64),
-        ],
-        texts: vec![
-            ("config".into(), run.cfg.to_toml()),
-            ("medida_version".into(), env!("CARGO_PKG_VERSION").into()),
-            ("run_id".into(), run.id.clone()),
-        ],
-    };
+    let mut c = crate::checkpoint::of_model(&run.cfg, &run.model);
+    c.numbers.extend([
+        ("n_snapshots".into(), n_snap as f64),
+        ("n_series".into(), n_series as f64),
+    ]);
+    c.texts.push(("run_id".into(), run.id.clone()));
     run.kept.checkpoint(&mut c);
     c.write_atomic(&run.checkpoint)?;
     Ok(())
-}
-
-/// A complex array as real with a trailing dimension `(re, im)`.
-fn split_complex(a: &Array3<Complex64>) -> ArrayD<f64> {
-    let mut shape = a.shape().to_vec();
-    shape.push(2);
-    ArrayD::from_shape_fn(IxDyn(&shape), |i| {
-        let z = a[[i[0], i[1], i[2]]];
-        if i[3] == 0 { z.re } else { z.im }
-    })
-}
-
-fn join_complex(a: &ArrayD<f64>) -> Option<Array3<Complex64>> {
-    let s = a.shape();
-    (s.len() == 4 && s[3] == 2).then(|| {
-        Array3::from_shape_fn((s[0], s[1], s[2]), |(i, j, k)| {
-            Complex64::new(a[[i, j, k, 0]], a[[i, j, k, 1]])
-        })
-    })
-}
-
-fn state_from_checkpoint(c: &Checkpoint) -> Option<ModelState> {
-    Some(ModelState {
-        q: c.array("q")?.clone().into_dimensionality().ok()?,
-        qh: join_complex(c.array("qh")?)?,
-        dqhdt_p: join_complex(c.array("dqhdt_p")?)?,
-        dqhdt_pp: join_complex(c.array("dqhdt_pp")?)?,
-        qh_prev: join_complex(c.array("qh_prev")?)?,
-        ablevel: Some(c.number("ablevel")?).filter(|a| [0.0, 1.0, 2.0].contains(a))? as u8,
-        tc: Some(c.number("tc")?).filter(|x| is_count(*x))? as u64,
-        t: Some(c.number("t")?).filter(|t| t.is_finite())?,
-    })
 }
 
 /// q from a NumPy `.npy` of shape `(2, ny, nx)`, or from the `q` dataset of an HDF5 file: `(lev, y, x)`,
