@@ -43,10 +43,12 @@ _DEFAULTS = {
     "tmax": 1576800000.0,
 }
 
-# pyqg keywords that change only its logging or its own diagnostics' averaging window.
-_NO_EFFECT = {"twrite", "tavestart", "taveint", "log_level", "logfile", "fftw_num_threads", "ntd"}
+# pyqg keywords that change only its logging or threads.
+_NO_EFFECT = {"twrite", "log_level", "logfile", "fftw_num_threads", "ntd"}
 # Those of them pyqg's to_dataset() records, with pyqg 0.7.2's defaults.
-_LOGGING = {"twrite": 1000.0, "tavestart": 315360000.0, "taveint": 86400.0, "ntd": 1}
+_LOGGING = {"twrite": 1000.0, "ntd": 1}
+# pyqg's averaging window of its time-averaged diagnostics [s], with its defaults.
+_AVERAGING = {"tavestart": 315360000.0, "taveint": 86400.0}
 
 
 class _Model:
@@ -169,6 +171,22 @@ class _Model:
     def Qy(self):
         """Background PV gradient per layer [1/(m s)]."""
         return np.array(self._m.background()[1])
+
+    # --- pyqg's time-averaged diagnostics ---
+    @property
+    def diagnostics(self):
+        """pyqg's time-averaged diagnostics accumulated so far, {name: {dims, units,
+        description, value}} (from tavestart on, every taveint; empty before)."""
+        return {name: {"dims": tuple(dims), "units": units, "description": description, "value": value}
+                for name, dims, units, description, value in self._m.diagnostics()}
+
+    def get_diagnostic(self, name):
+        """The average of pyqg's diagnostic `name` (pyqg's `get_diagnostic`)."""
+        found = self.diagnostics
+        if name not in found:
+            raise KeyError(f"{name!r}: no such diagnostic averaged yet (averaged: {sorted(found) or 'none'}; "
+                           f"they accumulate from tavestart on, every taveint)")
+        return found[name]["value"]
 
     # --- terms ---
     @property
@@ -353,6 +371,9 @@ class _Model:
                 "k": self.kk,
             },
         )
+        for name, d in self.diagnostics.items():
+            ds[name] = (("time", *d["dims"]), d["value"][None])
+            ds[name].attrs.update(long_name=d["description"], units=d["units"])
         ds.attrs.update(self._attrs())
         return ds
 
@@ -368,9 +389,11 @@ class QGModel(_Model):
     q_parameterization (f(m) -> dq, added to dq/dt), uv_parameterization (f(m) -> (du, dv),
     entering as their curl), parameterization (pyqg's objects, either kind); and medida's:
     `closure` (a medida closure: "smagorinsky:cs=0.15", `medida closure list`, or a `medida
-    closure discover` FILE.json), `seed`, the initial state's (pyqg's random field). pyqg's logging and averaging keywords
-    are accepted and have no effect; any other keyword is a TypeError, a value outside its
-    allowed range a ValueError naming it.
+    closure discover` FILE.json), `seed`, the initial state's (pyqg's random field).
+    tavestart and taveint [s] set when pyqg's time-averaged diagnostics accumulate
+    (`diagnostics`, `get_diagnostic`, `to_dataset()`); pyqg's logging keywords are accepted and
+    have no effect; any other keyword is a TypeError, a value outside its allowed range a
+    ValueError naming it.
     """
 
     _PRESET = "pyqg-eddy"
@@ -379,14 +402,23 @@ class QGModel(_Model):
     _NO_EFFECT = _NO_EFFECT
     _OWN_TERM = "background_flow1"
 
-    def __init__(self, seed=0, **kwargs):
+    def __init__(self, seed=0, tavestart=_AVERAGING["tavestart"], taveint=_AVERAGING["taveint"], **kwargs):
         self._logging = dict(_LOGGING)
         self._logging.update({k: v for k, v in kwargs.items() if k in _LOGGING})
         super().__init__(seed=seed, **kwargs)
+        self._averaging = {"tavestart": tavestart, "taveint": taveint}
+        self._m.average(float(_number("tavestart", tavestart)), float(_number("taveint", taveint)))
+
+    @classmethod
+    def load(cls, path, **parameterization):
+        m = super().load(path, **parameterization)
+        m._m.average()
+        return m
 
     def _loaded_params(self):
         self._logging = dict(_LOGGING)
         params = dict(self._m.pyqg_params())
+        self._averaging = {key: params.pop(key, default) for key, default in _AVERAGING.items()}
         params["nx"], params["ny"] = int(params["nx"]), int(params["ny"])
         return params
 
@@ -394,7 +426,7 @@ class QGModel(_Model):
         """pyqg 0.7.2's attributes (its averaging and logging keywords as given, or its defaults)."""
         keys = ("nx", "ny", "L", "W", "dt", "tmax", "rd", "delta", "H1", "beta", "rek", "filterfac")
         attrs = {f"pyqg:{key}": self._params[key] for key in keys}
-        attrs.update({f"pyqg:{key}": value for key, value in self._logging.items()})
+        attrs.update({f"pyqg:{key}": value for key, value in {**self._logging, **self._averaging}.items()})
         attrs.update({
             "pyqg:tc": self.tc, "pyqg:nz": 2, "pyqg:M": self.nx * self.ny, "pyqg:nk": self.nx // 2 + 1,
             "pyqg:nl": self.ny, "pyqg:del2": 1 / (1 + self.delta),

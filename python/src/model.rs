@@ -3,8 +3,12 @@
 //! model's own, handed to NumPy without a copy. The GIL is released while the model steps, and
 //! Ctrl-C stops a long run.
 
+use medida_data::Checkpoint;
+use medida_solver::{Averages, Averaging};
+use medida_workflow::config::OutputConfig;
+use medida_workflow::model::closure_terms;
 use medida_workflow::{RunConfig, checkpoint};
-use numpy::{Complex64, IntoPyArray, PyArray3, PyReadonlyArray3};
+use numpy::{Complex64, IntoPyArray, PyArray3, PyArrayDyn, PyReadonlyArray3};
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use std::path::PathBuf;
@@ -17,6 +21,10 @@ use medida_solver::{Expr, LayerShape, Term};
 pub struct Model {
     cfg: RunConfig,
     model: medida_solver::Model,
+    /// pyqg's time-averaged diagnostics, once [`Model::average`] asks for them.
+    averages: Option<Averages>,
+    /// The checkpoint the model was loaded from: its averages continue when averaging starts.
+    loaded: Option<Checkpoint>,
 }
 
 /// Refuses a config whose closure is a `train-rl` policy (named `what`): its decisions need the
@@ -29,6 +37,15 @@ fn no_policy(cfg: &RunConfig, what: &str) -> PyResult<()> {
     }
     Ok(())
 }
+
+/// One of pyqg's time-averaged diagnostics: name, dims, units, description, average.
+type AveragedDiagnostic<'py> = (
+    &'static str,
+    Vec<&'static str>,
+    &'static str,
+    &'static str,
+    Bound<'py, PyArrayDyn<f64>>,
+);
 
 /// The name of the term a Python parameterization enters through.
 const PARAMETERIZATION: &str = "q_parameterization";
@@ -63,24 +80,95 @@ impl Model {
         let mut model = medida_workflow::build_model(&cfg).map_err(value_error)?;
         let q = model.random_q(cfg.init.seed) * cfg.init.scale;
         model.set_q(q.view()).map_err(value_error)?;
-        Ok(Self { cfg, model })
+        Ok(Self {
+            cfg,
+            model,
+            averages: None,
+            loaded: None,
+        })
     }
 
     /// The model a checkpoint at `path` holds (written by [`Model::save`] or `medida
     /// simulate`), in its state.
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<Self> {
-        let (cfg, model) = checkpoint::load(&path).map_err(value_error)?;
+        let (cfg, model, c) = checkpoint::load(&path).map_err(value_error)?;
         no_policy(&cfg, &path.display().to_string())?;
-        Ok(Self { cfg, model })
+        Ok(Self {
+            cfg,
+            model,
+            averages: None,
+            loaded: Some(c),
+        })
     }
 
-    /// Writes the model's complete state and config to `path` atomically (a file that a kill
-    /// leaves whole or absent); an existing file is refused unless `overwrite`.
+    /// Writes the model's complete state, config and averages so far to `path` atomically (a
+    /// file that a kill leaves whole or absent); an existing file is refused unless `overwrite`.
     fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
-        let (cfg, model) = (&self.cfg, &self.model);
-        py.detach(|| checkpoint::save(&path, cfg, model, overwrite))
+        let mut c = checkpoint::of_model(&self.cfg, &self.model);
+        if let Some(a) = &self.averages {
+            checkpoint::save_averages(a, &mut c);
+        }
+        py.detach(|| checkpoint::save(&path, &c, overwrite))
             .map_err(value_error)
+    }
+
+    /// Starts accumulating pyqg's time-averaged diagnostics from model time `tavestart` every
+    /// `taveint` (pyqg's keywords; given, they go into the config, else the config's are used),
+    /// with the closure and the Python parameterization as pyqg's parameterization
+    /// (`paramspec*`); a loaded model continues its checkpoint's averages.
+    #[pyo3(signature = (tavestart=None, taveint=None))]
+    fn average(&mut self, tavestart: Option<f64>, taveint: Option<f64>) -> PyResult<()> {
+        if tavestart.is_some() {
+            self.cfg.output.tavestart = tavestart;
+            self.cfg.output.taveint = taveint;
+        }
+        let Some(tavestart) = self.cfg.output.tavestart else {
+            return Ok(());
+        };
+        let mut parameterization: Vec<String> = closure_terms(&self.cfg)
+            .map_err(value_error)?
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
+        if self.model.coefficient(PARAMETERIZATION).is_some() {
+            parameterization.push(PARAMETERIZATION.to_string());
+        }
+        let settings = Averaging {
+            tavestart,
+            taveint: self.cfg.output.taveint.unwrap_or(OutputConfig::TAVEINT),
+            parameterization,
+        };
+        let mut averages = Averages::new(&self.model, settings).map_err(value_error)?;
+        if let Some(c) = self.loaded.take()
+            && c.array("averages").is_some()
+        {
+            checkpoint::restore_averages(&mut averages, &c).ok_or_else(|| {
+                value_error("the checkpoint's averages do not fit this model's diagnostics")
+            })?;
+        }
+        self.averages = Some(averages);
+        Ok(())
+    }
+
+    /// pyqg's time-averaged diagnostics accumulated so far (none before the first), in pyqg's
+    /// layout.
+    fn diagnostics<'py>(&self, py: Python<'py>) -> Vec<AveragedDiagnostic<'py>> {
+        let Some(a) = &self.averages else {
+            return Vec::new();
+        };
+        a.available()
+            .filter_map(|d| {
+                let values = a.get(d.name)?;
+                Some((
+                    d.name,
+                    d.layout.dims().to_vec(),
+                    d.units,
+                    d.description,
+                    values.into_pyarray(py),
+                ))
+            })
+            .collect()
     }
 
     /// The complete config, as `medida config show` prints it.
@@ -119,7 +207,7 @@ impl Model {
 
     /// pyqg's parameters of the model's config (nx, ny, L, W, dt, rd, delta, H1, filterfac,
     /// and beta, rek, U1, U2 from the terms' coefficients, 0 where the model has no such term)
-    /// and tmax (the run's steps times dt).
+    /// and tmax (the run's steps times dt), with tavestart and taveint when the config has them.
     fn pyqg_params(&self) -> Vec<(&'static str, f64)> {
         let (m, terms) = (&self.cfg.model, &self.cfg.terms);
         let term = |name: &str| terms.get(name).copied().unwrap_or(0.0);
@@ -139,6 +227,10 @@ impl Model {
             ("U2", term("background_flow2")),
             ("tmax", self.cfg.total_steps() as f64 * m.dt),
         ]
+        .into_iter()
+        .chain(self.cfg.output.tavestart.map(|t| ("tavestart", t)))
+        .chain(self.cfg.output.taveint.map(|t| ("taveint", t)))
+        .collect()
     }
 
     /// Layer thicknesses `(H1, H2)`, `H2 = H1 / delta`.
@@ -189,9 +281,14 @@ impl Model {
         let mut left = n;
         while left > 0 {
             let batch = left.min(STEPS_PER_CHECK);
-            let model = &mut self.model;
-            py.detach(|| (0..batch).try_for_each(|_| model.step()))
-                .map_err(value_error)?;
+            let (model, averages) = (&mut self.model, &mut self.averages);
+            py.detach(|| {
+                (0..batch).try_for_each(|_| match averages {
+                    Some(a) => model.step_averaging(a),
+                    None => model.step(),
+                })
+            })
+            .map_err(value_error)?;
             left -= batch;
             if py.check_signals().is_err() {
                 return Err(PyKeyboardInterrupt::new_err(format!(

@@ -35,6 +35,20 @@ def test_qgmodel_continues_bit_for_bit(tmp_path):
     assert loaded.to_dataset().attrs["pyqg:rek"] == 7e-7
 
 
+def test_time_averaged_diagnostics_continue_through_a_checkpoint(tmp_path):
+    m = medida.QGModel(nx=32, tavestart=0.0, taveint=2 * 7200.0)
+    for _ in range(10):
+        m.step_forward()
+    straight, resumed, loaded = continued(m, tmp_path, 10)
+    assert np.array_equal(straight, resumed)
+    ours, theirs = m.diagnostics, loaded.diagnostics
+    assert len(ours) == 19 and ours.keys() == theirs.keys()
+    for name in ours:
+        assert np.array_equal(ours[name]["value"], theirs[name]["value"]), name
+    with pytest.raises(KeyError, match="no such diagnostic"):
+        medida.QGModel(nx=32).get_diagnostic("KEspec")
+
+
 def test_jetmodel_with_changed_coefficients_and_a_parameterization(tmp_path):
     damping = dict(q_parameterization=lambda m: -0.01 * m.q)
     m = medida.JetModel(nx=32, ny=64, model_error="case1002", **damping)

@@ -6,7 +6,7 @@
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
 use medida_data::Checkpoint;
-use medida_solver::{Complex64, Model, ModelState};
+use medida_solver::{Averages, Complex64, Model, ModelState};
 use ndarray::{Array3, ArrayD, IxDyn};
 use std::path::Path;
 
@@ -53,21 +53,20 @@ pub(crate) fn is_count(x: f64) -> bool {
     x >= 0.0 && x.fract() == 0.0 && x <= RunConfig::MAX_STEPS as f64
 }
 
-/// Writes `model`'s checkpoint (built from `cfg`) to `path` atomically; an existing file is
-/// refused unless `overwrite`.
-pub fn save(path: &Path, cfg: &RunConfig, model: &Model, overwrite: bool) -> Result<(), Error> {
+/// Writes checkpoint `c` to `path` atomically; an existing file is refused unless `overwrite`.
+pub fn save(path: &Path, c: &Checkpoint, overwrite: bool) -> Result<(), Error> {
     if !overwrite && path.exists() {
         return input_err!(
             "{} exists: choose another path, or replace it with overwrite",
             path.display()
         );
     }
-    Ok(of_model(cfg, model).write_atomic(path)?)
+    Ok(c.write_atomic(path)?)
 }
 
 /// The config and model a checkpoint at `path` holds (written by [`save`] or by `medida
-/// simulate`), in the checkpoint's state.
-pub fn load(path: &Path) -> Result<(RunConfig, Model), Error> {
+/// simulate`), in the checkpoint's state, and the checkpoint (for what else it holds).
+pub fn load(path: &Path) -> Result<(RunConfig, Model, Checkpoint), Error> {
     let what = format!("{}: cannot read checkpoint", path.display());
     let c = Checkpoint::read(path).map_err(input(&what))?;
     let bad =
@@ -78,7 +77,35 @@ pub fn load(path: &Path) -> Result<(RunConfig, Model), Error> {
     model
         .restore(&state)
         .map_err(input(&path.display().to_string()))?;
-    Ok((cfg, model))
+    Ok((cfg, model, c))
+}
+
+/// Adds the sums and count of `averages` (pyqg's time-averaged diagnostics) to `c`.
+pub fn save_averages(averages: &Averages, c: &mut Checkpoint) {
+    let (count, sums) = averages.sums();
+    let flat: Vec<f64> = sums.iter().flatten().copied().collect();
+    let n = flat.len();
+    let flat = ArrayD::from_shape_vec(IxDyn(&[n]), flat).expect("1-d");
+    c.arrays.push(("averages".into(), flat));
+    c.numbers.push(("averages_count".into(), count as f64));
+}
+
+/// Continues `averages` from the sums and count in `c` (saved by [`save_averages`] from averages
+/// of the same model and settings); `None` when `c` lacks them or they do not fit.
+pub fn restore_averages(averages: &mut Averages, c: &Checkpoint) -> Option<()> {
+    let count = Some(c.number("averages_count")?).filter(|x| is_count(*x))? as u64;
+    let flat = c.array("averages")?;
+    let (_, template) = averages.sums();
+    let total: usize = template.iter().map(Vec::len).sum();
+    if flat.len() != total {
+        return None;
+    }
+    let mut it = flat.iter().copied();
+    let sums = template
+        .iter()
+        .map(|s| it.by_ref().take(s.len()).collect())
+        .collect();
+    averages.restore(count, sums).ok()
 }
 
 /// A complex array as real with a trailing dimension `(re, im)`.

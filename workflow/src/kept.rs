@@ -103,10 +103,7 @@ impl Kept {
     /// What a checkpoint holds of this: the averages' sums and count, the final snapshots so far.
     pub(crate) fn checkpoint(&self, c: &mut Checkpoint) {
         if let Some(a) = &self.averages {
-            let (count, sums) = a.sums();
-            let flat: Vec<f64> = sums.iter().flatten().copied().collect();
-            c.arrays.push(("averages".into(), vector(flat)));
-            c.numbers.push(("averages_count".into(), count as f64));
+            crate::checkpoint::save_averages(a, c);
         }
         if let Some(f) = &self.finals
             && !f.q.is_empty()
@@ -137,19 +134,7 @@ impl Kept {
             ))
         };
         if let Some(a) = &mut self.averages {
-            let count = c.number("averages_count").ok_or_else(|| bad("averages"))? as u64;
-            let flat = c.array("averages").ok_or_else(|| bad("averages"))?;
-            let (_, template) = a.sums();
-            let total: usize = template.iter().map(Vec::len).sum();
-            if flat.len() != total {
-                return Err(bad("averages"));
-            }
-            let mut it = flat.iter().copied();
-            let sums = template
-                .iter()
-                .map(|s| it.by_ref().take(s.len()).collect())
-                .collect();
-            a.restore(count, sums).map_err(|_| bad("averages"))?;
+            crate::checkpoint::restore_averages(a, c).ok_or_else(|| bad("averages"))?;
         }
         if let (Some(f), Some(q)) = (&mut self.finals, c.array("final_q")) {
             f.q = q
