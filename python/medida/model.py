@@ -8,14 +8,12 @@ import numpy as np
 
 from . import _medida
 
+# Keywords of both models that are `[model]` keys of the same name.
+_GRID = {key: f"model.{key}" for key in ("nx", "ny", "L", "W", "dt", "rd")}
+
 # pyqg's keyword -> medida's config key (`medida config show --preset pyqg-eddy`).
 _KEYS = {
-    "nx": "model.nx",
-    "ny": "model.ny",
-    "L": "model.L",
-    "W": "model.W",
-    "dt": "model.dt",
-    "rd": "model.rd",
+    **_GRID,
     "delta": "model.delta",
     "H1": "model.H1",
     "filterfac": "model.filterfac",
@@ -64,6 +62,7 @@ class _Model:
     _FIXED = ()
     # A term only this class's models have (what `load` checks a checkpoint against).
     _OWN_TERM = ""
+    _TITLE = ""
 
     def __init__(self, seed=0, model_error=None, closure=None, q_parameterization=None,
                  uv_parameterization=None, parameterization=None, **kwargs):
@@ -378,7 +377,7 @@ class _Model:
         return ds
 
     def _attrs(self):
-        return {"medida:config": self._m.config(), "tc": self.tc}
+        return {"medida:config": self._m.config(), "medida:tc": self.tc, "title": self._TITLE}
 
 
 class QGModel(_Model):
@@ -438,12 +437,7 @@ class QGModel(_Model):
 
 # JetModel's keyword -> medida's config key (`medida config show --preset medida-jet`).
 _JET_KEYS = {
-    "nx": "model.nx",
-    "ny": "model.ny",
-    "L": "model.L",
-    "W": "model.W",
-    "dt": "model.dt",
-    "rd": "model.rd",
+    **_GRID,
     "sigma": "jet.sigma",
     "u1": "jet.u1",
     "beta": "terms.beta",
@@ -476,29 +470,12 @@ class JetModel(_Model):
     # run() steps from the state as it is: no spin-up of its own.
     _FIXED = ("run.spinup=0",)
 
-    @property
-    def nx(self):
-        return self._m.shape()[2]
-
-    @property
-    def ny(self):
-        return self._m.shape()[1]
-
-    @property
-    def L(self):
-        return self._m.extent()[0]
-
-    @property
-    def W(self):
-        return self._m.extent()[1]
-
-    @property
-    def dt(self):
-        return self._m.dt
-
-    def _attrs(self):
-        return {"medida:config": self._m.config(), "medida:tc": self.tc,
-                "title": "the MEDIDA forced jet, computed by medida"}
+    nx = property(lambda self: self._m.shape()[2], doc="Grid points in x.")
+    ny = property(lambda self: self._m.shape()[1], doc="Grid points in y.")
+    L = property(lambda self: self._m.extent()[0], doc="Domain length in x.")
+    W = property(lambda self: self._m.extent()[1], doc="Domain length in y.")
+    dt = property(lambda self: self._m.dt, doc="Time step.")
+    _TITLE = "the MEDIDA forced jet, computed by medida"
 
 
 def _steps(tmax, dt):
