@@ -4,7 +4,7 @@
 //! Ctrl-C stops a long run.
 
 use medida_data::Checkpoint;
-use medida_solver::{Averages, Averaging};
+use medida_solver::{Averages, Averaging, Expr, LayerShape, Term};
 use medida_workflow::config::OutputConfig;
 use medida_workflow::model::closure_terms;
 use medida_workflow::{RunConfig, checkpoint};
@@ -14,7 +14,6 @@ use pyo3::prelude::*;
 use std::path::PathBuf;
 
 use crate::value_error;
-use medida_solver::{Expr, LayerShape, Term};
 
 /// A model built from a config: the state, stepped in place.
 #[pyclass(module = "medida._medida")]
@@ -57,11 +56,11 @@ const STEPS_PER_CHECK: u64 = 100;
 impl Model {
     /// The model of `preset` (`pyqg-eddy`, `pyqg-jet`, `medida-jet`, `2d-turbulence`) with
     /// `settings` (`"model.nx=128"`, ...), in the preset's initial state (pyqg's random field of
-    /// `init.seed`).
-    /// `closure`: a built-in closure (`smagorinsky:cs=0.15`, as `medida closure list` names
-    /// them) or a `medida closure discover` result (FILE.json), added to the tendency as `medida
-    /// simulate --closure` adds it; a `train-rl` policy is refused (its decisions need the run's
-    /// spectra, which only `medida simulate` keeps).
+    /// `init.seed`), with the model-error case `model_error` applied. `closure`: a built-in
+    /// closure (`smagorinsky:cs=0.15`, as `medida closure list` names them) or a `medida closure
+    /// discover` result (FILE.json), added to the tendency as `medida simulate --closure` adds
+    /// it; a `train-rl` policy is refused (its decisions need the run's spectra, which only
+    /// `medida simulate` keeps).
     #[new]
     #[pyo3(signature = (preset, settings, model_error=None, closure=None))]
     fn new(
