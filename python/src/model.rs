@@ -195,7 +195,8 @@ impl Model {
 
     /// `(lev, y, x)` of the state.
     fn shape(&self) -> (usize, usize, usize) {
-        self.model.q().dim()
+        let p = self.model.params();
+        (medida_solver::NZ, p.ny, p.nx)
     }
 
     /// Domain size `(L, W)` in x and y.
@@ -342,7 +343,7 @@ impl Model {
     /// Sets what the parameterization adds to `dq/dt` over the next step, `(lev, y, x)` [1/s^2].
     fn set_parameterization(&mut self, dq: PyReadonlyArray3<'_, f64>) -> PyResult<()> {
         let dq = dq.as_array();
-        let (nz, ny, nx) = self.model.q().dim();
+        let (nz, ny, nx) = self.shape();
         if dq.dim() != (nz, ny, nx) {
             return Err(value_error(format!(
                 "q_parameterization: returned shape {:?}, the model's q has shape ({nz}, {ny}, {nx})",
