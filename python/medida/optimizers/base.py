@@ -97,7 +97,9 @@ def _rows(x, y, sample_weight):
         y = y[:, None]
     if y.ndim != 2 or y.shape[0] != x.shape[0]:
         raise ValueError(f"y: shape (samples,) or (samples, targets) with x's {x.shape[0]} samples, got {y.shape}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+    # One pass without a temporary: a sum is finite unless some value is not (or it overflows,
+    # which only sends a finite problem through the row check below).
+    if not (np.isfinite(x.sum()) and np.isfinite(y.sum())):
         keep = ~(np.isnan(x).all(axis=1) | np.isnan(y).all(axis=1))
         x, y = x[keep], y[keep]
     if sample_weight is not None:
