@@ -74,10 +74,6 @@ class _Model:
             if key not in params:
                 raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
             params[key] = value
-        if "ny" in params and params["ny"] is None:
-            params["ny"] = params["nx"]
-        if "W" in params and params["W"] is None:
-            params["W"] = params["L"]
         settings = [f"init.seed={_integer('seed', seed)}", *self._FIXED]
         for key, value in params.items():
             if key == "tmax":
@@ -240,11 +236,11 @@ class _Model:
     @property
     def qh(self):
         """q's Fourier transform (lev, l, k), NumPy's rfftn over (y, x) as pyqg's."""
-        return np.fft.rfftn(self.q, axes=(-2, -1))
+        return self.fft(self.q)
 
     @property
     def ph(self):
-        return np.fft.rfftn(self.p, axes=(-2, -1))
+        return self.fft(self.p)
 
     def set_q(self, q):
         """Sets the PV anomaly: an array of the model's shape (2, ny, nx), finite."""
@@ -349,14 +345,10 @@ class _Model:
         import xarray as xr
 
         dims, spectral = ("time", "lev", "y", "x"), ("time", "lev", "l", "k")
-        p, u, v = self._puv()
-        fields = {"q": self.q, "p": p, "u": u, "v": v, "dqdt": self.dqdt}
-        fields["ufull"] = u + self.Ubg[:, None, None]
-        fields["vfull"] = v
-        rfft = lambda a: np.fft.rfftn(a, axes=(-2, -1))[None]
+        fields = {name: getattr(self, name) for name in ("q", "p", "u", "v", "ufull", "vfull", "dqdt")}
         data = {name: (dims, a[None]) for name, a in fields.items()}
-        for name, source in (("qh", "q"), ("ph", "p"), ("uh", "u"), ("vh", "v")):
-            data[name] = (spectral, rfft(fields[source]))
+        for name in ("q", "p", "u", "v"):
+            data[name + "h"] = (spectral, self.fft(fields[name])[None])
         data["dqhdt"] = (spectral, self.dqhdt[None])
         ds = xr.Dataset(
             {**data, "Ubg": (("lev",), self.Ubg), "Qy": (("lev",), self.Qy)},
@@ -404,6 +396,10 @@ class QGModel(_Model):
     def __init__(self, seed=0, tavestart=_AVERAGING["tavestart"], taveint=_AVERAGING["taveint"], **kwargs):
         self._logging = dict(_LOGGING)
         self._logging.update({k: v for k, v in kwargs.items() if k in _LOGGING})
+        # pyqg's square defaults: ny = nx, W = L.
+        for key, like in (("ny", "nx"), ("W", "L")):
+            if kwargs.get(key) is None:
+                kwargs[key] = kwargs.get(like, _DEFAULTS[like])
         super().__init__(seed=seed, **kwargs)
         self._averaging = {"tavestart": tavestart, "taveint": taveint}
         self._m.average(float(_number("tavestart", tavestart)), float(_number("taveint", taveint)))
