@@ -91,7 +91,7 @@ impl Model {
     /// simulate`), in its state.
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<Self> {
-        let (cfg, model, c) = checkpoint::load(&path).map_err(value_error)?;
+        let (cfg, model, c) = checkpoint::load(&path, "load").map_err(value_error)?;
         no_policy(&cfg, &path.display().to_string())?;
         Ok(Self {
             cfg,

@@ -65,18 +65,21 @@ pub fn save(path: &Path, c: &Checkpoint, overwrite: bool) -> Result<(), Error> {
 }
 
 /// The config and model a checkpoint at `path` holds (written by [`save`] or by `medida
-/// simulate`), in the checkpoint's state, and the checkpoint (for what else it holds).
-pub fn load(path: &Path) -> Result<(RunConfig, Model, Checkpoint), Error> {
-    let what = format!("{}: cannot read checkpoint", path.display());
-    let c = Checkpoint::read(path).map_err(input(&what))?;
-    let bad =
-        |lacks: &str| Error::Input(format!("{}: the checkpoint lacks {lacks}", path.display()));
-    let cfg = RunConfig::from_toml(c.text("config").ok_or_else(|| bad("its config"))?)?;
+/// simulate`), in the checkpoint's state, and the checkpoint (for what else it holds); errors
+/// begin with `context` (`--restart`, `load`).
+pub fn load(path: &Path, context: &str) -> Result<(RunConfig, Model, Checkpoint), Error> {
+    let c = Checkpoint::read(path).map_err(input(&format!("{context}: cannot read checkpoint")))?;
+    let bad = |what: &str| {
+        Error::Input(format!(
+            "{context}: checkpoint {} lacks {what}",
+            path.display()
+        ))
+    };
+    let cfg = RunConfig::from_toml(c.text("config").ok_or_else(|| bad("config"))?)?;
     let mut model = crate::model::build_model(&cfg)?;
-    let state = model_state(&c).ok_or_else(|| bad("a complete, valid model state"))?;
-    model
-        .restore(&state)
-        .map_err(input(&path.display().to_string()))?;
+    let state = model_state(&c)
+        .ok_or_else(|| bad("a complete, valid model state (counts whole and >= 0, time finite)"))?;
+    model.restore(&state).map_err(input(context))?;
     Ok((cfg, model, c))
 }
 

@@ -299,19 +299,8 @@ pub(crate) fn resume(
     tmax: Option<f64>,
     layout: &Layout<'_>,
 ) -> Result<Run> {
-    let c = Checkpoint::read(ckpt).map_err(input("--restart: cannot read checkpoint"))?;
-    let bad = |what: &str| {
-        Error::Input(format!(
-            "--restart: checkpoint {} lacks {what}",
-            ckpt.display()
-        ))
-    };
-    let mut cfg = RunConfig::from_toml(c.text("config").ok_or_else(|| bad("config"))?)?;
+    let (mut cfg, mut model, c) = crate::checkpoint::load(ckpt, "--restart")?;
     apply_length(&mut cfg, steps, tmax)?;
-    let mut model = crate::model::build_model(&cfg)?;
-    let state = crate::checkpoint::model_state(&c)
-        .ok_or_else(|| bad("a complete, valid model state (counts whole and >= 0, time finite)"))?;
-    model.restore(&state).map_err(input("--restart"))?;
     if model.tc() > cfg.total_steps() {
         return input_err!(
             "--restart: the run has done {} steps, more than the {} asked for (--steps/--tmax): allowed a length of at least {} steps",
