@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what medida and its tests need on a fresh Debian machine that has Rust:
 # - system packages: HDF5 (with its high-level library), pkg-config, Python headers and venv;
+#   with `--mpi` also OpenMPI and libclang (for `cargo build --features mpi`; the tests use it);
 # - .venv: the Python environment of the cross-checks and notebooks (h5py, xarray, h5netcdf,
 #   PySINDy 2.1, pytest; NumPy 2; matplotlib and nbclient for the notebooks), see tests/requirements.txt
 #   and notebooks/requirements.txt;
@@ -24,6 +25,12 @@ python3 -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
 python3 -c "import os, sysconfig; assert os.path.exists(sysconfig.get_paths()['include'] + '/Python.h')" 2>/dev/null || need_apt+=(python3-dev)
 command -v cc >/dev/null || need_apt+=(gcc)
 command -v strace >/dev/null || need_apt+=(strace) # the crash tests (tests/cli_crash.rs)
+# `--mpi`: OpenMPI and libclang (the mpi crate's bindings), for `--features mpi` and its tests.
+if [ "${1:-}" = "--mpi" ]; then
+    command -v mpirun >/dev/null || need_apt+=(openmpi-bin)
+    dpkg -s libopenmpi-dev >/dev/null 2>&1 || need_apt+=(libopenmpi-dev)
+    dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: apt-get install ${need_apt[*]}"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -3,7 +3,7 @@
 # regenerate reference data with pyqg and compare it with the committed files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --mpi
 export MEDIDA_PYTHON="$PWD/.venv/bin/python"
 export MEDIDA_PYQG_PYTHON="$PWD/.venv-pyqg/bin/python"
 cargo test --workspace --all-targets
@@ -39,3 +39,5 @@ echo "== DAPPER cross-check: committed EnKF/ETKF/LETKF analyses and Lorenz-96 sc
 .venv-dapper/bin/python tests/dapper/make_reference.py --check
 echo "== RVM cross-check: committed reference against a fresh run of the NumPy implementation"
 "$MEDIDA_PYTHON" tests/rvm/rvm_reference.py --check
+echo "== MPI: discover and fit under mpirun -n 2 and 3 equal one process byte for byte (--features mpi)"
+cargo test --features mpi --test cli_mpi

@@ -21,7 +21,16 @@ pub struct Discover {
     pub plots: Option<PathBuf>,
 }
 
-pub fn run(a: Discover) -> anyhow::Result<()> {
+pub fn run(mut a: Discover) -> anyhow::Result<()> {
+    // Under mpirun every rank fits; rank 0 alone runs the corrected forecasts, writes and prints.
+    let world = crate::ranks::world()?;
+    a.args.regression.ranks = world.ranks.clone();
+    if !world.is_root() {
+        a.args.correct = false;
+        a.args.out = None;
+        discover(&a.args, &mut Reporter::new(true))?;
+        return Ok(());
+    }
     let report = discover(&a.args, &mut Reporter::new(a.quiet))?;
     if let Some(path) = &a.args.out {
         crate::plot::figures(&path.with_extension("json"), a.plots.as_deref(), true)?;

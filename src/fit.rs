@@ -12,8 +12,14 @@ pub struct Fit {
     pub json: bool,
 }
 
-pub fn run(a: Fit) -> anyhow::Result<()> {
+pub fn run(mut a: Fit) -> anyhow::Result<()> {
+    // Under mpirun every rank fits; rank 0 alone prints.
+    let world = crate::ranks::world()?;
+    a.args.regression.ranks = world.ranks.clone();
     let out = fit(&a.args)?;
+    if !world.is_root() {
+        return Ok(());
+    }
     if a.json {
         return crate::print(&format!(
             "{}\n",

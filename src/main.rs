@@ -9,6 +9,7 @@ mod fit;
 mod increments;
 mod plot;
 mod progress;
+mod ranks;
 mod simulate;
 
 use clap::{CommandFactory, Parser, Subcommand};

@@ -35,6 +35,9 @@ pub enum DiscoveryError {
         /// What its model said.
         error: medida_solver::SolverError,
     },
+    /// The processes sharing a regression could not exchange their statistics.
+    #[error("ranks: {0}")]
+    Ranks(String),
     /// The solver refused a model or a state.
     #[error(transparent)]
     Solver(#[from] medida_solver::SolverError),

@@ -172,7 +172,7 @@ fn a_user_optimizer_runs_through_sweep_plan_and_ensemble() {
             &["y0", "y1"],
             |sink: &mut RowSink<DiscoveryError>| {
                 for half in [0..1000, 1000..2000] {
-                    sink(
+                    sink.push(
                         x.slice_axis(Axis(0), half.clone().into()),
                         y.slice_axis(Axis(0), half.into()),
                     )?;

@@ -148,7 +148,10 @@ pub fn discover(a: &DiscoverArgs, progress: &mut dyn Progress) -> Result<Discove
         .num_threads(a.threads)
         .build()
         .map_err(input("--threads"))?;
-    let method = a.regression.optimizer.clone();
+    let method = match &a.regression.ranks {
+        Some(r) => format!("{}, over {} MPI ranks", a.regression.optimizer, r.size()),
+        None => a.regression.optimizer.clone(),
+    };
     let steps = a.correct_steps;
     let mut stage = |s: Stage| match s {
         Stage::Regression { rows, terms } => progress.note(&format!(

@@ -177,8 +177,13 @@ fn run_chunked<'a>(
     let chunk = block * (CHUNK_ROWS / block).max(1);
     let pass = |sink: &mut RowSink<Error>| {
         for start in (0..n).step_by(chunk) {
-            let (x, y) = rows(start..(start + chunk).min(n))?;
-            sink(x.view(), y.view())?;
+            let end = (start + chunk).min(n);
+            if !sink.wants(end - start) {
+                sink.skip(end - start);
+                continue;
+            }
+            let (x, y) = rows(start..end)?;
+            sink.push(x.view(), y.view())?;
         }
         Ok(())
     };

@@ -2,7 +2,7 @@
 //! ensemble and refit, resolved into a [`Plan`].
 
 use crate::error::{Error, input_err};
-use medida_discovery::regression::{Choice, Plan, Refit};
+use medida_discovery::regression::{Choice, Plan, Ranks, Refit};
 use medida_discovery::{Criterion, Ensemble, Rvm, Scaling, SparseOptimizer, Stlsq};
 use std::sync::Arc;
 
@@ -54,6 +54,10 @@ pub struct RegressionArgs {
     /// over the rows; accurate when selected terms are nearly collinear).
     #[arg(long, default_value = "cholesky")]
     pub refit: String,
+    /// The processes sharing the regression (MPI ranks under `mpirun`), or `None` for this one
+    /// alone: not a flag, the CLI's `mpi` feature sets it.
+    #[arg(skip)]
+    pub ranks: Option<Arc<dyn Ranks>>,
 }
 
 impl RegressionArgs {
@@ -97,6 +101,7 @@ impl RegressionArgs {
             seed: self.seed,
         });
         plan.refit = refit;
+        plan.ranks = self.ranks.clone();
         Ok(plan)
     }
 }

@@ -188,7 +188,7 @@ impl ClosureDiscovery {
                     let y = forcing.index_axis(Axis(0), lev);
                     let y = Array2::from_shape_vec((g.n_phys(), 1), y.iter().copied().collect())
                         .expect("one value per point");
-                    sink(x.view(), y.view())
+                    sink.push(x.view(), y.view())
                 })
             };
             let out = self

@@ -435,15 +435,15 @@ impl Discovery {
                 .collect();
             Ok((y, keep))
         };
-        let n = if data.sparse() {
-            let mut n = 0;
-            for i in 0..snapshots {
-                n += targets_of(i)?.1.len();
-            }
-            n
+        // Rows per snapshot: all of them, or the observed ones.
+        let counts = if data.sparse() {
+            (0..snapshots)
+                .map(|i| Ok(targets_of(i)?.1.len()))
+                .collect::<Result<Vec<_>, DiscoveryError>>()?
         } else {
-            snapshots * rows
+            vec![rows; snapshots]
         };
+        let n = counts.iter().sum();
         if n == 0 {
             return Err(DiscoveryError::Degenerate(format!(
                 "no rows to fit (no observed points{})",
@@ -456,7 +456,13 @@ impl Discovery {
         }
         let pass = |sink: &mut RowSink<DiscoveryError>| {
             let mut eval = truth.evaluator();
-            for i in 0..snapshots {
+            for (i, &count) in counts.iter().enumerate() {
+                // Over MPI ranks, another rank's snapshots are neither read nor evaluated here.
+                if !sink.wants(count) {
+                    sink.skip(count);
+                    continue;
+                }
+                let (y, keep) = targets_of(i)?;
                 let q = match state.weights() {
                     [1.0, 0.0] => data.start(i)?,
                     [0.0, 1.0] => data.forecast(i)?,
@@ -464,11 +470,10 @@ impl Discovery {
                 };
                 let s = eval.state(q.view())?;
                 let x = library.columns(&mut eval, &s)?;
-                let (y, keep) = targets_of(i)?;
                 if keep.len() == rows {
-                    sink(x.view(), y.view())?;
+                    sink.push(x.view(), y.view())?;
                 } else {
-                    sink(
+                    sink.push(
                         x.select(Axis(0), &keep).view(),
                         y.select(Axis(0), &keep).view(),
                     )?;

@@ -4,16 +4,64 @@
 
 use crate::error::DiscoveryError;
 use crate::library::Library;
+use crate::regression::Gram;
+use crate::regression::ranks::{Ranks, gather_blocks, share};
 use crate::regression::{
     Criterion, Ensemble, EnsembleSummary, GramBuilder, QrRefit, Selection, SparseFit,
     SparseOptimizer, Sweep,
 };
-use ndarray::ArrayView2;
+use ndarray::{ArrayView2, s};
 use serde::Serialize;
+use std::ops::Range;
 use std::sync::Arc;
 
-/// Receives rows of the library and of the targets.
-pub type RowSink<'a, E> = dyn FnMut(ArrayView2<f64>, ArrayView2<f64>) -> Result<(), E> + 'a;
+/// What takes rows in the end: the statistics' builder, or the QR refit.
+type PushRows<'a, E> = dyn FnMut(ArrayView2<f64>, ArrayView2<f64>) -> Result<(), E> + 'a;
+
+/// Receives a pass's rows of the library and of the targets, in order. When the regression is
+/// shared among processes ([`Plan::ranks`]) this process sums only its share of the rows; a pass
+/// asks [`RowSink::wants`] before it computes rows, and [`RowSink::skip`]s those it need not.
+pub struct RowSink<'a, E> {
+    push: &'a mut PushRows<'a, E>,
+    /// The rows this process sums.
+    share: Range<usize>,
+    /// Rows passed so far.
+    at: usize,
+}
+
+impl<'a, E> RowSink<'a, E> {
+    /// A sink that gives `push` the rows of `share` (row numbers from the pass's start).
+    fn new(push: &'a mut PushRows<'a, E>, share: Range<usize>) -> Self {
+        Self { push, share, at: 0 }
+    }
+
+    /// Whether any of the next `rows` rows are this process's (always, in one process).
+    pub fn wants(&self, rows: usize) -> bool {
+        self.at < self.share.end && self.at + rows > self.share.start
+    }
+
+    /// Passes over the next `rows` rows without them (those [`RowSink::wants`] said no to).
+    pub fn skip(&mut self, rows: usize) {
+        self.at += rows;
+    }
+
+    /// The next rows: library `x` (rows x p) and targets `y` (rows x m).
+    pub fn push(&mut self, x: ArrayView2<f64>, y: ArrayView2<f64>) -> Result<(), E> {
+        let n = x.nrows();
+        let (a, b) = (
+            self.share.start.clamp(self.at, self.at + n) - self.at,
+            self.share.end.clamp(self.at, self.at + n) - self.at,
+        );
+        self.at += n;
+        if a == 0 && b == n {
+            (self.push)(x, y)
+        } else if a < b {
+            (self.push)(x.slice(s![a..b, ..]), y.slice(s![a..b, ..]))
+        } else {
+            Ok(())
+        }
+    }
+}
 
 /// How the threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,6 +99,9 @@ pub struct Plan {
     pub ensemble: Option<Ensemble>,
     /// The final refit.
     pub refit: Refit,
+    /// The processes sharing the regression (each sums its share of the rows), or `None` for
+    /// this process alone. The fit is the same, bit for bit.
+    pub ranks: Option<Arc<dyn Ranks>>,
 }
 
 /// What a regression found. As JSON: `fit`, and `path` and `chosen` (the sweep) and
@@ -119,6 +170,7 @@ impl Plan {
             block_rows: None,
             ensemble: None,
             refit: Refit::Cholesky,
+            ranks: None,
         }
     }
 
@@ -129,7 +181,8 @@ impl Plan {
 
     /// Runs the regression of `m` targets on `p` library columns over `rows` rows. `pass` feeds
     /// every row (library, targets) to its sink, in chunks of whole blocks; it is called once, or
-    /// twice for a QR refit.
+    /// twice for a QR refit. Shared among [`Plan::ranks`], the sink keeps this process's share
+    /// and the pass may skip what it does not want.
     pub fn run<E: From<DiscoveryError>>(
         &self,
         rows: usize,
@@ -139,13 +192,34 @@ impl Plan {
         targets: &[&str],
         pass: impl Fn(&mut RowSink<E>) -> Result<(), E>,
     ) -> Result<Regression, E> {
+        if self.ranks.is_some() && self.refit == Refit::Qr {
+            return Err(DiscoveryError::Ranks(
+                "the QR refit needs every row in one process: use the Cholesky refit over ranks"
+                    .into(),
+            )
+            .into());
+        }
         let block_rows = self.block_rows_for(rows);
         let mut builder = GramBuilder::new(p, m).block_rows(block_rows);
-        if matches!(self.choice, Choice::Select(Criterion::Cv { .. })) || self.ensemble.is_some() {
+        let keep =
+            matches!(self.choice, Choice::Select(Criterion::Cv { .. })) || self.ensemble.is_some();
+        if keep || self.ranks.is_some() {
             builder = builder.keep_blocks();
         }
-        pass(&mut |x, y| Ok(builder.push(x, y)?))?;
-        let (gram, blocks) = builder.finish_with_blocks();
+        let mine = match &self.ranks {
+            Some(r) => share(rows, block_rows, r.rank(), r.size()),
+            None => 0..rows,
+        };
+        pass(&mut RowSink::new(&mut |x, y| Ok(builder.push(x, y)?), mine))?;
+        let (mut gram, mut blocks) = builder.finish_with_blocks();
+        if let Some(ranks) = &self.ranks {
+            blocks = gather_blocks(&**ranks, &blocks, p, m)?;
+            gram = Gram::zeros(p, m);
+            blocks.iter().for_each(|b| gram.merge(b));
+            if !keep {
+                blocks.clear();
+            }
+        }
         let finite = gram
             .xtx
             .iter()
@@ -173,7 +247,10 @@ impl Plan {
         };
         if self.refit == Refit::Qr {
             let mut refit = QrRefit::new(&fit);
-            pass(&mut |x, y| Ok(refit.push(x, y)?))?;
+            pass(&mut RowSink::new(
+                &mut |x, y| Ok(refit.push(x, y)?),
+                0..rows,
+            ))?;
             refit.finish(&mut fit)?;
         }
         let ensemble = match &self.ensemble {

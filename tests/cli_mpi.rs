@@ -1,0 +1,121 @@
+//! `mpirun -n N medida discover|fit` (cargo feature `mpi`): every rank fits its share of the
+//! rows and the result is the one-process result byte for byte; rank 0 alone prints and writes.
+//!
+//!     cargo test --features mpi --test cli_mpi
+//!
+//! Needs OpenMPI's `mpirun` (Debian: openmpi-bin; scripts/test.sh runs this when it is there).
+#![cfg(feature = "mpi")]
+
+mod common;
+
+use common::{ok, small_jet_truth};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `mpirun -n ranks medida args`: its stdout, asserting success.
+fn mpirun(ranks: usize, args: &[&str]) -> String {
+    String::from_utf8(mpirun_output(ranks, args).stdout).unwrap()
+}
+
+/// `mpirun -n ranks medida args`, asserting success.
+fn mpirun_output(ranks: usize, args: &[&str]) -> std::process::Output {
+    let o = Command::new("mpirun")
+        // As root in CI containers; more ranks than cores on small machines.
+        .args(["--allow-run-as-root", "--oversubscribe", "-n"])
+        .arg(ranks.to_string())
+        .arg(env!("CARGO_BIN_EXE_medida"))
+        .args(args)
+        .output()
+        .expect("mpirun (OpenMPI) on the PATH");
+    assert!(
+        o.status.success(),
+        "mpirun -n {ranks} medida {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn discover_over_ranks_equals_one_process_byte_for_byte() {
+    let truth = small_jet_truth("mpi-jet-truth.h5");
+    let full = common::increments(&truth, "case1002", &[]);
+    // Sparse stations: a different number of rows per snapshot.
+    let sparse = common::increments(&truth, "case1002", &["--observe", "fraction=0.5"]);
+    for (incr, extra) in [
+        (&full, &[][..]),
+        (&full, &["--select", "cv", "--ensemble", "8"][..]),
+        (&sparse, &["--optimizer", "rvm", "--block-rows", "500"][..]),
+    ] {
+        let args = [&["discover", "--json", "--increments", s(incr)][..], extra].concat();
+        let alone = ok(&args);
+        assert!(alone.contains("\"support_exact\""), "{alone}");
+        for ranks in [2, 3] {
+            assert_eq!(mpirun(ranks, &args), alone, "{ranks} ranks, {extra:?}");
+        }
+    }
+    // Rank 0 alone writes the report, the same file as one process writes.
+    let (one, two) = (tmp("mpi-one.json"), tmp("mpi-two.json"));
+    let args = |out: &Path| {
+        ["discover", "-q", "--increments", s(&full), "--out", s(out)].map(str::to_string)
+    };
+    let table = ok(&args(&one).each_ref().map(String::as_str));
+    assert_eq!(
+        mpirun(2, &args(&two).each_ref().map(String::as_str)),
+        table,
+        "one table, rank 0's"
+    );
+    // Without -q: the note says the ranks shared the fit.
+    let o = mpirun_output(2, &["discover", "--increments", s(&full)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("over 2 MPI ranks"), "{err}");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(read(&two), read(&one));
+}
+
+#[test]
+fn fit_over_ranks_equals_one_process_and_refuses_the_qr_refit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    // 20,000 rows, 5 columns; y = 2 x1 - 3 x3 plus a small deterministic wiggle.
+    let n = 20_000;
+    let xa = ndarray::Array2::from_shape_fn((n, 5), |(i, j)| {
+        ((i * 37 + j * 101) % 997) as f64 / 498.5 - 1.0
+    });
+    let ya = ndarray::Array2::from_shape_fn((n, 1), |(i, _)| {
+        2.0 * xa[[i, 1]] - 3.0 * xa[[i, 3]] + 1e-3 * ((i * 13 % 7) as f64 - 3.0)
+    });
+    ndarray_npy::write_npy(&x, &xa).unwrap();
+    ndarray_npy::write_npy(&y, &ya).unwrap();
+    let args = [
+        "fit",
+        "--json",
+        "--library",
+        s(&x),
+        "--target",
+        s(&y),
+        "--select",
+        "cv",
+    ];
+    let alone = ok(&args);
+    assert_eq!(mpirun(2, &args), alone);
+    let o = Command::new("mpirun")
+        .args(["--allow-run-as-root", "--oversubscribe", "-n", "2"])
+        .arg(env!("CARGO_BIN_EXE_medida"))
+        .args(args)
+        .args(["--refit", "qr"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Cholesky refit over ranks"), "{err}");
+}
