@@ -28,10 +28,11 @@ pub fn run(mut a: Discover) -> anyhow::Result<()> {
     if !world.is_root() {
         a.args.correct = false;
         a.args.out = None;
-        discover(&a.args, &mut Reporter::new(true))?;
+        world.or_abort(discover(&a.args, &mut Reporter::new(true)).map_err(Into::into))?;
         return Ok(());
     }
-    let report = discover(&a.args, &mut Reporter::new(a.quiet))?;
+    let report =
+        world.or_abort(discover(&a.args, &mut Reporter::new(a.quiet)).map_err(Into::into))?;
     if let Some(path) = &a.args.out {
         crate::plot::figures(&path.with_extension("json"), a.plots.as_deref(), true)?;
         crate::plot::figures(&a.args.increments, a.plots.as_deref(), true)?;

@@ -16,7 +16,7 @@ pub fn run(mut a: Fit) -> anyhow::Result<()> {
     // Under mpirun every rank fits; rank 0 alone prints.
     let world = crate::ranks::world()?;
     a.args.regression.ranks = world.ranks.clone();
-    let out = fit(&a.args)?;
+    let out = world.or_abort(fit(&a.args).map_err(Into::into))?;
     if !world.is_root() {
         return Ok(());
     }

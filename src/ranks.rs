@@ -19,6 +19,22 @@ impl World {
     pub fn is_root(&self) -> bool {
         self.ranks.as_ref().is_none_or(|r| r.rank() == 0)
     }
+
+    /// `result`, or over ranks an error that ends the whole job: the other ranks may be waiting
+    /// for this one in the exchange, and a rank leaving normally would leave them waiting (and
+    /// `MPI_Finalize` with them), so the error is printed with its rank and `MPI_Abort` stops
+    /// every rank; `mpirun` then names the rank and exits non-zero.
+    pub fn or_abort<T>(&self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        match (&self.ranks, result) {
+            #[cfg(feature = "mpi")]
+            (Some(r), Err(e)) => {
+                use mpi::topology::Communicator;
+                eprintln!("error (rank {} of {}): {e:#}", r.rank(), r.size());
+                mpi::topology::SimpleCommunicator::world().abort(1)
+            }
+            (_, result) => result,
+        }
+    }
 }
 
 /// Joins the MPI job this process was started in (`mpi` feature), or stands alone.

@@ -119,3 +119,42 @@ fn fit_over_ranks_equals_one_process_and_refuses_the_qr_refit() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("Cholesky refit over ranks"), "{err}");
 }
+
+#[test]
+fn a_rank_that_dies_stops_the_job_naming_it_and_nothing_is_written() {
+    let truth = small_jet_truth("mpi-jet-truth-dies.h5");
+    let incr = common::increments(&truth, "case1001", &[]);
+    let out = tmp("mpi-dies.json");
+    // Rank 1 fails at once (its increments file does not exist) while rank 0 reads, evaluates
+    // and waits for it in the exchange.
+    let script = format!(
+        "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then i=/nonexistent.h5; else i={}; fi; \
+         exec {} discover -q --increments \"$i\" --out {}",
+        s(&incr),
+        env!("CARGO_BIN_EXE_medida"),
+        s(&out)
+    );
+    // A rank left waiting would hang the job: `timeout` turns that into a failure.
+    let o = Command::new("timeout")
+        .args([
+            "120",
+            "mpirun",
+            "--allow-run-as-root",
+            "--oversubscribe",
+            "-n",
+            "2",
+        ])
+        .args(["bash", "-c"])
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(124), "the job hung: {err}");
+    assert!(
+        err.contains("error (rank 1 of 2)") && err.contains("/nonexistent.h5"),
+        "rank 1's own error: {err}"
+    );
+    assert!(err.contains("rank 1"), "mpirun names the rank: {err}");
+    assert!(!out.exists() && !out.with_extension("h5").exists());
+}
