@@ -76,6 +76,10 @@ def test_ctrl_c_stops_a_run_leaving_whole_records(tmp_path):
         fired.append(time.perf_counter() - t0)
         os.kill(os.getpid(), signal.SIGINT)
 
+    # A process started in the background by a shell without job control (`cmd &` in a script,
+    # as CI runners may) inherits SIGINT ignored, and Python then keeps it ignored: no Python
+    # program there sees Ctrl-C. Give this test Python's own handler, as an interactive session has.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.0, ctrl_c)
     t0 = time.perf_counter()
     timer.start()
@@ -87,6 +91,8 @@ def test_ctrl_c_stops_a_run_leaving_whole_records(tmp_path):
     else:  # what a failure needs to be understood: when Ctrl-C came, how long the run took
         pytest.fail(f"no KeyboardInterrupt: Ctrl-C sent at {fired} s, the run ended after "
                     f"{time.perf_counter() - t0:.1f} s, SIGINT handler {signal.getsignal(signal.SIGINT)}")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     elapsed = time.perf_counter() - t0
     timer.join()
     assert elapsed < 30, f"the run took {elapsed:.1f} s to stop"
