@@ -25,14 +25,14 @@ pub fn run(mut a: Discover) -> anyhow::Result<()> {
     // Under mpirun every rank fits; rank 0 alone runs the corrected forecasts, writes and prints.
     let world = crate::ranks::world()?;
     a.args.regression.ranks = world.ranks.clone();
-    if !world.is_root() {
-        a.args.correct = false;
-        a.args.out = None;
-        world.or_abort(discover(&a.args, &mut Reporter::new(true)).map_err(Into::into))?;
+    let root = world.is_root();
+    a.args.correct &= root;
+    a.args.out = a.args.out.filter(|_| root);
+    let progress = &mut Reporter::new(a.quiet || !root);
+    let report = world.or_abort(discover(&a.args, progress).map_err(Into::into))?;
+    if !root {
         return Ok(());
     }
-    let report =
-        world.or_abort(discover(&a.args, &mut Reporter::new(a.quiet)).map_err(Into::into))?;
     if let Some(path) = &a.args.out {
         crate::plot::figures(&path.with_extension("json"), a.plots.as_deref(), true)?;
         crate::plot::figures(&a.args.increments, a.plots.as_deref(), true)?;

@@ -65,12 +65,10 @@ fn discover_over_ranks_equals_one_process_byte_for_byte() {
     }
     // Rank 0 alone writes the report, the same file as one process writes.
     let (one, two) = (tmp("mpi-one.json"), tmp("mpi-two.json"));
-    let args = |out: &Path| {
-        ["discover", "-q", "--increments", s(&full), "--out", s(out)].map(str::to_string)
-    };
-    let table = ok(&args(&one).each_ref().map(String::as_str));
+    let args = ["discover", "-q", "--increments", s(&full), "--out"];
+    let table = ok(&[&args[..], &[s(&one)]].concat());
     assert_eq!(
-        mpirun(2, &args(&two).each_ref().map(String::as_str)),
+        mpirun(2, &[&args[..], &[s(&two)]].concat()),
         table,
         "one table, rank 0's"
     );

@@ -9,6 +9,7 @@
 
 use super::Gram;
 use crate::error::DiscoveryError;
+use ndarray::{Array1, Array2};
 use std::fmt::Debug;
 use std::ops::Range;
 
@@ -58,14 +59,14 @@ pub fn gather_blocks(
     Ok(all
         .chunks_exact(width)
         .map(|b| {
-            let mut g = Gram::zeros(p, m);
-            g.n = b[0] as usize;
             let (xtx, rest) = b[1..].split_at(p * p);
             let (xty, yty) = rest.split_at(p * m);
-            g.xtx.iter_mut().zip(xtx).for_each(|(d, s)| *d = *s);
-            g.xty.iter_mut().zip(xty).for_each(|(d, s)| *d = *s);
-            g.yty.iter_mut().zip(yty).for_each(|(d, s)| *d = *s);
-            g
+            Gram {
+                n: b[0] as usize,
+                xtx: Array2::from_shape_vec((p, p), xtx.to_vec()).expect("p x p values"),
+                xty: Array2::from_shape_vec((p, m), xty.to_vec()).expect("p x m values"),
+                yty: Array1::from(yty.to_vec()),
+            }
         })
         .collect())
 }
