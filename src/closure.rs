@@ -69,9 +69,14 @@ pub enum Closure {
 
 pub fn run(c: Closure) -> anyhow::Result<()> {
     match c {
-        Closure::Data { args, quiet } => {
-            let m = closure_data(&args, &mut Reporter::new(quiet))?;
-            if !quiet {
+        Closure::Data { mut args, quiet } => {
+            // Under mpirun the ranks share the runs; rank 0 alone reports.
+            let world = crate::ranks::world()?;
+            args.ranks = world.ranks.clone();
+            let root = world.is_root();
+            let progress = &mut Reporter::new(quiet || !root);
+            let m = world.or_abort(closure_data(&args, progress).map_err(Into::into))?;
+            if !quiet && root {
                 eprintln!(
                     "closure data: {} runs of {} at {} -> {} (operator {}) in {}",
                     m.runs,

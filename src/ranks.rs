@@ -1,7 +1,9 @@
-//! MPI ranks for the regressions of `medida discover` and `medida fit` (cargo feature `mpi`):
-//! under `mpirun -n N` each rank evaluates its share of the rows and one all-gather of the
-//! blocks' statistics gives every rank the one-process fit, bit for bit; rank 0 alone prints
-//! and writes. Without the feature, or run without `mpirun`, a command runs in this process alone.
+//! MPI ranks (cargo feature `mpi`): under `mpirun -n N`, the regressions of `medida discover`
+//! and `medida fit` (each rank evaluates its share of the rows and one all-gather of the
+//! blocks' statistics gives every rank the one-process fit, bit for bit) and the runs of
+//! `medida closure data` (each rank makes its share of the runs); rank 0 alone prints and
+//! writes the results. Without the feature, or run without `mpirun`, a command runs in this
+//! process alone.
 
 use medida_discovery::regression::Ranks;
 use std::sync::Arc;

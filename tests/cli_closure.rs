@@ -56,6 +56,9 @@ assert float(d) < 1e-10, float(d)
 print("ok")
 "#;
     python_ok(&["-c", check, dir.join("run1.h5").to_str().unwrap()]);
+    // The manifest says which runs are complete.
+    let manifest = std::fs::read_to_string(dir.join("closure.toml")).unwrap();
+    assert!(manifest.contains("\ncomplete = [0, 1, 2]\n"), "{manifest}");
     let before = std::fs::metadata(dir.join("run2.h5"))
         .unwrap()
         .modified()

@@ -355,3 +355,95 @@ fn a_killed_increments_or_demo_leaves_nothing_half_written() {
     demos.report("demo killed at a write");
     assert!(demos.killed >= 7);
 }
+
+/// `closure data` killed at chosen writes of the first run and (run 0 already complete) of the
+/// second: the same command run again continues each run from its checkpoint (or starts over a
+/// run killed before its first) and the folder ends the uninterrupted dataset's, byte for byte,
+/// `closure.toml` included.
+#[test]
+fn a_killed_closure_dataset_continues_to_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, work) = (dir.path().join("reference"), dir.path().join("work"));
+    // Two runs of 1728 steps, a snapshot every 24 (a checkpoint every 240): about 6,500 writes
+    // by each run's thread.
+    let data = |out: &Path| -> Vec<String> {
+        [
+            "closure",
+            "data",
+            "--quiet",
+            "--hr",
+            "64",
+            "--lr",
+            "16",
+            "--runs",
+            "2",
+            "--years",
+            "0.2",
+            "--snapshot-hours",
+            "24",
+            "--threads",
+            "1",
+            "--out",
+            s(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    fn strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    ok(&strs(&data(&reference)));
+    let args = data(&work);
+    let args = strs(&args);
+    let mut tally = Tally::default();
+    for (run0_done, when) in [1, 3, 30, 300, 2000, 5000, 6500]
+        .map(|w| (false, w))
+        .into_iter()
+        .chain([100, 3000, 6500].map(|w| (true, w)))
+    {
+        let _ = std::fs::remove_dir_all(&work);
+        if run0_done {
+            std::fs::create_dir(&work).unwrap();
+            for name in ["run0.h5", "run0.ckpt.h5"] {
+                std::fs::copy(reference.join(name), work.join(name)).unwrap();
+            }
+        }
+        tally.tried += 1;
+        if !kill_at_write(when, &args) {
+            continue;
+        }
+        tally.killed += 1;
+        let killed = names(&work);
+        let rerun = medida(&args);
+        assert!(
+            rerun.status.success(),
+            "after a kill at write {when} ({killed:?}): {}",
+            String::from_utf8_lossy(&rerun.stderr)
+        );
+        let ckpts = killed.iter().filter(|n| n.ends_with(".ckpt.h5")).count();
+        if ckpts > usize::from(run0_done) {
+            tally.restarts += 1;
+        } else {
+            tally.new_runs += 1;
+        }
+        assert_eq!(
+            names(&work),
+            names(&reference),
+            "after a kill at write {when}"
+        );
+        for name in names(&reference) {
+            let same = std::fs::read(work.join(&name)).unwrap()
+                == std::fs::read(reference.join(&name)).unwrap();
+            assert!(
+                same,
+                "{name} after a kill at write {when}: not the uninterrupted bytes"
+            );
+        }
+    }
+    tally.report("closure data killed at a write");
+    assert!(
+        tally.killed >= 9,
+        "only {} of the kills hit the runs",
+        tally.killed
+    );
+}

@@ -1,5 +1,6 @@
-//! `mpirun -n N medida discover|fit` (cargo feature `mpi`): every rank fits its share of the
-//! rows and the result is the one-process result byte for byte; rank 0 alone prints and writes.
+//! `mpirun -n N medida discover|fit|closure data` (cargo feature `mpi`): every rank fits its
+//! share of the rows, or makes its share of a dataset's runs, and the result is the one-process
+//! result byte for byte; rank 0 alone prints and writes the results.
 //!
 //!     cargo test --features mpi --test cli_mpi
 //!
@@ -155,4 +156,132 @@ fn a_rank_that_dies_stops_the_job_naming_it_and_nothing_is_written() {
     );
     assert!(err.contains("rank 1"), "mpirun names the rank: {err}");
     assert!(!out.exists() && !out.with_extension("h5").exists());
+}
+
+/// The files of the folder `dir`, by name, with their bytes.
+fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The process of the job running `medida closure data --out dir` as MPI rank `rank`.
+fn rank_process(rank: usize, dir: &Path) -> Option<String> {
+    let want = format!("OMPI_COMM_WORLD_RANK={rank}");
+    std::fs::read_dir("/proc").unwrap().find_map(|e| {
+        let p = e.ok()?.path();
+        let cmdline = std::fs::read(p.join("cmdline")).ok()?;
+        let environ = std::fs::read(p.join("environ")).ok()?;
+        let ours = String::from_utf8_lossy(&cmdline).contains(s(dir))
+            && environ.split(|&b| b == 0).any(|v| v == want.as_bytes());
+        ours.then(|| p.file_name()?.to_str().map(String::from))?
+    })
+}
+
+#[test]
+fn closure_data_over_ranks_equals_one_process_and_a_killed_rank_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Three runs of a year, 64 -> 16, a checkpoint every 720 steps of 8640.
+    let data = |out: &Path| -> Vec<String> {
+        [
+            "closure",
+            "data",
+            "--quiet",
+            "--hr",
+            "64",
+            "--lr",
+            "16",
+            "--runs",
+            "3",
+            "--years",
+            "1",
+            "--snapshot-hours",
+            "72",
+            "--threads",
+            "1",
+            "--out",
+            s(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    fn strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let one = tmp.path().join("one");
+    ok(&strs(&data(&one)));
+    let alone = folder(&one);
+    let three = tmp.path().join("three");
+    mpirun(3, &strs(&data(&three)));
+    assert!(
+        folder(&three) == alone,
+        "3 ranks: not the one-process bytes"
+    );
+
+    // Two ranks (rank 0: runs 0 and 2, rank 1: run 1); rank 1 killed after its first checkpoint.
+    let two = tmp.path().join("two");
+    let args = data(&two);
+    let mut job = Command::new("timeout")
+        .args([
+            "120",
+            "mpirun",
+            "--allow-run-as-root",
+            "--oversubscribe",
+            "-n",
+            "2",
+        ])
+        .arg(env!("CARGO_BIN_EXE_medida"))
+        .args(&args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !two.join("run1.ckpt.h5").exists() {
+        assert!(job.try_wait().unwrap().is_none(), "the job ended first");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let pid = rank_process(1, &two).expect("rank 1's process");
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = job.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert_ne!(o.status.code(), Some(124), "the job hung: {err}");
+    assert!(err.contains("rank 1"), "mpirun names the rank: {err}");
+    // Run 1 is not complete, and neither the manifest nor a discovery takes it for complete.
+    let manifest = std::fs::read_to_string(two.join("closure.toml")).unwrap();
+    let complete = manifest
+        .lines()
+        .find(|l| l.starts_with("complete = "))
+        .unwrap();
+    assert!(!complete.contains('1'), "{complete}");
+    let o = common::medida(&[
+        "closure",
+        "discover",
+        "--data",
+        s(&two),
+        "--train",
+        "0",
+        "--test",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not complete"));
+    // The same command again finishes what is left: the one-process dataset, byte for byte.
+    mpirun(2, &strs(&args));
+    assert!(
+        folder(&two) == alone,
+        "2 ranks after a kill: not the one-process bytes"
+    );
 }

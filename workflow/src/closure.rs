@@ -14,7 +14,7 @@ use crate::model::build_model;
 use crate::progress::Progress;
 use crate::regression::RegressionArgs;
 use crate::schema::{diagnostics_series, field_schema};
-use crate::simulate::{Run, checkpoint_path, execute, resume};
+use crate::simulate::{Run, checkpoint_path, execute, resume, run_id};
 use medida_data::{AttrValue, Checkpoint, Frames, OutputFile, Schema, read_array, read_text_attr};
 use medida_discovery::DiscoveryError;
 use medida_discovery::closure::rl::PolicyFile;
@@ -22,10 +22,12 @@ use medida_discovery::closure::{
     Baseline, ClosureDiscovery, ClosureLibrary, ClosureReport, ForcingData, Operator,
     ROSS7_WEIGHTS, SubgridForcing, discovered_terms, predict,
 };
+use medida_discovery::regression::Ranks;
 use medida_solver::Model;
 use ndarray::Array3;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -72,6 +74,10 @@ pub struct ClosureDataArgs {
     /// Threads.
     #[arg(long, default_value_t = 2, value_parser = crate::parse_threads)]
     pub threads: usize,
+    /// The processes sharing the runs (MPI ranks under `mpirun`), or `None` for this one alone:
+    /// not a flag, the CLI's `mpi` feature sets it.
+    #[arg(skip)]
+    pub ranks: Option<Arc<dyn Ranks>>,
 }
 
 /// What a dataset is: the same for every run of it.
@@ -90,8 +96,22 @@ pub struct Manifest {
     pub runs: usize,
     /// Seed of run 0.
     pub seed: u32,
+    /// The runs complete when this file was last written (a rerun checks each run itself).
+    #[serde(default)]
+    pub complete: Vec<usize>,
     /// The high-resolution configuration of run 0 (run N has seed + N).
     pub hr_config: String,
+}
+
+impl Manifest {
+    /// Whether `other` describes the same dataset (whatever runs each says are complete).
+    fn same_dataset(&self, other: &Manifest) -> bool {
+        let bare = |m: &Manifest| Manifest {
+            complete: Vec::new(),
+            ..m.clone()
+        };
+        bare(self) == bare(other)
+    }
 }
 
 /// The preset of Ross's configuration `name`, on `hr` points, dt 3600 s, `years` long, a snapshot
@@ -215,7 +235,11 @@ fn forcing_schema(
     schema
 }
 
-/// Runs (or continues) every run of the dataset `a` describes.
+/// Runs (or continues) every run of the dataset `a` describes that is not complete. Over ranks
+/// (`a.ranks`), rank 0 checks the folder and lists the runs left, and the ranks take them in
+/// turn (rank r: the r-th, the (r + N)-th, ...), each writing its own; a run is the same bytes
+/// whichever rank makes it. Rank 0 alone writes `closure.toml`, whose `complete` lists the runs
+/// complete when it was last written: after each of rank 0's runs, and every rank's at the end.
 pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<Manifest> {
     let op = Operator::from_number(a.operator).map_err(input("--operator"))?;
     if a.runs == 0 {
@@ -225,94 +249,185 @@ pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<
     let (_, lr0) = lr_model(&cfg0, a.lr)?;
     medida_discovery::closure::Coarsening::new(op, build_model(&cfg0)?.grid(), lr0.grid(), 0.0)
         .map_err(input("--hr/--lr"))?;
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         config: a.config.clone(),
         hr: a.hr,
         lr: a.lr,
         operator: op.number(),
         runs: a.runs,
         seed: a.seed,
+        complete: Vec::new(),
         hr_config: cfg0.to_toml(),
     };
+    let (rank, size) = a.ranks.as_ref().map_or((0, 1), |r| (r.rank(), r.size()));
+    // No rank starts a run before rank 0 has checked the folder: the exchange waits for it.
+    let left = if rank == 0 {
+        prepare(a, &mut manifest, progress)?
+    } else {
+        Vec::new()
+    };
+    let left = exchange(a, &left)?;
+    if size > 1 && rank == 0 && !left.is_empty() {
+        progress.note(&format!(
+            "runs {left:?} shared by {size} MPI ranks in turn (rank r: the r-th, (r + {size})-th, ... of them)"
+        ));
+    }
+    let mut done = Vec::new();
+    for &i in left.iter().skip(rank).step_by(size) {
+        run_one(a, &manifest, op, i, progress)?;
+        done.push(i);
+        if rank == 0 {
+            record(a, &mut manifest, &done)?;
+        }
+    }
+    let done = exchange(a, &done)?;
+    if rank == 0 {
+        record(a, &mut manifest, &done)?;
+    }
+    Ok(manifest)
+}
+
+/// Rank 0's start: the folder made, its `closure.toml` checked against `m` (or written), the
+/// runs already complete noted in `m.complete`; returns the runs left.
+fn prepare(
+    a: &ClosureDataArgs,
+    m: &mut Manifest,
+    progress: &mut dyn Progress,
+) -> Result<Vec<usize>> {
     std::fs::create_dir_all(&a.out)
         .map_err(|e| Error::Io(format!("create {}", a.out.display()), e))?;
     let path = a.out.join("closure.toml");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let old: Manifest = toml::from_str(&text)
-                .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
-            if old != manifest {
-                return input_err!(
-                    "--out {}: holds a dataset of other settings (config {}, {} -> {}, operator {}, {} runs, seed {}); use another folder",
-                    a.out.display(),
-                    old.config,
-                    old.hr,
-                    old.lr,
-                    old.operator,
-                    old.runs,
-                    old.seed
-                );
-            }
-        }
-        Err(_) => {
-            let text = toml::to_string(&manifest).expect("a manifest serialises");
-            crate::write_atomic(&path, text.as_bytes())?;
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let old: Manifest =
+            toml::from_str(&text).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        if !old.same_dataset(m) {
+            return input_err!(
+                "--out {}: holds a dataset of other settings (config {}, {} -> {}, operator {}, {} runs, seed {}); use another folder",
+                a.out.display(),
+                old.config,
+                old.hr,
+                old.lr,
+                old.operator,
+                old.runs,
+                old.seed
+            );
         }
     }
+    let mut left = Vec::new();
     for i in 0..a.runs {
-        let out = a.out.join(format!("run{i}.h5"));
-        let ckpt = checkpoint_path(&out);
-        let cfg = hr_config(a, a.seed + i as u32)?;
-        let (lr_cfg, lr) = lr_model(&cfg, a.lr)?;
-        let run = if ckpt.exists() {
-            if complete(&out, &manifest)? {
-                progress.note(&format!("run {i}: complete, kept"));
-                continue;
-            }
-            progress.note(&format!("run {i}: continuing from {}", ckpt.display()));
-            resume(&out, &ckpt, None, None, &|cfg, model| {
-                let (lr_cfg, lr) = lr_model(cfg, a.lr)?;
-                Ok((
-                    forcing_schema(cfg, model, &lr_cfg, &lr, op),
-                    Kept::new(cfg, model, "_hr", FINAL_SNAPSHOTS)?,
-                ))
-            })?
+        if complete(&run_path(&a.out, i), m)? {
+            progress.note(&format!("run {i}: complete, kept"));
+            m.complete.push(i);
         } else {
-            if out.exists() {
-                return input_err!(
-                    "{}: exists without its checkpoint; it is not a run of this dataset in progress (move it away)",
-                    out.display()
-                );
-            }
-            progress.note(&format!(
-                "run {i} of {}: seed {}",
-                a.runs,
-                a.seed + i as u32
-            ));
-            let mut model = build_model(&cfg)?;
-            model.set_pyqg_random_q(cfg.init.seed);
-            let kept = Kept::new(&cfg, &model, "_hr", FINAL_SNAPSHOTS)?;
-            let schema = forcing_schema(&cfg, &model, &lr_cfg, &lr, op);
-            Run::create(&cfg, model, &out, schema, kept, false)?
-        };
-        let mut forcing = SubgridForcing::new(op, &run.model, lr)?;
-        execute(run, progress, &mut |hr| {
-            let f = forcing.of(hr)?;
-            let m = forcing.coarse_model();
-            let [p, u, v] = m.p_u_v();
-            Ok(vec![
-                f.q.into_dyn(),
-                p.into_dyn(),
-                u.into_dyn(),
-                v.into_dyn(),
-                f.s_q.into_dyn(),
-                f.phi_uq.into_dyn(),
-                f.phi_vq.into_dyn(),
-                f.s_q_total.into_dyn(),
-            ])
-        })?;
+            left.push(i);
+        }
     }
-    Ok(manifest)
+    write_manifest(&path, m)?;
+    Ok(left)
+}
+
+/// `runs` of this rank, exchanged: every rank's, in rank order, on every rank (this one's
+/// alone in one process).
+fn exchange(a: &ClosureDataArgs, runs: &[usize]) -> Result<Vec<usize>> {
+    let Some(ranks) = &a.ranks else {
+        return Ok(runs.to_vec());
+    };
+    // Run numbers travel as f64: exact below 2^53.
+    let mine: Vec<f64> = runs.iter().map(|&i| i as f64).collect();
+    Ok(ranks
+        .all_gather(&mine)?
+        .into_iter()
+        .map(|x| x as usize)
+        .collect())
+}
+
+/// Adds `done` to the complete runs of `m` and rewrites its `closure.toml` (whole or not at all).
+fn record(a: &ClosureDataArgs, m: &mut Manifest, done: &[usize]) -> Result<()> {
+    m.complete.extend(done);
+    m.complete.sort_unstable();
+    m.complete.dedup();
+    write_manifest(&a.out.join("closure.toml"), m)
+}
+
+fn write_manifest(path: &Path, m: &Manifest) -> Result<()> {
+    let text = toml::to_string(m).expect("a manifest serialises");
+    crate::write_atomic(path, text.as_bytes())
+}
+
+/// The output of run `i` of the dataset in `dir`.
+pub(crate) fn run_path(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("run{i}.h5"))
+}
+
+/// Runs run `i` of the dataset `a` (manifest `m`): continued from its checkpoint, started over
+/// when a kill left its output before the first checkpoint, or started.
+fn run_one(
+    a: &ClosureDataArgs,
+    m: &Manifest,
+    op: Operator,
+    i: usize,
+    progress: &mut dyn Progress,
+) -> Result<()> {
+    let out = run_path(&a.out, i);
+    let ckpt = checkpoint_path(&out);
+    let cfg = hr_config(a, a.seed + i as u32)?;
+    let (lr_cfg, lr) = lr_model(&cfg, a.lr)?;
+    let run = if ckpt.exists() {
+        progress.note(&format!("run {i}: continuing from {}", ckpt.display()));
+        resume(&out, &ckpt, None, None, &|cfg, model| {
+            let (lr_cfg, lr) = lr_model(cfg, a.lr)?;
+            Ok((
+                forcing_schema(cfg, model, &lr_cfg, &lr, op),
+                Kept::new(cfg, model, "_hr", FINAL_SNAPSHOTS)?,
+            ))
+        })?
+    } else {
+        let mut model = build_model(&cfg)?;
+        model.set_pyqg_random_q(cfg.init.seed);
+        let id = run_id(&cfg, &model);
+        // A run killed before its first checkpoint: its own output (the same run's identity),
+        // holding no more than the steps to be run again.
+        let restart = out.exists()
+            && {
+                let own = read_text_attr(&out, "run_id").is_ok_and(|x| x == id);
+                if !own || written(&out, &["KEspec", "q_hr"]) {
+                    return input_err!(
+                        "{}: exists without its checkpoint; it is not a run of this dataset in progress (move it away)",
+                        out.display()
+                    );
+                }
+                true
+            };
+        progress.note(&format!(
+            "run {i} of {}: seed {}{}",
+            m.runs,
+            cfg.init.seed,
+            if restart {
+                " (started over: stopped before its first checkpoint)"
+            } else {
+                ""
+            }
+        ));
+        let kept = Kept::new(&cfg, &model, "_hr", FINAL_SNAPSHOTS)?;
+        let schema = forcing_schema(&cfg, &model, &lr_cfg, &lr, op);
+        Run::create(&cfg, model, &out, schema, kept, restart)?
+    };
+    let mut forcing = SubgridForcing::new(op, &run.model, lr)?;
+    execute(run, progress, &mut |hr| {
+        let f = forcing.of(hr)?;
+        let m = forcing.coarse_model();
+        let [p, u, v] = m.p_u_v();
+        Ok(vec![
+            f.q.into_dyn(),
+            p.into_dyn(),
+            u.into_dyn(),
+            v.into_dyn(),
+            f.s_q.into_dyn(),
+            f.phi_uq.into_dyn(),
+            f.phi_vq.into_dyn(),
+            f.s_q_total.into_dyn(),
+        ])
+    })
 }
 
 /// What `medida closure discover` was asked to do.
@@ -398,7 +513,7 @@ fn open_runs(dir: &Path, m: &Manifest, target: &str, used: &[usize]) -> Result<F
                 m.runs - 1
             );
         }
-        let run = dir.join(format!("run{i}.h5"));
+        let run = run_path(dir, i);
         let ckpt = checkpoint_path(&run);
         if ckpt.exists() && !complete(&run, m)? {
             return input_err!(
@@ -543,8 +658,7 @@ fn write_maps(
     for &r in test {
         let i = data.snapshots(r) - 1;
         let (q, target) = data.read(r, i)?;
-        let time =
-            read_array(&a.data.join(format!("run{r}.h5")), "time").map_err(input("--data"))?[i];
+        let time = read_array(&run_path(&a.data, r), "time").map_err(input("--data"))?[i];
         model.set_q(q.view()).map_err(input("--data"))?;
         let mut arrays = vec![q.into_dyn(), target.into_dyn()];
         for (_, lib, coef) in maps {

@@ -9,7 +9,7 @@
 //! evaluation reuses finished runs and continues interrupted ones. A run whose model blows up is
 //! a result, recorded beside it (`runN.unstable.json`: the step and time), not a lost evaluation.
 
-use crate::closure::{Manifest, YEAR, closure_config, complete, lr_model, read_manifest};
+use crate::closure::{Manifest, YEAR, closure_config, complete, lr_model, read_manifest, run_path};
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
 use crate::kept::{Kept, written};
@@ -375,7 +375,7 @@ fn target_ensemble(a: &ClosureEvaluateArgs, m: &Manifest, runs: &[usize]) -> Res
     let mut hr_model = build_model(&hr_cfg)?;
     let mut target = Ensemble::new(&hr_model);
     for r in runs {
-        let path = a.data.join(format!("run{r}.h5"));
+        let path = run_path(&a.data, *r);
         let q = read_array(&path, "q_hr").map_err(input("--data"))?;
         let snaps: Vec<Array3<f64>> = q
             .outer_iter()
@@ -438,7 +438,7 @@ pub fn closure_evaluate(
     // The target: every complete run of the dataset, read while the coarse models run.
     let mut target_runs = Vec::new();
     for r in 0..m.runs {
-        let path = a.data.join(format!("run{r}.h5"));
+        let path = run_path(&a.data, r);
         if complete(&path, &m)? {
             target_runs.push(r);
         }
@@ -477,7 +477,7 @@ pub fn closure_evaluate(
                 loop {
                     let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(&(c, i)) = jobs.get(j) else { break };
-                    let path = a.out.join(&folders[c]).join(format!("run{i}.h5"));
+                    let path = run_path(&a.out.join(&folders[c]), i);
                     let started = std::time::Instant::now();
                     let status = coarse_run(&configs[c][i], &path);
                     let how = match &status {
@@ -513,7 +513,7 @@ pub fn closure_evaluate(
         for i in 0..a.runs {
             let status = statuses.next().expect("one status per job")?;
             if status.unstable.is_none() {
-                let path = a.out.join(&folders[c]).join(format!("run{i}.h5"));
+                let path = run_path(&a.out.join(&folders[c]), i);
                 let snaps = last_q(&path, a.last)?;
                 let avg = |name: &str| average(&path, name);
                 if let Some(e) = all.as_mut() {

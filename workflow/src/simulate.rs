@@ -127,7 +127,7 @@ impl Run {
 /// same for the same run on any machine (outputs stay byte-reproducible), different for runs
 /// whose config or start differ; kept when a run is continued, so a checkpoint and an output of
 /// two different runs are never spliced.
-fn run_id(cfg: &RunConfig, model: &Model) -> String {
+pub(crate) fn run_id(cfg: &RunConfig, model: &Model) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let q = model.q();
     let bytes = cfg

@@ -13,14 +13,15 @@ use ndarray::{Array1, Array2};
 use std::fmt::Debug;
 use std::ops::Range;
 
-/// The processes a regression is shared among, and the one collective it needs.
+/// The processes a regression (or other shared work: the runs of a closure dataset) is shared
+/// among, and the one collective it needs.
 pub trait Ranks: Debug + Send + Sync {
     /// This process, from 0.
     fn rank(&self) -> usize;
     /// How many processes there are.
     fn size(&self) -> usize;
     /// Every process's `mine` (of any length), concatenated in rank order, on every process.
-    /// Every process calls it once per regression pass.
+    /// Every process calls it at the same points (once per regression pass).
     fn all_gather(&self, mine: &[f64]) -> Result<Vec<f64>, DiscoveryError>;
 }
 

@@ -2,7 +2,7 @@
 //! from a time on), the coarse model's config, the spectra of the snapshots on the coarse bins,
 //! and the forward runs' starting states; and model times as the user gives them.
 
-use crate::closure::{Manifest, YEAR, complete, lr_model, read_manifest};
+use crate::closure::{Manifest, YEAR, complete, lr_model, read_manifest, run_path};
 use crate::config::RunConfig;
 use crate::error::{Error, input, input_err};
 use crate::model::build_model;
@@ -147,7 +147,7 @@ pub(crate) fn source(a: &ReferenceArgs) -> Result<(Source, f64)> {
     let (lr_cfg, _) = lr_model(&hr, m.lr)?;
     let runs: Vec<usize> = if a.runs.is_empty() {
         (0..m.runs)
-            .filter(|r| complete(&data.join(format!("run{r}.h5")), &m).unwrap_or(false))
+            .filter(|r| complete(&run_path(data, *r), &m).unwrap_or(false))
             .collect()
     } else {
         if let Some(r) = a.runs.iter().find(|r| **r >= m.runs) {
@@ -165,7 +165,7 @@ pub(crate) fn source(a: &ReferenceArgs) -> Result<(Source, f64)> {
     let mut files = Vec::new();
     let mut spacing = f64::INFINITY;
     for r in &runs {
-        let path = data.join(format!("run{r}.h5"));
+        let path = run_path(data, *r);
         let (picked, s) = times_from(&path, from, "--data")?;
         spacing = spacing.min(s);
         files.push((path, picked));
