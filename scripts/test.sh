@@ -39,5 +39,5 @@ echo "== DAPPER cross-check: committed EnKF/ETKF/LETKF analyses and Lorenz-96 sc
 .venv-dapper/bin/python tests/dapper/make_reference.py --check
 echo "== RVM cross-check: committed reference against a fresh run of the NumPy implementation"
 "$MEDIDA_PYTHON" tests/rvm/rvm_reference.py --check
-echo "== MPI: discover, fit and closure data under mpirun -n 2 and 3 equal one process byte for byte (--features mpi)"
+echo "== MPI: discover, fit, closure data, calibrate and EnKF/LETKF increments under mpirun -n 2 and 3 equal one process byte for byte (--features mpi)"
 cargo test --features mpi --test cli_mpi

@@ -76,6 +76,7 @@ pub fn run(c: Closure) -> anyhow::Result<()> {
             let root = world.is_root();
             let progress = &mut Reporter::new(quiet || !root);
             let m = world.or_abort(closure_data(&args, progress).map_err(Into::into))?;
+            world.note_exchanges(quiet);
             if !quiet && root {
                 eprintln!(
                     "closure data: {} runs of {} at {} -> {} (operator {}) in {}",
@@ -107,8 +108,20 @@ pub fn run(c: Closure) -> anyhow::Result<()> {
             }
             crate::print(&format!("{}\n", report.table()))
         }
-        Closure::Calibrate { args, json, quiet } => {
-            let report = closure_calibrate(&args, &mut Reporter::new(quiet))?;
+        Closure::Calibrate {
+            mut args,
+            json,
+            quiet,
+        } => {
+            // Under mpirun the ranks share the members' runs; rank 0 alone writes and prints.
+            let world = crate::ranks::world()?;
+            args.ranks = world.ranks.clone();
+            let progress = &mut Reporter::new(quiet || !world.is_root());
+            let report = world.or_abort(closure_calibrate(&args, progress).map_err(Into::into))?;
+            world.note_exchanges(quiet);
+            if !world.is_root() {
+                return Ok(());
+            }
             if json {
                 return crate::print(&format!("{}\n", serde_json::to_string_pretty(&report)?));
             }

@@ -30,6 +30,7 @@ pub fn run(mut a: Discover) -> anyhow::Result<()> {
     a.args.out = a.args.out.filter(|_| root);
     let progress = &mut Reporter::new(a.quiet || !root);
     let report = world.or_abort(discover(&a.args, progress).map_err(Into::into))?;
+    world.note_exchanges(a.quiet);
     if !root {
         return Ok(());
     }

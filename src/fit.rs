@@ -17,6 +17,7 @@ pub fn run(mut a: Fit) -> anyhow::Result<()> {
     let world = crate::ranks::world()?;
     a.args.regression.ranks = world.ranks.clone();
     let out = world.or_abort(fit(&a.args).map_err(Into::into))?;
+    world.note_exchanges(false);
     if !world.is_root() {
         return Ok(());
     }

@@ -13,6 +13,12 @@ pub struct Increments {
     pub quiet: bool,
 }
 
-pub fn run(a: Increments) -> anyhow::Result<()> {
-    Ok(increments(&a.args, &mut Reporter::new(a.quiet))?)
+pub fn run(mut a: Increments) -> anyhow::Result<()> {
+    // Under mpirun the ranks share an ensemble filter's members; rank 0 alone writes and reports.
+    let world = crate::ranks::world()?;
+    a.args.ranks = world.ranks.clone();
+    let progress = &mut Reporter::new(a.quiet || !world.is_root());
+    world.or_abort(increments(&a.args, progress).map_err(Into::into))?;
+    world.note_exchanges(a.quiet);
+    Ok(())
 }

@@ -1,11 +1,12 @@
 //! MPI ranks (cargo feature `mpi`): under `mpirun -n N`, the regressions of `medida discover`
 //! and `medida fit` (each rank evaluates its share of the rows and one all-gather of the
 //! blocks' statistics gives every rank the one-process fit, bit for bit) and the runs of
-//! `medida closure data` (each rank makes its share of the runs); rank 0 alone prints and
-//! writes the results. Without the feature, or run without `mpirun`, a command runs in this
+//! `medida closure data` (each rank makes its share of the runs) and the forward runs of
+//! `medida closure calibrate` (each rank runs its share of the members of every iteration or
+//! of the sweep); rank 0 alone prints and writes the results. Without the feature, or run without `mpirun`, a command runs in this
 //! process alone.
 
-use medida_discovery::regression::Ranks;
+use medida_discovery::ranks::Ranks;
 use std::sync::Arc;
 
 /// The processes of this run: MPI, kept initialised while this lives, and the ranks a
@@ -14,12 +15,35 @@ pub struct World {
     #[cfg(feature = "mpi")]
     _universe: Option<mpi::environment::Universe>,
     pub ranks: Option<Arc<dyn Ranks>>,
+    /// What this rank's exchanges cost.
+    #[cfg(feature = "mpi")]
+    exchanges: Option<Arc<Exchanges>>,
 }
 
 impl World {
     /// Whether this process prints and writes the results (rank 0, or the only process).
     pub fn is_root(&self) -> bool {
         self.ranks.as_ref().is_none_or(|r| r.rank() == 0)
+    }
+
+    /// Over ranks, unless `quiet`, rank 0's account of the exchanges on stderr: how many, how
+    /// much they moved, the time moving it and the time waiting for the slowest rank.
+    pub fn note_exchanges(&self, quiet: bool) {
+        #[cfg(feature = "mpi")]
+        if let (Some(x), false, true) = (&self.exchanges, quiet, self.is_root()) {
+            use std::sync::atomic::Ordering::Relaxed;
+            let ms = |ns: &std::sync::atomic::AtomicU64| ns.load(Relaxed) as f64 * 1e-6;
+            let values = x.values.load(Relaxed);
+            eprintln!(
+                "MPI: {} all-gathers of {values} values ({:.1} MB) in all: {:.1} ms moving them, {:.1} ms waiting for the slowest rank (rank 0)",
+                x.calls.load(Relaxed),
+                values as f64 * 8e-6,
+                ms(&x.moving_ns),
+                ms(&x.waiting_ns)
+            );
+        }
+        #[cfg(not(feature = "mpi"))]
+        let _ = quiet;
     }
 
     /// `result`, or over ranks an error that ends the whole job: the other ranks may be waiting
@@ -65,6 +89,7 @@ pub fn world() -> anyhow::Result<World> {
         return Ok(World {
             _universe: None,
             ranks: None,
+            exchanges: None,
         });
     }
     // The regression's exchange runs on a worker thread of the command's pool: MPI must allow
@@ -78,11 +103,31 @@ pub fn world() -> anyhow::Result<World> {
     }
     let world = universe.world();
     let (rank, size) = (world.rank() as usize, world.size() as usize);
-    let ranks: Option<Arc<dyn Ranks>> = (size > 1).then(|| Arc::new(Mpi { rank, size }) as _);
+    let exchanges = Arc::new(Exchanges::default());
+    let ranks: Option<Arc<dyn Ranks>> = (size > 1).then(|| {
+        Arc::new(Mpi {
+            rank,
+            size,
+            exchanges: exchanges.clone(),
+        }) as _
+    });
     Ok(World {
         _universe: Some(universe),
+        exchanges: ranks.is_some().then_some(exchanges),
         ranks,
     })
+}
+
+/// The all-gathers of one rank: how many, the values they gathered, and the time spent.
+#[cfg(feature = "mpi")]
+#[derive(Debug, Default)]
+struct Exchanges {
+    calls: std::sync::atomic::AtomicU64,
+    values: std::sync::atomic::AtomicU64,
+    /// In the barrier before each: the other ranks still working.
+    waiting_ns: std::sync::atomic::AtomicU64,
+    /// In the gathers themselves.
+    moving_ns: std::sync::atomic::AtomicU64,
 }
 
 /// `MPI_COMM_WORLD`'s ranks.
@@ -91,6 +136,7 @@ pub fn world() -> anyhow::Result<World> {
 struct Mpi {
     rank: usize,
     size: usize,
+    exchanges: Arc<Exchanges>,
 }
 
 #[cfg(feature = "mpi")]
@@ -111,6 +157,11 @@ impl Ranks for Mpi {
             ))
         };
         let world = mpi::topology::SimpleCommunicator::world();
+        // A barrier first, so the time waiting for the slowest rank and the time moving the
+        // data are told apart.
+        let start = std::time::Instant::now();
+        world.barrier();
+        let arrived = std::time::Instant::now();
         let count = i32::try_from(mine.len()).map_err(|_| too_many(mine.len()))?;
         let mut counts = vec![0i32; self.size];
         world.all_gather_into(&count, &mut counts[..]);
@@ -123,6 +174,14 @@ impl Ranks for Mpi {
         let mut all = vec![0.0; total];
         let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
         world.all_gather_varcount_into(mine, &mut into);
+        use std::sync::atomic::Ordering::Relaxed;
+        let x = &self.exchanges;
+        x.calls.fetch_add(1, Relaxed);
+        x.values.fetch_add(total as u64, Relaxed);
+        x.waiting_ns
+            .fetch_add((arrived - start).as_nanos() as u64, Relaxed);
+        x.moving_ns
+            .fetch_add(arrived.elapsed().as_nanos() as u64, Relaxed);
         Ok(all)
     }
 }

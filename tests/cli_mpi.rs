@@ -1,6 +1,7 @@
-//! `mpirun -n N medida discover|fit|closure data` (cargo feature `mpi`): every rank fits its
-//! share of the rows, or makes its share of a dataset's runs, and the result is the one-process
-//! result byte for byte; rank 0 alone prints and writes the results.
+//! `mpirun -n N medida discover|fit|closure data|closure calibrate` (cargo feature `mpi`): every
+//! rank fits its share of the rows, makes its share of a dataset's runs or runs its share of a
+//! calibration's members, and the result is the one-process result byte for byte; rank 0 alone
+//! prints and writes the results.
 //!
 //!     cargo test --features mpi --test cli_mpi
 //!
@@ -77,6 +78,8 @@ fn discover_over_ranks_equals_one_process_byte_for_byte() {
     let o = mpirun_output(2, &["discover", "--increments", s(&full)]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("over 2 MPI ranks"), "{err}");
+    // And rank 0 accounts for the exchange: one all-gather of the 100 blocks' statistics.
+    assert!(err.contains("MPI: 1 all-gathers of"), "{err}");
     let read = |p: &Path| std::fs::read_to_string(p).unwrap();
     assert_eq!(read(&two), read(&one));
 }
@@ -284,4 +287,130 @@ fn closure_data_over_ranks_equals_one_process_and_a_killed_rank_resumes() {
         folder(&two) == alone,
         "2 ranks after a kill: not the one-process bytes"
     );
+}
+
+#[test]
+fn calibration_over_ranks_equals_one_process_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::small_eddy_dataset(&data);
+    let calibrate = |out: &Path, extra: &[&str]| -> Vec<String> {
+        [
+            "closure",
+            "calibrate",
+            "--data",
+            s(&data),
+            "--closure",
+            "smagorinsky",
+            "--spinup",
+            "3d",
+            "--window",
+            "10d",
+            "--sample-every",
+            "24h",
+            "--bins",
+            "4",
+            "--threads",
+            "1",
+            "--out",
+            s(out),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect()
+    };
+    fn strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    // An inversion (7 members: shares of 4 + 3 and 3 + 2 + 2) and a sweep of 5 values.
+    for extra in [
+        &["--members", "7", "--iterations", "3"][..],
+        &["--sweep", "0.05,0.1,0.15,0.2,0.3"][..],
+    ] {
+        let one = tmp.path().join("one.json");
+        let table = ok(&strs(&calibrate(&one, extra)));
+        for ranks in [2, 3] {
+            let many = tmp.path().join(format!("ranks{ranks}.json"));
+            let printed = mpirun(ranks, &strs(&calibrate(&many, extra)));
+            assert_eq!(
+                printed, table,
+                "{ranks} ranks, {extra:?}: rank 0's table alone"
+            );
+            assert!(
+                std::fs::read(&many).unwrap() == std::fs::read(&one).unwrap(),
+                "{ranks} ranks, {extra:?}: not the one-process report"
+            );
+            std::fs::remove_file(&many).unwrap();
+        }
+        std::fs::remove_file(&one).unwrap();
+    }
+}
+
+#[test]
+fn ensemble_filters_over_ranks_equal_one_process_byte_for_byte() {
+    let truth = small_jet_truth("mpi-jet-truth-ensemble.h5");
+    // 8 members (shares 4 + 4 and 3 + 3 + 2), a quarter observed with noise, 4 cycles.
+    let filter = |name: &'static str| {
+        [
+            "--observe",
+            "fraction=0.25,noise=0.01,seed=2",
+            "--assimilate",
+            "1",
+            "--filter",
+            name,
+            "--members",
+            "8",
+            "--localization",
+            "1",
+            "--relaxation",
+            "rtps=0.5",
+            "--additive",
+            "0.5",
+            "--update-every",
+            "10",
+            "--threads",
+            "1",
+        ]
+    };
+    for name in ["letkf", "enkf"] {
+        let alone = common::increments(&truth, "case1001", &filter(name));
+        let alone = std::fs::read(alone).unwrap();
+        for ranks in [2, 3] {
+            let out = tmp(&format!("mpi-{name}-{ranks}.h5"));
+            let args = [
+                "increments",
+                "--quiet",
+                "--truth",
+                s(&truth),
+                "--model-error",
+                "case1001",
+                "--out",
+                s(&out),
+            ];
+            mpirun(ranks, &[&args[..], &filter(name)].concat());
+            assert!(
+                std::fs::read(&out).unwrap() == alone,
+                "{name} over {ranks} ranks: not the one-process file"
+            );
+        }
+    }
+    // Without an ensemble there is nothing to share: refused, naming what is.
+    let o = Command::new("mpirun")
+        .args(["--allow-run-as-root", "--oversubscribe", "-n", "2"])
+        .arg(env!("CARGO_BIN_EXE_medida"))
+        .args([
+            "increments",
+            "--truth",
+            s(&truth),
+            "--model-error",
+            "case1001",
+        ])
+        .args(["--out", s(&tmp("mpi-never.h5"))])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("only an ensemble filter's members"), "{err}");
+    assert!(!tmp("mpi-never.h5").exists());
 }

@@ -5,7 +5,7 @@
 //! grammar), model-error discovery ([`model_error`]: increments, assimilation, the expected
 //! error, the discovery pipeline and its report, corrections), sparse observations
 //! ([`observe`]: stations, noise, interpolators) and ensemble data assimilation ([`assimilate`]:
-//! EnKF, ETKF, LETKF, localization, inflation).
+//! EnKF, ETKF, LETKF, localization, inflation); work shared among processes ([`ranks`]).
 //!
 //! ```
 //! use medida_discovery::{Gram, Library, Stlsq};
@@ -29,6 +29,7 @@ pub mod error;
 pub mod library;
 pub mod model_error;
 pub mod observe;
+pub mod ranks;
 pub mod regression;
 
 pub use error::DiscoveryError;

@@ -1,8 +1,9 @@
-//! A regression shared among processes gives the one-process fit bit for bit: here the "ranks"
-//! are threads exchanging through shared memory (the CLI's `mpi` feature exchanges over MPI;
-//! tests/cli_mpi.rs checks that end to end under `mpirun`).
+//! A regression, or a closure calibration, shared among processes gives the one-process result
+//! bit for bit: here the "ranks" are threads exchanging through shared memory (the CLI's `mpi`
+//! feature exchanges over MPI; tests/cli_mpi.rs checks that end to end under `mpirun`).
 
-use medida_discovery::regression::{Choice, Plan, Ranks, Regression, RowSink};
+use medida_discovery::ranks::Ranks;
+use medida_discovery::regression::{Choice, Plan, Regression, RowSink};
 use medida_discovery::{Criterion, DiscoveryError, Ensemble, Library, Rvm, SparseOptimizer, Stlsq};
 use ndarray::{Array2, Axis};
 use rand_mt::Mt64;
@@ -82,22 +83,32 @@ fn run(plan: &Plan, x: &Array2<f64>, y: &Array2<f64>, made: &AtomicUsize) -> Reg
     .unwrap()
 }
 
-/// Every rank's result of `plan` shared among `size` threads, and the rows each pass made.
-fn shared_among(plan: &Plan, size: usize) -> Vec<(Regression, usize)> {
-    let (x, y) = problem();
+/// `size` ranks exchanging through one shared memory, one per thread.
+fn thread_ranks(size: usize) -> Vec<Arc<dyn Ranks>> {
     let shared = Arc::new(Shared {
         slots: Mutex::new(vec![Vec::new(); size]),
         barrier: Barrier::new(size),
     });
+    (0..size)
+        .map(|rank| {
+            Arc::new(ThreadRank {
+                rank,
+                size,
+                shared: shared.clone(),
+            }) as _
+        })
+        .collect()
+}
+
+/// Every rank's result of `plan` shared among `size` threads, and the rows each pass made.
+fn shared_among(plan: &Plan, size: usize) -> Vec<(Regression, usize)> {
+    let (x, y) = problem();
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..size)
-            .map(|rank| {
+        let handles: Vec<_> = thread_ranks(size)
+            .into_iter()
+            .map(|ranks| {
                 let mut plan = plan.clone();
-                plan.ranks = Some(Arc::new(ThreadRank {
-                    rank,
-                    size,
-                    shared: shared.clone(),
-                }));
+                plan.ranks = Some(ranks);
                 let (x, y) = (&x, &y);
                 s.spawn(move || {
                     let made = AtomicUsize::new(0);
@@ -154,14 +165,7 @@ fn every_rank_gets_the_one_process_fit_bit_for_bit() {
 fn the_qr_refit_is_refused_over_ranks() {
     let mut plan = plans().remove(0);
     plan.refit = medida_discovery::regression::Refit::Qr;
-    plan.ranks = Some(Arc::new(ThreadRank {
-        rank: 0,
-        size: 1,
-        shared: Arc::new(Shared {
-            slots: Mutex::new(vec![Vec::new()]),
-            barrier: Barrier::new(1),
-        }),
-    }));
+    plan.ranks = thread_ranks(1).pop();
     let lib = Library::numbered(P);
     let err = plan
         .run(
@@ -177,4 +181,144 @@ fn the_qr_refit_is_refused_over_ranks() {
         err.to_string().contains("Cholesky refit over ranks"),
         "{err}"
     );
+}
+
+/// An ensemble Kalman inversion of Smagorinsky's constant (5 members, 2 updates) and a sweep of
+/// 4 values on a 32 x 32 eddy model, alone and shared among 2 and 3 ranks: every rank's
+/// iterations (members' constants, fits, steps, the redrawn members' draws) and sweep are the
+/// one-process ones, bit for bit.
+#[test]
+fn every_rank_gets_the_one_process_calibration_bit_for_bit() {
+    use medida_discovery::closure::SpectrumBins;
+    use medida_discovery::closure::calibrate::{
+        EkiSettings, ForwardRun, FreeConstants, calibrate, sweep,
+    };
+    use medida_discovery::closure::eki::Eki;
+    use medida_solver::{Model, QgParams};
+    let model = Model::new(QgParams {
+        nx: 32,
+        ny: 32,
+        dt: 3600.0,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut spun = model.clone();
+    spun.set_pyqg_random_q(3);
+    spun.run(1000).unwrap();
+    let forward = ForwardRun {
+        starts: vec![spun.q()],
+        model,
+        spinup: 20,
+        steps: 60,
+        every: 10,
+        bins: SpectrumBins::new(spun.grid(), 4, 0.65).unwrap(),
+        ranks: None,
+    };
+    let free = FreeConstants {
+        closure: "smagorinsky".into(),
+        free: vec!["cs".into()],
+        fixed: vec![],
+    };
+    let y = forward
+        .run(Some(&free.closure(&[0.1]).unwrap()))
+        .unwrap()
+        .unwrap();
+    let eki = Eki::new(y.clone(), vec![1e-4; y.len()]).unwrap();
+    let settings = EkiSettings {
+        members: 5,
+        iterations: 2,
+        seed: 11,
+        prior: vec![0.2],
+        prior_log_sd: 0.5,
+        step: None,
+    };
+    let values = [0.05, 0.1, 0.2, 0.4];
+    let run = |forward: &ForwardRun| {
+        (
+            calibrate(&eki, forward, &free, &settings, &mut |_| {}).unwrap(),
+            sweep(&eki, forward, &free, &values).unwrap(),
+        )
+    };
+    let alone = run(&forward);
+    assert_eq!(alone.0.len(), 3, "two updates and the final ensemble");
+    assert_eq!(alone.1.len(), values.len());
+    for size in [2, 3] {
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = thread_ranks(size)
+                .into_iter()
+                .map(|ranks| {
+                    let forward = ForwardRun {
+                        ranks: Some(ranks),
+                        ..forward.clone()
+                    };
+                    s.spawn(move || run(&forward))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (rank, r) in results.iter().enumerate() {
+            assert!(*r == alone, "rank {rank} of {size}");
+        }
+    }
+}
+
+/// The LETKF's local analyses shared among 2 and 3 ranks (2 x 3 domains on a 2-level 24 x 16
+/// grid, a third of the first 6 rows observed, so that the domains near row 15 see no station):
+/// every rank holds the one-process analysis, bit for bit.
+#[test]
+fn every_rank_gets_the_one_process_letkf_analysis_bit_for_bit() {
+    use medida_discovery::assimilate::{Letkf, Localization, Observed, PeriodicGrid};
+    let grid = PeriodicGrid {
+        levels: 2,
+        ny: 24,
+        nx: 16,
+    };
+    let mut rng = Mt64::new(5);
+    let mut u = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+    let e0 = Array2::from_shape_fn((10, grid.len()), |(_, j)| (j as f64 * 0.3).sin() + u());
+    let h: Vec<usize> = (0..6 * grid.nx).step_by(3).collect();
+    let stations: Vec<[f64; 2]> = h
+        .iter()
+        .map(|&s| [(s / grid.nx) as f64, (s % grid.nx) as f64])
+        .collect();
+    let eo = e0.select(Axis(1), &h);
+    let y = ndarray::Array1::from_shape_fn(h.len(), |k| (k as f64 * 0.7).cos());
+    let r = ndarray::Array1::from_elem(h.len(), 0.3);
+    let obs = Observed {
+        members: eo.view(),
+        y: y.view(),
+        variance: r.view(),
+    };
+    let loc = Localization {
+        batch: (2, 3),
+        ..Localization::isotropic(1.5)
+    };
+    let letkf = Letkf::new(grid, loc).unwrap();
+    let mut alone = e0.clone();
+    letkf.analyse(&mut alone, &obs, &stations).unwrap();
+    assert!(alone != e0, "the analysis moved the ensemble");
+    // Row 15 is 9 rows from the nearest station; the taper ends 3.64 radii (5.5 rows) away.
+    let far = 15 * grid.nx + 7;
+    assert_eq!(alone.column(far), e0.column(far), "no station near");
+    for size in [2, 3] {
+        let results: Vec<Array2<f64>> = std::thread::scope(|s| {
+            let handles: Vec<_> = thread_ranks(size)
+                .into_iter()
+                .map(|ranks| {
+                    let (e0, obs, stations) = (&e0, &obs, &stations);
+                    s.spawn(move || {
+                        let mut e = e0.clone();
+                        letkf
+                            .analyse_shared(&mut e, obs, stations, Some(ranks.as_ref()))
+                            .unwrap();
+                        e
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (rank, e) in results.iter().enumerate() {
+            assert!(*e == alone, "rank {rank} of {size}");
+        }
+    }
 }

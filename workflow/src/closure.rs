@@ -22,7 +22,7 @@ use medida_discovery::closure::{
     Baseline, ClosureDiscovery, ClosureLibrary, ClosureReport, ForcingData, Operator,
     ROSS7_WEIGHTS, SubgridForcing, discovered_terms, predict,
 };
-use medida_discovery::regression::Ranks;
+use medida_discovery::ranks::Ranks;
 use medida_solver::Model;
 use ndarray::Array3;
 use serde::{Deserialize, Serialize};

@@ -172,6 +172,7 @@ pub fn demo(
             out: incr.clone(),
             overwrite: true,
             threads: Some(a.threads),
+            ranks: None,
         };
         increments(&increments_args, progress).with_context(|| match &correction {
             None => format!("pass {}: increments", pass + 1),

@@ -200,6 +200,7 @@ impl EnsembleArgs {
             obs_error: self.obs_error,
             additive: self.additive,
             hybrid: self.hybrid,
+            ranks: None,
         })
     }
 }

@@ -15,7 +15,9 @@ use medida_discovery::model_error::{
     Assimilator, EnsembleAssimilator, EnsembleReport, Increments, Update,
 };
 use medida_discovery::observe::{ObservationSpec, error_spectrum};
+use medida_discovery::ranks::Ranks;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -86,6 +88,10 @@ pub struct IncrementsArgs {
     /// Threads (default: the truth config's run.threads).
     #[arg(long, value_parser = crate::parse_threads)]
     pub threads: Option<usize>,
+    /// The processes sharing the ensemble's members (MPI ranks under `mpirun`; rank 0 writes
+    /// `--out`), or `None` for this one alone: not a flag, the CLI's `mpi` feature sets it.
+    #[arg(skip)]
+    pub ranks: Option<Arc<dyn Ranks>>,
 }
 
 /// How the analyses assimilate.
@@ -328,6 +334,12 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
     if ensemble && a.assimilate.is_none() {
         return input_err!("--filter {} needs --assimilate TIME", a.ensemble.filter);
     }
+    if let (Some(r), false) = (&a.ranks, ensemble) {
+        return input_err!(
+            "{} MPI ranks: only an ensemble filter's members (--assimilate TIME --filter enkf|letkf) are shared among ranks; run this without mpirun",
+            r.size()
+        );
+    }
     let mut assimilation = match a.assimilate {
         None => None,
         Some(_) if a.observe.is_none() => {
@@ -355,9 +367,10 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                 }
                 let spec = &observation.as_ref().expect("--observe was checked").0;
                 let prior = crate::observe::prior_frames(a, &frames)?;
-                let assimilator =
+                let mut assimilator =
                     a.ensemble
                         .build(&model, &prior, steps, a.update_every, spec.seed)?;
+                assimilator.ranks = a.ranks.clone();
                 let every = a.update_every;
                 let cycles = (1..=steps.div_ceil(every))
                     .map(|c| (c * every).min(steps) as f64)
@@ -400,8 +413,14 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
         }
     };
     progress.begin(0, picked.len() as u64, truth_cfg.is_dimensional());
+    // Over ranks every rank makes every analysis; rank 0 alone writes.
+    let root = a.ranks.as_ref().is_none_or(|r| r.rank() == 0);
     let tmp = medida_data::tmp_path(&a.out);
-    let mut out = OutputFile::create(&tmp, &schema)?;
+    let mut out = if root {
+        Some(OutputFile::create(&tmp, &schema)?)
+    } else {
+        None
+    };
     let written = pool.install(|| -> Result<()> {
         for (n, &i) in picked.iter().enumerate() {
             let q0 = frames.read(i)?;
@@ -440,7 +459,9 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                             (q, h, Some(report))
                         }
                     };
-                    out.append_series(time, &h.analysis_error)?;
+                    if let Some(out) = out.as_mut() {
+                        out.append_series(time, &h.analysis_error)?;
+                    }
                     let (err, tru) = analysis_spectra(inc.truth().grid(), &q_true, &h.q_analysis);
                     let mut fields = vec![
                         h.dqdt.into_dyn(),
@@ -453,22 +474,31 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                     fields
                 }
             };
-            let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
-            out.append_snapshot(time, &views)?;
+            if let Some(out) = out.as_mut() {
+                let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
+                out.append_snapshot(time, &views)?;
+            }
             progress.step(n as u64 + 1, time);
             if progress.interrupted() {
                 return Err(Error::Interrupted(format!("after {} increments", n + 1)));
             }
         }
-        out.flush()?;
+        if let Some(out) = out.as_mut() {
+            out.flush()?;
+        }
         Ok(())
     });
     drop(out);
     if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
+        if root {
+            let _ = std::fs::remove_file(&tmp);
+        }
         return Err(e);
     }
     progress.end();
+    if !root {
+        return Ok(());
+    }
     medida_data::publish(&tmp, &a.out, a.overwrite)?;
     progress.note(&format!(
         "increments: {} snapshots, window {} steps ({}), written to {}",

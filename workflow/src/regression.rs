@@ -2,7 +2,8 @@
 //! ensemble and refit, resolved into a [`Plan`].
 
 use crate::error::{Error, input_err};
-use medida_discovery::regression::{Choice, Plan, Ranks, Refit};
+use medida_discovery::ranks::Ranks;
+use medida_discovery::regression::{Choice, Plan, Refit};
 use medida_discovery::{Criterion, Ensemble, Rvm, Scaling, SparseOptimizer, Stlsq};
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@
 use super::localization::{Buckets, Localization, PeriodicGrid};
 use super::{Observed, transform};
 use crate::error::DiscoveryError;
+use crate::ranks::{Ranks, gather_results, share};
 use ndarray::{Array1, Array2, Axis};
 use rayon::prelude::*;
 
@@ -35,6 +36,20 @@ impl Letkf {
         obs: &Observed,
         stations: &[[f64; 2]],
     ) -> Result<(), DiscoveryError> {
+        self.analyse_shared(e, obs, stations, None)
+    }
+
+    /// [`analyse`](Self::analyse) with the local domains shared among `ranks`: each process
+    /// analyses a contiguous share of them, and one all-gather gives every process every
+    /// domain's analysis, written in the one-process order (every process must hold the same
+    /// `e` and `obs`). The result is the one-process result, bit for bit.
+    pub fn analyse_shared(
+        &self,
+        e: &mut Array2<f64>,
+        obs: &Observed,
+        stations: &[[f64; 2]],
+        ranks: Option<&dyn Ranks>,
+    ) -> Result<(), DiscoveryError> {
         obs.check(e.nrows())?;
         let (grid, p) = (self.grid, obs.y.len());
         if e.ncols() != grid.len() || stations.len() != p {
@@ -53,7 +68,18 @@ impl Letkf {
         let domains = self.localization.domains(&grid);
         let buckets = Buckets::new(&grid, stations);
         let reach = self.localization.reach();
-        let updates: Vec<Option<(Vec<usize>, Array2<f64>)>> = domains
+        let (rank, size) = ranks.map_or((0, 1), |r| (r.rank(), r.size()));
+        let mine = share(domains.len(), 1, rank, size);
+        let columns_of = |domain: &[(usize, usize)]| -> Vec<usize> {
+            (0..grid.levels)
+                .flat_map(|lev| {
+                    domain
+                        .iter()
+                        .map(move |&(j, i)| lev * plane + j * grid.nx + i)
+                })
+                .collect()
+        };
+        let updates: Vec<Option<Vec<f64>>> = domains[mine]
             .par_iter()
             .map(|domain| {
                 let candidates = buckets.near(domain, reach);
@@ -65,19 +91,25 @@ impl Letkf {
                 let yl = yn.select(Axis(1), &near) * &t;
                 let dyl = dy.select(Axis(0), &near) * &t;
                 let w = transform::weights(yl.view(), dyl.view())?;
-                let columns: Vec<usize> = (0..grid.levels)
-                    .flat_map(|lev| {
-                        domain
-                            .iter()
-                            .map(move |&(j, i)| lev * plane + j * grid.nx + i)
-                    })
-                    .collect();
-                let mut local = e.select(Axis(1), &columns);
+                let mut local = e.select(Axis(1), &columns_of(domain));
                 transform::apply(local.view_mut(), &w);
-                Ok(Some((columns, local)))
+                Ok(Some(local.iter().copied().collect()))
             })
             .collect::<Result<_, DiscoveryError>>()?;
-        for (columns, local) in updates.into_iter().flatten() {
+        let updates = gather_results(ranks, updates)?;
+        if updates.len() != domains.len() {
+            return Err(DiscoveryError::Ranks(format!(
+                "{} local analyses gathered for {} domains",
+                updates.len(),
+                domains.len()
+            )));
+        }
+        let members = e.nrows();
+        for (domain, local) in domains.iter().zip(updates) {
+            let Some(local) = local else { continue };
+            let columns = columns_of(domain);
+            let local = Array2::from_shape_vec((members, columns.len()), local)
+                .map_err(|err| DiscoveryError::Ranks(format!("a local analysis: {err}")))?;
             for (c, &col) in columns.iter().enumerate() {
                 e.column_mut(col).assign(&local.column(c));
             }

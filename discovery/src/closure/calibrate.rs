@@ -6,17 +6,21 @@
 //! The forward map ([`ForwardRun`]) runs the coarse model with a closure from each of its initial
 //! states for a spin-up and an averaging window and returns the log of the pooled mean spectrum; a run that
 //! blows up returns nothing and is handled by the inversion. Members run in parallel (rayon),
-//! each on its own copy of the model, so the result does not depend on the thread count.
+//! each on its own copy of the model, and may be shared among processes ([`Ranks`]: each runs a
+//! contiguous share, one all-gather gives every process all results in order), so the result
+//! depends neither on the thread count nor on the process count.
 
 use crate::closure::Baseline;
 use crate::closure::eki::{Eki, prior};
 use crate::closure::spectrum::{SpectrumBins, SpectrumSamples};
 use crate::error::DiscoveryError;
+use crate::ranks::{Ranks, gather_results, share};
 use medida_solver::{Model, SolverError};
 use ndarray::Array3;
 use rand_mt::Mt64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The forward map: coarse runs of the model without closure plus a closure, one from each
 /// initial state, with their spectra pooled over the windows (more starts: less noise).
@@ -34,6 +38,9 @@ pub struct ForwardRun {
     pub every: u64,
     /// The bins of the spectrum.
     pub bins: SpectrumBins,
+    /// The processes sharing the runs of [`run_many`](Self::run_many) (MPI ranks), or `None`
+    /// for this one alone.
+    pub ranks: Option<Arc<dyn Ranks>>,
 }
 
 impl ForwardRun {
@@ -62,6 +69,30 @@ impl ForwardRun {
             }
         }
         Ok(samples.log_mean())
+    }
+}
+
+impl ForwardRun {
+    /// [`run`](Self::run) with each of `closures`, in parallel, and over ranks each process
+    /// running a contiguous share; every process returns every result, in order.
+    pub fn run_many(
+        &self,
+        closures: &[Option<Baseline>],
+    ) -> Result<Vec<Option<Vec<f64>>>, DiscoveryError> {
+        let (rank, size) = self.ranks.as_ref().map_or((0, 1), |r| (r.rank(), r.size()));
+        let mine: Vec<Option<Vec<f64>>> = closures[share(closures.len(), 1, rank, size)]
+            .par_iter()
+            .map(|c| self.run(c.as_ref()))
+            .collect::<Result<_, _>>()?;
+        let all = gather_results(self.ranks.as_deref(), mine)?;
+        if all.len() != closures.len() {
+            return Err(DiscoveryError::Ranks(format!(
+                "{} forward runs gathered for {}",
+                all.len(),
+                closures.len()
+            )));
+        }
+        Ok(all)
     }
 }
 
@@ -136,16 +167,17 @@ pub fn rmse(g: &[f64], y: &[f64]) -> f64 {
     (g.iter().zip(y).map(|(g, y)| (g - y).powi(2)).sum::<f64>() / y.len() as f64).sqrt()
 }
 
-/// Runs `forward` on every member in parallel, in order.
+/// Runs `forward` on every member, in order ([`ForwardRun::run_many`]).
 fn run_all(
     forward: &ForwardRun,
     free: &FreeConstants,
     constants: &[Vec<f64>],
 ) -> Result<Vec<Option<Vec<f64>>>, DiscoveryError> {
-    constants
-        .par_iter()
-        .map(|c| forward.run(Some(&free.closure(c)?)))
-        .collect()
+    let closures: Vec<Option<Baseline>> = constants
+        .iter()
+        .map(|c| free.closure(c).map(Some))
+        .collect::<Result<_, _>>()?;
+    forward.run_many(&closures)
 }
 
 /// Ensemble Kalman inversion of `free`'s constants against `eki`'s data: up to
@@ -313,6 +345,7 @@ mod tests {
             steps: 400,
             every: 10,
             bins: SpectrumBins::new(spun.grid(), 8, 0.65).unwrap(),
+            ranks: None,
         };
         let free = FreeConstants {
             closure: "smagorinsky".into(),

@@ -2,17 +2,22 @@
 //! truth, and every few steps the observations of the truth update it by the EnKF or the LETKF
 //! of [`crate::assimilate`]; the ensemble mean at the end is the analysis, and the increment is
 //! formed from it as for interpolated observations. The members' flow-dependent covariance is
-//! what the static prior of cycled optimal interpolation lacks.
+//! what the static prior of cycled optimal interpolation lacks. The members may be shared among
+//! processes ([`Ranks`]): each forecasts a contiguous share and one all-gather gives every
+//! process the whole forecast ensemble; the LETKF's local analyses are shared the same way (the
+//! EnKF's global analysis is made by every process).
 
 use super::assimilate::{ASSIMILATION_STREAM, observation_time};
 use super::increments::{Analysis, Increments, ObservedIncrement, analyse, layer};
 use crate::assimilate::{Inflation, Letkf, Observed, perturbed_observations};
 use crate::error::DiscoveryError;
 use crate::observe::{Interpolator, ObservationSpec, relative_error};
+use crate::ranks::{Ranks, share};
 use medida_solver::Model;
 use ndarray::{Array1, Array2, Array3, ArrayView3, Axis};
 use rand_mt::Mt64;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// The observation error assumed for noise-free observations, relative to each layer's standard
 /// deviation: a filter needs `R > 0`, and 1% is below what the ensemble can resolve.
@@ -59,6 +64,8 @@ pub struct EnsembleAssimilator {
     /// (spectral-oi: a climatological covariance) and this fraction of it is added to every
     /// member, moving the mean and keeping the perturbations (0: the ensemble analysis alone).
     pub hybrid: f64,
+    /// The processes sharing the members' forecasts (MPI ranks), or `None` for this one alone.
+    pub ranks: Option<Arc<dyn Ranks>>,
 }
 
 /// What one analysis cycle did, per layer, against the truth (units of `q`).
@@ -112,15 +119,23 @@ impl EnsembleAssimilator {
         self.inflation.check()
     }
 
-    /// Advances every member `steps` steps from its row of `e`, in parallel; each member is
-    /// its own model, so the result does not depend on the thread count.
+    /// Advances every member `steps` steps from its row of `e`, in parallel, and over ranks
+    /// each process its contiguous share, then gathers the rows; each member is its own model,
+    /// so the result depends neither on the thread count nor on the process count.
     fn forecast(&mut self, e: &mut Array2<f64>, steps: u64) -> Result<(), DiscoveryError> {
         let shape = self.perturbations[0].raw_dim();
-        self.members
+        let (rank, size) = self.ranks.as_ref().map_or((0, 1), |r| (r.rank(), r.size()));
+        let mine = share(self.members.len(), 1, rank, size);
+        self.members[mine.clone()]
             .par_iter_mut()
-            .zip(e.axis_iter_mut(Axis(0)).into_par_iter())
+            .zip(
+                e.slice_axis_mut(Axis(0), ndarray::Slice::from(mine.clone()))
+                    .axis_iter_mut(Axis(0))
+                    .into_par_iter(),
+            )
             .enumerate()
-            .try_for_each(|(i, (model, mut row))| {
+            .try_for_each(|(j, (model, mut row))| {
+                let i = mine.start + j;
                 let q = row
                     .to_owned()
                     .into_shape_with_order(shape)
@@ -129,8 +144,22 @@ impl EnsembleAssimilator {
                 model.set_q(q.view()).map_err(member)?;
                 model.run(steps).map_err(member)?;
                 row.assign(&Array1::from_iter(model.q().iter().copied()));
-                Ok(())
-            })
+                Ok::<_, DiscoveryError>(())
+            })?;
+        let Some(ranks) = &self.ranks else {
+            return Ok(());
+        };
+        let rows = e.slice_axis(Axis(0), ndarray::Slice::from(mine));
+        let all = ranks.all_gather(&rows.iter().copied().collect::<Vec<f64>>())?;
+        if all.len() != e.len() {
+            return Err(DiscoveryError::Ranks(format!(
+                "{} values of forecast members gathered for {}",
+                all.len(),
+                e.len()
+            )));
+        }
+        *e = Array2::from_shape_vec(e.raw_dim(), all).expect("the ensemble's shape");
+        Ok(())
     }
 }
 
@@ -235,7 +264,7 @@ impl Increments {
                     let at: Vec<[f64; 2]> = (0..2)
                         .flat_map(|_| stations.iter().map(|&s| [(s / nx) as f64, (s % nx) as f64]))
                         .collect();
-                    letkf.analyse(&mut e, &obs, &at)?
+                    letkf.analyse_shared(&mut e, &obs, &at, assimilator.ranks.as_deref())?
                 }
             }
             if assimilator.hybrid > 0.0 {

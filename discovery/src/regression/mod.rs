@@ -2,7 +2,7 @@
 //! over row chunks, deterministic at any thread count), optimizers behind the
 //! [`SparseOptimizer`] trait ([`Stlsq`], [`Rvm`]: one file each), threshold [`Sweep`]s with
 //! AIC/BIC/cross-validation selection, bagging [`Ensemble`]s, a QR refit, and the [`Plan`] that
-//! chains them for one problem, in one process or shared among several ([`Ranks`]).
+//! chains them for one problem, in one process or shared among several ([`Ranks`](crate::ranks::Ranks)).
 
 pub mod ensemble;
 pub mod fit;
@@ -11,7 +11,7 @@ mod linalg;
 pub mod optimizer;
 pub mod plan;
 mod problem;
-pub mod ranks;
+mod ranks;
 pub mod refit;
 pub mod rvm;
 pub(crate) mod serde_rows;
@@ -24,7 +24,6 @@ pub use gram::{Gram, GramBuilder};
 pub use optimizer::{SparseOptimizer, log_grid};
 pub use plan::{Choice, Plan, Refit, Regression, RowSink};
 pub use problem::Scaling;
-pub use ranks::Ranks;
 pub use refit::QrRefit;
 pub use rvm::Rvm;
 pub use stlsq::Stlsq;

@@ -4,8 +4,9 @@
 
 use crate::error::DiscoveryError;
 use crate::library::Library;
+use crate::ranks::{Ranks, share};
 use crate::regression::Gram;
-use crate::regression::ranks::{Ranks, gather_blocks, share};
+use crate::regression::ranks::gather_blocks;
 use crate::regression::{
     Criterion, Ensemble, EnsembleSummary, GramBuilder, QrRefit, Selection, SparseFit,
     SparseOptimizer, Sweep,

@@ -27,10 +27,12 @@ use medida_discovery::closure::calibrate::{
 };
 use medida_discovery::closure::eki::Eki;
 use medida_discovery::closure::{BASELINES, SpectrumBins};
+use medida_discovery::ranks::Ranks;
 pub use reference::ReferenceArgs;
 use reference::{read_reference, source, steps};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -96,6 +98,10 @@ pub struct ClosureCalibrateArgs {
     /// Threads: members run in parallel, one per thread.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// The processes sharing the members' runs (MPI ranks under `mpirun`; rank 0 writes
+    /// `--out`), or `None` for this one alone: not a flag, the CLI's `mpi` feature sets it.
+    #[arg(skip)]
+    pub ranks: Option<Arc<dyn Ranks>>,
 }
 
 /// The reference statistic.
@@ -395,6 +401,7 @@ pub fn closure_calibrate(
         steps: window,
         every,
         bins,
+        ranks: a.ranks.clone(),
     };
     let fit = |closure: String, g: Option<Vec<f64>>| Fit {
         closure,
@@ -459,8 +466,10 @@ pub fn closure_calibrate(
             let g = forward.run(Some(&free.closure(&c)?))?;
             report.result = Some(fit(spec, g));
         }
-        let text = serde_json::to_string_pretty(&report).expect("a report serialises");
-        crate::write_atomic(&a.out, text.as_bytes())?;
+        if a.ranks.as_ref().is_none_or(|r| r.rank() == 0) {
+            let text = serde_json::to_string_pretty(&report).expect("a report serialises");
+            crate::write_atomic(&a.out, text.as_bytes())?;
+        }
         Ok(report)
     })
 }
