@@ -4,29 +4,13 @@
 
 mod common;
 
-use common::{medida, ok, python_ok};
+use common::{closure_data_args, medida, ok, python_ok, strs};
 use std::path::Path;
 
 /// An eddy dataset of `runs` runs of `years` in `dir`, 64 -> 16, with `extra` flags.
 fn dataset(dir: &Path, runs: &str, years: &str, extra: &[&str]) -> std::process::Output {
-    let args = [
-        "closure",
-        "data",
-        "--quiet",
-        "--hr",
-        "64",
-        "--lr",
-        "16",
-        "--runs",
-        runs,
-        "--years",
-        years,
-        "--snapshot-hours",
-        "240",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    medida(&[&args[..], extra].concat())
+    let args = closure_data_args(dir, runs, years, "240");
+    medida(&[&strs(&args)[..], extra].concat())
 }
 
 /// The 3-run, 0.2-year dataset of these tests.

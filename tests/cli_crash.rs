@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{medida, ok, python_ok};
+use common::{closure_data_args, medida, ok, python_ok, strs};
 use medida_data::read_array;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -367,31 +367,10 @@ fn a_killed_closure_dataset_continues_to_the_uninterrupted_bytes() {
     // Two runs of 1728 steps, a snapshot every 24 (a checkpoint every 240): about 6,500 writes
     // by each run's thread.
     let data = |out: &Path| -> Vec<String> {
-        [
-            "closure",
-            "data",
-            "--quiet",
-            "--hr",
-            "64",
-            "--lr",
-            "16",
-            "--runs",
-            "2",
-            "--years",
-            "0.2",
-            "--snapshot-hours",
-            "24",
-            "--threads",
-            "1",
-            "--out",
-            s(out),
-        ]
-        .map(String::from)
-        .to_vec()
+        let mut args = closure_data_args(out, "2", "0.2", "24");
+        args.extend(["--threads".into(), "1".into()]);
+        args
     };
-    fn strs(v: &[String]) -> Vec<&str> {
-        v.iter().map(String::as_str).collect()
-    }
     ok(&strs(&data(&reference)));
     let args = data(&work);
     let args = strs(&args);

@@ -19,26 +19,7 @@ fn read(path: &Path, name: &str) -> ndarray::ArrayD<f64> {
 }
 
 /// 8 members, 1 time unit (40 steps) analysed every 10 steps, a quarter observed with noise.
-const LETKF: [&str; 18] = [
-    "--observe",
-    "fraction=0.25,noise=0.01,seed=2",
-    "--assimilate",
-    "1",
-    "--filter",
-    "letkf",
-    "--members",
-    "8",
-    "--localization",
-    "1",
-    "--batch",
-    "1",
-    "--relaxation",
-    "rtps=0.5",
-    "--additive",
-    "0.5",
-    "--update-every",
-    "10",
-];
+const LETKF: [&str; 18] = common::small_ensemble("letkf");
 
 #[test]
 fn letkf_analyses_write_their_cycles_and_repeat_bit_for_bit_at_any_thread_count() {

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{ok, small_jet_truth};
+use common::{closure_data_args, ok, small_jet_truth, strs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -35,6 +35,16 @@ fn mpirun_output(ranks: usize, args: &[&str]) -> std::process::Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
+}
+
+/// `timeout SECONDS mpirun -n ranks` (as root, oversubscribed), to be given its program: a job
+/// left hanging becomes a failure (exit 124).
+fn mpirun_within(seconds: u32, ranks: usize) -> Command {
+    let mut c = Command::new("timeout");
+    c.arg(seconds.to_string())
+        .args(["mpirun", "--allow-run-as-root", "--oversubscribe", "-n"])
+        .arg(ranks.to_string());
+    c
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -137,15 +147,7 @@ fn a_rank_that_dies_stops_the_job_naming_it_and_nothing_is_written() {
         s(&out)
     );
     // A rank left waiting would hang the job: `timeout` turns that into a failure.
-    let o = Command::new("timeout")
-        .args([
-            "120",
-            "mpirun",
-            "--allow-run-as-root",
-            "--oversubscribe",
-            "-n",
-            "2",
-        ])
+    let o = mpirun_within(120, 2)
         .args(["bash", "-c"])
         .arg(script)
         .output()
@@ -193,31 +195,10 @@ fn closure_data_over_ranks_equals_one_process_and_a_killed_rank_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     // Three runs of a year, 64 -> 16, a checkpoint every 720 steps of 8640.
     let data = |out: &Path| -> Vec<String> {
-        [
-            "closure",
-            "data",
-            "--quiet",
-            "--hr",
-            "64",
-            "--lr",
-            "16",
-            "--runs",
-            "3",
-            "--years",
-            "1",
-            "--snapshot-hours",
-            "72",
-            "--threads",
-            "1",
-            "--out",
-            s(out),
-        ]
-        .map(String::from)
-        .to_vec()
+        let mut args = closure_data_args(out, "3", "1", "72");
+        args.extend(["--threads".into(), "1".into()]);
+        args
     };
-    fn strs(v: &[String]) -> Vec<&str> {
-        v.iter().map(String::as_str).collect()
-    }
     let one = tmp.path().join("one");
     ok(&strs(&data(&one)));
     let alone = folder(&one);
@@ -231,15 +212,7 @@ fn closure_data_over_ranks_equals_one_process_and_a_killed_rank_resumes() {
     // Two ranks (rank 0: runs 0 and 2, rank 1: run 1); rank 1 killed after its first checkpoint.
     let two = tmp.path().join("two");
     let args = data(&two);
-    let mut job = Command::new("timeout")
-        .args([
-            "120",
-            "mpirun",
-            "--allow-run-as-root",
-            "--oversubscribe",
-            "-n",
-            "2",
-        ])
+    let mut job = mpirun_within(120, 2)
         .arg(env!("CARGO_BIN_EXE_medida"))
         .args(&args)
         .stderr(std::process::Stdio::piped())
@@ -320,9 +293,6 @@ fn calibration_over_ranks_equals_one_process_byte_for_byte() {
         .map(|a| a.to_string())
         .collect()
     };
-    fn strs(v: &[String]) -> Vec<&str> {
-        v.iter().map(String::as_str).collect()
-    }
     // An inversion (7 members: shares of 4 + 3 and 3 + 2 + 2) and a sweep of 5 values.
     for extra in [
         &["--members", "7", "--iterations", "3"][..],
@@ -351,28 +321,8 @@ fn calibration_over_ranks_equals_one_process_byte_for_byte() {
 fn ensemble_filters_over_ranks_equal_one_process_byte_for_byte() {
     let truth = small_jet_truth("mpi-jet-truth-ensemble.h5");
     // 8 members (shares 4 + 4 and 3 + 3 + 2), a quarter observed with noise, 4 cycles.
-    let filter = |name: &'static str| {
-        [
-            "--observe",
-            "fraction=0.25,noise=0.01,seed=2",
-            "--assimilate",
-            "1",
-            "--filter",
-            name,
-            "--members",
-            "8",
-            "--localization",
-            "1",
-            "--relaxation",
-            "rtps=0.5",
-            "--additive",
-            "0.5",
-            "--update-every",
-            "10",
-            "--threads",
-            "1",
-        ]
-    };
+    let filter =
+        |name: &'static str| [&common::small_ensemble(name)[..], &["--threads", "1"]].concat();
     for name in ["letkf", "enkf"] {
         let alone = common::increments(&truth, "case1001", &filter(name));
         let alone = std::fs::read(alone).unwrap();

@@ -2,6 +2,8 @@
 //! bit for bit: here the "ranks" are threads exchanging through shared memory (the CLI's `mpi`
 //! feature exchanges over MPI; tests/cli_mpi.rs checks that end to end under `mpirun`).
 
+mod common;
+
 use medida_discovery::ranks::Ranks;
 use medida_discovery::regression::{Choice, Plan, Regression, RowSink};
 use medida_discovery::{Criterion, DiscoveryError, Ensemble, Library, Rvm, SparseOptimizer, Stlsq};
@@ -189,36 +191,9 @@ fn the_qr_refit_is_refused_over_ranks() {
 /// one-process ones, bit for bit.
 #[test]
 fn every_rank_gets_the_one_process_calibration_bit_for_bit() {
-    use medida_discovery::closure::SpectrumBins;
-    use medida_discovery::closure::calibrate::{
-        EkiSettings, ForwardRun, FreeConstants, calibrate, sweep,
-    };
+    use medida_discovery::closure::calibrate::{EkiSettings, ForwardRun, calibrate, sweep};
     use medida_discovery::closure::eki::Eki;
-    use medida_solver::{Model, QgParams};
-    let model = Model::new(QgParams {
-        nx: 32,
-        ny: 32,
-        dt: 3600.0,
-        ..Default::default()
-    })
-    .unwrap();
-    let mut spun = model.clone();
-    spun.set_pyqg_random_q(3);
-    spun.run(1000).unwrap();
-    let forward = ForwardRun {
-        starts: vec![spun.q()],
-        model,
-        spinup: 20,
-        steps: 60,
-        every: 10,
-        bins: SpectrumBins::new(spun.grid(), 4, 0.65).unwrap(),
-        ranks: None,
-    };
-    let free = FreeConstants {
-        closure: "smagorinsky".into(),
-        free: vec!["cs".into()],
-        fixed: vec![],
-    };
+    let (forward, free) = common::small_calibration(1000, 20, 60, 4);
     let y = forward
         .run(Some(&free.closure(&[0.1]).unwrap()))
         .unwrap()

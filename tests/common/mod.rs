@@ -228,3 +228,57 @@ pub fn small_eddy_dataset(dir: &Path) {
         dir.to_str().unwrap(),
     ]);
 }
+
+/// `medida closure data --quiet` of an eddy dataset, 64 -> 16: `runs` runs of `years`, a
+/// snapshot every `hours`, into `out`.
+pub fn closure_data_args(out: &Path, runs: &str, years: &str, hours: &str) -> Vec<String> {
+    [
+        "closure",
+        "data",
+        "--quiet",
+        "--hr",
+        "64",
+        "--lr",
+        "16",
+        "--runs",
+        runs,
+        "--years",
+        years,
+        "--snapshot-hours",
+        hours,
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The arguments as `&str`.
+pub fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// A small ensemble filter `filter` (enkf or letkf): 8 members, 1 time unit analysed every 10
+/// steps, a quarter observed with noise.
+pub const fn small_ensemble(filter: &'static str) -> [&'static str; 18] {
+    [
+        "--observe",
+        "fraction=0.25,noise=0.01,seed=2",
+        "--assimilate",
+        "1",
+        "--filter",
+        filter,
+        "--members",
+        "8",
+        "--localization",
+        "1",
+        "--batch",
+        "1",
+        "--relaxation",
+        "rtps=0.5",
+        "--additive",
+        "0.5",
+        "--update-every",
+        "10",
+    ]
+}

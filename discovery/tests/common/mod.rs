@@ -44,3 +44,44 @@ pub fn max_rel_err(got: &Array3<f64>, want: &Array3<f64>) -> f64 {
         .fold(0.0f64, |a, (g, w)| a.max((g - w).abs()))
         / scale
 }
+
+/// A calibration problem on a 32 x 32 eddy model (dt 3600 s): the forward map from a state spun
+/// up `spin` steps from pyqg's random state (seed 3), averaging `steps` steps after `spinup`
+/// (a spectrum every 10 steps in `bins` bins per layer), with Smagorinsky's `cs` free.
+pub fn small_calibration(
+    spin: u64,
+    spinup: u64,
+    steps: u64,
+    bins: usize,
+) -> (
+    medida_discovery::closure::calibrate::ForwardRun,
+    medida_discovery::closure::calibrate::FreeConstants,
+) {
+    use medida_discovery::closure::SpectrumBins;
+    use medida_discovery::closure::calibrate::{ForwardRun, FreeConstants};
+    let model = Model::new(QgParams {
+        nx: 32,
+        ny: 32,
+        dt: 3600.0,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut spun = model.clone();
+    spun.set_pyqg_random_q(3);
+    spun.run(spin).unwrap();
+    let forward = ForwardRun {
+        starts: vec![spun.q()],
+        model,
+        spinup,
+        steps,
+        every: 10,
+        bins: SpectrumBins::new(spun.grid(), bins, 0.65).unwrap(),
+        ranks: None,
+    };
+    let free = FreeConstants {
+        closure: "smagorinsky".into(),
+        free: vec!["cs".into()],
+        fixed: vec![],
+    };
+    (forward, free)
+}
