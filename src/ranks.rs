@@ -1,10 +1,9 @@
-//! MPI ranks (cargo feature `mpi`): under `mpirun -n N`, the regressions of `medida discover`
-//! and `medida fit` (each rank evaluates its share of the rows and one all-gather of the
-//! blocks' statistics gives every rank the one-process fit, bit for bit) and the runs of
-//! `medida closure data` (each rank makes its share of the runs) and the forward runs of
-//! `medida closure calibrate` (each rank runs its share of the members of every iteration or
-//! of the sweep); rank 0 alone prints and writes the results. Without the feature, or run without `mpirun`, a command runs in this
-//! process alone.
+//! MPI ranks (cargo feature `mpi`). Under `mpirun -n N`: the regressions of `medida discover`
+//! and `medida fit` (each rank evaluates its share of the rows, one all-gather of the blocks'
+//! statistics gives every rank the one-process fit, bit for bit), the runs of `medida closure
+//! data`, the forward runs of `medida closure calibrate` and the ensemble filters of `medida
+//! increments` (each rank makes its share); rank 0 alone prints and writes the results. Without
+//! the feature, or run without `mpirun`, a command runs in this process alone.
 
 use medida_discovery::ranks::Ranks;
 use std::sync::Arc;
@@ -23,7 +22,7 @@ pub struct World {
 impl World {
     /// Whether this process prints and writes the results (rank 0, or the only process).
     pub fn is_root(&self) -> bool {
-        self.ranks.as_ref().is_none_or(|r| r.rank() == 0)
+        medida_discovery::ranks::position(self.ranks.as_deref()).0 == 0
     }
 
     /// Over ranks, unless `quiet`, rank 0's account of the exchanges on stderr: how many, how

@@ -33,6 +33,18 @@ pub fn share(rows: usize, block_rows: usize, rank: usize, size: usize) -> Range<
     (b0 * block_rows).min(rows)..(b1 * block_rows).min(rows)
 }
 
+/// This process's rank and the number of processes: 0 of 1 without ranks.
+pub fn position(ranks: Option<&dyn Ranks>) -> (usize, usize) {
+    ranks.map_or((0, 1), |r| (r.rank(), r.size()))
+}
+
+/// The items of `n` this process takes: its contiguous share ([`share`] of blocks of one), all
+/// of them without ranks.
+pub fn my_share(ranks: Option<&dyn Ranks>, n: usize) -> Range<usize> {
+    let (rank, size) = position(ranks);
+    share(n, 1, rank, size)
+}
+
 /// Every rank's `mine` (results each `None` or numbers of any length), concatenated in rank
 /// order, on every rank; `mine` itself without ranks.
 pub fn gather_results(

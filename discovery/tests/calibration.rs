@@ -12,11 +12,7 @@ use medida_discovery::closure::eki::Eki;
 #[test]
 fn perfect_model_calibration_recovers_the_constant() {
     // A developed state: the unclosed model spun up from pyqg's random state.
-    let (forward, free) = common::small_calibration(3000, 100, 400, 8);
-    let y = forward
-        .run(Some(&free.closure(&[0.1]).unwrap()))
-        .unwrap()
-        .unwrap();
+    let (forward, free, y) = common::small_calibration(3000, 100, 400, 8);
     // Exact data: a noise far below the closure's effect on a 20-day window (its log
     // spectrum moves by 3e-4 RMS between cs = 0.09 and 0.1).
     let eki = Eki::new(y.clone(), vec![1e-10; y.len()]).unwrap();

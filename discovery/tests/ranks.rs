@@ -193,11 +193,7 @@ fn the_qr_refit_is_refused_over_ranks() {
 fn every_rank_gets_the_one_process_calibration_bit_for_bit() {
     use medida_discovery::closure::calibrate::{EkiSettings, ForwardRun, calibrate, sweep};
     use medida_discovery::closure::eki::Eki;
-    let (forward, free) = common::small_calibration(1000, 20, 60, 4);
-    let y = forward
-        .run(Some(&free.closure(&[0.1]).unwrap()))
-        .unwrap()
-        .unwrap();
+    let (forward, free, y) = common::small_calibration(1000, 20, 60, 4);
     let eki = Eki::new(y.clone(), vec![1e-4; y.len()]).unwrap();
     let settings = EkiSettings {
         members: 5,

@@ -22,7 +22,7 @@ use medida_discovery::closure::{
     Baseline, ClosureDiscovery, ClosureLibrary, ClosureReport, ForcingData, Operator,
     ROSS7_WEIGHTS, SubgridForcing, discovered_terms, predict,
 };
-use medida_discovery::ranks::Ranks;
+use medida_discovery::ranks::{Ranks, position};
 use medida_solver::Model;
 use ndarray::Array3;
 use serde::{Deserialize, Serialize};
@@ -259,7 +259,7 @@ pub fn closure_data(a: &ClosureDataArgs, progress: &mut dyn Progress) -> Result<
         complete: Vec::new(),
         hr_config: cfg0.to_toml(),
     };
-    let (rank, size) = a.ranks.as_ref().map_or((0, 1), |r| (r.rank(), r.size()));
+    let (rank, size) = position(a.ranks.as_deref());
     // No rank starts a run before rank 0 has checked the folder: the exchange waits for it.
     let left = if rank == 0 {
         prepare(a, &mut manifest, progress)?

@@ -15,7 +15,7 @@ use medida_discovery::model_error::{
     Assimilator, EnsembleAssimilator, EnsembleReport, Increments, Update,
 };
 use medida_discovery::observe::{ObservationSpec, error_spectrum};
-use medida_discovery::ranks::Ranks;
+use medida_discovery::ranks::{Ranks, position};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -414,7 +414,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
     };
     progress.begin(0, picked.len() as u64, truth_cfg.is_dimensional());
     // Over ranks every rank makes every analysis; rank 0 alone writes.
-    let root = a.ranks.as_ref().is_none_or(|r| r.rank() == 0);
+    let root = position(a.ranks.as_deref()).0 == 0;
     let tmp = medida_data::tmp_path(&a.out);
     let mut out = if root {
         Some(OutputFile::create(&tmp, &schema)?)

@@ -7,7 +7,7 @@
 use super::localization::{Buckets, Localization, PeriodicGrid};
 use super::{Observed, transform};
 use crate::error::DiscoveryError;
-use crate::ranks::{Ranks, gather_results, share};
+use crate::ranks::{Ranks, gather_results, my_share};
 use ndarray::{Array1, Array2, Axis};
 use rayon::prelude::*;
 
@@ -68,8 +68,7 @@ impl Letkf {
         let domains = self.localization.domains(&grid);
         let buckets = Buckets::new(&grid, stations);
         let reach = self.localization.reach();
-        let (rank, size) = ranks.map_or((0, 1), |r| (r.rank(), r.size()));
-        let mine = share(domains.len(), 1, rank, size);
+        let mine = my_share(ranks, domains.len());
         let columns_of = |domain: &[(usize, usize)]| -> Vec<usize> {
             (0..grid.levels)
                 .flat_map(|lev| {

@@ -14,7 +14,7 @@ use crate::closure::Baseline;
 use crate::closure::eki::{Eki, prior};
 use crate::closure::spectrum::{SpectrumBins, SpectrumSamples};
 use crate::error::DiscoveryError;
-use crate::ranks::{Ranks, gather_results, share};
+use crate::ranks::{Ranks, gather_results, my_share};
 use medida_solver::{Model, SolverError};
 use ndarray::Array3;
 use rand_mt::Mt64;
@@ -79,8 +79,7 @@ impl ForwardRun {
         &self,
         closures: &[Option<Baseline>],
     ) -> Result<Vec<Option<Vec<f64>>>, DiscoveryError> {
-        let (rank, size) = self.ranks.as_ref().map_or((0, 1), |r| (r.rank(), r.size()));
-        let mine: Vec<Option<Vec<f64>>> = closures[share(closures.len(), 1, rank, size)]
+        let mine: Vec<Option<Vec<f64>>> = closures[my_share(self.ranks.as_deref(), closures.len())]
             .par_iter()
             .map(|c| self.run(c.as_ref()))
             .collect::<Result<_, _>>()?;

@@ -12,7 +12,7 @@ use super::increments::{Analysis, Increments, ObservedIncrement, analyse, layer}
 use crate::assimilate::{Inflation, Letkf, Observed, perturbed_observations};
 use crate::error::DiscoveryError;
 use crate::observe::{Interpolator, ObservationSpec, relative_error};
-use crate::ranks::{Ranks, share};
+use crate::ranks::{Ranks, my_share};
 use medida_solver::Model;
 use ndarray::{Array1, Array2, Array3, ArrayView3, Axis};
 use rand_mt::Mt64;
@@ -124,8 +124,7 @@ impl EnsembleAssimilator {
     /// so the result depends neither on the thread count nor on the process count.
     fn forecast(&mut self, e: &mut Array2<f64>, steps: u64) -> Result<(), DiscoveryError> {
         let shape = self.perturbations[0].raw_dim();
-        let (rank, size) = self.ranks.as_ref().map_or((0, 1), |r| (r.rank(), r.size()));
-        let mine = share(self.members.len(), 1, rank, size);
+        let mine = my_share(self.ranks.as_deref(), self.members.len());
         self.members[mine.clone()]
             .par_iter_mut()
             .zip(

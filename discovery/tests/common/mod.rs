@@ -47,7 +47,8 @@ pub fn max_rel_err(got: &Array3<f64>, want: &Array3<f64>) -> f64 {
 
 /// A calibration problem on a 32 x 32 eddy model (dt 3600 s): the forward map from a state spun
 /// up `spin` steps from pyqg's random state (seed 3), averaging `steps` steps after `spinup`
-/// (a spectrum every 10 steps in `bins` bins per layer), with Smagorinsky's `cs` free.
+/// (a spectrum every 10 steps in `bins` bins per layer), with Smagorinsky's `cs` free, and the
+/// perfect-model data: the forward map at `cs = 0.1`.
 pub fn small_calibration(
     spin: u64,
     spinup: u64,
@@ -56,6 +57,7 @@ pub fn small_calibration(
 ) -> (
     medida_discovery::closure::calibrate::ForwardRun,
     medida_discovery::closure::calibrate::FreeConstants,
+    Vec<f64>,
 ) {
     use medida_discovery::closure::SpectrumBins;
     use medida_discovery::closure::calibrate::{ForwardRun, FreeConstants};
@@ -83,5 +85,9 @@ pub fn small_calibration(
         free: vec!["cs".into()],
         fixed: vec![],
     };
-    (forward, free)
+    let y = forward
+        .run(Some(&free.closure(&[0.1]).unwrap()))
+        .unwrap()
+        .unwrap();
+    (forward, free, y)
 }

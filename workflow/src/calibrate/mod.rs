@@ -27,7 +27,7 @@ use medida_discovery::closure::calibrate::{
 };
 use medida_discovery::closure::eki::Eki;
 use medida_discovery::closure::{BASELINES, SpectrumBins};
-use medida_discovery::ranks::Ranks;
+use medida_discovery::ranks::{Ranks, position};
 pub use reference::ReferenceArgs;
 use reference::{read_reference, source, steps};
 use serde::{Deserialize, Serialize};
@@ -466,7 +466,7 @@ pub fn closure_calibrate(
             let g = forward.run(Some(&free.closure(&c)?))?;
             report.result = Some(fit(spec, g));
         }
-        if a.ranks.as_ref().is_none_or(|r| r.rank() == 0) {
+        if position(a.ranks.as_deref()).0 == 0 {
             let text = serde_json::to_string_pretty(&report).expect("a report serialises");
             crate::write_atomic(&a.out, text.as_bytes())?;
         }
