@@ -421,6 +421,8 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
     } else {
         None
     };
+    // Each ensemble cycle's wall time, for the closing note.
+    let mut cycle_seconds = Vec::new();
     let written = pool.install(|| -> Result<()> {
         for (n, &i) in picked.iter().enumerate() {
             let q0 = frames.read(i)?;
@@ -471,6 +473,9 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                         tru,
                     ];
                     fields.extend(report.as_ref().map(ensemble_fields).unwrap_or_default());
+                    if let Some(r) = &report {
+                        cycle_seconds.extend(r.cycles.iter().map(|c| c.seconds));
+                    }
                     fields
                 }
             };
@@ -507,5 +512,13 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
         inc.window_time(),
         a.out.display()
     ));
+    if !cycle_seconds.is_empty() {
+        cycle_seconds.sort_by(f64::total_cmp);
+        progress.note(&format!(
+            "ensemble: {} cycles, {:.3} s each (median wall time: forecasts, analysis, diagnostics)",
+            cycle_seconds.len(),
+            cycle_seconds[cycle_seconds.len() / 2]
+        ));
+    }
     Ok(())
 }

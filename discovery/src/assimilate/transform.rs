@@ -3,7 +3,8 @@
 //! ETKF and the LETKF's local analyses.
 
 use crate::error::DiscoveryError;
-use faer::{Mat, Side};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, Par, Side};
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 
 /// The weights `W = 1 w^T + T` of the analysis `E_a = mean + W A` from the normalised observed
@@ -23,16 +24,24 @@ pub(crate) fn weights(
     })?;
     let (v, d) = (evd.U(), evd.S().column_vector());
     let yd = yn.dot(&dy); // (N,): yn dy
-    // c = V^T (yn dy), then w = V diag(1/d) c.
-    let c: Vec<f64> = (0..n)
-        .map(|k| (0..n).map(|i| v[(i, k)] * yd[i]).sum())
-        .collect();
-    let w: Vec<f64> = (0..n)
-        .map(|i| (0..n).map(|k| v[(i, k)] * c[k] / d[k]).sum())
-        .collect();
-    let s: Vec<f64> = (0..n).map(|k| (n1 / d[k]).sqrt()).collect();
+    // c = diag(1/d) V^T (yn dy), then w = V c.
+    let c = Mat::from_fn(n, 1, |k, _| {
+        (0..n).map(|i| v[(i, k)] * yd[i]).sum::<f64>() / d[k]
+    });
+    let w = v * &c;
+    // T = (V diag(s)) V^T with s = sqrt((N - 1) / d): one matrix product.
+    let vs = Mat::from_fn(n, n, |i, k| v[(i, k)] * (n1 / d[k]).sqrt());
+    let mut t = Mat::<f64>::zeros(n, n);
+    matmul(
+        t.as_mut(),
+        Accum::Replace,
+        vs.as_ref(),
+        v.transpose(),
+        1.0,
+        Par::Seq,
+    );
     Ok(Array2::from_shape_fn((n, n), |(i, j)| {
-        w[j] + (0..n).map(|k| v[(i, k)] * s[k] * v[(j, k)]).sum::<f64>()
+        w[(j, 0)] + t[(i, j)]
     }))
 }
 

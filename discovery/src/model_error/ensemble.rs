@@ -8,11 +8,11 @@
 //! EnKF's global analysis is made by every process).
 
 use super::assimilate::{ASSIMILATION_STREAM, observation_time};
-use super::increments::{Analysis, Increments, ObservedIncrement, analyse, layer};
+use super::increments::{Analysis, Increments, ObservedIncrement, analyse_shared, layer};
 use crate::assimilate::{Inflation, Letkf, Observed, perturbed_observations};
 use crate::error::DiscoveryError;
 use crate::observe::{Interpolator, ObservationSpec, relative_error};
-use crate::ranks::{Ranks, my_share};
+use crate::ranks::{Ranks, gather_shares, my_share};
 use medida_solver::Model;
 use ndarray::{Array1, Array2, Array3, ArrayView3, Axis};
 use rand_mt::Mt64;
@@ -81,6 +81,9 @@ pub struct Cycle {
     pub forecast_spread: [f64; 2],
     /// The same after the analysis and inflation.
     pub analysis_spread: [f64; 2],
+    /// Wall time of the cycle (the forecasts, the truth's run, the analysis and its
+    /// diagnostics), in seconds: the machine's, not part of the result.
+    pub seconds: f64,
 }
 
 /// The cycles of one ensemble analysis and the rank histogram of the truth among the forecast
@@ -148,16 +151,11 @@ impl EnsembleAssimilator {
         let Some(ranks) = &self.ranks else {
             return Ok(());
         };
-        let rows = e.slice_axis(Axis(0), ndarray::Slice::from(mine));
-        let all = ranks.all_gather(&rows.iter().copied().collect::<Vec<f64>>())?;
-        if all.len() != e.len() {
-            return Err(DiscoveryError::Ranks(format!(
-                "{} values of forecast members gathered for {}",
-                all.len(),
-                e.len()
-            )));
-        }
-        *e = Array2::from_shape_vec(e.raw_dim(), all).expect("the ensemble's shape");
+        let e = e
+            .as_slice_mut()
+            .expect("the ensemble is in standard layout");
+        let width = e.len() / self.members.len();
+        gather_shares(ranks.as_ref(), e, mine.start * width..mine.end * width)?;
         Ok(())
     }
 }
@@ -185,7 +183,14 @@ impl Increments {
         let shape = q0.raw_dim();
         let n = shape[1] * shape[2];
         let m = assimilator.members.len();
-        let first = analyse(&q0, None, spec, (2 * time, 0), interp)?;
+        let first = analyse_shared(
+            &q0,
+            None,
+            spec,
+            (2 * time, 0),
+            interp,
+            assimilator.ranks.as_deref(),
+        )?;
         let mut e = Array2::zeros((m, 2 * n));
         for (mut row, p) in e.rows_mut().into_iter().zip(&assimilator.perturbations) {
             if p.raw_dim() != shape {
@@ -207,6 +212,7 @@ impl Increments {
         };
         let (mut step, mut last) = (0, None);
         while step < assimilator.steps {
+            let started = std::time::Instant::now();
             let run = every.min(assimilator.steps - step);
             assimilator.forecast(&mut e, run)?;
             self.truth.run(run)?;
@@ -311,6 +317,7 @@ impl Increments {
                 analysis_rmse: rms_by_layer(&(&amean - &truth), n),
                 forecast_spread: spread(&forecast),
                 analysis_spread: spread(&e),
+                seconds: started.elapsed().as_secs_f64(),
             });
             last = Some((stations, y));
         }

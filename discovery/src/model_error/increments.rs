@@ -10,8 +10,10 @@
 
 use crate::error::DiscoveryError;
 use crate::observe::{Interpolator, ObservationSpec, relative_error};
+use crate::ranks::{Ranks, gather_results, my_share};
 use medida_solver::Model;
 use ndarray::{Array3, ArrayView3, Axis};
+use rayon::prelude::*;
 
 /// One increment.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,37 +125,70 @@ pub(crate) fn analyse(
     q: &Array3<f64>,
     background: Option<&Array3<f64>>,
     spec: &ObservationSpec,
+    obs: (u64, u64),
+    interp: [&dyn Interpolator; 2],
+) -> Result<Analysis, DiscoveryError> {
+    analyse_shared(q, background, spec, obs, interp, None)
+}
+
+/// [`analyse`] with its two layers analysed in parallel, and over `ranks` each layer by one
+/// rank (rank 0 the upper, rank 1 the lower) and gathered: the same analysis on every rank, bit
+/// for bit the one-process one.
+pub(crate) fn analyse_shared(
+    q: &Array3<f64>,
+    background: Option<&Array3<f64>>,
+    spec: &ObservationSpec,
     (obs_time, stream): (u64, u64),
     interp: [&dyn Interpolator; 2],
+    ranks: Option<&dyn Ranks>,
 ) -> Result<Analysis, DiscoveryError> {
     let n = q.shape()[1] * q.shape()[2];
     let stations = spec.stations(n, obs_time);
-    let mut q_analysis = Array3::zeros(q.raw_dim());
-    let mut analysis_error = [0.0; 2];
-    let mut misfit = [vec![0.0; n], vec![0.0; n]];
-    for lev in 0..2 {
-        let truth = layer(q, lev);
-        let y = spec.observe(&truth, &stations, obs_time, stream + lev as u64);
-        let b = background.map_or_else(|| vec![0.0; n], |b| layer(b, lev));
-        let innovation: Vec<f64> = stations.iter().zip(&y).map(|(&i, y)| y - b[i]).collect();
-        let mut a = interp[lev].interpolate(&stations, &innovation)?;
-        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-        if spec.noise == 0.0 {
-            for (&i, y) in stations.iter().zip(&y) {
-                misfit[lev][i] = a[i] - y;
+    // Each layer travels as its analysis, its misfit at the stations and its relative error.
+    let mine = my_share(ranks, 2)
+        .into_par_iter()
+        .map(|lev| {
+            let truth = layer(q, lev);
+            let y = spec.observe(&truth, &stations, obs_time, stream + lev as u64);
+            let b = background.map_or_else(|| vec![0.0; n], |b| layer(b, lev));
+            let innovation: Vec<f64> = stations.iter().zip(&y).map(|(&i, y)| y - b[i]).collect();
+            let mut a = interp[lev].interpolate(&stations, &innovation)?;
+            a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+            let mut misfit = vec![0.0; n];
+            if spec.noise == 0.0 {
+                for (&i, y) in stations.iter().zip(&y) {
+                    misfit[i] = a[i] - y;
+                }
             }
-        }
-        analysis_error[lev] = relative_error(&truth, &a);
+            let error = relative_error(&truth, &a);
+            a.extend(misfit);
+            a.push(error);
+            Ok(Some(a))
+        })
+        .collect::<Result<Vec<_>, DiscoveryError>>()?;
+    let layers: Vec<Vec<f64>> = gather_results(ranks, mine)?
+        .into_iter()
+        .flatten()
+        .filter(|l| l.len() == 2 * n + 1)
+        .collect();
+    let [upper, lower] = <[Vec<f64>; 2]>::try_from(layers).map_err(|l| {
+        DiscoveryError::Ranks(format!("{} layers' analyses gathered for 2", l.len()))
+    })?;
+    let mut q_analysis = Array3::zeros(q.raw_dim());
+    let (mut misfit, mut error) = ([vec![], vec![]], [0.0; 2]);
+    for (lev, l) in [upper, lower].into_iter().enumerate() {
         q_analysis
             .index_axis_mut(Axis(0), lev)
             .iter_mut()
-            .zip(&a)
+            .zip(&l[..n])
             .for_each(|(d, s)| *d = *s);
+        misfit[lev] = l[n..2 * n].to_vec();
+        error[lev] = l[2 * n];
     }
     Ok(Analysis {
         q: q_analysis,
         misfit,
-        error: analysis_error,
+        error,
     })
 }
 
