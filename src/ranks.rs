@@ -147,18 +147,6 @@ impl Ranks for Mpi {
         self.size
     }
     fn all_gather(&self, mine: &[f64]) -> Result<Vec<f64>, medida_discovery::DiscoveryError> {
-        let mut all = Vec::new();
-        self.all_gather_into(mine, &mut all)?;
-        Ok(all)
-    }
-
-    /// Into `all`'s allocation when it has room: an exchange repeated every cycle allocates
-    /// nothing.
-    fn all_gather_into(
-        &self,
-        mine: &[f64],
-        all: &mut Vec<f64>,
-    ) -> Result<(), medida_discovery::DiscoveryError> {
         use mpi::datatype::PartitionMut;
         use mpi::traits::*;
         let too_many = |n: usize| {
@@ -182,8 +170,7 @@ impl Ranks for Mpi {
             displs.push(i32::try_from(total).map_err(|_| too_many(total))?);
             total += c as usize;
         }
-        all.clear();
-        all.resize(total, 0.0);
+        let mut all = vec![0.0; total];
         let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
         world.all_gather_varcount_into(mine, &mut into);
         use std::sync::atomic::Ordering::Relaxed;
@@ -194,6 +181,6 @@ impl Ranks for Mpi {
             .fetch_add((arrived - start).as_nanos() as u64, Relaxed);
         x.moving_ns
             .fetch_add(arrived.elapsed().as_nanos() as u64, Relaxed);
-        Ok(())
+        Ok(all)
     }
 }

@@ -8,7 +8,6 @@
 //! communicator); this crate knows no MPI.
 
 use crate::error::DiscoveryError;
-use std::cell::RefCell;
 use std::fmt::Debug;
 use std::ops::Range;
 
@@ -22,20 +21,6 @@ pub trait Ranks: Debug + Send + Sync {
     /// Every process calls it at the same points (once per regression pass, once per batch of
     /// forward runs).
     fn all_gather(&self, mine: &[f64]) -> Result<Vec<f64>, DiscoveryError>;
-
-    /// [`all_gather`](Self::all_gather) into `all`, whose allocation an implementation may
-    /// reuse (an exchange repeated every cycle then allocates nothing).
-    fn all_gather_into(&self, mine: &[f64], all: &mut Vec<f64>) -> Result<(), DiscoveryError> {
-        *all = self.all_gather(mine)?;
-        Ok(())
-    }
-}
-
-thread_local! {
-    /// The send and receive buffers of this thread's exchanges, kept between calls: a job
-    /// exchanges the same amounts every cycle, and megabytes allocated afresh each time come
-    /// back from the kernel as pages it must zero again (a tenth of an LETKF cycle at 2 ranks).
-    static BUFFERS: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Fills `all` on every rank from the ranks' shares of it: each rank holds its own contiguous
@@ -46,18 +31,16 @@ pub fn gather_shares(
     all: &mut [f64],
     mine: Range<usize>,
 ) -> Result<(), DiscoveryError> {
-    BUFFERS.with_borrow_mut(|(_, received)| {
-        ranks.all_gather_into(&all[mine], received)?;
-        if received.len() != all.len() {
-            return Err(DiscoveryError::Ranks(format!(
-                "{} values gathered for {}",
-                received.len(),
-                all.len()
-            )));
-        }
-        all.copy_from_slice(received);
-        Ok(())
-    })
+    let received = ranks.all_gather(&all[mine])?;
+    if received.len() != all.len() {
+        return Err(DiscoveryError::Ranks(format!(
+            "{} values gathered for {}",
+            received.len(),
+            all.len()
+        )));
+    }
+    all.copy_from_slice(&received);
+    Ok(())
 }
 
 /// The rows rank `rank` of `size` sums: a contiguous run of whole blocks of `block_rows`,
@@ -91,27 +74,20 @@ pub fn gather_results(
     let Some(ranks) = ranks else {
         return Ok(mine);
     };
-    BUFFERS.with_borrow_mut(|(flat, all)| {
-        // Each result travels as its length (-1: none) then its numbers.
-        flat.clear();
-        for r in &mine {
-            match r {
-                Some(v) => {
-                    flat.push(v.len() as f64);
-                    flat.extend(v);
-                }
-                None => flat.push(-1.0),
+    // Each result travels as its length (-1: none) then its numbers.
+    let mut flat = Vec::new();
+    for r in &mine {
+        match r {
+            Some(v) => {
+                flat.push(v.len() as f64);
+                flat.extend(v);
             }
+            None => flat.push(-1.0),
         }
-        ranks.all_gather_into(flat, all)?;
-        decode(all)
-    })
-}
-
-/// The results [`gather_results`] flattened, back.
-fn decode(all: &[f64]) -> Result<Vec<Option<Vec<f64>>>, DiscoveryError> {
+    }
+    let all = ranks.all_gather(&flat)?;
     let mut out = Vec::new();
-    let mut rest = all;
+    let mut rest = &all[..];
     while let Some((&len, tail)) = rest.split_first() {
         if len < 0.0 {
             out.push(None);
