@@ -34,7 +34,7 @@ impl World {
             let ms = |ns: &std::sync::atomic::AtomicU64| ns.load(Relaxed) as f64 * 1e-6;
             let values = x.values.load(Relaxed);
             eprintln!(
-                "MPI: {} all-gathers of {values} values ({:.1} MB) in all: {:.1} ms moving them, {:.1} ms waiting for the slowest rank (rank 0)",
+                "MPI exchanges: {}, receiving {values} values ({:.1} MB) in all: {:.1} ms moving them, {:.1} ms waiting for the slowest rank (rank 0)",
                 x.calls.load(Relaxed),
                 values as f64 * 8e-6,
                 ms(&x.moving_ns),
@@ -117,7 +117,8 @@ pub fn world() -> anyhow::Result<World> {
     })
 }
 
-/// The all-gathers of one rank: how many, the values they gathered, and the time spent.
+/// The exchanges of one rank (all-gathers and all-to-alls): how many, the values they received,
+/// and the time spent.
 #[cfg(feature = "mpi")]
 #[derive(Debug, Default)]
 struct Exchanges {
@@ -125,7 +126,7 @@ struct Exchanges {
     values: std::sync::atomic::AtomicU64,
     /// In the barrier before each: the other ranks still working.
     waiting_ns: std::sync::atomic::AtomicU64,
-    /// In the gathers themselves.
+    /// In the exchanges themselves.
     moving_ns: std::sync::atomic::AtomicU64,
 }
 
@@ -149,38 +150,103 @@ impl Ranks for Mpi {
     fn all_gather(&self, mine: &[f64]) -> Result<Vec<f64>, medida_discovery::DiscoveryError> {
         use mpi::datatype::PartitionMut;
         use mpi::traits::*;
-        let too_many = |n: usize| {
-            medida_discovery::DiscoveryError::Ranks(format!(
-                "{n} values to exchange: MPI counts stop at {}",
-                i32::MAX
-            ))
-        };
+        self.timed(|world| {
+            let count = mpi_count(mine.len())?;
+            let mut counts = vec![0i32; self.size];
+            world.all_gather_into(&count, &mut counts[..]);
+            let (displs, total) = displacements(&counts)?;
+            let mut all = vec![0.0; total];
+            let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+            world.all_gather_varcount_into(mine, &mut into);
+            Ok((all, total))
+        })
+    }
+
+    fn all_to_all(
+        &self,
+        to: &[Vec<f64>],
+    ) -> Result<Vec<Vec<f64>>, medida_discovery::DiscoveryError> {
+        use mpi::datatype::{Partition, PartitionMut};
+        use mpi::traits::*;
+        if to.len() != self.size {
+            return Err(medida_discovery::DiscoveryError::Ranks(format!(
+                "{} parts to send to {} ranks",
+                to.len(),
+                self.size
+            )));
+        }
+        self.timed(|world| {
+            let send_counts = to
+                .iter()
+                .map(|part| mpi_count(part.len()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut counts = vec![0i32; self.size];
+            world.all_to_all_into(&send_counts[..], &mut counts[..]);
+            let (send_displs, _) = displacements(&send_counts)?;
+            let (displs, total) = displacements(&counts)?;
+            let sent = to.concat();
+            let mut all = vec![0.0; total];
+            let from = Partition::new(&sent[..], &send_counts[..], &send_displs[..]);
+            let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+            world.all_to_all_varcount_into(&from, &mut into);
+            let parts = counts
+                .iter()
+                .zip(&displs)
+                .map(|(&c, &d)| all[d as usize..(d + c) as usize].to_vec())
+                .collect();
+            Ok((parts, total))
+        })
+    }
+}
+
+#[cfg(feature = "mpi")]
+impl Mpi {
+    /// Runs one collective on `MPI_COMM_WORLD` after a barrier (so the time waiting for the
+    /// slowest rank and the time moving the data are told apart) and counts it with the values
+    /// it received.
+    fn timed<T>(
+        &self,
+        collective: impl FnOnce(
+            &mpi::topology::SimpleCommunicator,
+        ) -> Result<(T, usize), medida_discovery::DiscoveryError>,
+    ) -> Result<T, medida_discovery::DiscoveryError> {
+        use mpi::traits::*;
+        use std::sync::atomic::Ordering::Relaxed;
         let world = mpi::topology::SimpleCommunicator::world();
-        // A barrier first, so the time waiting for the slowest rank and the time moving the
-        // data are told apart.
         let start = std::time::Instant::now();
         world.barrier();
         let arrived = std::time::Instant::now();
-        let count = i32::try_from(mine.len()).map_err(|_| too_many(mine.len()))?;
-        let mut counts = vec![0i32; self.size];
-        world.all_gather_into(&count, &mut counts[..]);
-        let mut displs = Vec::with_capacity(self.size);
-        let mut total = 0usize;
-        for &c in &counts {
-            displs.push(i32::try_from(total).map_err(|_| too_many(total))?);
-            total += c as usize;
-        }
-        let mut all = vec![0.0; total];
-        let mut into = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
-        world.all_gather_varcount_into(mine, &mut into);
-        use std::sync::atomic::Ordering::Relaxed;
+        let (result, received) = collective(&world)?;
         let x = &self.exchanges;
         x.calls.fetch_add(1, Relaxed);
-        x.values.fetch_add(total as u64, Relaxed);
+        x.values.fetch_add(received as u64, Relaxed);
         x.waiting_ns
             .fetch_add((arrived - start).as_nanos() as u64, Relaxed);
         x.moving_ns
             .fetch_add(arrived.elapsed().as_nanos() as u64, Relaxed);
-        Ok(all)
+        Ok(result)
     }
+}
+
+/// `n` as an MPI count, or an error when MPI's counts cannot hold it.
+#[cfg(feature = "mpi")]
+fn mpi_count(n: usize) -> Result<i32, medida_discovery::DiscoveryError> {
+    i32::try_from(n).map_err(|_| {
+        medida_discovery::DiscoveryError::Ranks(format!(
+            "{n} values to exchange: MPI counts stop at {}",
+            i32::MAX
+        ))
+    })
+}
+
+/// The offsets of consecutive parts of `counts` values, and their total.
+#[cfg(feature = "mpi")]
+fn displacements(counts: &[i32]) -> Result<(Vec<i32>, usize), medida_discovery::DiscoveryError> {
+    let mut displs = Vec::with_capacity(counts.len());
+    let mut total = 0usize;
+    for &c in counts {
+        displs.push(mpi_count(total)?);
+        total += c as usize;
+    }
+    Ok((displs, total))
 }

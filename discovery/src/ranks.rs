@@ -1,5 +1,6 @@
-//! Work shared among processes (MPI ranks): the [`Ranks`] a job runs on and the one collective
-//! medida's shared work needs (an all-gather), how work is shared ([`share`]: contiguous runs of
+//! Work shared among processes (MPI ranks): the [`Ranks`] a job runs on and the two collectives
+//! medida's shared work needs (an all-gather, and an all-to-all that transposes an ensemble),
+//! how work is shared ([`share`]: contiguous runs of
 //! whole blocks) and results gathered in the one-process order ([`gather_results`]). Used by the
 //! regression's row pass ([`Plan`](crate::regression::Plan)), the forward runs of a closure
 //! calibration and the runs of a closure dataset.
@@ -11,7 +12,7 @@ use crate::error::DiscoveryError;
 use std::fmt::Debug;
 use std::ops::Range;
 
-/// The processes a job is shared among, and the one collective it needs.
+/// The processes a job is shared among, and the collectives it needs.
 pub trait Ranks: Debug + Send + Sync {
     /// This process, from 0.
     fn rank(&self) -> usize;
@@ -21,26 +22,38 @@ pub trait Ranks: Debug + Send + Sync {
     /// Every process calls it at the same points (once per regression pass, once per batch of
     /// forward runs).
     fn all_gather(&self, mine: &[f64]) -> Result<Vec<f64>, DiscoveryError>;
-}
 
-/// Fills `all` on every rank from the ranks' shares of it: each rank holds its own contiguous
-/// share, `all[mine]`, and receives the others' (the rows of an ensemble, each rank a run of
-/// members).
-pub fn gather_shares(
-    ranks: &dyn Ranks,
-    all: &mut [f64],
-    mine: Range<usize>,
-) -> Result<(), DiscoveryError> {
-    let received = ranks.all_gather(&all[mine])?;
-    if received.len() != all.len() {
-        return Err(DiscoveryError::Ranks(format!(
-            "{} values gathered for {}",
-            received.len(),
-            all.len()
-        )));
+    /// Personalised exchange: `to[s]` (of any length) goes to rank `s`, and the result's entry
+    /// `r` is what rank `r` sent here. Every process calls it at the same points (twice per
+    /// ensemble analysis). The default goes through [`all_gather`](Self::all_gather), each
+    /// process receiving everything and keeping its part; an implementation over MPI moves
+    /// only the parts (`MPI_Alltoallv`).
+    fn all_to_all(&self, to: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, DiscoveryError> {
+        let size = self.size();
+        if to.len() != size {
+            return Err(DiscoveryError::Ranks(format!(
+                "{} parts to send to {size} ranks",
+                to.len()
+            )));
+        }
+        // Each rank's message: the lengths of its parts, then the parts.
+        let mut flat: Vec<f64> = to.iter().map(|part| part.len() as f64).collect();
+        to.iter().for_each(|part| flat.extend(part));
+        let all = self.all_gather(&flat)?;
+        let (me, mut rest) = (self.rank(), &all[..]);
+        let mut from = Vec::with_capacity(size);
+        for r in 0..size {
+            let bad = || DiscoveryError::Ranks(format!("rank {r}'s parts are cut short"));
+            let (lengths, tail) = rest.split_at_checked(size).ok_or_else(bad)?;
+            let lengths: Vec<usize> = lengths.iter().map(|&l| l as usize).collect();
+            let total = lengths.iter().sum::<usize>();
+            let (parts, tail) = tail.split_at_checked(total).ok_or_else(bad)?;
+            let start = lengths[..me].iter().sum::<usize>();
+            from.push(parts[start..start + lengths[me]].to_vec());
+            rest = tail;
+        }
+        Ok(from)
     }
-    all.copy_from_slice(&received);
-    Ok(())
 }
 
 /// The rows rank `rank` of `size` sums: a contiguous run of whole blocks of `block_rows`,
@@ -141,6 +154,23 @@ mod tests {
         fn all_gather(&self, mine: &[f64]) -> Result<Vec<f64>, DiscoveryError> {
             Ok([mine, &self.0].concat())
         }
+    }
+
+    #[test]
+    fn all_to_all_over_the_all_gather_keeps_what_each_rank_sent_here() {
+        // Rank 1 sends [9] to rank 0 and [7, 8] to itself.
+        let other = Second(vec![1.0, 2.0, 9.0, 7.0, 8.0]);
+        let from = other.all_to_all(&[vec![1.0, 2.0], vec![3.0]]).unwrap();
+        assert_eq!(from, [vec![1.0, 2.0], vec![9.0]]);
+        assert!(
+            other.all_to_all(&[vec![1.0]]).is_err(),
+            "one part for two ranks"
+        );
+        let cut = Second(vec![1.0, 2.0, 9.0]);
+        assert!(
+            cut.all_to_all(&[vec![], vec![]]).is_err(),
+            "a part cut short"
+        );
     }
 
     #[test]

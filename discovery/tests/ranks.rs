@@ -235,10 +235,12 @@ fn every_rank_gets_the_one_process_calibration_bit_for_bit() {
 
 /// The LETKF's local analyses shared among 2 and 3 ranks (2 x 3 domains on a 2-level 24 x 16
 /// grid, a third of the first 6 rows observed, so that the domains near row 15 see no station):
-/// every rank holds the one-process analysis, bit for bit.
+/// each rank holds its members, transposes them to every member at its domains' columns,
+/// analyses its domains and transposes back; the members gathered are the one-process analysis,
+/// bit for bit.
 #[test]
-fn every_rank_gets_the_one_process_letkf_analysis_bit_for_bit() {
-    use medida_discovery::assimilate::{Letkf, Localization, Observed, PeriodicGrid};
+fn ensemble_shared_by_members_and_by_domains_gives_the_one_process_letkf_bit_for_bit() {
+    use medida_discovery::assimilate::{Layout, Letkf, Localization, Observed, PeriodicGrid};
     let grid = PeriodicGrid {
         levels: 2,
         ny: 24,
@@ -278,11 +280,24 @@ fn every_rank_gets_the_one_process_letkf_analysis_bit_for_bit() {
                 .map(|ranks| {
                     let (e0, obs, stations) = (&e0, &obs, &stations);
                     s.spawn(move || {
-                        let mut e = e0.clone();
+                        let domains = letkf.domains();
+                        let units = domains.iter().map(|d| letkf.columns(d)).collect();
+                        let layout =
+                            Layout::new(e0.nrows(), grid.len(), units, Some(ranks)).unwrap();
+                        let mut rows = e0
+                            .slice_axis(Axis(0), layout.my_members().into())
+                            .to_owned();
+                        let mut block = layout.to_columns(rows.view()).unwrap();
                         letkf
-                            .analyse_shared(&mut e, obs, stations, Some(ranks.as_ref()))
+                            .analyse_domains(
+                                block.view_mut(),
+                                &domains[layout.my_units()],
+                                obs,
+                                stations,
+                            )
                             .unwrap();
-                        e
+                        layout.to_rows(block.view(), rows.view_mut()).unwrap();
+                        layout.gather_members(rows.view()).unwrap()
                     })
                 })
                 .collect();

@@ -8,7 +8,7 @@ use crate::error::DiscoveryError;
 use crate::observe::normal;
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand_mt::Mt64;
 
 /// The stochastic EnKF analysis of `e` `(N, Nx)` in place: each member is updated with the
@@ -22,12 +22,32 @@ pub fn perturbed_observations(
     rng: &mut Mt64,
 ) -> Result<(), DiscoveryError> {
     obs.check(e.nrows())?;
+    let m = perturbed_observation_weights(obs, rng)?;
+    add_weighted_anomalies(e.view_mut(), &m);
+    Ok(())
+}
+
+/// The weights `M` `(N, N)` of [`perturbed_observations`]' update `E <- E + M A` (`A` the state
+/// anomalies), drawn and computed from the observed ensemble alone: the same for every column,
+/// so an ensemble shared by columns among processes applies them to its own columns
+/// ([`add_weighted_anomalies`]).
+pub(crate) fn perturbed_observation_weights(
+    obs: &Observed,
+    rng: &mut Mt64,
+) -> Result<Array2<f64>, DiscoveryError> {
     let (n, p) = obs.members.dim();
+    obs.check(n)?;
     let sd = obs.variance.mapv(f64::sqrt);
     let draws = Array2::from_shape_fn((n, p), |(_, k)| sd[k] * normal(rng));
     let (_, mut d) = center(draws.view());
     d *= (n as f64 / (n - 1) as f64).sqrt();
-    perturbed_observations_with(e, obs, d.view())
+    weights(obs, d.view())
+}
+
+/// `E <- E + M (E - mean(E))` on the columns of `e` (a member per row).
+pub(crate) fn add_weighted_anomalies(mut e: ArrayViewMut2<f64>, m: &Array2<f64>) {
+    let (_, a) = center(e.view());
+    e += &m.dot(&a);
 }
 
 /// [`perturbed_observations`] with the perturbations `d` `(N, p)` given:
@@ -41,6 +61,14 @@ pub fn perturbed_observations_with(
     d: ArrayView2<f64>,
 ) -> Result<(), DiscoveryError> {
     obs.check(e.nrows())?;
+    let m = weights(obs, d)?;
+    add_weighted_anomalies(e.view_mut(), &m);
+    Ok(())
+}
+
+/// The perturbed-observation weights `M = (y - D - H(X)) C^-1 Y^T` of
+/// [`perturbed_observations_with`], from checked observations.
+fn weights(obs: &Observed, d: ArrayView2<f64>) -> Result<Array2<f64>, DiscoveryError> {
     let (n, p) = obs.members.dim();
     if d.dim() != (n, p) {
         return Err(DiscoveryError::Shape(format!(
@@ -61,10 +89,7 @@ pub fn perturbed_observations_with(
         DiscoveryError::Degenerate("the EnKF's I + Y R^-1 Y^T is not positive definite".into())
     })?;
     let mt = llt.solve(Mat::from_fn(n, n, |i, j| b[[j, i]]));
-    let m = Array2::from_shape_fn((n, n), |(i, j)| mt[(j, i)]);
-    let (_, a) = center(e.view());
-    *e += &m.dot(&a);
-    Ok(())
+    Ok(Array2::from_shape_fn((n, n), |(i, j)| mt[(j, i)]))
 }
 
 /// The ETKF analysis of `e` `(N, Nx)` in place: the mean moves by the Kalman gain of the

@@ -7,8 +7,7 @@
 use super::localization::{Buckets, Localization, PeriodicGrid};
 use super::{Observed, transform};
 use crate::error::DiscoveryError;
-use crate::ranks::{Ranks, gather_results, my_share};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 /// An LETKF on a periodic grid.
@@ -36,84 +35,90 @@ impl Letkf {
         obs: &Observed,
         stations: &[[f64; 2]],
     ) -> Result<(), DiscoveryError> {
-        self.analyse_shared(e, obs, stations, None)
+        if e.ncols() != self.grid.len() {
+            return Err(DiscoveryError::Shape(format!(
+                "LETKF on {} levels of {}x{}: ensemble of {} variables (allowed: {})",
+                self.grid.levels,
+                self.grid.ny,
+                self.grid.nx,
+                e.ncols(),
+                self.grid.len()
+            )));
+        }
+        let domains = self.domains();
+        let columns: Vec<usize> = domains.iter().flat_map(|d| self.columns(d)).collect();
+        let mut block = e.select(Axis(1), &columns);
+        self.analyse_domains(block.view_mut(), &domains, obs, stations)?;
+        for (c, &col) in columns.iter().enumerate() {
+            e.column_mut(col).assign(&block.column(c));
+        }
+        Ok(())
     }
 
-    /// [`analyse`](Self::analyse) with the local domains shared among `ranks`: each process
-    /// analyses a contiguous share of them, and one all-gather gives every process every
-    /// domain's analysis, written in the one-process order (every process must hold the same
-    /// `e` and `obs`). The result is the one-process result, bit for bit.
-    pub fn analyse_shared(
+    /// The local domains: each a list of `(j, i)` grid columns, both levels analysed together.
+    pub fn domains(&self) -> Vec<Vec<(usize, usize)>> {
+        self.localization.domains(&self.grid)
+    }
+
+    /// The state variables of `domain`: its columns on the first level, then on the next.
+    pub fn columns(&self, domain: &[(usize, usize)]) -> Vec<usize> {
+        let (plane, nx) = (self.grid.ny * self.grid.nx, self.grid.nx);
+        (0..self.grid.levels)
+            .flat_map(|lev| domain.iter().map(move |&(j, i)| lev * plane + j * nx + i))
+            .collect()
+    }
+
+    /// The local analyses of `domains` (some of [`domains`](Self::domains)) in place: `block`
+    /// `(N, columns)` holds every member at their [`columns`](Self::columns), domain after
+    /// domain (an ensemble shared by columns among processes, [`super::Layout`]: each process
+    /// analyses its own domains, and each domain's analysis is the same whichever process makes
+    /// it). The domains run in parallel; those without observations keep their forecast.
+    pub fn analyse_domains(
         &self,
-        e: &mut Array2<f64>,
+        block: ArrayViewMut2<f64>,
+        domains: &[Vec<(usize, usize)>],
         obs: &Observed,
         stations: &[[f64; 2]],
-        ranks: Option<&dyn Ranks>,
     ) -> Result<(), DiscoveryError> {
-        obs.check(e.nrows())?;
+        obs.check(block.nrows())?;
         let (grid, p) = (self.grid, obs.y.len());
-        if e.ncols() != grid.len() || stations.len() != p {
+        let width: usize = domains.iter().map(|d| d.len() * grid.levels).sum();
+        if block.ncols() != width || stations.len() != p {
             return Err(DiscoveryError::Shape(format!(
-                "LETKF on {} levels of {}x{}: ensemble of {} variables and {} stations for {p} observations (allowed: {} variables, one station per observation)",
+                "LETKF on {} levels of {}x{}: {} columns for domains of {width} and {} stations for {p} observations (allowed: one station per observation)",
                 grid.levels,
                 grid.ny,
                 grid.nx,
-                e.ncols(),
+                block.ncols(),
                 stations.len(),
-                grid.len()
             )));
         }
         let (yn, dy) = obs.normalised();
-        let plane = grid.ny * grid.nx;
-        let domains = self.localization.domains(&grid);
         let buckets = Buckets::new(&grid, stations);
         let reach = self.localization.reach();
-        let mine = my_share(ranks, domains.len());
-        let columns_of = |domain: &[(usize, usize)]| -> Vec<usize> {
-            (0..grid.levels)
-                .flat_map(|lev| {
-                    domain
-                        .iter()
-                        .map(move |&(j, i)| lev * plane + j * grid.nx + i)
-                })
-                .collect()
-        };
-        let updates: Vec<Option<Vec<f64>>> = domains[mine]
-            .par_iter()
-            .map(|domain| {
+        let mut locals = Vec::with_capacity(domains.len());
+        let mut rest = block;
+        for domain in domains {
+            let (local, tail) = rest.split_at(Axis(1), domain.len() * grid.levels);
+            locals.push(local);
+            rest = tail;
+        }
+        locals
+            .into_par_iter()
+            .zip(domains)
+            .try_for_each(|(local, domain)| {
                 let candidates = buckets.near(domain, reach);
                 let (near, taper) = self.localization.taper(&grid, domain, stations, candidates);
                 if near.is_empty() {
-                    return Ok(None);
+                    return Ok(());
                 }
                 let t = Array1::from_iter(taper.iter().map(|c| c.sqrt()));
                 let yl = yn.select(Axis(1), &near) * &t;
                 let dyl = dy.select(Axis(0), &near) * &t;
                 let w = transform::weights(yl.view(), dyl.view())?;
-                let mut local = e.select(Axis(1), &columns_of(domain));
-                transform::apply(local.view_mut(), &w);
-                Ok(Some(local.iter().copied().collect()))
+                transform::apply(local, &w);
+                Ok(())
             })
-            .collect::<Result<_, DiscoveryError>>()?;
-        let updates = gather_results(ranks, updates)?;
-        if updates.len() != domains.len() {
-            return Err(DiscoveryError::Ranks(format!(
-                "{} local analyses gathered for {} domains",
-                updates.len(),
-                domains.len()
-            )));
-        }
-        let members = e.nrows();
-        for (domain, local) in domains.iter().zip(updates) {
-            let Some(local) = local else { continue };
-            let columns = columns_of(domain);
-            let local = Array2::from_shape_vec((members, columns.len()), local)
-                .map_err(|err| DiscoveryError::Ranks(format!("a local analysis: {err}")))?;
-            for (c, &col) in columns.iter().enumerate() {
-                e.column_mut(col).assign(&local.column(c));
-            }
-        }
-        Ok(())
     }
 }
 

@@ -13,12 +13,14 @@
 
 pub mod enkf;
 pub mod inflation;
+pub mod layout;
 pub mod letkf;
 pub mod localization;
 mod transform;
 
 pub use enkf::{etkf, perturbed_observations, perturbed_observations_with};
 pub use inflation::{Inflation, Relaxation};
+pub use layout::Layout;
 pub use letkf::Letkf;
 pub use localization::{Localization, PeriodicGrid, gaspari_cohn};
 
@@ -70,16 +72,27 @@ impl Observed<'_> {
     /// `((H(x_i) - mean H(x)) R^-1/2, (y - mean H(x)) R^-1/2)`, `(N, p)` and `(p,)`.
     pub(crate) fn normalised(&self) -> (Array2<f64>, Array1<f64>) {
         let r_isqrt = self.variance.mapv(|v| 1.0 / v.sqrt());
-        let mean_y = self.members.mean_axis(Axis(0)).expect("members");
+        let mean_y = mean(self.members);
         let yn = (&self.members - &mean_y) * &r_isqrt;
         let dy = (&self.y - &mean_y) * &r_isqrt;
         (yn, dy)
     }
 }
 
+/// The ensemble mean `(Nx,)`: member after member, whatever the memory layout, so an analysis
+/// gives the same bits whichever process holds which columns (ndarray's `mean_axis` sums a
+/// contiguous column pairwise and a strided one member after member).
+pub fn mean(e: ArrayView2<f64>) -> Array1<f64> {
+    let mut sum = Array1::zeros(e.ncols());
+    for member in e.rows() {
+        sum += &member;
+    }
+    sum / e.nrows() as f64
+}
+
 /// The ensemble mean `(Nx,)` and anomalies `E - mean` `(N, Nx)`.
 pub fn center(e: ArrayView2<f64>) -> (Array1<f64>, Array2<f64>) {
-    let mean = e.mean_axis(Axis(0)).expect("at least one member");
+    let mean = mean(e);
     let anomalies = &e - &mean;
     (mean, anomalies)
 }

@@ -4,7 +4,7 @@
 
 use crate::error::DiscoveryError;
 use faer::{Mat, Side};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
 /// The weights `W = 1 w^T + T` of the analysis `E_a = mean + W A` from the normalised observed
 /// anomalies `yn = (Y - mean Y) R^-1/2` `(N, p)` and innovation `dy = (y - mean Y) R^-1/2` `(p,)`:
@@ -80,8 +80,7 @@ fn by_observations(
 
 /// `E <- mean(E) + W (E - mean(E))` on the columns of `e` (a member per row).
 pub(crate) fn apply(mut e: ArrayViewMut2<f64>, w: &Array2<f64>) {
-    let mean = e.mean_axis(Axis(0)).expect("at least one member");
-    let a = &e - &mean;
+    let (mean, a) = super::center(e.view());
     let updated = w.dot(&a) + &mean;
     e.assign(&updated);
 }

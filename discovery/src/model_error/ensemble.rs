@@ -3,18 +3,23 @@
 //! of [`crate::assimilate`]; the ensemble mean at the end is the analysis, and the increment is
 //! formed from it as for interpolated observations. The members' flow-dependent covariance is
 //! what the static prior of cycled optimal interpolation lacks. The members may be shared among
-//! processes ([`Ranks`]): each forecasts a contiguous share and one all-gather gives every
-//! process the whole forecast ensemble; the LETKF's local analyses are shared the same way (the
-//! EnKF's global analysis is made by every process).
+//! processes ([`Ranks`], [`Layout`]): each forecasts a contiguous run of members, an all-to-all
+//! gives each every member at its own columns (the LETKF's local domains, or for the EnKF rows
+//! of the grid), where it analyses them, and a second all-to-all returns the analyses to the
+//! members' processes. Besides, every process receives the members at the stations and the
+//! per-column means, spreads and ranks of the truth from which the cycle's diagnostics are
+//! formed; each column's numbers are made by the same arithmetic whichever process holds it, so
+//! the result is the one-process result bit for bit.
 
 use super::assimilate::{ASSIMILATION_STREAM, observation_time};
 use super::increments::{Analysis, Increments, ObservedIncrement, analyse_shared, layer};
-use crate::assimilate::{Inflation, Letkf, Observed, perturbed_observations};
+use crate::assimilate::enkf::{add_weighted_anomalies, perturbed_observation_weights};
+use crate::assimilate::{Inflation, Layout, Letkf, Observed, mean};
 use crate::error::DiscoveryError;
 use crate::observe::{Interpolator, ObservationSpec, relative_error};
-use crate::ranks::{Ranks, gather_shares, my_share};
+use crate::ranks::Ranks;
 use medida_solver::Model;
-use ndarray::{Array1, Array2, Array3, ArrayView3, Axis};
+use ndarray::{Array1, Array2, Array3, ArrayView3, Axis, concatenate};
 use rand_mt::Mt64;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -122,19 +127,20 @@ impl EnsembleAssimilator {
         self.inflation.check()
     }
 
-    /// Advances every member `steps` steps from its row of `e`, in parallel, and over ranks
-    /// each process its contiguous share, then gathers the rows; each member is its own model,
-    /// so the result depends neither on the thread count nor on the process count.
-    fn forecast(&mut self, e: &mut Array2<f64>, steps: u64) -> Result<(), DiscoveryError> {
+    /// Advances the members `layout` gives this process `steps` steps from their `rows`, in
+    /// parallel; each member is its own model, so the result depends neither on the thread
+    /// count nor on the process count.
+    fn forecast(
+        &mut self,
+        layout: &Layout,
+        rows: &mut Array2<f64>,
+        steps: u64,
+    ) -> Result<(), DiscoveryError> {
         let shape = self.perturbations[0].raw_dim();
-        let mine = my_share(self.ranks.as_deref(), self.members.len());
+        let mine = layout.my_members();
         self.members[mine.clone()]
             .par_iter_mut()
-            .zip(
-                e.slice_axis_mut(Axis(0), ndarray::Slice::from(mine.clone()))
-                    .axis_iter_mut(Axis(0))
-                    .into_par_iter(),
-            )
+            .zip(rows.axis_iter_mut(Axis(0)).into_par_iter())
             .enumerate()
             .try_for_each(|(j, (model, mut row))| {
                 let i = mine.start + j;
@@ -147,17 +153,102 @@ impl EnsembleAssimilator {
                 model.run(steps).map_err(member)?;
                 row.assign(&Array1::from_iter(model.q().iter().copied()));
                 Ok::<_, DiscoveryError>(())
-            })?;
-        let Some(ranks) = &self.ranks else {
-            return Ok(());
-        };
-        let e = e
-            .as_slice_mut()
-            .expect("the ensemble is in standard layout");
-        let width = e.len() / self.members.len();
-        gather_shares(ranks.as_ref(), e, mine.start * width..mine.end * width)?;
-        Ok(())
+            })
     }
+
+    /// How the ensemble's state `(lev, y, x)` of `shape` is split by columns for the analysis:
+    /// the LETKF's local domains, or for the EnKF the grid's rows (both levels each).
+    fn layout(&self, shape: [usize; 3]) -> Result<Layout, DiscoveryError> {
+        let [levels, ny, nx] = shape;
+        let units = match self.filter {
+            EnsembleFilter::Letkf(letkf) => {
+                letkf.domains().iter().map(|d| letkf.columns(d)).collect()
+            }
+            EnsembleFilter::Enkf => (0..ny)
+                .map(|j| {
+                    (0..levels)
+                        .flat_map(|lev| (0..nx).map(move |i| (lev * ny + j) * nx + i))
+                        .collect()
+                })
+                .collect(),
+        };
+        Layout::new(
+            self.members.len(),
+            levels * ny * nx,
+            units,
+            self.ranks.clone(),
+        )
+    }
+
+    /// The additive inflation after the analysis at observation time `obs_time` at `columns`
+    /// of the state, `(members, columns)`: each member `additive` times one of the
+    /// perturbations drawn at random (seeded), centred over the members.
+    fn additive_perturbations(&self, columns: &[usize], obs_time: u64) -> Array2<f64> {
+        let mut rng = Mt64::new(self.seed ^ obs_time.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5);
+        let pool = &self.perturbations;
+        let mut add = Array2::zeros((self.members.len(), columns.len()));
+        for mut row in add.rows_mut() {
+            let k = (rng.next_u64() % pool.len() as u64) as usize;
+            let p = pool[k].as_slice().expect("a state in standard layout");
+            row.assign(&Array1::from_iter(
+                columns.iter().map(|&c| p[c] * self.additive),
+            ));
+        }
+        let mean = mean(add.view());
+        add - &mean
+    }
+
+    /// The analysis of `block` (every member at this process's columns of `layout`) in place.
+    fn analyse(
+        &self,
+        layout: &Layout,
+        block: &mut Array2<f64>,
+        obs: &Observed,
+        stations: &[[f64; 2]],
+        obs_time: u64,
+    ) -> Result<(), DiscoveryError> {
+        match self.filter {
+            EnsembleFilter::Enkf => {
+                let mut rng = Mt64::new(self.seed ^ obs_time.wrapping_mul(0x2545_F491_4F6C_DD1D));
+                let m = perturbed_observation_weights(obs, &mut rng)?;
+                // Unit by unit (rows of the grid), so each column's sums are the same at any
+                // process count.
+                for unit in layout.split_units(block.view_mut()) {
+                    add_weighted_anomalies(unit, &m);
+                }
+                Ok(())
+            }
+            EnsembleFilter::Letkf(letkf) => {
+                let domains = letkf.domains();
+                letkf.analyse_domains(block.view_mut(), &domains[layout.my_units()], obs, stations)
+            }
+        }
+    }
+}
+
+/// Per column of the `forecast` and `analysis` ensembles (a member per row) at which the truth
+/// is `truth`, `(5, columns)`: the forecast and analysis means and variances (`N - 1`), and how
+/// many forecast members lie below the truth (counted member by member).
+fn column_statistics(
+    forecast: &Array2<f64>,
+    analysis: &Array2<f64>,
+    truth: &Array1<f64>,
+) -> Array2<f64> {
+    let mut below = Array1::<f64>::zeros(truth.len());
+    for member in forecast.rows() {
+        for ((b, v), t) in below.iter_mut().zip(member).zip(truth) {
+            *b += f64::from(u8::from(v < t));
+        }
+    }
+    let rows = [
+        mean(forecast.view()),
+        mean(analysis.view()),
+        forecast.var_axis(Axis(0), 1.0),
+        analysis.var_axis(Axis(0), 1.0),
+        below,
+    ]
+    .map(|r| r.insert_axis(Axis(0)));
+    concatenate(Axis(0), &rows.each_ref().map(|r| r.view())).expect("one length per row")
 }
 
 impl Increments {
@@ -191,8 +282,15 @@ impl Increments {
             interp,
             assimilator.ranks.as_deref(),
         )?;
-        let mut e = Array2::zeros((m, 2 * n));
-        for (mut row, p) in e.rows_mut().into_iter().zip(&assimilator.perturbations) {
+        let layout = assimilator.layout([shape[0], shape[1], shape[2]])?;
+        let mine = layout.my_members();
+        // This process's members, a state per row.
+        let mut rows = Array2::zeros((mine.len(), 2 * n));
+        for (mut row, p) in rows
+            .rows_mut()
+            .into_iter()
+            .zip(&assimilator.perturbations[mine])
+        {
             if p.raw_dim() != shape {
                 return Err(DiscoveryError::Shape(format!(
                     "initial perturbation {:?} for a state {:?}",
@@ -204,17 +302,19 @@ impl Increments {
                 first.q.iter().zip(p.iter()).map(|(a, b)| a + b),
             ));
         }
+        // The state variables this process analyses, in its blocks' column order.
+        let columns = layout.my_columns();
         self.truth.set_q(q0.view())?;
         let every = assimilator.every.max(1);
         let mut report = EnsembleReport {
             cycles: Vec::new(),
             rank_histogram: [vec![0; m + 1], vec![0; m + 1]],
         };
-        let (mut step, mut last) = (0, None);
+        let (mut step, mut last, mut amean) = (0, None, None);
         while step < assimilator.steps {
             let started = std::time::Instant::now();
             let run = every.min(assimilator.steps - step);
-            assimilator.forecast(&mut e, run)?;
+            assimilator.forecast(&layout, &mut rows, run)?;
             self.truth.run(run)?;
             step += run;
             let truth = Array1::from_iter(self.truth.q().iter().copied());
@@ -235,97 +335,76 @@ impl Increments {
                 variance.extend(std::iter::repeat_n(r, yl.len()));
                 y.extend(yl);
             }
-            let columns: Vec<usize> = (0..2)
+            let observed: Vec<usize> = (0..2)
                 .flat_map(|lev| stations.iter().map(move |&s| lev * n + s))
                 .collect();
-            let forecast = e.clone();
-            let eo = forecast.select(Axis(1), &columns);
+            let eo = layout.gather_members(rows.select(Axis(1), &observed).view())?;
             let (y, variance) = (Array1::from(y), Array1::from(variance));
             let obs = Observed {
                 members: eo.view(),
                 y: y.view(),
                 variance: variance.view(),
             };
-            // Members below the truth at each point, member by member (rows are contiguous).
-            let mut below = vec![0usize; 2 * n];
-            for member in forecast.rows() {
-                for ((b, v), t) in below.iter_mut().zip(member).zip(&truth) {
-                    *b += usize::from(v < t);
-                }
-            }
-            for (lev, hist) in report.rank_histogram.iter_mut().enumerate() {
-                below[lev * n..(lev + 1) * n]
-                    .iter()
-                    .for_each(|&b| hist[b] += 1);
-            }
-            match assimilator.filter {
-                EnsembleFilter::Enkf => {
-                    let mut rng =
-                        Mt64::new(assimilator.seed ^ obs_time.wrapping_mul(0x2545_F491_4F6C_DD1D));
-                    perturbed_observations(&mut e, &obs, &mut rng)?
-                }
-                EnsembleFilter::Letkf(letkf) => {
-                    let nx = shape[2];
-                    let at: Vec<[f64; 2]> = (0..2)
-                        .flat_map(|_| stations.iter().map(|&s| [(s / nx) as f64, (s % nx) as f64]))
-                        .collect();
-                    letkf.analyse_shared(&mut e, &obs, &at, assimilator.ranks.as_deref())?
-                }
-            }
+            let forecast = layout.to_columns(rows.view())?;
+            let mut block = forecast.clone();
+            let nx = shape[2];
+            let at: Vec<[f64; 2]> = (0..2)
+                .flat_map(|_| stations.iter().map(|&s| [(s / nx) as f64, (s % nx) as f64]))
+                .collect();
+            assimilator.analyse(&layout, &mut block, &obs, &at, obs_time)?;
             if assimilator.hybrid > 0.0 {
-                let amean = e.mean_axis(Axis(0)).expect("members");
+                let means = mean(block.view()).insert_axis(Axis(0));
+                let means = layout.gather_columns(means.view())?;
                 let k = stations.len();
                 let mut shift = Array1::zeros(2 * n);
                 for lev in 0..2 {
                     let residual: Vec<f64> = (0..k)
-                        .map(|j| y[lev * k + j] - amean[lev * n + stations[j]])
+                        .map(|j| y[lev * k + j] - means[[0, lev * n + stations[j]]])
                         .collect();
                     let field = interp[lev].interpolate(&stations, &residual)?;
                     shift
                         .slice_axis_mut(Axis(0), level(lev, n))
                         .assign(&Array1::from(field));
                 }
-                e += &(shift * assimilator.hybrid);
+                block += &(shift.select(Axis(0), &columns) * assimilator.hybrid);
             }
-            assimilator.inflation.apply(&mut e, forecast.view());
+            assimilator.inflation.apply(&mut block, forecast.view());
             if assimilator.additive > 0.0 {
-                let mut rng = Mt64::new(
-                    assimilator.seed ^ obs_time.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5,
-                );
-                let pool = &assimilator.perturbations;
-                let picks: Vec<usize> = (0..m)
-                    .map(|_| (rng.next_u64() % pool.len() as u64) as usize)
-                    .collect();
-                let mut add = Array2::zeros((m, 2 * n));
-                for (mut row, &k) in add.rows_mut().into_iter().zip(&picks) {
-                    row.assign(&Array1::from_iter(
-                        pool[k].iter().map(|v| v * assimilator.additive),
-                    ));
-                }
-                let mean = add.mean_axis(Axis(0)).expect("members");
-                e += &(add - &mean);
+                block += &assimilator.additive_perturbations(&columns, obs_time);
             }
-            let fmean = forecast.mean_axis(Axis(0)).expect("members");
-            let amean = e.mean_axis(Axis(0)).expect("members");
-            let spread = |x: &Array2<f64>| {
-                let var = x.var_axis(Axis(0), 1.0);
+            let t = truth.select(Axis(0), &columns);
+            let stats = layout.gather_columns(column_statistics(&forecast, &block, &t).view())?;
+            let [fmean, am, fvar, avar, below] = [0, 1, 2, 3, 4].map(|k| stats.row(k).to_owned());
+            for (lev, hist) in report.rank_histogram.iter_mut().enumerate() {
+                below
+                    .slice_axis(Axis(0), level(lev, n))
+                    .iter()
+                    .for_each(|&b| hist[b as usize] += 1);
+            }
+            let spread = |var: &Array1<f64>| {
                 [0, 1].map(|lev| (var.slice_axis(Axis(0), level(lev, n)).sum() / n as f64).sqrt())
             };
             report.cycles.push(Cycle {
                 step,
                 forecast_rmse: rms_by_layer(&(&fmean - &truth), n),
-                analysis_rmse: rms_by_layer(&(&amean - &truth), n),
-                forecast_spread: spread(&forecast),
-                analysis_spread: spread(&e),
+                analysis_rmse: rms_by_layer(&(&am - &truth), n),
+                forecast_spread: spread(&fvar),
+                analysis_spread: spread(&avar),
                 seconds: started.elapsed().as_secs_f64(),
             });
+            layout.to_rows(block.view(), rows.view_mut())?;
+            amean = Some(am);
             last = Some((stations, y));
         }
-        let mean = e
-            .mean_axis(Axis(0))
-            .expect("members")
-            .into_shape_with_order(shape)
-            .expect("a state");
+        let amean = match amean {
+            Some(a) => a,
+            None => {
+                let block = layout.to_columns(rows.view())?;
+                let means = mean(block.view()).insert_axis(Axis(0));
+                layout.gather_columns(means.view())?.row(0).to_owned()
+            }
+        };
+        let mean = amean.into_shape_with_order(shape).expect("a state");
         let q_true = self.truth.q();
         // Noise-free observations: the analysis' misfit at the last stations is removed from the
         // increment, as for the interpolated analyses.
