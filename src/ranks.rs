@@ -54,7 +54,11 @@ impl World {
             #[cfg(feature = "mpi")]
             (Some(r), Err(e)) => {
                 use mpi::topology::Communicator;
-                eprintln!("error (rank {} of {}): {e:#}", r.rank(), r.size());
+                use std::io::Write;
+                // One write, so mpirun's own report of the abort cannot land inside the line
+                // (`eprintln!` writes it piece by piece).
+                let line = format!("error (rank {} of {}): {e:#}\n", r.rank(), r.size());
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
                 mpi::topology::SimpleCommunicator::world().abort(1)
             }
             (_, result) => result,

@@ -62,6 +62,30 @@ fn train(target: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     medida_with(&args, &defaults, extra)
 }
 
+/// `medida simulate` of the 2-D turbulence preset on 16 x 16 points (a snapshot every 20 steps)
+/// for `steps` steps into `dir/out`, with `extra` arguments.
+fn simulate(dir: &Path, out: &str, steps: &str, extra: &[&str]) -> (std::process::Output, PathBuf) {
+    let path = dir.join(out);
+    let mut args = vec![
+        "simulate",
+        "--quiet",
+        "--preset",
+        "2d-turbulence",
+        "--set",
+        "model.nx=16",
+        "--set",
+        "model.ny=16",
+        "--set",
+        "output.snapshot_interval=20",
+        "--steps",
+        steps,
+        "--out",
+        path.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    (medida(&args), path)
+}
+
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -143,27 +167,7 @@ fn training_assessment_and_simulate_from_the_command_line() {
 
     // The policy as a closure in simulate: the run differs from the run without a closure
     // and from the constant closure, and its config keeps the policy.
-    let sim = |out: &str, steps: &str, extra: &[&str]| {
-        let path = dir.path().join(out);
-        let mut args = vec![
-            "simulate",
-            "--quiet",
-            "--preset",
-            "2d-turbulence",
-            "--set",
-            "model.nx=16",
-            "--set",
-            "model.ny=16",
-            "--set",
-            "output.snapshot_interval=20",
-            "--steps",
-            steps,
-            "--out",
-            path.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        (medida(&args), path)
-    };
+    let sim = |out: &str, steps: &str, extra: &[&str]| simulate(dir.path(), out, steps, extra);
     let last_q = |path: &Path| {
         let q = read_array(path, "q").unwrap();
         q.index_axis(Axis(0), q.shape()[0] - 1).to_owned()
@@ -247,6 +251,51 @@ fn training_assessment_and_simulate_from_the_command_line() {
     assert!(e.contains("trained on 16 x 16"), "{e}");
 }
 
+/// Agents that set the backscatter's returned fraction `cb` locally (its dissipation's `cs`
+/// fixed): trained from `cb = 0.8`, within their range, and the policy runs in `simulate`.
+#[test]
+fn agents_can_set_the_backscatter_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = reference(dir.path());
+    let out = dir.path().join("back.json");
+    let o = train(
+        &target,
+        &out,
+        &[
+            "--closure",
+            "backscatter:cs=0.1",
+            "--range",
+            "0.05,1.5",
+            "--initial",
+            "cb=0.8",
+            "--against",
+            "backscatter:cs=0.1,cb=0.8",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p = json(&out);
+    assert_eq!(
+        p["agents"]["closure"],
+        serde_json::json!({"backscatter": {"cs": 0.1}})
+    );
+    for a in p["assessment"].as_array().unwrap() {
+        assert_eq!(a["stable"], serde_json::json!([2, 2]), "{a}");
+    }
+    let median = p["assessment"][0]["coefficients"]["median"]
+        .as_f64()
+        .unwrap();
+    assert!((0.05..=1.5).contains(&median), "{median}");
+    let (o, sim) = simulate(
+        dir.path(),
+        "sim.h5",
+        "40",
+        &["--closure", out.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let q = read_array(&sim, "q").unwrap();
+    assert!(q.iter().all(|v| v.is_finite()));
+}
+
 #[test]
 fn a_policy_is_never_overwritten_and_bad_input_is_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -262,6 +311,10 @@ fn a_policy_is_never_overwritten_and_bad_input_is_named() {
         (
             &["--closure", "zb20"][..],
             "`zb20`: a closure with a coefficient field",
+        ),
+        (
+            &["--closure", "backscatter:cb=0.8"][..],
+            "the backscatter field's only constant is its dissipation's cs",
         ),
         (&["--range", "0.1,0.01"][..], "allowed 0 < c_min < c_max"),
         (&["--range", "0.1"][..], "--range: allowed two numbers"),

@@ -163,6 +163,11 @@ fn non_negative_coefficient_fields_keep_the_sign() {
                 "smagorinsky-mean:cs=0.15",
             ),
             (FieldClosure::Leith, 0.5, "leith:cl=0.5"),
+            (
+                FieldClosure::Backscatter { cs: 0.1 },
+                0.6,
+                "backscatter:cs=0.1,cb=0.6",
+            ),
         ] {
             let c = closure.coefficient_of(constant);
             let uniform_field =
@@ -176,6 +181,45 @@ fn non_negative_coefficient_fields_keep_the_sign() {
             }
             assert_eq!(closure.baseline(c), Baseline::parse(spec).unwrap());
         }
+    }
+}
+
+/// The backscatter with a coefficient field in place of `cb` (what the agents set when the
+/// backscatter is what the spectrum asks for): a uniform field `c` returns exactly the fraction
+/// `c` of the energy its dissipation removes, summed over the layers by their depths
+/// (`sum_n H_n <psi_n B_n> = -c sum_n H_n <psi_n D_n>`), so the closure's net energy tendency is
+/// `(1 - c)` times the dissipation's; an identity, to round-off, on any state. Only the
+/// dissipation's `cs` may be given.
+#[test]
+fn a_uniform_backscatter_field_returns_its_fraction_of_the_dissipated_energy() {
+    let (mut npz, _) = common::reference("closure_baselines.npz", "q0");
+    let turbulent: Array3<f64> = npz.by_name("q0.npy").unwrap();
+    let p = params();
+    let [h1, h2] = p.hi();
+    let closure = FieldClosure::parse("backscatter:cs=0.1").unwrap();
+    assert_eq!(closure, FieldClosure::Backscatter { cs: 0.1 });
+    let [_, dissipated] = tendencies("backscatter:cs=0.1,cb=0", &turbulent);
+    let dissipated = h1 * dissipated[0] + h2 * dissipated[1];
+    assert!(
+        dissipated < 0.0,
+        "the dissipation removes energy: {dissipated}"
+    );
+    for c in [0.0, 0.6, 1.0, 1.4] {
+        let [_, net] = tendencies_of(
+            closure.terms(&p),
+            Some([vec![c; 1024], vec![c; 1024]]),
+            &turbulent,
+        );
+        let net = h1 * net[0] + h2 * net[1];
+        let want = (1.0 - c) * dissipated;
+        assert!(
+            (net - want).abs() <= 1e-10 * dissipated.abs(),
+            "c = {c}: net energy tendency {net}, want {want}"
+        );
+    }
+    for bad in ["backscatter:cb=0.8", "backscatter:cs=-1", "leith:cl=0.2"] {
+        let msg = FieldClosure::parse(bad).unwrap_err().to_string();
+        assert!(msg.contains(bad), "{bad}: {msg}");
     }
 }
 

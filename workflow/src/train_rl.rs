@@ -1,5 +1,5 @@
-//! `medida closure train-rl`: an eddy-viscosity coefficient field learned by multi-agent
-//! reinforcement learning from the enstrophy spectrum alone
+//! `medida closure train-rl`: a closure's coefficient field (an eddy viscosity's, or the
+//! backscatter's returned fraction) learned by multi-agent reinforcement learning from the enstrophy spectrum alone
 //! ([`medida_discovery::closure::rl`]), then the frozen policy assessed on held-out starts
 //! against constant closures.
 //!
@@ -30,8 +30,11 @@ pub struct ClosureTrainRlArgs {
     /// The reference snapshots.
     #[command(flatten)]
     pub reference: ReferenceArgs,
-    /// The eddy viscosity whose coefficient the agents set: `smagorinsky` (c = cs^2),
-    /// `smagorinsky-mean` (the SMARL study's, c = cs^2) or `leith` (c = cl^3).
+    /// The closure whose coefficient the agents set: an eddy viscosity, `smagorinsky` (c =
+    /// cs^2), `smagorinsky-mean` (the SMARL study's, c = cs^2) or `leith` (c = cl^3); or
+    /// `backscatter[:cs=VALUE]` (pyqg's BackscatterBiharmonic, its dissipation's cs fixed,
+    /// default 0.0837, and c = cb, the local fraction of the dissipated energy returned: give
+    /// `--range` accordingly, e.g. `0.05,1.5`).
     #[arg(long, default_value = "smagorinsky")]
     pub closure: String,
     /// Smallest and largest coefficient an agent can choose.
@@ -43,8 +46,8 @@ pub struct ClosureTrainRlArgs {
     )]
     pub range: Vec<f64>,
     /// The coefficient the policy starts from everywhere: a constant (`cs=0.103` for
-    /// smagorinsky, `cl=0.22` for leith: a calibrated one, which training then refines) or a
-    /// coefficient `c=...` (default: the range's geometric middle).
+    /// smagorinsky, `cl=0.22` for leith, `cb=0.8` for backscatter: a calibrated one, which
+    /// training then refines) or a coefficient `c=...` (default: the range's geometric middle).
     #[arg(long)]
     pub initial: Option<String>,
     /// Agents per side in each layer.

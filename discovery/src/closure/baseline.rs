@@ -69,6 +69,9 @@ pub struct BaselineInfo {
     pub about: &'static str,
 }
 
+/// The built-in backscatter's Smagorinsky constant, Ross et al.'s `sqrt(0.007)`.
+const BACKSCATTER_CS: f64 = 0.083_666_002_653_407_55;
+
 /// The built-in closures.
 pub const BASELINES: [BaselineInfo; 7] = [
     BaselineInfo {
@@ -88,7 +91,7 @@ pub const BASELINES: [BaselineInfo; 7] = [
     },
     BaselineInfo {
         name: "backscatter",
-        constants: &[("cs", 0.083_666_002_653_407_55), ("cb", 1.2)],
+        constants: &[("cs", BACKSCATTER_CS), ("cb", 1.2)],
         about: "pyqg's BackscatterBiharmonic (Jansen-Held), Ross et al.'s eddy constants cs = sqrt(0.007), cb = 1.2",
     },
     BaselineInfo {
@@ -176,41 +179,7 @@ impl Baseline {
                 MEAN_STRAIN,
             )],
             Self::Leith { cl } => vec![diffusion("leith", (cl * dx).powi(3), LEITH)],
-            Self::Backscatter { cs, cb } => {
-                let c = (cs * dx).powi(2) * dx * dx;
-                let strain = |lev: usize| own(STRAIN).in_layer(lev);
-                let dissipation = |lev: usize| {
-                    Expr::parse(&format!(
-                        "lap(lap2(psi{n})*{s})",
-                        n = lev + 1,
-                        s = strain(lev)
-                    ))
-                    .expect("a built-in closure parses")
-                };
-                let [h1, h2] = p.hi();
-                let d = |lev: usize| format!("(-({c:e}*{}))", dissipation(lev));
-                let ratio = format!(
-                    "({h1:e}*mean(psi1*{d1}) + {h2:e}*mean(psi2*{d2}))/({h1:e}*mean(psi1*lap2(psi1)) + {h2:e}*mean(psi2*lap2(psi2)) + 1e-32)",
-                    d1 = d(0),
-                    d2 = d(1)
-                );
-                let back = |lev: usize| {
-                    Expr::parse(&format!("lap2(psi{})*{ratio}", lev + 1))
-                        .expect("a built-in closure parses")
-                };
-                vec![
-                    Term::new(
-                        "backscatter_dissipation",
-                        c,
-                        [vec![(-1.0, dissipation(0))], vec![(-1.0, dissipation(1))]],
-                    ),
-                    Term::new(
-                        "backscatter",
-                        cb,
-                        [vec![(-1.0, back(0))], vec![(-1.0, back(1))]],
-                    ),
-                ]
-            }
+            Self::Backscatter { cs, cb } => backscatter(p, cs, ("backscatter", cb), "").to_vec(),
             Self::Zb20 { kappa } => {
                 let items: Vec<(f64, Expr)> = ZB20.iter().map(|(f, e)| (*f, own(e))).collect();
                 vec![Term::new("zb20", kappa, layers(&items))]
@@ -254,12 +223,53 @@ fn diffusion(name: &str, coefficient: f64, nu: &str) -> Term {
     Term::new(name, coefficient, layers(&[(1.0, flux)]))
 }
 
-/// An eddy viscosity whose constant is a coefficient field `c(x, y, t)` per layer (the
-/// grammar's `c`, set as the model runs): Smagorinsky's `nu = c dx^2 |S|` (`c` in place of
+/// pyqg's `BackscatterBiharmonic` as two terms: the biharmonic Smagorinsky dissipation `D` of
+/// constant `cs`, and the backscatter `-lap2(psi) sum_n H_n <psi_n D_n> / sum_n H_n <psi_n
+/// lap2(psi_n)>` (the energy `D` removes, returned at large scales) named and weighted by
+/// `back`, times `factor` (`""`, or `"c*"`: a coefficient field in place of `cb`).
+fn backscatter(p: &QgParams, cs: f64, back: (&str, f64), factor: &str) -> [Term; 2] {
+    let dx = p.L / p.nx as f64;
+    let c = (cs * dx).powi(2) * dx * dx;
+    let dissipation = |lev: usize| {
+        let strain = own(STRAIN).in_layer(lev);
+        Expr::parse(&format!("lap(lap2(psi{})*{strain})", lev + 1))
+            .expect("a built-in closure parses")
+    };
+    let [h1, h2] = p.hi();
+    let d = |lev: usize| format!("(-({c:e}*{}))", dissipation(lev));
+    let ratio = format!(
+        "({h1:e}*mean(psi1*{d1}) + {h2:e}*mean(psi2*{d2}))/({h1:e}*mean(psi1*lap2(psi1)) + {h2:e}*mean(psi2*lap2(psi2)) + 1e-32)",
+        d1 = d(0),
+        d2 = d(1)
+    );
+    // `in_layer` makes a field factor `c` the layer's own.
+    let returned = |lev: usize| {
+        Expr::parse(&format!("{factor}lap2(psi{})*{ratio}", lev + 1))
+            .expect("a built-in closure parses")
+            .in_layer(lev)
+    };
+    [
+        Term::new(
+            "backscatter_dissipation",
+            c,
+            [vec![(-1.0, dissipation(0))], vec![(-1.0, dissipation(1))]],
+        ),
+        Term::new(
+            back.0,
+            back.1,
+            [vec![(-1.0, returned(0))], vec![(-1.0, returned(1))]],
+        ),
+    ]
+}
+
+/// A closure whose constant is a coefficient field `c(x, y, t)` per layer (the grammar's `c`, set
+/// as the model runs): an eddy viscosity, Smagorinsky's `nu = c dx^2 |S|` (`c` in place of
 /// `cs^2`), the SMARL study's `nu = c dx^2 sqrt(<|S|^2>)` (its `a`) or Leith's `nu = c dx^3 |grad
-/// q|` (`c` in place of `cl^3`). A non-negative field keeps the built-in closure's sign: it
-/// removes energy (Smagorinsky) or enstrophy (the study's Smagorinsky, Leith) in every layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// q|` (`c` in place of `cl^3`), where a non-negative field keeps the built-in closure's sign: it
+/// removes energy (Smagorinsky) or enstrophy (the study's Smagorinsky, Leith) in every layer; or
+/// the Jansen-Held backscatter with a fixed dissipation and `c` in place of `cb`, the local
+/// fraction of the dissipated energy returned (a uniform `c` returns exactly that fraction).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldClosure {
     /// pyqg's Smagorinsky with `c = cs^2`.
@@ -270,19 +280,47 @@ pub enum FieldClosure {
     SmagorinskyMean,
     /// Leith with `c = cl^3`.
     Leith,
+    /// pyqg's `BackscatterBiharmonic` with its dissipation's Smagorinsky constant `cs` and
+    /// `c = cb`.
+    Backscatter {
+        /// Smagorinsky constant of the dissipation.
+        cs: f64,
+    },
 }
 
 impl FieldClosure {
-    /// `smagorinsky`, `smagorinsky-mean` or `leith`.
-    pub fn parse(name: &str) -> Result<Self, DiscoveryError> {
-        match name.trim() {
-            "smagorinsky" => Ok(Self::Smagorinsky),
-            "smagorinsky-mean" => Ok(Self::SmagorinskyMean),
-            "leith" => Ok(Self::Leith),
-            other => Err(DiscoveryError::Closure(format!(
-                "`{other}`: a closure with a coefficient field is `smagorinsky`, `smagorinsky-mean` or `leith`"
-            ))),
+    /// `smagorinsky`, `smagorinsky-mean`, `leith` or `backscatter[:cs=VALUE]` (the dissipation's
+    /// constant; default the built-in backscatter's).
+    pub fn parse(spec: &str) -> Result<Self, DiscoveryError> {
+        let (name, args) = spec.trim().split_once(':').unwrap_or((spec.trim(), ""));
+        let bad = |what: String| DiscoveryError::Closure(format!("`{spec}`: {what}"));
+        let pairs = constants(args).map_err(bad)?;
+        let closure = match name.trim() {
+            "smagorinsky" => Self::Smagorinsky,
+            "smagorinsky-mean" => Self::SmagorinskyMean,
+            "leith" => Self::Leith,
+            "backscatter" => match pairs[..] {
+                [] => Self::Backscatter { cs: BACKSCATTER_CS },
+                [("cs", cs)] if cs > 0.0 => return Ok(Self::Backscatter { cs }),
+                _ => {
+                    return Err(bad(
+                        "the backscatter field's only constant is its dissipation's cs > 0 (cb is the field)".into(),
+                    ));
+                }
+            },
+            other => {
+                return Err(DiscoveryError::Closure(format!(
+                    "`{other}`: a closure with a coefficient field is `smagorinsky`, `smagorinsky-mean`, `leith` or `backscatter[:cs=VALUE]`"
+                )));
+            }
+        };
+        if !pairs.is_empty() {
+            return Err(bad(format!(
+                "{} takes no constants: its coefficient is the field",
+                closure.name()
+            )));
         }
+        Ok(closure)
     }
 
     /// The name.
@@ -291,14 +329,16 @@ impl FieldClosure {
             Self::Smagorinsky => "smagorinsky",
             Self::SmagorinskyMean => "smagorinsky-mean",
             Self::Leith => "leith",
+            Self::Backscatter { .. } => "backscatter",
         }
     }
 
-    /// The built-in closure's constant the coefficient stands for: `cs` or `cl`.
+    /// The built-in closure's constant the coefficient stands for: `cs`, `cl` or `cb`.
     pub fn constant(&self) -> &'static str {
         match self {
             Self::Smagorinsky | Self::SmagorinskyMean => "cs",
             Self::Leith => "cl",
+            Self::Backscatter { .. } => "cb",
         }
     }
 
@@ -317,14 +357,19 @@ impl FieldClosure {
                 &format!("c*{MEAN_STRAIN}"),
             )],
             Self::Leith => vec![diffusion("leith_field", dx.powi(3), &format!("c*{LEITH}"))],
+            Self::Backscatter { cs } => {
+                backscatter(p, *cs, ("backscatter_field", 1.0), "c*").to_vec()
+            }
         }
     }
 
-    /// The uniform field equal to the built-in closure with constant `constant` (`cs^2`, `cl^3`).
+    /// The uniform field equal to the built-in closure with constant `constant` (`cs^2`, `cl^3`,
+    /// `cb`).
     pub fn coefficient_of(&self, constant: f64) -> f64 {
         match self {
             Self::Smagorinsky | Self::SmagorinskyMean => constant * constant,
             Self::Leith => constant.powi(3),
+            Self::Backscatter { .. } => constant,
         }
     }
 
@@ -334,6 +379,7 @@ impl FieldClosure {
             Self::Smagorinsky => Baseline::Smagorinsky { cs: c.sqrt() },
             Self::SmagorinskyMean => Baseline::SmagorinskyMean { cs: c.sqrt() },
             Self::Leith => Baseline::Leith { cl: c.cbrt() },
+            Self::Backscatter { cs } => Baseline::Backscatter { cs: *cs, cb: c },
         }
     }
 }

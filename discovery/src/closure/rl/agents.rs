@@ -1,6 +1,6 @@
-//! The agents: a `blocks x blocks` grid per layer, each choosing its block's eddy-viscosity
-//! coefficient; what each observes, how their choices become the coefficient field, and the
-//! reward they share.
+//! The agents: a `blocks x blocks` grid per layer, each choosing its block's coefficient of a
+//! [`FieldClosure`] (an eddy viscosity's, or the backscatter's returned fraction); what each
+//! observes, how their choices become the coefficient field, and the reward they share.
 //!
 //! Agent `(lev, j, i)` observes (raw, before the policy's normaliser):
 //! - the block means of `ln |S|^2` (pyqg's `2 (Sxx^2 + Syy^2 + 2 Sxy^2)`), `ln q^2` and

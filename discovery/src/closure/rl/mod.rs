@@ -1,11 +1,12 @@
 //! A closure with a space- and time-varying coefficient learned by multi-agent reinforcement
 //! learning from the enstrophy spectrum alone (the SMARL study's route, `smarl.md` section 7.2,
 //! without its released code's defects): agents on a grid of blocks in each layer set their
-//! block's eddy-viscosity coefficient every few steps ([`agents`]), one shared Gaussian policy
-//! on a small network ([`policy`], [`mlp`]) trained by PPO ([`ppo`]) on episodes from randomly
-//! drawn coarse-grained reference states ([`train`]), rewarded by the log-spectrum error
-//! weighted by the reference snapshots' scatter. The coefficient is `exp` of a squashed action,
-//! so never negative: the closure cannot turn anti-diffusive.
+//! block's coefficient every few steps ([`agents`]: an eddy viscosity's, or the backscatter's
+//! returned fraction `cb`), one shared Gaussian policy on a small network ([`policy`], [`mlp`])
+//! trained by PPO ([`ppo`]) on episodes from randomly drawn coarse-grained reference states
+//! ([`train`]), rewarded by the log-spectrum error weighted by the reference snapshots' scatter.
+//! The coefficient is `exp` of a squashed action, so never negative: an eddy viscosity cannot
+//! turn anti-diffusive, nor the backscatter take energy from the large scales.
 //!
 //! A trained policy is saved as a [`PolicyFile`] and drives a model's coefficient field through
 //! a [`Controller`] (its mean action: frozen, deterministic).
