@@ -189,7 +189,8 @@ impl EnsembleAssimilator {
         let mut add = Array2::zeros((self.members.len(), columns.len()));
         for mut row in add.rows_mut() {
             let k = (rng.next_u64() % pool.len() as u64) as usize;
-            let p = pool[k].as_slice().expect("a state in standard layout");
+            let p = pool[k].as_standard_layout();
+            let p = p.as_slice().expect("a state in standard layout");
             row.assign(&Array1::from_iter(
                 columns.iter().map(|&c| p[c] * self.additive),
             ));
