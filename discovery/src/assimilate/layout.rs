@@ -7,6 +7,7 @@
 //! holds both, the columns in unit order. This is the layout of operational LETKFs (Miyoshi's
 //! `scatter_grd_mpi` / `gather_grd_mpi`).
 
+use super::split_columns;
 use crate::error::DiscoveryError;
 use crate::ranks::{Ranks, position, share};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
@@ -22,6 +23,8 @@ pub struct Layout {
     members: Vec<Range<usize>>,
     /// Per rank: its units.
     shares: Vec<Range<usize>>,
+    /// Per rank: the variables of its units, unit after unit.
+    columns: Vec<Vec<usize>>,
     /// The variables of a member.
     width: usize,
     ranks: Option<Arc<dyn Ranks>>,
@@ -54,9 +57,11 @@ impl Layout {
             )));
         }
         let size = position(ranks.as_deref()).1;
+        let shares: Vec<Range<usize>> = (0..size).map(|r| share(units.len(), 1, r, size)).collect();
         Ok(Self {
             members: (0..size).map(|r| share(members, 1, r, size)).collect(),
-            shares: (0..size).map(|r| share(units.len(), 1, r, size)).collect(),
+            columns: shares.iter().map(|s| units[s.clone()].concat()).collect(),
+            shares,
             units,
             width,
             ranks,
@@ -83,26 +88,18 @@ impl Layout {
     }
 
     /// The variables of rank `rank`'s units, unit after unit.
-    fn columns_of(&self, rank: usize) -> Vec<usize> {
-        self.units[self.shares[rank].clone()].concat()
+    fn columns_of(&self, rank: usize) -> &[usize] {
+        &self.columns[rank]
     }
 
     /// The variables this process analyses: its units', unit after unit.
-    pub fn my_columns(&self) -> Vec<usize> {
+    pub fn my_columns(&self) -> &[usize] {
         self.columns_of(self.rank())
     }
 
     /// This process's `block` (its columns) split unit by unit.
     pub fn split_units<'a>(&self, block: ArrayViewMut2<'a, f64>) -> Vec<ArrayViewMut2<'a, f64>> {
-        let mut units = Vec::with_capacity(self.my_units().len());
-        let mut rest = block;
-        for unit in &self.units[self.my_units()] {
-            let width = unit.len().min(rest.ncols());
-            let (this, tail) = rest.split_at(Axis(1), width);
-            units.push(this);
-            rest = tail;
-        }
-        units
+        split_columns(block, self.units[self.my_units()].iter().map(Vec::len))
     }
 
     /// `to[s]` to rank `s` and what each rank sent here; `to` itself without ranks.
@@ -119,7 +116,7 @@ impl Layout {
         self.check_rows(rows.dim())?;
         let to = (0..self.shares.len())
             .map(|s| {
-                rows.select(Axis(1), &self.columns_of(s))
+                rows.select(Axis(1), self.columns_of(s))
                     .into_iter()
                     .collect()
             })

@@ -96,14 +96,7 @@ impl Letkf {
         let (yn, dy) = obs.normalised();
         let buckets = Buckets::new(&grid, stations);
         let reach = self.localization.reach();
-        let mut locals = Vec::with_capacity(domains.len());
-        let mut rest = block;
-        for domain in domains {
-            let (local, tail) = rest.split_at(Axis(1), domain.len() * grid.levels);
-            locals.push(local);
-            rest = tail;
-        }
-        locals
+        super::split_columns(block, domains.iter().map(|d| d.len() * grid.levels))
             .into_par_iter()
             .zip(domains)
             .try_for_each(|(local, domain)| {

@@ -25,7 +25,7 @@ pub use letkf::Letkf;
 pub use localization::{Localization, PeriodicGrid, gaspari_cohn};
 
 use crate::error::{DiscoveryError, invalid};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 
 /// What an analysis assimilates: the observations, their error variances, and each member's
 /// forecast of them (the observation operator applied to the member).
@@ -77,6 +77,23 @@ impl Observed<'_> {
         let dy = (&self.y - &mean_y) * &r_isqrt;
         (yn, dy)
     }
+}
+
+/// `block`'s columns split into consecutive runs of `widths` (each run as wide as the columns
+/// left allow).
+pub(crate) fn split_columns<'a>(
+    block: ArrayViewMut2<'a, f64>,
+    widths: impl Iterator<Item = usize>,
+) -> Vec<ArrayViewMut2<'a, f64>> {
+    let mut runs = Vec::new();
+    let mut rest = block;
+    for width in widths {
+        let width = width.min(rest.ncols());
+        let (run, tail) = rest.split_at(Axis(1), width);
+        runs.push(run);
+        rest = tail;
+    }
+    runs
 }
 
 /// The ensemble mean `(Nx,)`: member after member, whatever the memory layout, so an analysis

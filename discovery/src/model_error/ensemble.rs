@@ -367,13 +367,13 @@ impl Increments {
                         .slice_axis_mut(Axis(0), level(lev, n))
                         .assign(&Array1::from(field));
                 }
-                block += &(shift.select(Axis(0), &columns) * assimilator.hybrid);
+                block += &(shift.select(Axis(0), columns) * assimilator.hybrid);
             }
             assimilator.inflation.apply(&mut block, forecast.view());
             if assimilator.additive > 0.0 {
-                block += &assimilator.additive_perturbations(&columns, obs_time);
+                block += &assimilator.additive_perturbations(columns, obs_time);
             }
-            let t = truth.select(Axis(0), &columns);
+            let t = truth.select(Axis(0), columns);
             let stats = layout.gather_columns(column_statistics(&forecast, &block, &t).view())?;
             let [fmean, am, fvar, avar, below] = [0, 1, 2, 3, 4].map(|k| stats.row(k).to_owned());
             for (lev, hist) in report.rank_histogram.iter_mut().enumerate() {
