@@ -168,6 +168,25 @@ fn bad_input_is_named_before_anything_runs() {
             "--prior cs=-1: allowed a finite number > 0",
         ),
         (
+            vec!["--closure", "smagorinsky", "--upper", "cs=0.1"],
+            "--upper cs=0.1: allowed a finite number above the prior median",
+        ),
+        (
+            vec!["--closure", "backscatter", "--upper", "cx=1"],
+            "--upper cx: not a calibrated constant of backscatter",
+        ),
+        (
+            vec![
+                "--closure",
+                "backscatter:cs=0.08",
+                "--sweep",
+                "0.5",
+                "--upper",
+                "cb=2",
+            ],
+            "--upper bounds an inversion's constants",
+        ),
+        (
             vec!["--closure", "backscatter", "--sweep", "0.1"],
             "--sweep scans one constant; 2 are calibrated",
         ),

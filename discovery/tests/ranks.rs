@@ -201,6 +201,7 @@ fn every_rank_gets_the_one_process_calibration_bit_for_bit() {
         seed: 11,
         prior: vec![0.2],
         prior_log_sd: 0.5,
+        upper: Vec::new(),
         step: None,
     };
     let values = [0.05, 0.1, 0.2, 0.4];

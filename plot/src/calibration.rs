@@ -4,6 +4,7 @@
 //! ensemble per iteration.
 
 use crate::{Axes, FigureDir, PlotError, Result, line_figure};
+use medida_discovery::closure::calibrate::Transform;
 use medida_workflow::calibrate::CalibrationReport;
 use std::path::{Path, PathBuf};
 
@@ -91,17 +92,24 @@ pub(crate) fn calibration_figures(
     }
     if !r.iterations.is_empty() {
         let mut series = Vec::new();
+        let upper = r.settings.as_ref().map_or(Vec::new(), |s| s.upper.clone());
         for (i, k) in r.constants.free.iter().enumerate() {
+            // The constant at the mean unconstrained parameter (log or logit) plus f sd.
+            let transform = Transform::new(vec![upper.get(i).copied().flatten()])
+                .map_err(|e| PlotError::Input(format!("{}: {e}", k)))?;
             let at = |f: f64| -> Vec<(f64, f64)> {
                 r.iterations
                     .iter()
                     .enumerate()
-                    .map(|(n, it)| (n as f64, it.mean[i] * (f * it.log_sd[i]).exp()))
+                    .map(|(n, it)| {
+                        let u = transform.unconstrained(&[it.mean[i]])[0] + f * it.log_sd[i];
+                        (n as f64, transform.constrained(&[u])[0])
+                    })
                     .collect()
             };
-            series.push((format!("{k}: geometric mean"), at(0.0)));
-            series.push((format!("{k}: times exp(+sd of its log)"), at(1.0)));
-            series.push((format!("{k}: times exp(-sd of its log)"), at(-1.0)));
+            series.push((format!("{k}: at the mean"), at(0.0)));
+            series.push((format!("{k}: at +1 sd of its log (logit)"), at(1.0)));
+            series.push((format!("{k}: at -1 sd of its log (logit)"), at(-1.0)));
         }
         let path = dir.file("calibration_iterations");
         line_figure(

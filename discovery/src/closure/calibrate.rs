@@ -1,7 +1,8 @@
 //! Closure constants calibrated from low-order statistics only: the coarse model's time-mean log
 //! enstrophy spectrum ([`SpectrumBins`]) is made to match a reference's by ensemble Kalman
-//! inversion ([`Eki`]) over the constants' logarithms (so they stay positive), or scanned on a
-//! grid of one constant ([`sweep`]).
+//! inversion ([`Eki`]) over the constants' logarithms (so they stay positive), or over their
+//! logits between 0 and an upper bound ([`Transform`]: EKP's `bounded` constraint, for a constant
+//! past which the model blows up), or scanned on a grid of one constant ([`sweep`]).
 //!
 //! The forward map ([`ForwardRun`]) runs the coarse model with a closure from each of its initial
 //! states for a spin-up and an averaging window and returns the log of the pooled mean spectrum; a run that
@@ -137,8 +138,12 @@ pub struct EkiSettings {
     pub seed: u64,
     /// The prior's medians (the free constants' values).
     pub prior: Vec<f64>,
-    /// The prior's standard deviation of each constant's natural log.
+    /// The prior's standard deviation of each constant's unconstrained parameter (its natural
+    /// log, or its logit where it has an upper bound).
     pub prior_log_sd: f64,
+    /// Each free constant's upper bound (`None`: unbounded above); empty: none has one.
+    #[serde(default)]
+    pub upper: Vec<Option<f64>>,
     /// The EKI step: fixed, or `None` for EKP's data-misfit controller (which also ends the
     /// inversion when its steps add up to 1).
     pub step: Option<f64>,
@@ -153,12 +158,60 @@ pub struct Iteration {
     pub rmse: Vec<Option<f64>>,
     /// Each member's misfit weighted by the data's noise (1: within the noise).
     pub misfit: Vec<Option<f64>>,
-    /// The ensemble's geometric-mean constants (the mean of the logs).
+    /// The constants at the members' mean unconstrained parameters (for an unbounded constant
+    /// the geometric mean: the mean of the logs).
     pub mean: Vec<f64>,
-    /// The spread: standard deviation of each constant's log over the members.
+    /// The spread: standard deviation of each constant's unconstrained parameter (log or
+    /// logit) over the members.
     pub log_sd: Vec<f64>,
     /// The step of the update that follows (absent for the final ensemble).
     pub step: Option<f64>,
+}
+
+/// How each constant maps to the unconstrained parameter EKI updates (EKP's constraints): a
+/// constant in `(0, inf)` by its log, `u = ln c`; one in `(0, U)` by its logit,
+/// `u = ln(c / (U - c))`, so no update can take it past `U`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transform {
+    upper: Vec<Option<f64>>,
+}
+
+impl Transform {
+    /// `upper[i]`: constant `i`'s upper bound, if any (each finite and > 0).
+    pub fn new(upper: Vec<Option<f64>>) -> Result<Self, DiscoveryError> {
+        if let Some(u) = upper
+            .iter()
+            .flatten()
+            .find(|u| !(u.is_finite() && **u > 0.0))
+        {
+            return Err(DiscoveryError::Closure(format!(
+                "upper bound {u}: allowed a finite number > 0"
+            )));
+        }
+        Ok(Self { upper })
+    }
+
+    /// The unconstrained parameters of constants `c` (each inside its bounds).
+    pub fn unconstrained(&self, c: &[f64]) -> Vec<f64> {
+        c.iter()
+            .zip(&self.upper)
+            .map(|(c, u)| match u {
+                None => c.ln(),
+                Some(u) => (c / (u - c)).ln(),
+            })
+            .collect()
+    }
+
+    /// The constants of unconstrained parameters `u`.
+    pub fn constrained(&self, u: &[f64]) -> Vec<f64> {
+        u.iter()
+            .zip(&self.upper)
+            .map(|(v, u)| match u {
+                None => v.exp(),
+                Some(u) => u / (1.0 + (-v).exp()),
+            })
+            .collect()
+    }
 }
 
 /// RMS of `g - y`.
@@ -180,8 +233,9 @@ fn run_all(
 }
 
 /// Ensemble Kalman inversion of `free`'s constants against `eki`'s data: up to
-/// `settings.iterations` updates from a log-normal prior (fewer when the adaptive steps reach
-/// 1); `progress` sees each iteration as it ends. The last entry is the final ensemble, whose
+/// `settings.iterations` updates from a prior Gaussian in the unconstrained parameters
+/// ([`Transform`]; log-normal for an unbounded constant), fewer when the adaptive steps reach
+/// 1; `progress` sees each iteration as it ends. The last entry is the final ensemble, whose
 /// forward runs are not made (its `rmse`/`misfit` are empty).
 pub fn calibrate(
     eki: &Eki,
@@ -207,6 +261,29 @@ pub fn calibrate(
             "prior {v}: calibrated constants are positive (their logs are inverted)"
         )));
     }
+    let upper = if settings.upper.is_empty() {
+        vec![None; p]
+    } else {
+        settings.upper.clone()
+    };
+    if upper.len() != p {
+        return Err(DiscoveryError::Closure(format!(
+            "{} free constants and {} upper bounds (allowed: as many, or none)",
+            p,
+            upper.len()
+        )));
+    }
+    if let Some((v, u)) = settings
+        .prior
+        .iter()
+        .zip(&upper)
+        .find_map(|(v, u)| u.filter(|u| v >= u).map(|u| (v, u)))
+    {
+        return Err(DiscoveryError::Closure(format!(
+            "prior {v}: allowed below its upper bound {u}"
+        )));
+    }
+    let transform = Transform::new(upper)?;
     if settings.members < 2 {
         return Err(DiscoveryError::Closure(format!(
             "{} members: allowed 2 or more",
@@ -214,9 +291,8 @@ pub fn calibrate(
         )));
     }
     let mut rng = Mt64::new(settings.seed);
-    let log_prior: Vec<f64> = settings.prior.iter().map(|v| v.ln()).collect();
     let mut u = prior(
-        &log_prior,
+        &transform.unconstrained(&settings.prior),
         &vec![settings.prior_log_sd; p],
         settings.members,
         &mut rng,
@@ -230,16 +306,13 @@ pub fn calibrate(
         let sd = (0..p)
             .map(|i| (u.iter().map(|m| (m[i] - mean[i]).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
             .collect();
-        (mean.iter().map(|m| m.exp()).collect(), sd)
+        (transform.constrained(&mean), sd)
     };
-    let exp = |u: &[Vec<f64>]| -> Vec<Vec<f64>> {
-        u.iter()
-            .map(|m| m.iter().map(|v| v.exp()).collect())
-            .collect()
-    };
+    let members =
+        |u: &[Vec<f64>]| -> Vec<Vec<f64>> { u.iter().map(|m| transform.constrained(m)).collect() };
     let mut t = 0.0;
     for _ in 0..settings.iterations {
-        let constants = exp(&u);
+        let constants = members(&u);
         let g = run_all(forward, free, &constants)?;
         let (mean, log_sd) = summary(&u);
         let dt = settings.step.unwrap_or_else(|| eki.adaptive_step(&g, t));
@@ -267,7 +340,7 @@ pub fn calibrate(
     }
     let (mean, log_sd) = summary(&u);
     out.push(Iteration {
-        constants: exp(&u),
+        constants: members(&u),
         rmse: Vec::new(),
         misfit: Vec::new(),
         mean,

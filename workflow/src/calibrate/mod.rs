@@ -49,9 +49,15 @@ pub struct ClosureCalibrateArgs {
     /// Prior medians of the calibrated constants, `cs=0.15,...` (default: the built-in values).
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub prior: Option<String>,
-    /// Standard deviation of each calibrated constant's natural log in the prior.
+    /// Standard deviation of each calibrated constant's natural log in the prior (of its logit
+    /// where it has an --upper bound).
     #[arg(long, default_value_t = 0.5)]
     pub prior_log_sd: f64,
+    /// Upper bounds of calibrated constants, `cb=1.2,...`: each is inverted as the logit of
+    /// `c / U` (EKP's `bounded` constraint), so no update takes it past the bound (a constant
+    /// past which the coarse model blows up). The others are unbounded (their logs inverted).
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub upper: Option<String>,
     /// Ensemble members.
     #[arg(long, default_value_t = 20)]
     pub members: usize,
@@ -155,7 +161,7 @@ pub struct CalibrationReport {
     pub iterations: Vec<Iteration>,
     /// The sweep's points.
     pub sweep: Vec<SweepPoint>,
-    /// The calibrated closure: the final ensemble's geometric mean, or the sweep's best point.
+    /// The calibrated closure: the constants at the final ensemble's mean unconstrained parameters (for unbounded ones the geometric mean), or the sweep's best point.
     pub result: Option<Fit>,
 }
 
@@ -217,8 +223,23 @@ impl CalibrationReport {
     }
 }
 
-/// The closure of `--closure` with its free constants, and the prior's medians.
-fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>)> {
+/// A free constant's value from `--{flag} KEY=VALUE,...`: each key must name one.
+fn per_constant(flag: &str, text: &str, free: &[String], name: &str) -> Result<Vec<Option<f64>>> {
+    let mut out = vec![None; free.len()];
+    for (k, v) in constants(text).map_err(|e| Error::Input(format!("--{flag} {e}")))? {
+        let Some(i) = free.iter().position(|f| *f == k) else {
+            return input_err!(
+                "--{flag} {k}: not a calibrated constant of {name} (calibrated: {})",
+                free.join(", ")
+            );
+        };
+        out[i] = Some(v);
+    }
+    Ok(out)
+}
+
+/// The closure of `--closure` with its free constants, the prior's medians and the upper bounds.
+fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>, Vec<Option<f64>>)> {
     let (name, given) = a.closure.split_once(':').unwrap_or((&a.closure, ""));
     let calibratable = || BASELINES.iter().filter(|b| !b.constants.is_empty());
     let info = calibratable().find(|b| b.name == name).ok_or_else(|| {
@@ -247,26 +268,19 @@ fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>)>
             a.closure
         );
     }
-    let mut prior: Vec<f64> = free
+    let given_prior = per_constant("prior", a.prior.as_deref().unwrap_or(""), &free, name)?;
+    let prior: Vec<f64> = free
         .iter()
-        .map(|k| {
-            info.constants
-                .iter()
-                .find(|c| c.0 == k)
-                .map_or(0.0, |c| c.1)
+        .zip(given_prior)
+        .map(|(k, given)| {
+            given.unwrap_or_else(|| {
+                info.constants
+                    .iter()
+                    .find(|c| c.0 == k)
+                    .map_or(0.0, |c| c.1)
+            })
         })
         .collect();
-    let given_prior = constants(a.prior.as_deref().unwrap_or(""))
-        .map_err(|e| Error::Input(format!("--prior {e}")))?;
-    for (k, v) in given_prior {
-        let Some(i) = free.iter().position(|f| *f == k) else {
-            return input_err!(
-                "--prior {k}: not a calibrated constant of {name} (calibrated: {})",
-                free.join(", ")
-            );
-        };
-        prior[i] = v;
-    }
     if let Some((k, v)) = free
         .iter()
         .zip(&prior)
@@ -276,6 +290,17 @@ fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>)>
             "--prior {k}={v}: allowed a finite number > 0 (the constants' logs are calibrated)"
         );
     }
+    let upper = per_constant("upper", a.upper.as_deref().unwrap_or(""), &free, name)?;
+    for ((k, v), u) in free.iter().zip(&prior).zip(&upper) {
+        match u {
+            Some(u) if !(u.is_finite() && u > v) => {
+                return input_err!(
+                    "--upper {k}={u}: allowed a finite number above the prior median {v}"
+                );
+            }
+            _ => {}
+        }
+    }
     Ok((
         FreeConstants {
             closure: name.to_string(),
@@ -283,6 +308,7 @@ fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>)>
             fixed,
         },
         prior,
+        upper,
     ))
 }
 
@@ -297,7 +323,7 @@ pub fn closure_calibrate(
             a.out.display()
         );
     }
-    let (free, prior) = free_constants(a)?;
+    let (free, prior, upper) = free_constants(a)?;
     if !a.sweep.is_empty() {
         if free.free.len() != 1 {
             return input_err!(
@@ -308,6 +334,11 @@ pub fn closure_calibrate(
         }
         if let Some(v) = a.sweep.iter().find(|v| !v.is_finite()) {
             return input_err!("--sweep {v}: allowed finite numbers");
+        }
+        if a.upper.is_some() {
+            return input_err!(
+                "--upper bounds an inversion's constants; a --sweep takes its values as given"
+            );
         }
     } else {
         if a.members < 2 {
@@ -435,6 +466,7 @@ pub fn closure_calibrate(
                 seed: a.seed,
                 prior,
                 prior_log_sd: a.prior_log_sd,
+                upper,
                 step,
             };
             let mut n = 0;
@@ -442,7 +474,7 @@ pub fn closure_calibrate(
                 n += 1;
                 let ok: Vec<f64> = it.rmse.iter().flatten().copied().collect();
                 progress.note(&format!(
-                    "iteration {n}/{}: geometric mean {:?}, best member RMSE {:.4}, {} blew up, step {:.3}",
+                    "iteration {n}/{}: mean constants {:?}, best member RMSE {:.4}, {} blew up, step {:.3}",
                     a.iterations,
                     it.mean,
                     ok.iter().copied().fold(f64::INFINITY, f64::min),
