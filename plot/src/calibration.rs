@@ -4,7 +4,6 @@
 //! ensemble per iteration.
 
 use crate::{Axes, FigureDir, PlotError, Result, line_figure};
-use medida_discovery::closure::calibrate::Transform;
 use medida_workflow::calibrate::CalibrationReport;
 use std::path::{Path, PathBuf};
 
@@ -90,20 +89,22 @@ pub(crate) fn calibration_figures(
         )?;
         out.push(path);
     }
-    if !r.iterations.is_empty() {
+    // An inversion's report holds its settings beside its iterations.
+    if let (false, Some(settings)) = (r.iterations.is_empty(), &r.settings) {
         let mut series = Vec::new();
-        let upper = r.settings.as_ref().map_or(Vec::new(), |s| s.upper.clone());
+        let transform = settings
+            .transform()
+            .map_err(|e| PlotError::Input(e.to_string()))?;
         for (i, k) in r.constants.free.iter().enumerate() {
-            // The constant at the mean unconstrained parameter (log or logit) plus f sd.
-            let transform = Transform::new(vec![upper.get(i).copied().flatten()])
-                .map_err(|e| PlotError::Input(format!("{}: {e}", k)))?;
+            // Constant i at the mean unconstrained parameters (log or logit), moved f sd.
             let at = |f: f64| -> Vec<(f64, f64)> {
                 r.iterations
                     .iter()
                     .enumerate()
                     .map(|(n, it)| {
-                        let u = transform.unconstrained(&[it.mean[i]])[0] + f * it.log_sd[i];
-                        (n as f64, transform.constrained(&[u])[0])
+                        let mut u = transform.unconstrained(&it.mean);
+                        u[i] += f * it.log_sd[i];
+                        (n as f64, transform.constrained(&u)[i])
                     })
                     .collect()
             };

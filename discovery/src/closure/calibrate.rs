@@ -149,6 +149,36 @@ pub struct EkiSettings {
     pub step: Option<f64>,
 }
 
+impl EkiSettings {
+    /// The transform of the prior's constants: bounded above where `upper` says, each prior
+    /// median below its bound.
+    pub fn transform(&self) -> Result<Transform, DiscoveryError> {
+        let p = self.prior.len();
+        let upper = if self.upper.is_empty() {
+            vec![None; p]
+        } else {
+            self.upper.clone()
+        };
+        if upper.len() != p {
+            return Err(DiscoveryError::Closure(format!(
+                "{p} free constants and {} upper bounds (allowed: as many, or none)",
+                upper.len()
+            )));
+        }
+        if let Some((v, u)) = self
+            .prior
+            .iter()
+            .zip(&upper)
+            .find_map(|(v, u)| u.filter(|u| v >= u).map(|u| (v, u)))
+        {
+            return Err(DiscoveryError::Closure(format!(
+                "prior {v}: allowed below its upper bound {u}"
+            )));
+        }
+        Transform::new(upper)
+    }
+}
+
 /// One iteration of an inversion: the members' constants and how their forward runs fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Iteration {
@@ -261,29 +291,7 @@ pub fn calibrate(
             "prior {v}: calibrated constants are positive (their logs are inverted)"
         )));
     }
-    let upper = if settings.upper.is_empty() {
-        vec![None; p]
-    } else {
-        settings.upper.clone()
-    };
-    if upper.len() != p {
-        return Err(DiscoveryError::Closure(format!(
-            "{} free constants and {} upper bounds (allowed: as many, or none)",
-            p,
-            upper.len()
-        )));
-    }
-    if let Some((v, u)) = settings
-        .prior
-        .iter()
-        .zip(&upper)
-        .find_map(|(v, u)| u.filter(|u| v >= u).map(|u| (v, u)))
-    {
-        return Err(DiscoveryError::Closure(format!(
-            "prior {v}: allowed below its upper bound {u}"
-        )));
-    }
-    let transform = Transform::new(upper)?;
+    let transform = settings.transform()?;
     if settings.members < 2 {
         return Err(DiscoveryError::Closure(format!(
             "{} members: allowed 2 or more",

@@ -292,13 +292,12 @@ fn free_constants(a: &ClosureCalibrateArgs) -> Result<(FreeConstants, Vec<f64>, 
     }
     let upper = per_constant("upper", a.upper.as_deref().unwrap_or(""), &free, name)?;
     for ((k, v), u) in free.iter().zip(&prior).zip(&upper) {
-        match u {
-            Some(u) if !(u.is_finite() && u > v) => {
-                return input_err!(
-                    "--upper {k}={u}: allowed a finite number above the prior median {v}"
-                );
-            }
-            _ => {}
+        if let Some(u) = u
+            && !(u.is_finite() && u > v)
+        {
+            return input_err!(
+                "--upper {k}={u}: allowed a finite number above the prior median {v}"
+            );
         }
     }
     Ok((
