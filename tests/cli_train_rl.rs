@@ -296,6 +296,62 @@ fn agents_can_set_the_backscatter_locally() {
     assert!(q.iter().all(|v| v.is_finite()));
 }
 
+/// `--tail-weight`: the first update's episodes (the untrained policy, so the same decisions
+/// with and without tails) earn the spectrum's reward less the weighted tail misfit, and the
+/// policy, which records the tails, runs in `simulate`.
+#[test]
+fn the_pdf_tails_enter_the_reward() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = reference(dir.path());
+    let (plain, tails) = (dir.path().join("plain.json"), dir.path().join("tails.json"));
+    let o = train(&target, &plain, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = train(
+        &target,
+        &tails,
+        &["--tail-weight", "2", "--tail-thresholds", "2,3"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (p, t) = (json(&plain), json(&tails));
+    assert_eq!(p["agents"]["tails"], serde_json::Value::Null);
+    let spec = &t["agents"]["tails"];
+    assert_eq!(spec["weight"], 2.0);
+    assert_eq!(spec["thresholds"], serde_json::json!([2.0, 3.0]));
+    assert_eq!(
+        spec["reference"].as_array().unwrap().len(),
+        4,
+        "2 layers x 2"
+    );
+    let first = |f: &serde_json::Value| -> Vec<(f64, u64)> {
+        f["training"][0]["episodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["mean_reward"].as_f64().unwrap(),
+                    e["decisions"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (without, with) = (first(&p), first(&t));
+    assert_eq!(without.len(), with.len());
+    for ((r0, d0), (r1, d1)) in without.iter().zip(&with) {
+        assert_eq!(d0, d1);
+        // Lower by the weighted tail misfit, unless both sit at the clip.
+        assert!(r1 < r0 || (*r0 == -10.0 && *r1 == -10.0), "{r1} vs {r0}");
+    }
+    let (o, sim) = simulate(
+        dir.path(),
+        "sim.h5",
+        "40",
+        &["--closure", tails.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(read_array(&sim, "q").unwrap().iter().all(|v| v.is_finite()));
+}
+
 #[test]
 fn a_policy_is_never_overwritten_and_bad_input_is_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -328,6 +384,18 @@ fn a_policy_is_never_overwritten_and_bad_input_is_named() {
             "--reward-clip 0: allowed a number > 0",
         ),
         (&["--interval", "0"][..], "--interval 0: allowed 1 or more"),
+        (
+            &["--tail-weight", "-1"][..],
+            "--tail-weight -1: allowed a number >= 0",
+        ),
+        (
+            &["--tail-weight", "1", "--reward", "study"][..],
+            "the tails are weighed by the scatter reward only",
+        ),
+        (
+            &["--tail-thresholds", "3,0"][..],
+            "--tail-thresholds [3.0, 0.0]: allowed numbers > 0",
+        ),
         (&["--held-out", "1"][..], "--held-out 1: allowed a fraction"),
         (&["--against", "magic"][..], "unknown closure `magic`"),
     ] {

@@ -17,7 +17,8 @@ use medida_discovery::closure::baseline::constants;
 use medida_discovery::closure::rl::ppo::PpoSettings;
 use medida_discovery::closure::rl::train::pdf;
 use medida_discovery::closure::rl::{
-    ActionRange, Agents, Assessment, Environment, PolicyFile, Reward, RlSettings, Target, assess,
+    ActionRange, Agents, Assessment, Environment, PolicyFile, Reward, RlSettings, Tails, Target,
+    assess,
 };
 use medida_discovery::closure::{Baseline, FieldClosure, SpectrumBins};
 use std::path::PathBuf;
@@ -76,6 +77,20 @@ pub struct ClosureTrainRlArgs {
     /// reward cannot rank them.
     #[arg(long, default_value_t = 10.0)]
     pub reward_clip: f64,
+    /// Weight of the PDF's tails in the `scatter` reward beside the spectrum (0: the spectrum
+    /// alone): the interval's misfit becomes `mean_k z_k^2 + W mean_t z_t^2`, `z_t` the log error
+    /// of the fraction of each layer's points beyond each of `--tail-thresholds`, over the
+    /// reference snapshots' scatter.
+    #[arg(long, default_value_t = 0.0, value_name = "W", allow_negative_numbers = true)]
+    pub tail_weight: f64,
+    /// The tails' thresholds, in units of each layer's reference `sigma(q)` (`|q| > t sigma`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "3,4.5",
+        value_name = "T,..."
+    )]
+    pub tail_thresholds: Vec<f64>,
     /// Log-spaced spectrum bins per layer (observation and reward).
     #[arg(long, default_value_t = 8)]
     pub bins: usize,
@@ -153,6 +168,23 @@ fn check(a: &ClosureTrainRlArgs) -> Result<(FieldClosure, ActionRange, Reward, f
     if !(a.reward_clip.is_finite() && a.reward_clip > 0.0) {
         return input_err!("--reward-clip {}: allowed a number > 0", a.reward_clip);
     }
+    if !(a.tail_weight.is_finite() && a.tail_weight >= 0.0) {
+        return input_err!("--tail-weight {}: allowed a number >= 0", a.tail_weight);
+    }
+    if a.tail_weight > 0.0 && reward != Reward::Scatter {
+        return input_err!(
+            "--tail-weight {}: the tails are weighed by the scatter reward only (not with --reward {})",
+            a.tail_weight,
+            a.reward
+        );
+    }
+    if a.tail_thresholds.is_empty() || !a.tail_thresholds.iter().all(|t| t.is_finite() && *t > 0.0)
+    {
+        return input_err!(
+            "--tail-thresholds {:?}: allowed numbers > 0 (units of sigma(q))",
+            a.tail_thresholds
+        );
+    }
     if !(a.lr_adam.is_finite() && a.lr_adam > 0.0) {
         return input_err!("--lr-adam {}: allowed a number > 0", a.lr_adam);
     }
@@ -229,6 +261,10 @@ pub fn closure_train_rl(a: &ClosureTrainRlArgs, progress: &mut dyn Progress) -> 
         scatter: var.iter().map(|v| v.sqrt().max(1e-3)).collect(),
         reward,
         reward_clip: a.reward_clip,
+        tails: (a.tail_weight > 0.0)
+            .then(|| Tails::new(&states, &a.tail_thresholds, a.tail_weight))
+            .transpose()
+            .map_err(input("--tail-thresholds"))?,
         nx,
     };
     let mut model = bare.clone();

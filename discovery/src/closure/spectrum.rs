@@ -117,6 +117,11 @@ impl SpectrumBins {
         out.iter_mut().for_each(|v| *v /= m2);
         out
     }
+
+    /// The bins of every layer of `qh` (one k-major spectrum per layer), concatenated.
+    pub fn of_layers(&self, qh: &[&[Complex64]]) -> Vec<f64> {
+        qh.iter().flat_map(|q| self.variance(q)).collect()
+    }
 }
 
 /// Spectra of snapshots, for their time mean and scatter: each sample is the bins of every
@@ -129,8 +134,12 @@ pub struct SpectrumSamples {
 impl SpectrumSamples {
     /// Adds the bins of one state's layers `qh` (k-major, one per layer).
     pub fn add(&mut self, bins: &SpectrumBins, qh: &[&[Complex64]]) {
-        self.samples
-            .push(qh.iter().flat_map(|q| bins.variance(q)).collect());
+        self.push(bins.of_layers(qh));
+    }
+
+    /// Adds one row (a state's bins of every layer, and whatever else is averaged with them).
+    pub fn push(&mut self, row: Vec<f64>) {
+        self.samples.push(row);
     }
 
     /// Adds another collection's samples after these.

@@ -13,9 +13,12 @@
 //! The coefficients sit at the blocks' centres and are interpolated bilinearly and periodically
 //! onto the grid. The shared reward of an interval is `-mean_k ((ln Z(k) - ln Z_ref(k)) / s_k)^2`
 //! over both layers' bins (clipped at -10), or the SMARL study's `1 / sum_k (k (Z - Z_ref))^2`.
+//! With [`Tails`], the `scatter` reward also weighs the PDF's tails: `-(mean_k z_k^2 + w mean_t
+//! z_t^2)`, `z_t` the error of the interval's mean fraction of points beyond each threshold.
 
 use crate::closure::baseline::FieldClosure;
 use crate::closure::rl::policy::Policy;
+use crate::closure::rl::tails::Tails;
 use crate::closure::spectrum::{SpectrumBins, SpectrumSamples};
 use crate::error::DiscoveryError;
 use medida_solver::{Expr, Model};
@@ -86,6 +89,10 @@ pub struct Agents {
     /// the reward still ranks them.
     #[serde(default = "default_clip")]
     pub reward_clip: f64,
+    /// The PDF tails the `scatter` reward weighs beside the spectrum (none: the spectrum alone,
+    /// as policies trained before tails could be weighed).
+    #[serde(default)]
+    pub tails: Option<Tails>,
     /// Grid points per side of the model they were trained on.
     pub nx: usize,
 }
@@ -217,8 +224,15 @@ impl Agents {
         Ok(())
     }
 
-    /// The reward of an interval whose mean spectrum (bins of both layers) is `interval`.
+    /// Values recorded per step: the spectrum bins of both layers, then the tail fractions.
+    pub fn recorded(&self) -> usize {
+        self.reference.len() + self.tails.as_ref().map_or(0, Tails::len)
+    }
+
+    /// The reward of an interval whose mean record ([`Agents::recorded`]: the spectrum bins of
+    /// both layers, then the tail fractions) is `interval`.
     pub fn reward(&self, interval: &[f64], centres: &[f64]) -> f64 {
+        let (interval, fractions) = interval.split_at(self.reference.len());
         match self.reward {
             Reward::Scatter => {
                 let z2: f64 = interval
@@ -227,7 +241,11 @@ impl Agents {
                     .zip(&self.scatter)
                     .map(|((z, r), s)| ((z.ln() - r) / s).powi(2))
                     .sum();
-                (-z2 / interval.len() as f64).max(-self.reward_clip)
+                let tails = self
+                    .tails
+                    .as_ref()
+                    .map_or(0.0, |t| t.weight * t.misfit(fractions));
+                (-z2 / interval.len() as f64 - tails).max(-self.reward_clip)
             }
             Reward::Study => {
                 let k0 = centres[0];
@@ -325,7 +343,7 @@ impl Controller {
         {
             return Err(bad("actions"));
         }
-        let width = self.agents.reference.len();
+        let width = self.agents.recorded();
         if !state
             .samples
             .iter()
@@ -377,10 +395,14 @@ impl Controller {
     }
 
     fn record(&mut self, model: &Model) {
-        self.samples.add(&self.bins, &model.qh_spectra());
+        let mut row = self.bins.of_layers(&model.qh_spectra());
+        if let Some(t) = &self.agents.tails {
+            row.extend(t.fractions(model.q().view()));
+        }
+        self.samples.push(row);
     }
 
-    /// The mean spectrum since the last decision (a bin may be 0: pyqg's initial state has no
+    /// The mean record since the last decision (a bin may be 0: pyqg's initial state has no
     /// lower-layer PV).
     fn interval_mean(&self) -> Vec<f64> {
         self.samples
@@ -416,7 +438,8 @@ impl Controller {
 
 #[cfg(test)]
 mod tests {
-    use super::{Agents, FieldClosure, Reward};
+    use super::{Agents, FieldClosure, Reward, Tails};
+    use ndarray::Array3;
 
     #[test]
     fn the_scatter_reward_is_the_weighted_misfit_clipped() {
@@ -429,6 +452,7 @@ mod tests {
             scatter: vec![0.5, 1.0, 2.0, 1.0],
             reward: Reward::Scatter,
             reward_clip: 10.0,
+            tails: None,
             nx: 16,
         };
         let centres = [1.0, 2.0];
@@ -441,5 +465,49 @@ mod tests {
         a.reward_clip = 100.0;
         assert!((a.reward(&e4, &centres) + 25.0).abs() < 1e-12);
         assert_eq!(a.reward.blow_up(3, a.reward_clip), -300.0);
+    }
+
+    #[test]
+    fn the_tails_add_their_weighted_misfit_and_old_agents_read_without_them() {
+        let states = [
+            Array3::from_shape_fn((2, 2, 2), |(_, j, i)| [0.0, 0.0, 1.0, -3.0][2 * j + i]),
+            Array3::from_shape_fn((2, 2, 2), |(_, j, i)| [0.0, 1.0, -1.0, 2.0][2 * j + i]),
+        ];
+        let tails = Tails::new(&states, &[2.0], 0.5).unwrap();
+        let mut a = Agents {
+            closure: FieldClosure::Smagorinsky,
+            blocks: 1,
+            interval: 10,
+            bins: (2, 0.65),
+            reference: vec![0.0; 4],
+            scatter: vec![1.0; 4],
+            reward: Reward::Scatter,
+            reward_clip: 100.0,
+            tails: None,
+            nx: 2,
+        };
+        // An old policy's agents, without `tails`, read as the spectrum alone.
+        let old = serde_json::to_value(&a).unwrap();
+        let mut old = old.as_object().unwrap().clone();
+        assert!(old.remove("tails").is_some());
+        let read: Agents = serde_json::from_value(old.into()).unwrap();
+        assert_eq!(read, a);
+        assert_eq!(a.recorded(), 4);
+        // The spectrum one scatter off in every bin (misfit 1), the tail fractions two scatters
+        // off (misfit 4, weighed 0.5): -(1 + 2).
+        a.tails = Some(tails.clone());
+        assert_eq!(a.recorded(), 6);
+        let mut record = vec![1f64.exp(); 4];
+        record.extend(
+            (tails.reference.iter().zip(&tails.scatter))
+                .map(|(r, s)| (r - 2.0 * s).exp() - tails.floor),
+        );
+        assert!((a.reward(&record, &[1.0, 2.0]) + 3.0).abs() < 1e-12);
+        // At the reference's tails only the spectrum's misfit is left.
+        let at: Vec<f64> = (tails.reference.iter())
+            .map(|r| r.exp() - tails.floor)
+            .collect();
+        record.splice(4.., at);
+        assert!((a.reward(&record, &[1.0, 2.0]) + 1.0).abs() < 1e-12);
     }
 }

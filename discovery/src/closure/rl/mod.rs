@@ -4,7 +4,8 @@
 //! block's coefficient every few steps ([`agents`]: an eddy viscosity's, or the backscatter's
 //! returned fraction `cb`), one shared Gaussian policy on a small network ([`policy`], [`mlp`])
 //! trained by PPO ([`ppo`]) on episodes from randomly drawn coarse-grained reference states
-//! ([`train`]), rewarded by the log-spectrum error weighted by the reference snapshots' scatter.
+//! ([`train`]), rewarded by the log-spectrum error weighted by the reference snapshots' scatter
+//! (and optionally by the PDF's tails, [`tails`]).
 //! The coefficient is `exp` of a squashed action, so never negative: an eddy viscosity cannot
 //! turn anti-diffusive, nor the backscatter take energy from the large scales.
 //!
@@ -15,10 +16,12 @@ pub mod agents;
 pub mod mlp;
 pub mod policy;
 pub mod ppo;
+pub mod tails;
 pub mod train;
 
 pub use agents::{Agents, Controller, ControllerState, Reward};
 pub use policy::{ActionRange, Policy};
+pub use tails::Tails;
 pub use train::{
     Assessment, CoefficientSpread, Environment, RlSettings, Target, UpdateLog, assess,
 };
