@@ -81,7 +81,12 @@ pub struct ClosureTrainRlArgs {
     /// alone): the interval's misfit becomes `mean_k z_k^2 + W mean_t z_t^2`, `z_t` the log error
     /// of the fraction of each layer's points beyond each of `--tail-thresholds`, over the
     /// reference snapshots' scatter.
-    #[arg(long, default_value_t = 0.0, value_name = "W", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "W",
+        allow_negative_numbers = true
+    )]
     pub tail_weight: f64,
     /// The tails' thresholds, in units of each layer's reference `sigma(q)` (`|q| > t sigma`).
     #[arg(

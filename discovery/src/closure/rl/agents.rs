@@ -441,20 +441,25 @@ mod tests {
     use super::{Agents, FieldClosure, Reward, Tails};
     use ndarray::Array3;
 
-    #[test]
-    fn the_scatter_reward_is_the_weighted_misfit_clipped() {
-        let mut a = Agents {
+    /// Smagorinsky agents rewarded by `scatter` against a reference of 0 in 2 bins per layer.
+    fn agents(scatter: Vec<f64>, reward_clip: f64) -> Agents {
+        Agents {
             closure: FieldClosure::Smagorinsky,
             blocks: 4,
             interval: 10,
             bins: (2, 0.65),
             reference: vec![0.0; 4],
-            scatter: vec![0.5, 1.0, 2.0, 1.0],
+            scatter,
             reward: Reward::Scatter,
-            reward_clip: 10.0,
+            reward_clip,
             tails: None,
             nx: 16,
-        };
+        }
+    }
+
+    #[test]
+    fn the_scatter_reward_is_the_weighted_misfit_clipped() {
+        let mut a = agents(vec![0.5, 1.0, 2.0, 1.0], 10.0);
         let centres = [1.0, 2.0];
         // ln Z - ln Z_ref = 1 in every bin: z = 2, 1, 0.5, 1, mean z^2 = 6.25 / 4.
         let e1 = vec![1f64.exp(); 4];
@@ -474,18 +479,7 @@ mod tests {
             Array3::from_shape_fn((2, 2, 2), |(_, j, i)| [0.0, 1.0, -1.0, 2.0][2 * j + i]),
         ];
         let tails = Tails::new(&states, &[2.0], 0.5).unwrap();
-        let mut a = Agents {
-            closure: FieldClosure::Smagorinsky,
-            blocks: 1,
-            interval: 10,
-            bins: (2, 0.65),
-            reference: vec![0.0; 4],
-            scatter: vec![1.0; 4],
-            reward: Reward::Scatter,
-            reward_clip: 100.0,
-            tails: None,
-            nx: 2,
-        };
+        let mut a = agents(vec![1.0; 4], 100.0);
         // An old policy's agents, without `tails`, read as the spectrum alone.
         let old = serde_json::to_value(&a).unwrap();
         let mut old = old.as_object().unwrap().clone();
