@@ -205,28 +205,7 @@ fn training_assessment_and_simulate_from_the_command_line() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
-    // A policy run continues exactly: 45 steps (the checkpoint 5 steps after a decision,
-    // with the policy's spectra since), then to 60, equals 60 steps in one go.
-    let every15 = ["--set", "output.snapshot_interval=15"];
-    let policy = ["--closure", one.to_str().unwrap()];
-    let (o, straight) = sim("straight.h5", "60", &[every15, policy].concat());
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (o, continued) = sim("continued.h5", "45", &[every15, policy].concat());
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = medida(&[
-        "simulate",
-        "--quiet",
-        "--restart",
-        continued.to_str().unwrap(),
-        "--steps",
-        "60",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(
-        read_array(&continued, "q").unwrap(),
-        read_array(&straight, "q").unwrap(),
-        "the continued policy run is the straight one, bit for bit"
-    );
+    let continued = continues_exactly(dir.path(), &one);
     let config = read_text_attr(&continued, "config").unwrap();
     assert!(
         config.contains("steps = 60"),
@@ -296,9 +275,37 @@ fn agents_can_set_the_backscatter_locally() {
     assert!(q.iter().all(|v| v.is_finite()));
 }
 
+/// A run of `policy` continues exactly: 45 steps (the checkpoint 5 steps after a decision, with
+/// what the policy recorded since), then to 60, equals 60 steps in one go. Returns the
+/// continued run.
+fn continues_exactly(dir: &Path, policy: &Path) -> PathBuf {
+    let every15 = ["--set", "output.snapshot_interval=15"];
+    let policy = ["--closure", policy.to_str().unwrap()];
+    let extra = [every15, policy].concat();
+    let (o, straight) = simulate(dir, "straight.h5", "60", &extra);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (o, continued) = simulate(dir, "continued.h5", "45", &extra);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = medida(&[
+        "simulate",
+        "--quiet",
+        "--restart",
+        continued.to_str().unwrap(),
+        "--steps",
+        "60",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        read_array(&continued, "q").unwrap(),
+        read_array(&straight, "q").unwrap(),
+        "the continued policy run is the straight one, bit for bit"
+    );
+    continued
+}
+
 /// `--tail-weight`: the first update's episodes (the untrained policy, so the same decisions
 /// with and without tails) earn the spectrum's reward less the weighted tail misfit, and the
-/// policy, which records the tails, runs in `simulate`.
+/// policy, which records the tails, runs in `simulate` and continues exactly from a checkpoint.
 #[test]
 fn the_pdf_tails_enter_the_reward() {
     let dir = tempfile::tempdir().unwrap();
@@ -350,6 +357,7 @@ fn the_pdf_tails_enter_the_reward() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(read_array(&sim, "q").unwrap().iter().all(|v| v.is_finite()));
+    continues_exactly(dir.path(), &tails);
 }
 
 #[test]
