@@ -264,15 +264,19 @@ fn agents_can_set_the_backscatter_locally() {
         .as_f64()
         .unwrap();
     assert!((0.05..=1.5).contains(&median), "{median}");
+    runs_in_simulate(dir.path(), &out);
+}
+
+/// `policy` drives a 40-step `simulate` run whose `q` stays finite.
+fn runs_in_simulate(dir: &Path, policy: &Path) {
     let (o, sim) = simulate(
-        dir.path(),
+        dir,
         "sim.h5",
         "40",
-        &["--closure", out.to_str().unwrap()],
+        &["--closure", policy.to_str().unwrap()],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let q = read_array(&sim, "q").unwrap();
-    assert!(q.iter().all(|v| v.is_finite()));
+    assert!(read_array(&sim, "q").unwrap().iter().all(|v| v.is_finite()));
 }
 
 /// A run of `policy` continues exactly: 45 steps (the checkpoint 5 steps after a decision, with
@@ -349,14 +353,7 @@ fn the_pdf_tails_enter_the_reward() {
         // Lower by the weighted tail misfit, unless both sit at the clip.
         assert!(r1 < r0 || (*r0 == -10.0 && *r1 == -10.0), "{r1} vs {r0}");
     }
-    let (o, sim) = simulate(
-        dir.path(),
-        "sim.h5",
-        "40",
-        &["--closure", tails.to_str().unwrap()],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(read_array(&sim, "q").unwrap().iter().all(|v| v.is_finite()));
+    runs_in_simulate(dir.path(), &tails);
     continues_exactly(dir.path(), &tails);
 }
 

@@ -8,8 +8,9 @@
 //! `z_t = (ln(f_t + f0) - ln(f_ref,t + f0)) / s_t`, with `f0 = 1 / (nx ny)` (one grid point of one
 //! snapshot) so that a fraction of 0 has a finite log.
 
+use crate::closure::spectrum::SpectrumSamples;
 use crate::error::DiscoveryError;
-use ndarray::{Array3, ArrayView3};
+use ndarray::{Array3, ArrayView3, Axis};
 use serde::{Deserialize, Serialize};
 
 /// The tails of each layer's `q` distribution against the reference's.
@@ -55,13 +56,12 @@ impl Tails {
         if states.iter().any(|s| s.dim() != (levs, ny, nx)) {
             return bad("the reference states differ in shape".into());
         }
+        let n = (states.len() * ny * nx) as f64;
         let sigma: Vec<f64> = (0..levs)
             .map(|lev| {
-                let n = (states.len() * ny * nx) as f64;
-                let sum: f64 = states
-                    .iter()
+                let sum: f64 = (states.iter())
                     .map(|s| {
-                        s.slice(ndarray::s![lev, .., ..])
+                        s.index_axis(Axis(0), lev)
                             .iter()
                             .map(|v| v * v)
                             .sum::<f64>()
@@ -83,16 +83,24 @@ impl Tails {
             floor: 1.0 / (nx * ny) as f64,
             weight,
         };
-        let fractions: Vec<Vec<f64>> = states.iter().map(|s| tails.fractions(s.view())).collect();
-        let logs: Vec<Vec<f64>> = fractions.iter().map(|f| tails.logs(f)).collect();
-        let n = states.len() as f64;
-        for i in 0..tails.sigma.len() * thresholds.len() {
-            let mean_f = fractions.iter().map(|f| f[i]).sum::<f64>() / n;
-            tails.reference.push((mean_f + tails.floor).ln());
-            let mean_l = logs.iter().map(|l| l[i]).sum::<f64>() / n;
-            let var = logs.iter().map(|l| (l[i] - mean_l).powi(2)).sum::<f64>() / (n - 1.0);
-            tails.scatter.push(var.sqrt().max(1e-3));
-        }
+        // The spectrum's statistics on the rows `f + f0`: the log of their mean and the scatter
+        // of their logs.
+        let rows = SpectrumSamples::from_rows(
+            (states.iter())
+                .map(|s| {
+                    tails
+                        .fractions(s.view())
+                        .iter()
+                        .map(|f| f + tails.floor)
+                        .collect()
+                })
+                .collect(),
+        );
+        let (Some(reference), Some(variance)) = (rows.log_mean(), rows.log_variance()) else {
+            unreachable!("2 or more rows, each value at least f0 > 0");
+        };
+        tails.reference = reference;
+        tails.scatter = variance.iter().map(|v| v.sqrt().max(1e-3)).collect();
         Ok(tails)
     }
 
