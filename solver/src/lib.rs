@@ -38,6 +38,7 @@ pub mod grid;
 pub mod init;
 pub mod inversion;
 pub mod jet;
+mod lanes;
 pub mod model;
 pub mod params;
 pub mod plan;

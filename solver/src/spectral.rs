@@ -199,34 +199,32 @@ impl Spectral {
             }
         };
         let norm = ws.fft.inverse_norm();
+        // Column by column (k-major): `k` is the column's, `l` the same in every column.
+        let nl = self.grid.nl();
+        let l_col = &l[..nl];
         ws.fft.inverse_with(
             |uh| {
-                uh.iter_mut()
-                    .zip(ah)
-                    .zip(l)
-                    .for_each(|((u, p), &l)| *u = Complex64::new(l * p.im, -l * p.re) * norm)
+                for (u, p) in uh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)) {
+                    for ((u, p), &l) in u.iter_mut().zip(p).zip(l_col) {
+                        *u = Complex64::new(l * p.im, -l * p.re) * norm;
+                    }
+                }
             },
             &mut ws.u,
         );
         ws.fft.inverse_with(
             |vh| {
-                vh.iter_mut()
-                    .zip(ah)
-                    .zip(k)
-                    .for_each(|((v, p), &k)| *v = Complex64::new(-k * p.im, k * p.re) * norm)
+                for (ik, (v, p)) in vh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)).enumerate() {
+                    let k = k[ik * nl];
+                    for (v, p) in v.iter_mut().zip(p) {
+                        *v = Complex64::new(-k * p.im, k * p.re) * norm;
+                    }
+                }
             },
             &mut ws.v,
         );
-        // The model's q is finite (checked after every update and by set_q), so u and v are too:
-        // a plain max suffices.
-        let (mut umax, mut vmax) = (0.0f64, 0.0f64);
-        for ((u, v), &q) in ws.u.iter_mut().zip(ws.v.iter_mut()).zip(b) {
-            let (su, sv) = ((*u + ubg).abs(), v.abs());
-            umax = if su > umax { su } else { umax };
-            vmax = if sv > vmax { sv } else { vmax };
-            *u *= q;
-            *v *= q;
-        }
+        // The model's q is finite (checked after every update and by set_q), so u and v are too.
+        let (umax, vmax) = crate::lanes::products_and_speeds(&mut ws.u, &mut ws.v, b, ubg);
         ws.fft.forward(&mut ws.u, uqh);
         ws.fft.forward(&mut ws.v, vqh);
         if let Some(mask) = &self.mask {

@@ -5,6 +5,7 @@
 use super::NZ;
 use super::compile::Kernel;
 use crate::Complex64;
+use crate::lanes::all_finite;
 use crate::params::Dealias;
 use crate::spectral::{Spectral, Speeds, Workspace};
 
@@ -23,7 +24,8 @@ fn tendency_at(
 }
 
 impl Kernel {
-    /// Phase one of a step, for layer `lev`: `psi_hat = a q_hat` and the linear tendency.
+    /// Phase one of a step, for layer `lev`: `psi_hat = a q_hat` (the arithmetic of
+    /// [`crate::inversion::Inversion::invert_layer`]) and the linear tendency, in one pass.
     /// Reads both layers' `q_hat`, so it runs before either layer updates.
     pub(crate) fn invert_and_linear(
         &self,
@@ -33,10 +35,22 @@ impl Kernel {
         ph: &mut [Complex64],
         lin: &mut [Complex64],
     ) {
-        spectral.inversion().invert_layer(lev, qh, ph);
+        let n = ph.len();
+        let [a0, a1] = &spectral.inversion().a[lev];
         let [b0, b1] = &self.linear_on_q[lev];
-        for ((((l, b0), b1), q0), q1) in lin.iter_mut().zip(b0).zip(b1).zip(qh[0]).zip(qh[1]) {
-            *l = b0 * q0 + b1 * q1;
+        let (a0, a1, b0, b1, q0, q1, lin) = (
+            &a0[..n],
+            &a1[..n],
+            &b0[..n],
+            &b1[..n],
+            &qh[0][..n],
+            &qh[1][..n],
+            &mut lin[..n],
+        );
+        for i in 0..n {
+            let (q0, q1) = (q0[i], q1[i]);
+            ph[i] = q0 * a0[i] + q1 * a1[i];
+            lin[i] = b0[i] * q0 + b1[i] * q1;
         }
         if let Some(f) = &self.forcing[lev] {
             lin.iter_mut().zip(f).for_each(|(l, f)| *l += f);
@@ -126,33 +140,66 @@ impl Layer {
             }
             None => lin,
         };
-        // Equal-length slices let the compiler drop bounds checks in the loops below.
-        let n = self.qh.len();
-        let (k, l, filtr, lin) = (
-            &spectral.k()[..n],
-            &spectral.l()[..n],
-            &kernel.filtr[lev][..n],
-            &lin[..n],
-        );
-        let (uqh, vqh) = (&self.uqh[..n], &self.vqh[..n]);
+        // Column by column (k-major): `k` is the column's, `l` the same in every column, so
+        // neither is read as a whole array. Equal-length slices drop the bounds checks.
+        let nl = spectral.grid().nl();
+        let (k, l_col) = (spectral.k(), &spectral.l()[..nl]);
+        let filtr = &kernel.filtr[lev];
+        let Self {
+            qh,
+            q,
+            dqhdt,
+            dqhdt_p,
+            dqhdt_pp,
+            ws,
+            uqh,
+            vqh,
+            ..
+        } = self;
+        let column = |ik: usize| ik * nl..(ik + 1) * nl;
         let Some([dt1, dt2, dt3]) = dts else {
-            for (idx, d) in self.dqhdt[..n].iter_mut().enumerate() {
-                *d = tendency_at(lin[idx], k[idx], l[idx], uqh[idx], vqh[idx], c);
+            for (ik, d) in dqhdt.chunks_exact_mut(nl).enumerate() {
+                let (kk, r) = (k[ik * nl], column(ik));
+                let (lin, uqh, vqh) = (&lin[r.clone()], &uqh[r.clone()], &vqh[r]);
+                for il in 0..nl {
+                    d[il] = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
+                }
             }
             return (speeds, true);
         };
-        let (qh, d, np, npp) = (
-            &mut self.qh[..n],
-            &mut self.dqhdt[..n],
-            &self.dqhdt_p[..n],
-            &self.dqhdt_pp[..n],
+        // The update writes q_hat and, scaled, the inverse transform's input (as `Fft2::inverse`
+        // would): q_hat is swept once.
+        let norm = ws.fft.inverse_norm();
+        ws.fft.inverse_with(
+            |cols| {
+                for (ik, cols) in cols.chunks_exact_mut(nl).enumerate() {
+                    let (kk, r) = (k[ik * nl], column(ik));
+                    let (lin, uqh, vqh, filtr) = (
+                        &lin[r.clone()],
+                        &uqh[r.clone()],
+                        &vqh[r.clone()],
+                        &filtr[r.clone()],
+                    );
+                    let (qh, d, np, npp) = (
+                        &mut qh[r.clone()],
+                        &mut dqhdt[r.clone()],
+                        &dqhdt_p[r.clone()],
+                        &dqhdt_pp[r],
+                    );
+                    for il in 0..nl {
+                        let tend = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
+                        d[il] = tend;
+                        let new = (qh[il] + tend * dt1 + np[il] * dt2 + npp[il] * dt3) * filtr[il];
+                        qh[il] = new;
+                        cols[il] = new * norm;
+                    }
+                }
+            },
+            q,
         );
-        for idx in 0..n {
-            let tend = tendency_at(lin[idx], k[idx], l[idx], uqh[idx], vqh[idx], c);
-            d[idx] = tend;
-            qh[idx] = (qh[idx] + tend * dt1 + np[idx] * dt2 + npp[idx] * dt3) * filtr[idx];
-        }
-        (speeds, self.shift_history())
+        let finite = all_finite(q);
+        self.rotate_history();
+        (speeds, finite)
     }
 
     /// The filtered AB update from the tendency already in `dqhdt` (the same arithmetic as the
@@ -175,10 +222,15 @@ impl Layer {
 
     /// `dqhdt_pp <- dqhdt_p <- dqhdt`, then `q = irfft2(qh)`; whether `q` is finite.
     fn shift_history(&mut self) -> bool {
+        self.rotate_history();
+        self.ws.fft.inverse(&self.qh, &mut self.q);
+        all_finite(&self.q)
+    }
+
+    /// `dqhdt_pp <- dqhdt_p <- dqhdt` (the oldest becomes scratch for the next tendency).
+    fn rotate_history(&mut self) {
         std::mem::swap(&mut self.dqhdt_pp, &mut self.dqhdt_p);
         std::mem::swap(&mut self.dqhdt_p, &mut self.dqhdt);
-        self.ws.fft.inverse(&self.qh, &mut self.q);
-        self.q.iter().sum::<f64>().is_finite()
     }
 
     /// RK4 stage: `acc += w dqhdt`, then the next stage `qh = prev + h dqhdt`, or with
@@ -244,7 +296,7 @@ impl Layer {
             }
         }
         self.ws.fft.inverse(&self.qh, &mut self.q);
-        self.q.iter().sum::<f64>().is_finite()
+        all_finite(&self.q)
     }
 
     /// `damped = lin - FFT(s(y) (q - <q>_x))`; uses the workspace's `u` as scratch (free after

@@ -195,10 +195,7 @@ impl Model {
                     layer.rk4_stage(a * dt, w, finish)
                 });
         }
-        let finite = self
-            .layers
-            .iter()
-            .all(|l| l.q.iter().sum::<f64>().is_finite());
+        let finite = self.layers.iter().all(|l| crate::lanes::all_finite(&l.q));
         (first, finite)
     }
 

@@ -1,0 +1,93 @@
+//! Pointwise passes with a reduction, written over independent partial results ("lanes") so that
+//! the compiler vectorizes them: a plain `iter().sum()` or running maximum is one dependent
+//! operation after another, bound by its latency (about 4 cycles a point), which made the
+//! finiteness check after each update and the speeds of the fluxes a tenth of a step.
+
+/// Independent partial results per pass.
+const LANES: usize = 8;
+
+/// Whether every value of `x` is finite: `x * 0` is zero for a finite `x` and NaN otherwise.
+pub(crate) fn all_finite(x: &[f64]) -> bool {
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    let mut acc = [0.0f64; LANES];
+    for c in chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *a += x * 0.0;
+        }
+    }
+    acc.iter().chain(rest).map(|x| x * 0.0).sum::<f64>() == 0.0
+}
+
+/// `u *= b` and `v *= b` pointwise; returns `(max |u + ubg|, max |v|)` of the velocities `u`, `v`
+/// before the products (the advecting speeds of the CFL number, `ubg` the background flow).
+/// The values must be finite (a NaN is passed over by the maxima).
+pub(crate) fn products_and_speeds(u: &mut [f64], v: &mut [f64], b: &[f64], ubg: f64) -> (f64, f64) {
+    #[inline(always)]
+    fn point(u: &mut f64, v: &mut f64, b: f64, ubg: f64, um: &mut f64, vm: &mut f64) {
+        let (su, sv) = ((*u + ubg).abs(), v.abs());
+        *um = if su > *um { su } else { *um };
+        *vm = if sv > *vm { sv } else { *vm };
+        *u *= b;
+        *v *= b;
+    }
+    let (mut um, mut vm) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let n = u.len();
+    let (u, v, b) = (&mut u[..n], &mut v[..n], &b[..n]);
+    let whole = n - n % LANES;
+    for ((u, v), b) in u[..whole]
+        .chunks_exact_mut(LANES)
+        .zip(v[..whole].chunks_exact_mut(LANES))
+        .zip(b[..whole].chunks_exact(LANES))
+    {
+        for i in 0..LANES {
+            point(&mut u[i], &mut v[i], b[i], ubg, &mut um[i], &mut vm[i]);
+        }
+    }
+    for i in whole..n {
+        point(&mut u[i], &mut v[i], b[i], ubg, &mut um[0], &mut vm[0]);
+    }
+    let max = |m: [f64; LANES]| m.into_iter().fold(0.0f64, f64::max);
+    (max(um), max(vm))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_finite_value_is_found_at_any_position() {
+        for n in [0, 1, 7, 8, 9, 30] {
+            let x: Vec<f64> = (0..n).map(|i| 1e300 * (i as f64 - 3.5)).collect();
+            assert!(all_finite(&x), "n = {n}");
+            for i in 0..n {
+                for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    let mut y = x.clone();
+                    y[i] = bad;
+                    assert!(!all_finite(&y), "n = {n}, {bad} at {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn products_and_speeds_equal_the_plain_loop() {
+        for n in [1, 8, 13, 64] {
+            let f = |i: usize, a: f64| ((i * 7919 % 97) as f64 / 97.0 - 0.5) * a;
+            let (u0, v0, b): (Vec<f64>, Vec<f64>, Vec<f64>) = (
+                (0..n).map(|i| f(i, 3.0)).collect(),
+                (0..n).map(|i| f(i + 5, -2.0)).collect(),
+                (0..n).map(|i| f(i + 11, 1.5)).collect(),
+            );
+            let ubg = -0.25;
+            let (mut u, mut v) = (u0.clone(), v0.clone());
+            let (umax, vmax) = products_and_speeds(&mut u, &mut v, &b, ubg);
+            let want_u = u0.iter().map(|u| (u + ubg).abs()).fold(0.0, f64::max);
+            let want_v = v0.iter().map(|v| v.abs()).fold(0.0, f64::max);
+            assert_eq!((umax, vmax), (want_u, want_v), "n = {n}");
+            for i in 0..n {
+                assert_eq!((u[i], v[i]), (u0[i] * b[i], v0[i] * b[i]));
+            }
+        }
+    }
+}
