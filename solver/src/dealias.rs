@@ -135,13 +135,8 @@ impl Padded {
             &mut self.v,
         );
         Self::to_padded(&mut self.fft, map, ratio, |i| qh[i], &mut self.q);
-        let (mut umax, mut vmax) = (0.0f64, 0.0f64);
-        for ((u, v), &q) in self.u.iter_mut().zip(self.v.iter_mut()).zip(&self.q) {
-            umax = umax.max((*u + ubg).abs());
-            vmax = vmax.max(v.abs());
-            *u *= q;
-            *v *= q;
-        }
+        let (umax, vmax) =
+            crate::lanes::products_and_speeds(&mut self.u, &mut self.v, &self.q, ubg);
         for (field, out) in [(&mut self.u, uqh), (&mut self.v, vqh)] {
             self.fft.forward(field, &mut self.spec);
             for (o, p) in out.iter_mut().zip(map.iter()) {
