@@ -1,5 +1,6 @@
 //! Physics checks that do not depend on pyqg: conservation by the nonlinear term, the Phillips
-//! baroclinic growth rate, bit-for-bit determinism across thread counts, and clear failures.
+//! baroclinic growth rate, bit-for-bit determinism across thread counts and ensemble grouping,
+//! and clear failures.
 
 use medida_solver::fft::{Fft2, FftPlans};
 use medida_solver::{Complex64, Model, PyqgPhysics, QgParams, SolverError};
@@ -190,6 +191,68 @@ fn results_are_identical_at_one_and_two_threads() {
         })
     };
     assert!(run(1) == run(2), "q differs between 1 and 2 threads");
+}
+
+#[test]
+fn ensemble_members_stepped_together_equal_lone_runs() {
+    use rayon::prelude::*;
+    let member = |seed: u32| {
+        let mut m = Model::new(QgParams {
+            nx: 32,
+            ny: 32,
+            ..Default::default()
+        })
+        .unwrap();
+        m.set_pyqg_random_q(seed);
+        m
+    };
+    let bits = |m: &Model| m.q().iter().map(|v| v.to_bits()).collect::<Vec<u64>>();
+    let lone: Vec<Vec<u64>> = (0..5)
+        .map(|seed| {
+            let mut m = member(seed);
+            m.run(40).unwrap();
+            bits(&m)
+        })
+        .collect();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut members: Vec<Model> = (0..5).map(member).collect();
+        pool.install(|| members.par_iter_mut().try_for_each(|m| m.run(40)))
+            .unwrap();
+        for (seed, m) in members.iter().enumerate() {
+            assert!(bits(m) == lone[seed], "member {seed} at {threads} threads");
+        }
+    }
+}
+
+#[test]
+fn a_step_that_overflows_is_an_error_naming_non_finite_values() {
+    let mut m = Model::new(QgParams {
+        nx: 32,
+        ny: 32,
+        ..Default::default()
+    })
+    .unwrap();
+    m.set_pyqg_random_q(0);
+    m.run(3).unwrap();
+    m.set_coefficient("bottom_drag", 1e300).unwrap();
+    // Every step that returns Ok leaves a finite q; the first that does not is the error.
+    for _ in 0..10 {
+        let finite = |m: &Model| m.q().iter().all(|v| v.is_finite());
+        match m.step() {
+            Ok(()) => assert!(finite(&m), "a non-finite q passed at step {}", m.tc()),
+            Err(SolverError::Unstable { reason, .. }) => {
+                assert!(!finite(&m), "a finite q was refused: {reason}");
+                assert!(reason.contains("non-finite"), "{reason}");
+                return;
+            }
+            Err(other) => panic!("expected Unstable, got {other}"),
+        }
+    }
+    panic!("q stayed finite for 10 steps with a drag of 1e300");
 }
 
 #[test]
