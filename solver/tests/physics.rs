@@ -193,19 +193,22 @@ fn results_are_identical_at_one_and_two_threads() {
     assert!(run(1) == run(2), "q differs between 1 and 2 threads");
 }
 
+/// pyqg's defaults on an `nx` x `nx` grid from pyqg's random `q` of `seed`.
+fn pyqg_random(nx: usize, seed: u32) -> Model {
+    let mut m = Model::new(QgParams {
+        nx,
+        ny: nx,
+        ..Default::default()
+    })
+    .unwrap();
+    m.set_pyqg_random_q(seed);
+    m
+}
+
 #[test]
 fn ensemble_members_stepped_together_equal_lone_runs() {
     use rayon::prelude::*;
-    let member = |seed: u32| {
-        let mut m = Model::new(QgParams {
-            nx: 32,
-            ny: 32,
-            ..Default::default()
-        })
-        .unwrap();
-        m.set_pyqg_random_q(seed);
-        m
-    };
+    let member = |seed: u32| pyqg_random(32, seed);
     let bits = |m: &Model| m.q().iter().map(|v| v.to_bits()).collect::<Vec<u64>>();
     let lone: Vec<Vec<u64>> = (0..5)
         .map(|seed| {
@@ -230,13 +233,7 @@ fn ensemble_members_stepped_together_equal_lone_runs() {
 
 #[test]
 fn a_step_that_overflows_is_an_error_naming_non_finite_values() {
-    let mut m = Model::new(QgParams {
-        nx: 32,
-        ny: 32,
-        ..Default::default()
-    })
-    .unwrap();
-    m.set_pyqg_random_q(0);
+    let mut m = pyqg_random(32, 0);
     m.run(3).unwrap();
     m.set_coefficient("bottom_drag", 1e300).unwrap();
     // Every step that returns Ok leaves a finite q; the first that does not is the error.
