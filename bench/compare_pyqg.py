@@ -65,10 +65,11 @@ def main():
         pw, pc = time_pyqg(nx, 3.0 if args.quick else 8.0)
         r1 = criterion_median_ms("step_1thread", nx)
         r2 = criterion_median_ms("step_2thread", nx)
+        r32 = criterion_median_ms("step_f32_1thread", nx)
         floor = criterion_median_ms("fft10_1thread", nx)
-        rows.append((nx, pw, pc, r1, floor, r2))
+        rows.append((nx, pw, pc, r1, floor, r2, r32))
         print(f"nx={nx}: pyqg {pw:.3f} ms wall, {pc:.3f} ms CPU; medida {r1:.3f} ms (1 thread), "
-              f"{r2:.3f} ms (2 threads), FFT floor {floor:.3f} ms", flush=True)
+              f"{r2:.3f} ms (2 threads), {r32:.3f} ms (f32), FFT floor {floor:.3f} ms", flush=True)
 
     lines = [
         "## One step of the two-layer model: medida vs pyqg 0.7.2",
@@ -85,17 +86,20 @@ def main():
         "",
         "| nx | pyqg wall ms/step | pyqg CPU ms/step | medida 1 thread ms/step | speed-up vs pyqg wall | "
         "speed-up vs pyqg CPU | FFT floor ms | floor / pyqg CPU | step / floor | medida 2 threads ms/step | "
-        "2-thread speed-up |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "2-thread speed-up | medida f32 1 thread ms/step | f32 speed-up over f64 | f32 vs pyqg CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for nx, pw, pc, r1, floor, r2 in rows:
+    for nx, pw, pc, r1, floor, r2, r32 in rows:
         lines.append(f"| {nx} | {pw:.3f} | {pc:.3f} | {r1:.3f} | {pw / r1:.2f}x | {pc / r1:.2f}x | "
-                     f"{floor:.3f} | {floor / pc:.2f} | {r1 / floor:.2f} | {r2:.3f} | {r1 / r2:.2f}x |")
+                     f"{floor:.3f} | {floor / pc:.2f} | {r1 / floor:.2f} | {r2:.3f} | {r1 / r2:.2f}x | "
+                     f"{r32:.3f} | {r1 / r32:.2f}x | {pc / r32:.2f}x |")
     lines += [
         "",
         "Reading the table: the speed-up columns are pyqg's time over medida's single-thread time; medida",
         "runs one thread unless a rayon pool with more is installed, and its CPU time equals its wall time",
-        "then. Two threads split the two layers, and give the same bytes as one thread.",
+        "then. Two threads split the two layers, and give the same bytes as one thread. The f32 columns",
+        "are the same model with `model.precision = \"f32\"` (state, kernel and transforms in single",
+        "precision; pyqg has none, so its column compares with pyqg's double-precision step).",
         "",
         "The floor column bounds what any implementation with these FFTs can reach: a step needs its 10",
         "transforms, so a speed-up over pyqg of more than 1 / (floor / pyqg CPU) is impossible with",

@@ -179,6 +179,25 @@ def test_pyqg_parameterizations_run_on_medida(name):
     assert err <= 1e-10, f"{name}: {err:.1e}"
 
 
+def test_single_precision_is_pyqgs_model_to_f32_round_off():
+    # 20 steps from the same q: each step rounds to f32 (2^-24 = 6e-8) and adds a few u of its
+    # own; 1e-5 of the field's scale bounds 20 steps with room, and a missing term is far above it.
+    kw = dict(tmax=20 * 7200.0)
+    theirs = pyqg.QGModel(log_level=0, **kw)
+    ours = medida.QGModel(precision="f32", **kw)
+    q0 = initial_q(64, 64)
+    theirs.set_q(q0)
+    ours.set_q(q0)
+    theirs.run()
+    ours.run()
+    assert ours.q.dtype == np.float64
+    assert np.array_equal(ours.q.astype(np.float32).astype(np.float64), ours.q)
+    err = np.abs(ours.q - theirs.q).max() / np.abs(theirs.q).max()
+    assert 0 < err < 1e-5, err
+    with pytest.raises(ValueError, match="precision = 'f16': allowed"):
+        medida.QGModel(precision="f16")
+
+
 def test_bad_arguments_name_the_argument():
     with pytest.raises(TypeError, match="nope"):
         medida.QGModel(nope=1)

@@ -1,5 +1,6 @@
 //! One model step at nx = 64..512 (pyqg defaults, spun past the AB start-up), single thread and two
-//! threads, and the floor a step cannot beat: the 10 single-layer real FFTs (4 forward, 6 inverse).
+//! threads, in single precision on one thread (`model.precision = "f32"`), and the floor a
+//! double-precision step cannot beat: the 10 single-layer real FFTs (4 forward, 6 inverse).
 //!
 //!     cargo bench -p medida-solver --bench step
 //!
@@ -7,16 +8,17 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use medida_solver::fft::{Fft2, FftPlans};
-use medida_solver::{Complex64, Model, QgParams};
+use medida_solver::{Complex64, Model, Precision, QgParams};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const SIZES: [usize; 4] = [64, 128, 256, 512];
 
-fn model(nx: usize) -> Model {
+fn model(nx: usize, precision: Precision) -> Model {
     let mut m = Model::new(QgParams {
         nx,
         ny: nx,
+        precision,
         ..Default::default()
     })
     .unwrap();
@@ -32,7 +34,7 @@ fn timed_steps(m: &mut Model, iters: u64) -> Duration {
     let mut done = 0;
     while done < iters {
         if m.tc() >= 2000 {
-            *m = model(m.params().nx);
+            *m = model(m.params().nx, m.params().precision);
         }
         let n = (iters - done).min(2000 - m.tc());
         let start = Instant::now();
@@ -44,15 +46,19 @@ fn timed_steps(m: &mut Model, iters: u64) -> Duration {
 }
 
 fn step(c: &mut Criterion) {
-    for threads in [1, 2] {
+    for (threads, precision, group) in [
+        (1, Precision::F64, "step_1thread"),
+        (2, Precision::F64, "step_2thread"),
+        (1, Precision::F32, "step_f32_1thread"),
+    ] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        let mut g = c.benchmark_group(format!("step_{threads}thread"));
+        let mut g = c.benchmark_group(group);
         for nx in SIZES {
             g.measurement_time(Duration::from_secs(if nx >= 512 { 8 } else { 4 }));
-            let mut m = model(nx);
+            let mut m = model(nx, precision);
             g.bench_with_input(BenchmarkId::from_parameter(nx), &nx, |b, _| {
                 b.iter_custom(|iters| pool.install(|| timed_steps(&mut m, iters)));
             });

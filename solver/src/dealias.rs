@@ -2,9 +2,10 @@
 //! PV go to a grid 3/2 as fine through zero-padded spectra, the products are formed there and their
 //! spectrum is truncated back) and the 2/3 rule's truncation mask.
 
-use crate::Complex64;
 use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
+use crate::real::Real;
+use rustfft::num_complex::Complex;
 use std::sync::Arc;
 
 /// Index of each original k-major spectral coefficient in the padded k-major spectrum, or `None`
@@ -34,16 +35,16 @@ fn padded_index(nx: usize, ny: usize, nyp: usize) -> Vec<Option<usize>> {
 /// The grid 3/2 as fine: its transforms and where each original mode goes, shared read-only by
 /// every [`Padded`] workspace of a model or library.
 #[derive(Debug, Clone)]
-pub struct PaddedGrid {
-    plans: FftPlans,
+pub struct PaddedGrid<T: Real = f64> {
+    plans: FftPlans<T>,
     map: Arc<[Option<usize>]>,
     /// `M' / M`: padded over original point count.
-    ratio: f64,
+    ratio: T,
     n_phys: usize,
     n_spec: usize,
 }
 
-impl PaddedGrid {
+impl<T: Real> PaddedGrid<T> {
     /// The padded grid of `grid` (whose sizes are divisible by 4).
     pub fn new(grid: &Grid) -> Self {
         let (nxp, nyp) = (3 * grid.nx / 2, 3 * grid.ny / 2);
@@ -51,51 +52,51 @@ impl PaddedGrid {
         Self {
             plans: FftPlans::new(&padded),
             map: padded_index(grid.nx, grid.ny, nyp).into(),
-            ratio: padded.n_phys() as f64 / grid.n_phys() as f64,
+            ratio: T::of(padded.n_phys() as f64 / grid.n_phys() as f64),
             n_phys: padded.n_phys(),
             n_spec: padded.n_spec(),
         }
     }
 
     /// Buffers for one thread's products on this grid.
-    pub fn workspace(&self) -> Padded {
+    pub fn workspace(&self) -> Padded<T> {
         Padded {
             fft: Fft2::new(self.plans.clone()),
             map: self.map.clone(),
             ratio: self.ratio,
-            spec: vec![Complex64::default(); self.n_spec],
-            u: vec![0.0; self.n_phys],
-            v: vec![0.0; self.n_phys],
-            q: vec![0.0; self.n_phys],
+            spec: vec![Complex::default(); self.n_spec],
+            u: vec![T::zero(); self.n_phys],
+            v: vec![T::zero(); self.n_phys],
+            q: vec![T::zero(); self.n_phys],
         }
     }
 }
 
 /// One thread's transforms and buffers on the padded grid.
 #[derive(Debug, Clone)]
-pub struct Padded {
-    fft: Fft2,
+pub struct Padded<T: Real = f64> {
+    fft: Fft2<T>,
     map: Arc<[Option<usize>]>,
-    ratio: f64,
-    spec: Vec<Complex64>,
-    u: Vec<f64>,
-    v: Vec<f64>,
-    q: Vec<f64>,
+    ratio: T,
+    spec: Vec<Complex<T>>,
+    u: Vec<T>,
+    v: Vec<T>,
+    q: Vec<T>,
 }
 
-impl Padded {
+impl<T: Real> Padded<T> {
     /// The physical field on the padded grid of the original spectrum `f(idx)`.
     fn to_padded(
-        fft: &mut Fft2,
+        fft: &mut Fft2<T>,
         map: &[Option<usize>],
-        ratio: f64,
-        f: impl Fn(usize) -> Complex64,
-        out: &mut [f64],
+        ratio: T,
+        f: impl Fn(usize) -> Complex<T>,
+        out: &mut [T],
     ) {
         let scale = ratio * fft.inverse_norm();
         fft.inverse_with(
             |spec| {
-                spec.iter_mut().for_each(|s| *s = Complex64::default());
+                spec.iter_mut().for_each(|s| *s = Complex::default());
                 for (idx, p) in map.iter().enumerate() {
                     if let Some(p) = p {
                         spec[*p] = f(idx) * scale;
@@ -111,27 +112,27 @@ impl Padded {
     #[allow(clippy::too_many_arguments)]
     pub fn fluxes(
         &mut self,
-        ph: &[Complex64],
-        qh: &[Complex64],
-        k: &[f64],
-        l: &[f64],
-        ubg: f64,
-        uqh: &mut [Complex64],
-        vqh: &mut [Complex64],
+        ph: &[Complex<T>],
+        qh: &[Complex<T>],
+        k: &[T],
+        l: &[T],
+        ubg: T,
+        uqh: &mut [Complex<T>],
+        vqh: &mut [Complex<T>],
     ) -> (f64, f64) {
         let (map, ratio) = (&*self.map, self.ratio);
         Self::to_padded(
             &mut self.fft,
             map,
             ratio,
-            |i| Complex64::new(l[i] * ph[i].im, -l[i] * ph[i].re),
+            |i| Complex::new(l[i] * ph[i].im, -l[i] * ph[i].re),
             &mut self.u,
         );
         Self::to_padded(
             &mut self.fft,
             map,
             ratio,
-            |i| Complex64::new(-k[i] * ph[i].im, k[i] * ph[i].re),
+            |i| Complex::new(-k[i] * ph[i].im, k[i] * ph[i].re),
             &mut self.v,
         );
         Self::to_padded(&mut self.fft, map, ratio, |i| qh[i], &mut self.q);
@@ -140,7 +141,7 @@ impl Padded {
         for (field, out) in [(&mut self.u, uqh), (&mut self.v, vqh)] {
             self.fft.forward(field, &mut self.spec);
             for (o, p) in out.iter_mut().zip(map.iter()) {
-                *o = p.map_or(Complex64::default(), |p| self.spec[p] / ratio);
+                *o = p.map_or(Complex::default(), |p| self.spec[p] / ratio);
             }
         }
         (umax, vmax)

@@ -3,36 +3,38 @@
 //!
 //! Rows (x) go through `realfft`, columns (y) through `rustfft`, with one blocked transpose between;
 //! the spectrum stays k-major (see [`crate::grid`]). Plans are made once in [`FftPlans`] and shared;
-//! each thread that transforms owns an [`Fft2`] with its own scratch.
+//! each thread that transforms owns an [`Fft2`] with its own scratch. Both are written over the
+//! model's [`Real`] type (`f64` unless a single-precision model asks for `f32`).
 
-use crate::Complex64;
 use crate::grid::Grid;
+use crate::real::Real;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
 /// FFT plans for one grid, shareable between threads.
 #[derive(Clone)]
-pub struct FftPlans {
+pub struct FftPlans<T: Real = f64> {
     nx: usize,
     ny: usize,
-    r2c: Arc<dyn RealToComplex<f64>>,
-    c2r: Arc<dyn ComplexToReal<f64>>,
-    col_fwd: Arc<dyn Fft<f64>>,
-    col_inv: Arc<dyn Fft<f64>>,
+    r2c: Arc<dyn RealToComplex<T>>,
+    c2r: Arc<dyn ComplexToReal<T>>,
+    col_fwd: Arc<dyn Fft<T>>,
+    col_inv: Arc<dyn Fft<T>>,
 }
 
-impl std::fmt::Debug for FftPlans {
+impl<T: Real> std::fmt::Debug for FftPlans<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "FftPlans({}x{})", self.nx, self.ny)
     }
 }
 
-impl FftPlans {
+impl<T: Real> FftPlans<T> {
     /// Plans for real fields of `grid.ny` rows by `grid.nx` columns.
     pub fn new(grid: &Grid) -> Self {
-        let mut real = RealFftPlanner::<f64>::new();
-        let mut cplx = FftPlanner::<f64>::new();
+        let mut real = RealFftPlanner::<T>::new();
+        let mut cplx = FftPlanner::<T>::new();
         Self {
             nx: grid.nx,
             ny: grid.ny,
@@ -46,18 +48,18 @@ impl FftPlans {
 
 /// A 2-D real FFT with its own scratch buffers.
 #[derive(Debug, Clone)]
-pub struct Fft2 {
-    plans: FftPlans,
+pub struct Fft2<T: Real = f64> {
+    plans: FftPlans<T>,
     /// `(ny, nk)` row-transformed field.
-    rows: Vec<Complex64>,
+    rows: Vec<Complex<T>>,
     /// `(nk, ny)` scratch for the inverse column pass.
-    cols: Vec<Complex64>,
-    scratch: Vec<Complex64>,
+    cols: Vec<Complex<T>>,
+    scratch: Vec<Complex<T>>,
 }
 
-impl Fft2 {
+impl<T: Real> Fft2<T> {
     /// A transformer using `plans`.
-    pub fn new(plans: FftPlans) -> Self {
+    pub fn new(plans: FftPlans<T>) -> Self {
         let nk = plans.nx / 2 + 1;
         let n = nk * plans.ny;
         let scratch_len = [
@@ -71,15 +73,15 @@ impl Fft2 {
         .unwrap_or(0);
         Self {
             plans,
-            rows: vec![Complex64::default(); n],
-            cols: vec![Complex64::default(); n],
-            scratch: vec![Complex64::default(); scratch_len],
+            rows: vec![Complex::default(); n],
+            cols: vec![Complex::default(); n],
+            scratch: vec![Complex::default(); scratch_len],
         }
     }
 
     /// Forward transform of a `(ny, nx)` field into a k-major `(nk, ny)` spectrum. Unnormalised.
     /// `input` is used as scratch and left undefined.
-    pub fn forward(&mut self, input: &mut [f64], out: &mut [Complex64]) {
+    pub fn forward(&mut self, input: &mut [T], out: &mut [Complex<T>]) {
         let (nx, ny) = (self.plans.nx, self.plans.ny);
         let nk = nx / 2 + 1;
         debug_assert_eq!(input.len(), nx * ny);
@@ -103,7 +105,7 @@ impl Fft2 {
     /// Inverse transform of a k-major spectrum into a `(ny, nx)` field, scaled by `1/(nx ny)`.
     /// The imaginary parts of the `k = 0` and `k = nx/2` bins are ignored after the column pass,
     /// as FFTW and NumPy do.
-    pub fn inverse(&mut self, spec: &[Complex64], out: &mut [f64]) {
+    pub fn inverse(&mut self, spec: &[Complex<T>], out: &mut [T]) {
         debug_assert_eq!(spec.len(), self.cols.len());
         let norm = self.inverse_norm();
         self.inverse_with(
@@ -113,14 +115,14 @@ impl Fft2 {
     }
 
     /// The inverse transform's normalisation, `1/(nx ny)`.
-    pub fn inverse_norm(&self) -> f64 {
-        1.0 / (self.plans.nx * self.plans.ny) as f64
+    pub fn inverse_norm(&self) -> T {
+        T::of(1.0 / (self.plans.nx * self.plans.ny) as f64)
     }
 
     /// Inverse transform of the k-major spectrum that `fill` writes, **already multiplied by
     /// [`Fft2::inverse_norm`]**, into a `(ny, nx)` field. Saves a copy when the spectrum is
     /// computed on the fly (velocities from the streamfunction).
-    pub fn inverse_with(&mut self, fill: impl FnOnce(&mut [Complex64]), out: &mut [f64]) {
+    pub fn inverse_with(&mut self, fill: impl FnOnce(&mut [Complex<T>]), out: &mut [T]) {
         let (nx, ny) = (self.plans.nx, self.plans.ny);
         let nk = nx / 2 + 1;
         debug_assert_eq!(out.len(), nx * ny);
@@ -130,8 +132,8 @@ impl Fft2 {
             .process_with_scratch(&mut self.cols, &mut self.scratch);
         transpose::transpose(&self.cols, &mut self.rows, ny, nk);
         for (spec_row, row) in self.rows.chunks_exact_mut(nk).zip(out.chunks_exact_mut(nx)) {
-            spec_row[0].im = 0.0;
-            spec_row[nk - 1].im = 0.0;
+            spec_row[0].im = T::zero();
+            spec_row[nk - 1].im = T::zero();
             let _ = self
                 .plans
                 .c2r
@@ -143,6 +145,7 @@ impl Fft2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Complex64;
 
     /// Direct (slow) DFT of a real field, k-major, for checking.
     fn dft(nx: usize, ny: usize, f: &[f64]) -> Vec<Complex64> {

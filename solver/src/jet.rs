@@ -72,6 +72,7 @@ pub fn jet_params(nx: usize, ny: usize) -> QgParams {
         stepper: Stepper::Leapfrog,
         dealias: Dealias::ThreeHalves,
         robert_asselin: 0.04,
+        ..QgParams::default()
     }
 }
 

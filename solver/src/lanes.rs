@@ -3,35 +3,43 @@
 //! operation after another, bound by its latency (about 4 cycles a point), which made the
 //! finiteness check after each update and the speeds of the fluxes a tenth of a step.
 
+use crate::real::Real;
+
 /// Independent partial results per pass.
 const LANES: usize = 8;
 
 /// Whether every value of `x` is finite: `x * 0` is zero for a finite `x` and NaN otherwise.
-pub(crate) fn all_finite(x: &[f64]) -> bool {
+pub(crate) fn all_finite<T: Real>(x: &[T]) -> bool {
+    let zero = T::zero();
     let chunks = x.chunks_exact(LANES);
     let rest = chunks.remainder();
-    let mut acc = [0.0f64; LANES];
+    let mut acc = [zero; LANES];
     for c in chunks {
-        for (a, x) in acc.iter_mut().zip(c) {
-            *a += x * 0.0;
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = *a + x * zero;
         }
     }
-    acc.iter().chain(rest).map(|x| x * 0.0).sum::<f64>() == 0.0
+    acc.iter().chain(rest).map(|&x| x * zero).sum::<T>() == zero
 }
 
 /// `u *= b` and `v *= b` pointwise; returns `(max |u + ubg|, max |v|)` of the velocities `u`, `v`
 /// before the products (the advecting speeds of the CFL number, `ubg` the background flow).
 /// The values must be finite (a NaN is passed over by the maxima).
-pub(crate) fn products_and_speeds(u: &mut [f64], v: &mut [f64], b: &[f64], ubg: f64) -> (f64, f64) {
+pub(crate) fn products_and_speeds<T: Real>(
+    u: &mut [T],
+    v: &mut [T],
+    b: &[T],
+    ubg: T,
+) -> (f64, f64) {
     #[inline(always)]
-    fn point(u: &mut f64, v: &mut f64, b: f64, ubg: f64, um: &mut f64, vm: &mut f64) {
+    fn point<T: Real>(u: &mut T, v: &mut T, b: T, ubg: T, um: &mut T, vm: &mut T) {
         let (su, sv) = ((*u + ubg).abs(), v.abs());
         *um = if su > *um { su } else { *um };
         *vm = if sv > *vm { sv } else { *vm };
-        *u *= b;
-        *v *= b;
+        *u = *u * b;
+        *v = *v * b;
     }
-    let (mut um, mut vm) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let (mut um, mut vm) = ([T::zero(); LANES], [T::zero(); LANES]);
     let n = u.len();
     let (u, v, b) = (&mut u[..n], &mut v[..n], &b[..n]);
     let whole = n - n % LANES;
@@ -47,7 +55,7 @@ pub(crate) fn products_and_speeds(u: &mut [f64], v: &mut [f64], b: &[f64], ubg: 
     for i in whole..n {
         point(&mut u[i], &mut v[i], b[i], ubg, &mut um[0], &mut vm[0]);
     }
-    let max = |m: [f64; LANES]| m.into_iter().fold(0.0f64, f64::max);
+    let max = |m: [T; LANES]| m.into_iter().fold(T::zero(), T::max).wide();
     (max(um), max(vm))
 }
 

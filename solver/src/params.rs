@@ -38,6 +38,22 @@ pub enum Dealias {
     ThreeHalves,
 }
 
+/// The floating-point precision the model steps in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+pub enum Precision {
+    /// Double: pyqg's, and the parity with it.
+    #[default]
+    F64,
+    /// Single: the state, the fused kernel and the transforms in `f32` (as pyqg-jax offers and
+    /// the closure datasets store); terms without a fused form, diagnostics and output stay `f64`.
+    F32,
+}
+
 /// The grid, time stepping, PV inversion and filter of the two-layer QG model, with pyqg's names
 /// (`QGModel`'s keywords other than its physical coefficients, which are the coefficients of the
 /// model's terms: see [`crate::pyqg::PyqgPhysics`] and [`crate::terms`]).
@@ -80,6 +96,9 @@ pub struct QgParams {
     /// Robert-Asselin filter coefficient of the leapfrog scheme.
     #[cfg_attr(feature = "serde", serde(default = "robert_asselin_default"))]
     pub robert_asselin: f64,
+    /// Floating-point precision of the state and the step.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub precision: Precision,
 }
 
 #[cfg(feature = "serde")]
@@ -103,6 +122,7 @@ impl Default for QgParams {
             stepper: Stepper::Ab3,
             dealias: Dealias::None,
             robert_asselin: 0.04,
+            precision: Precision::F64,
         }
     }
 }

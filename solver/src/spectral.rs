@@ -15,6 +15,8 @@ use crate::grid::Grid;
 use crate::inversion::Inversion;
 use crate::jet::JetProfiles;
 use crate::params::{Dealias, QgParams};
+use crate::real::{Real, narrow};
+use rustfft::num_complex::Complex;
 
 /// The jet model's fixed fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,14 +31,25 @@ pub struct JetFields {
 #[derive(Debug, Clone)]
 pub struct Spectral {
     grid: Grid,
-    plans: FftPlans,
-    k: Vec<f64>,
-    l: Vec<f64>,
+    advection: Advection<f64>,
     inversion: Inversion,
-    dealias: Dealias,
-    padded: Option<PaddedGrid>,
-    mask: Option<Vec<f64>>,
     jet: Option<JetFields>,
+}
+
+/// What the flux-form advection needs, in the model's real type: the transforms, the
+/// wavenumbers and the de-aliasing. The toolkit holds the `f64` one; a single-precision model
+/// its own `f32` one.
+#[derive(Debug, Clone)]
+pub(crate) struct Advection<T: Real> {
+    plans: FftPlans<T>,
+    /// `k`, `l` at each spectral index.
+    pub(crate) k: Vec<T>,
+    pub(crate) l: Vec<T>,
+    nl: usize,
+    n_phys: usize,
+    dealias: Dealias,
+    padded: Option<PaddedGrid<T>>,
+    mask: Option<Vec<T>>,
 }
 
 /// Largest advecting speeds seen while forming the fluxes: `max |u + U|`, `max |v|`.
@@ -50,16 +63,117 @@ pub struct Speeds {
 
 /// One thread's transforms and buffers.
 #[derive(Debug, Clone)]
-pub struct Workspace {
+pub struct Workspace<T: Real = f64> {
     /// The grid's transforms.
-    pub fft: Fft2,
-    padded: Option<Padded>,
+    pub fft: Fft2<T>,
+    padded: Option<Padded<T>>,
     /// Physical scratch: velocities, then fluxes.
-    pub(crate) u: Vec<f64>,
-    pub(crate) v: Vec<f64>,
-    b: Vec<f64>,
+    pub(crate) u: Vec<T>,
+    pub(crate) v: Vec<T>,
+    b: Vec<T>,
     /// Spectral scratch.
-    spec: Vec<Complex64>,
+    spec: Vec<Complex<T>>,
+}
+
+impl<T: Real> Advection<T> {
+    /// The advection of `grid` de-aliased by `dealias`.
+    pub(crate) fn new(grid: &Grid, dealias: Dealias) -> Self {
+        Self {
+            plans: FftPlans::new(grid),
+            k: narrow(&grid.spectral_map(|k, _| k)),
+            l: narrow(&grid.spectral_map(|_, l| l)),
+            nl: grid.nl(),
+            n_phys: grid.n_phys(),
+            dealias,
+            padded: (dealias == Dealias::ThreeHalves).then(|| PaddedGrid::new(grid)),
+            mask: (dealias == Dealias::TwoThirds).then(|| narrow(&two_thirds_mask(grid))),
+        }
+    }
+
+    /// The de-aliasing of the products.
+    pub(crate) fn dealias(&self) -> Dealias {
+        self.dealias
+    }
+
+    /// Rows of a spectral column (`ny`).
+    pub(crate) fn nl(&self) -> usize {
+        self.nl
+    }
+
+    /// Transforms and buffers for one thread.
+    pub(crate) fn workspace(&self) -> Workspace<T> {
+        let np = self.n_phys;
+        Workspace {
+            fft: Fft2::new(self.plans.clone()),
+            padded: self.padded.as_ref().map(PaddedGrid::workspace),
+            u: vec![T::zero(); np],
+            v: vec![T::zero(); np],
+            b: vec![T::zero(); np],
+            spec: Vec::new(),
+        }
+    }
+
+    /// [`Spectral::fluxes`] in this type.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn fluxes(
+        &self,
+        ws: &mut Workspace<T>,
+        ah: &[Complex<T>],
+        bh: &[Complex<T>],
+        b: Option<&[T]>,
+        ubg: T,
+        uqh: &mut [Complex<T>],
+        vqh: &mut [Complex<T>],
+    ) -> Speeds {
+        let (k, l) = (&self.k, &self.l);
+        if let Some(padded) = ws.padded.as_mut() {
+            let (u, v) = padded.fluxes(ah, bh, k, l, ubg, uqh, vqh);
+            return Speeds { u, v };
+        }
+        let b = match b {
+            Some(b) => b,
+            None => {
+                ws.fft.inverse(bh, &mut ws.b);
+                &ws.b[..]
+            }
+        };
+        let norm = ws.fft.inverse_norm();
+        // Column by column (k-major): `k` is the column's, `l` the same in every column.
+        let nl = self.nl;
+        let l_col = &l[..nl];
+        ws.fft.inverse_with(
+            |uh| {
+                for (u, p) in uh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)) {
+                    for ((u, p), &l) in u.iter_mut().zip(p).zip(l_col) {
+                        *u = Complex::new(l * p.im, -l * p.re) * norm;
+                    }
+                }
+            },
+            &mut ws.u,
+        );
+        ws.fft.inverse_with(
+            |vh| {
+                for (ik, (v, p)) in vh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)).enumerate() {
+                    let k = k[ik * nl];
+                    for (v, p) in v.iter_mut().zip(p) {
+                        *v = Complex::new(-k * p.im, k * p.re) * norm;
+                    }
+                }
+            },
+            &mut ws.v,
+        );
+        // The model's q is finite (checked after every update and by set_q), so u and v are too.
+        let (umax, vmax) = crate::lanes::products_and_speeds(&mut ws.u, &mut ws.v, b, ubg);
+        ws.fft.forward(&mut ws.u, uqh);
+        ws.fft.forward(&mut ws.v, vqh);
+        if let Some(mask) = &self.mask {
+            for ((u, v), m) in uqh.iter_mut().zip(vqh.iter_mut()).zip(mask) {
+                *u = *u * m;
+                *v = *v * m;
+            }
+        }
+        Speeds { u: umax, v: vmax }
+    }
 }
 
 impl Spectral {
@@ -68,13 +182,8 @@ impl Spectral {
         params.validate()?;
         let grid = params.grid()?;
         Ok(Self {
-            plans: FftPlans::new(&grid),
-            k: grid.spectral_map(|k, _| k),
-            l: grid.spectral_map(|_, l| l),
+            advection: Advection::new(&grid, params.dealias),
             inversion: Inversion::new(&grid, params.f1(), params.f2()),
-            dealias: params.dealias,
-            padded: (params.dealias == Dealias::ThreeHalves).then(|| PaddedGrid::new(&grid)),
-            mask: (params.dealias == Dealias::TwoThirds).then(|| two_thirds_mask(&grid)),
             jet: None,
             grid,
         })
@@ -97,11 +206,11 @@ impl Spectral {
     }
     /// `k` at each spectral index.
     pub fn k(&self) -> &[f64] {
-        &self.k
+        &self.advection.k
     }
     /// `l` at each spectral index.
     pub fn l(&self) -> &[f64] {
-        &self.l
+        &self.advection.l
     }
     /// The PV inversion.
     pub fn inversion(&self) -> &Inversion {
@@ -109,7 +218,7 @@ impl Spectral {
     }
     /// The de-aliasing of products.
     pub fn dealias(&self) -> Dealias {
-        self.dealias
+        self.advection.dealias
     }
     /// The jet's fields, when the toolkit has them.
     pub fn jet(&self) -> Option<&JetFields> {
@@ -118,22 +227,14 @@ impl Spectral {
 
     /// Transforms and buffers for one thread.
     pub fn workspace(&self) -> Workspace {
-        let np = self.grid.n_phys();
-        Workspace {
-            fft: Fft2::new(self.plans.clone()),
-            padded: self.padded.as_ref().map(PaddedGrid::workspace),
-            u: vec![0.0; np],
-            v: vec![0.0; np],
-            b: vec![0.0; np],
-            spec: Vec::new(),
-        }
+        self.advection.workspace()
     }
 
     /// The multiplier of a chain of operators (innermost first) times `weight`, per spectral index.
     pub fn multiplier(&self, ops: &[Op], weight: f64) -> Vec<Complex64> {
-        self.k
+        self.k()
             .iter()
-            .zip(&self.l)
+            .zip(self.l())
             .map(|(&k, &l)| match ops {
                 [] => Complex64::new(weight, 0.0),
                 [op] => op.multiplier(k, l) * weight,
@@ -186,54 +287,7 @@ impl Spectral {
         uqh: &mut [Complex64],
         vqh: &mut [Complex64],
     ) -> Speeds {
-        let (k, l) = (&self.k, &self.l);
-        if let Some(padded) = ws.padded.as_mut() {
-            let (u, v) = padded.fluxes(ah, bh, k, l, ubg, uqh, vqh);
-            return Speeds { u, v };
-        }
-        let b = match b {
-            Some(b) => b,
-            None => {
-                ws.fft.inverse(bh, &mut ws.b);
-                &ws.b[..]
-            }
-        };
-        let norm = ws.fft.inverse_norm();
-        // Column by column (k-major): `k` is the column's, `l` the same in every column.
-        let nl = self.grid.nl();
-        let l_col = &l[..nl];
-        ws.fft.inverse_with(
-            |uh| {
-                for (u, p) in uh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)) {
-                    for ((u, p), &l) in u.iter_mut().zip(p).zip(l_col) {
-                        *u = Complex64::new(l * p.im, -l * p.re) * norm;
-                    }
-                }
-            },
-            &mut ws.u,
-        );
-        ws.fft.inverse_with(
-            |vh| {
-                for (ik, (v, p)) in vh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)).enumerate() {
-                    let k = k[ik * nl];
-                    for (v, p) in v.iter_mut().zip(p) {
-                        *v = Complex64::new(-k * p.im, k * p.re) * norm;
-                    }
-                }
-            },
-            &mut ws.v,
-        );
-        // The model's q is finite (checked after every update and by set_q), so u and v are too.
-        let (umax, vmax) = crate::lanes::products_and_speeds(&mut ws.u, &mut ws.v, b, ubg);
-        ws.fft.forward(&mut ws.u, uqh);
-        ws.fft.forward(&mut ws.v, vqh);
-        if let Some(mask) = &self.mask {
-            for ((u, v), m) in uqh.iter_mut().zip(vqh.iter_mut()).zip(mask) {
-                *u *= m;
-                *v *= m;
-            }
-        }
-        Speeds { u: umax, v: vmax }
+        self.advection.fluxes(ws, ah, bh, b, ubg, uqh, vqh)
     }
 
     /// `J(a, b)` as a spectrum from the velocities `u = -dy(a)`, `v = dx(a)` and `b` on the grid
@@ -246,7 +300,7 @@ impl Spectral {
         v: &[f64],
         b: &[f64],
     ) -> Option<Vec<Complex64>> {
-        if self.dealias == Dealias::ThreeHalves {
+        if self.dealias() == Dealias::ThreeHalves {
             return None;
         }
         let n = self.grid.n_spec();
@@ -263,9 +317,10 @@ impl Spectral {
         ws.fft.forward(&mut ws.u, &mut out);
         ws.spec.resize(n, Complex64::default());
         ws.fft.forward(&mut ws.v, &mut ws.spec);
-        let (k, l, vqh) = (&self.k[..n], &self.l[..n], &ws.spec[..n]);
+        let (k, l, vqh) = (&self.k()[..n], &self.l()[..n], &ws.spec[..n]);
+        let mask = self.advection.mask.as_ref();
         for i in 0..n {
-            let m = self.mask.as_ref().map_or(1.0, |m| m[i]);
+            let m = mask.map_or(1.0, |m| m[i]);
             let (uq, vq) = (out[i] * m, vqh[i] * m);
             // i (k uq + l vq)
             out[i] = Complex64::new(-(k[i] * uq.im + l[i] * vq.im), k[i] * uq.re + l[i] * vq.re);
@@ -285,7 +340,7 @@ impl Spectral {
         let mut vqh = vec![Complex64::default(); n];
         self.fluxes(ws, ah, bh, None, 0.0, &mut uqh, &mut vqh);
         (0..n)
-            .map(|i| Complex64::new(0.0, 1.0) * (uqh[i] * self.k[i] + vqh[i] * self.l[i]))
+            .map(|i| Complex64::new(0.0, 1.0) * (uqh[i] * self.k()[i] + vqh[i] * self.l()[i]))
             .collect()
     }
 }

@@ -58,6 +58,7 @@ pub fn turbulence_params(n: usize) -> QgParams {
         stepper: Stepper::Ab3,
         dealias: Dealias::TwoThirds,
         robert_asselin: 0.0,
+        ..QgParams::default()
     }
 }
 

@@ -119,8 +119,8 @@ impl SpectrumBins {
     }
 
     /// The bins of every layer of `qh` (one k-major spectrum per layer), concatenated.
-    pub fn of_layers(&self, qh: &[&[Complex64]]) -> Vec<f64> {
-        qh.iter().flat_map(|q| self.variance(q)).collect()
+    pub fn of_layers(&self, qh: &[impl AsRef<[Complex64]>]) -> Vec<f64> {
+        qh.iter().flat_map(|q| self.variance(q.as_ref())).collect()
     }
 }
 
@@ -133,7 +133,7 @@ pub struct SpectrumSamples {
 
 impl SpectrumSamples {
     /// Adds the bins of one state's layers `qh` (k-major, one per layer).
-    pub fn add(&mut self, bins: &SpectrumBins, qh: &[&[Complex64]]) {
+    pub fn add(&mut self, bins: &SpectrumBins, qh: &[impl AsRef<[Complex64]>]) {
         self.push(bins.of_layers(qh));
     }
 

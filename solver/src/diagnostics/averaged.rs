@@ -18,6 +18,7 @@ use crate::model::{Model, NZ};
 use crate::params::Stepper;
 use crate::spectral::Workspace;
 use ndarray::{ArrayD, IxDyn};
+use std::borrow::Cow;
 
 /// How a diagnostic is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,11 +210,11 @@ pub struct Averages {
 /// The part of a model a diagnostic step reads: the state at the start of the step and the
 /// tendencies (this step's and the AB3 history), k-major.
 pub(crate) struct StepView<'a> {
-    pub qh: [&'a [Complex64]; NZ],
-    pub ph: [&'a [Complex64]; NZ],
-    pub dqhdt: [&'a [Complex64]; NZ],
-    pub dqhdt_p: [&'a [Complex64]; NZ],
-    pub dqhdt_pp: [&'a [Complex64]; NZ],
+    pub qh: [Cow<'a, [Complex64]>; NZ],
+    pub ph: [Cow<'a, [Complex64]>; NZ],
+    pub dqhdt: [Cow<'a, [Complex64]>; NZ],
+    pub dqhdt_p: [Cow<'a, [Complex64]>; NZ],
+    pub dqhdt_pp: [Cow<'a, [Complex64]>; NZ],
     pub ablevel: u8,
 }
 
@@ -396,11 +397,11 @@ impl Averages {
         ];
         // Jacobians as pyqg's `_advect(f, u, v) = ik FFT(u f) + il FFT(v f)`.
         let jq: [Vec<Complex64>; NZ] =
-            std::array::from_fn(|z| spectral.jacobian(&mut self.ws, v.ph[z], v.qh[z]));
+            std::array::from_fn(|z| spectral.jacobian(&mut self.ws, &v.ph[z], &v.qh[z]));
         let xi: [Vec<Complex64>; NZ] =
             std::array::from_fn(|z| (0..n).map(|i| v.ph[z][i] * -wv2[i]).collect());
         let jpxi: [Vec<Complex64>; NZ] =
-            std::array::from_fn(|z| spectral.jacobian(&mut self.ws, v.ph[z], &xi[z]));
+            std::array::from_fn(|z| spectral.jacobian(&mut self.ws, &v.ph[z], &xi[z]));
         let pt: Vec<Complex64> = (0..n)
             .map(|i| v.ph[0][i] * del1 + v.ph[1][i] * del2)
             .collect();

@@ -120,7 +120,8 @@ impl Model {
         let ke = (h1 * ke_layer[0] + h2 * ke_layer[1]) / h;
         let dpsi: Vec<Complex64> = psi[0].iter().zip(&psi[1]).map(|(a, b)| a - b).collect();
         let ape = 0.5 * p.rd.powi(-2) * (h1 / h) * (h2 / h) * spec_var(grid, &dpsi);
-        let enstrophy_layer = [0, 1].map(|lev| 0.5 * spec_var(grid, self.layer_qh(lev)));
+        let qh = self.qh_spectra();
+        let enstrophy_layer = [0, 1].map(|lev| 0.5 * spec_var(grid, &qh[lev]));
         let enstrophy = (h1 * enstrophy_layer[0] + h2 * enstrophy_layer[1]) / h;
         Diagnostics {
             t: self.t(),

@@ -1,42 +1,82 @@
-//! The fused kernel of one layer: tendency from the inversion's streamfunction and the compiled
-//! linear part, advection through the toolkit's one Jacobian, the sponge, and the stepper
-//! updates, each a single pass over the layer's arrays.
+//! The fused kernel of one layer, in the model's real type: tendency from the inversion's
+//! streamfunction and the compiled linear part, advection through the toolkit's one Jacobian, the
+//! sponge, and the stepper updates, each a single pass over the layer's arrays.
 
 use super::NZ;
 use super::compile::Kernel;
-use crate::Complex64;
 use crate::lanes::all_finite;
 use crate::params::Dealias;
-use crate::spectral::{Spectral, Speeds, Workspace};
+use crate::real::{Real, narrow, narrow_complex};
+use crate::spectral::{Advection, Spectral, Speeds, Workspace};
+use rustfft::num_complex::Complex;
 
 /// `lin - c (ik uqh + il vqh)` at one wavenumber; `c = 1` skips the multiplication (pyqg's form).
 #[inline(always)]
-fn tendency_at(
-    lin: Complex64,
-    k: f64,
-    l: f64,
-    uqh: Complex64,
-    vqh: Complex64,
-    c: f64,
-) -> Complex64 {
-    let adv = Complex64::new(k * uqh.im + l * vqh.im, -(k * uqh.re + l * vqh.re));
-    if c == 1.0 { lin + adv } else { lin + adv * c }
+fn tendency_at<T: Real>(
+    lin: Complex<T>,
+    k: T,
+    l: T,
+    uqh: Complex<T>,
+    vqh: Complex<T>,
+    c: T,
+) -> Complex<T> {
+    let adv = Complex::new(k * uqh.im + l * vqh.im, -(k * uqh.re + l * vqh.re));
+    if c == T::one() {
+        lin + adv
+    } else {
+        lin + adv * c
+    }
 }
 
-impl Kernel {
+/// The compiled [`Kernel`]'s operators and the inversion in the model's real type `T` (for `f64`
+/// the same numbers).
+#[derive(Debug, Clone)]
+pub(crate) struct Tables<T: Real> {
+    /// The inversion's `a[i][j]`: `psi_hat[i] = sum_j a[i][j] q_hat[j]`.
+    a: [[Vec<T>; NZ]; NZ],
+    linear_on_q: [[Vec<Complex<T>>; NZ]; NZ],
+    forcing: [Option<Vec<Complex<T>>>; NZ],
+    sponge: [Option<Vec<T>>; NZ],
+    c_j: [T; NZ],
+    ubg: [T; NZ],
+    pub filtr: [Vec<T>; NZ],
+    pub filtr_2dt: [Vec<T>; NZ],
+}
+
+impl<T: Real> Tables<T> {
+    /// The tables of `kernel` compiled on `spectral`.
+    pub(crate) fn new(kernel: &Kernel, spectral: &Spectral) -> Self {
+        let real = |v: &[Vec<f64>; NZ]| std::array::from_fn(|lev| narrow(&v[lev]));
+        Self {
+            a: spectral.inversion().a.each_ref().map(real),
+            linear_on_q: kernel
+                .linear_on_q
+                .each_ref()
+                .map(|row| row.each_ref().map(|b| narrow_complex(b))),
+            forcing: kernel
+                .forcing
+                .each_ref()
+                .map(|f| f.as_deref().map(narrow_complex)),
+            sponge: kernel.sponge.each_ref().map(|s| s.as_deref().map(narrow)),
+            c_j: kernel.c_j.map(T::of),
+            ubg: kernel.ubg.map(T::of),
+            filtr: real(&kernel.filtr),
+            filtr_2dt: real(&kernel.filtr_2dt),
+        }
+    }
+
     /// Phase one of a step, for layer `lev`: `psi_hat = a q_hat` (the arithmetic of
     /// [`crate::inversion::Inversion::invert_layer`]) and the linear tendency, in one pass.
     /// Reads both layers' `q_hat`, so it runs before either layer updates.
     pub(crate) fn invert_and_linear(
         &self,
-        spectral: &Spectral,
         lev: usize,
-        qh: [&[Complex64]; NZ],
-        ph: &mut [Complex64],
-        lin: &mut [Complex64],
+        qh: [&[Complex<T>]; NZ],
+        ph: &mut [Complex<T>],
+        lin: &mut [Complex<T>],
     ) {
         let n = ph.len();
-        let [a0, a1] = &spectral.inversion().a[lev];
+        let [a0, a1] = &self.a[lev];
         let [b0, b1] = &self.linear_on_q[lev];
         let (a0, a1, b0, b1, q0, q1, lin) = (
             &a0[..n],
@@ -53,46 +93,44 @@ impl Kernel {
             lin[i] = b0[i] * q0 + b1[i] * q1;
         }
         if let Some(f) = &self.forcing[lev] {
-            lin.iter_mut().zip(f).for_each(|(l, f)| *l += f);
+            lin.iter_mut().zip(f).for_each(|(l, f)| *l = *l + f);
         }
     }
 }
 
 /// One layer's prognostic state, tendency history and scratch.
 #[derive(Debug, Clone)]
-pub(crate) struct Layer {
+pub(crate) struct Layer<T: Real> {
     /// PV anomaly, spectral (k-major).
-    pub qh: Vec<Complex64>,
+    pub qh: Vec<Complex<T>>,
     /// PV anomaly, physical `(ny, nx)`; always `irfft2(qh)` (or the `q` given to `set_q`).
-    pub q: Vec<f64>,
+    pub q: Vec<T>,
     /// Tendency at the current step, and the two before.
-    pub dqhdt: Vec<Complex64>,
-    pub dqhdt_p: Vec<Complex64>,
-    pub dqhdt_pp: Vec<Complex64>,
-    pub ws: Workspace,
+    pub dqhdt: Vec<Complex<T>>,
+    pub dqhdt_p: Vec<Complex<T>>,
+    pub dqhdt_pp: Vec<Complex<T>>,
+    pub ws: Workspace<T>,
     /// Spectral fluxes `FFT(u q)`, `FFT(v q)`.
-    uqh: Vec<Complex64>,
-    vqh: Vec<Complex64>,
+    uqh: Vec<Complex<T>>,
+    vqh: Vec<Complex<T>>,
     /// Linear tendency minus the sponge, when a sponge is present.
-    damped: Vec<Complex64>,
+    damped: Vec<Complex<T>>,
     /// Leapfrog: the (Robert-Asselin filtered) previous level. RK4: the level at the step's start.
-    pub prev: Vec<Complex64>,
+    pub prev: Vec<Complex<T>>,
     /// RK4: the weighted sum of the stage tendencies.
-    acc: Vec<Complex64>,
+    acc: Vec<Complex<T>>,
 }
 
-impl Layer {
-    pub(crate) fn new(spectral: &Spectral) -> Self {
-        let grid = spectral.grid();
-        let (ns, np) = (grid.n_spec(), grid.n_phys());
-        let zc = || vec![Complex64::default(); ns];
+impl<T: Real> Layer<T> {
+    pub(crate) fn new(advection: &Advection<T>, ns: usize, np: usize) -> Self {
+        let zc = || vec![Complex::default(); ns];
         Self {
             qh: zc(),
-            q: vec![0.0; np],
+            q: vec![T::zero(); np],
             dqhdt: zc(),
             dqhdt_p: zc(),
             dqhdt_pp: zc(),
-            ws: spectral.workspace(),
+            ws: advection.workspace(),
             uqh: zc(),
             vqh: zc(),
             damped: zc(),
@@ -107,18 +145,18 @@ impl Layer {
     pub(crate) fn tendency_and_update(
         &mut self,
         lev: usize,
-        ph: &[Complex64],
-        lin: &[Complex64],
-        kernel: &Kernel,
-        spectral: &Spectral,
-        dts: Option<[f64; 3]>,
+        ph: &[Complex<T>],
+        lin: &[Complex<T>],
+        tables: &Tables<T>,
+        advection: &Advection<T>,
+        dts: Option<[T; 3]>,
     ) -> (Speeds, bool) {
-        let c = kernel.c_j[lev];
-        let ubg = kernel.ubg[lev];
-        let speeds = if c != 0.0 {
+        let c = tables.c_j[lev];
+        let ubg = tables.ubg[lev];
+        let speeds = if c != T::zero() {
             // The padded (3/2) products take q from its spectrum; the plain ones from q itself.
-            let q = (spectral.dealias() != Dealias::ThreeHalves).then_some(&self.q[..]);
-            spectral.fluxes(
+            let q = (advection.dealias() != Dealias::ThreeHalves).then_some(&self.q[..]);
+            advection.fluxes(
                 &mut self.ws,
                 ph,
                 &self.qh,
@@ -129,11 +167,11 @@ impl Layer {
             )
         } else {
             Speeds {
-                u: ubg.abs(),
+                u: ubg.abs().wide(),
                 v: 0.0,
             }
         };
-        let lin = match &kernel.sponge[lev] {
+        let lin = match &tables.sponge[lev] {
             Some(s) => {
                 self.sponge(s, lin);
                 &self.damped[..]
@@ -142,9 +180,9 @@ impl Layer {
         };
         // Column by column (k-major): `k` is the column's, `l` the same in every column, so
         // neither is read as a whole array. Equal-length slices drop the bounds checks.
-        let nl = spectral.grid().nl();
-        let (k, l_col) = (spectral.k(), &spectral.l()[..nl]);
-        let filtr = &kernel.filtr[lev];
+        let nl = advection.nl();
+        let (k, l_col) = (&advection.k[..], &advection.l[..nl]);
+        let filtr = &tables.filtr[lev];
         let Self {
             qh,
             q,
@@ -205,7 +243,7 @@ impl Layer {
     /// The filtered AB update from the tendency already in `dqhdt` (the same arithmetic as the
     /// fused update of [`Layer::tendency_and_update`]), history shift and `q = irfft2(qh)`.
     /// Returns whether the new `q` is finite.
-    pub(crate) fn ab_update(&mut self, [dt1, dt2, dt3]: [f64; 3], filtr: &[f64]) -> bool {
+    pub(crate) fn ab_update(&mut self, [dt1, dt2, dt3]: [T; 3], filtr: &[T]) -> bool {
         let n = self.qh.len();
         let (qh, d, np, npp, filtr) = (
             &mut self.qh[..n],
@@ -235,18 +273,19 @@ impl Layer {
 
     /// RK4 stage: `acc += w dqhdt`, then the next stage `qh = prev + h dqhdt`, or with
     /// `finish = Some((dt, filtr))` the step's end `qh = filtr (prev + dt acc)`; and `q = irfft2(qh)`.
-    pub(crate) fn rk4_stage(&mut self, h: f64, w: f64, finish: Option<(f64, &[f64])>) {
-        for ((a, d), (q, p)) in self
+    pub(crate) fn rk4_stage(&mut self, h: T, w: T, finish: Option<(T, &[T])>) {
+        for ((a, &d), (q, &p)) in self
             .acc
             .iter_mut()
             .zip(&self.dqhdt)
             .zip(self.qh.iter_mut().zip(&self.prev))
         {
-            *a += d * w;
+            *a = *a + d * w;
             *q = p + d * h;
         }
         if let Some((dt, filtr)) = finish {
-            for (((q, p), a), f) in self.qh.iter_mut().zip(&self.prev).zip(&self.acc).zip(filtr) {
+            for (((q, &p), &a), &f) in self.qh.iter_mut().zip(&self.prev).zip(&self.acc).zip(filtr)
+            {
                 *q = (p + a * dt) * f;
             }
         }
@@ -256,7 +295,7 @@ impl Layer {
     /// Starts an RK4 step: remembers the level and clears the stage sum.
     pub(crate) fn rk4_start(&mut self) {
         self.prev.copy_from_slice(&self.qh);
-        self.acc.fill(Complex64::default());
+        self.acc.fill(Complex::default());
     }
 
     /// Leapfrog step from the tendency in `dqhdt`: forward Euler on the first step, else
@@ -265,14 +304,15 @@ impl Layer {
     /// Returns whether the new `q` is finite.
     pub(crate) fn leapfrog(
         &mut self,
-        dt: f64,
-        g: f64,
+        dt: T,
+        g: T,
         euler: bool,
-        filtr: &[f64],
-        filtr_2dt: &[f64],
+        filtr: &[T],
+        filtr_2dt: &[T],
     ) -> bool {
+        let two = T::one() + T::one();
         if euler {
-            for (((q, p), d), f) in self
+            for (((q, p), &d), &f) in self
                 .qh
                 .iter_mut()
                 .zip(self.prev.iter_mut())
@@ -283,15 +323,15 @@ impl Layer {
                 *q = (*q + d * dt) * f;
             }
         } else {
-            for (((q, p), d), f) in self
+            for (((q, p), &d), &f) in self
                 .qh
                 .iter_mut()
                 .zip(self.prev.iter_mut())
                 .zip(&self.dqhdt)
                 .zip(filtr_2dt)
             {
-                let new = (*p + d * (2.0 * dt)) * f;
-                *p = *q + (new - *q * 2.0 + *p) * g;
+                let new = (*p + d * (two * dt)) * f;
+                *p = *q + (new - *q * two + *p) * g;
                 *q = new;
             }
         }
@@ -301,7 +341,7 @@ impl Layer {
 
     /// `damped = lin - FFT(s(y) (q - <q>_x))`; uses the workspace's `u` as scratch (free after
     /// the fluxes).
-    fn sponge(&mut self, s: &[f64], lin: &[Complex64]) {
+    fn sponge(&mut self, s: &[T], lin: &[Complex<T>]) {
         let nx = self.q.len() / s.len();
         for ((row, out), &sj) in self
             .q
@@ -309,15 +349,15 @@ impl Layer {
             .zip(self.ws.u.chunks_exact_mut(nx))
             .zip(s)
         {
-            let mean = row.iter().sum::<f64>() / nx as f64;
+            let mean = row.iter().copied().sum::<T>() / T::of(nx as f64);
             out.iter_mut()
                 .zip(row)
-                .for_each(|(o, q)| *o = sj * (q - mean));
+                .for_each(|(o, &q)| *o = sj * (q - mean));
         }
         self.ws.fft.forward(&mut self.ws.u, &mut self.damped);
         self.damped
             .iter_mut()
             .zip(lin)
-            .for_each(|(d, l)| *d = l - *d);
+            .for_each(|(d, &l)| *d = l - *d);
     }
 }

@@ -10,30 +10,52 @@
 //! ambient rayon pool. Each layer's arithmetic is the same whatever the thread count, so results
 //! are identical byte for byte at any number of threads.
 //!
-//! Modules: [`compile`] (terms to kernel), `kernel` (one layer's passes), `stepper`, `state`.
+//! Precision: the state, the kernel and the transforms are `f64` (pyqg's) or, with
+//! `QgParams::precision = F32`, `f32`; the API reads and writes `f64` either way.
+//!
+//! Modules: [`compile`] (terms to kernel), `kernel` (one layer's passes), `core` (both layers in
+//! the model's real type, and the steppers over them), `stepper`, `state`.
 
 pub mod compile;
+mod core;
 mod kernel;
 mod state;
 mod stepper;
 
 pub use state::ModelState;
 
-use crate::Complex64;
 use crate::error::{SolverError, invalid};
 use crate::eval::Evaluator;
 use crate::expr::{Expr, Op};
 use crate::grid::Grid;
-use crate::params::QgParams;
+use crate::params::{Precision, QgParams};
 use crate::pyqg::{PyqgPhysics, pyqg_terms};
 use crate::spectral::Spectral;
 use crate::term::Term;
 use compile::Kernel;
-use kernel::Layer;
+use core::Core;
 use std::sync::Arc;
 
 /// Number of layers.
 pub const NZ: usize = 2;
+
+/// The layers in the model's precision.
+#[derive(Debug, Clone)]
+enum Prognostic {
+    F64(Core<f64>),
+    F32(Core<f32>),
+}
+
+/// `$body` with `$c` bound to the model's [`Core`], whichever its precision.
+macro_rules! with_core {
+    ($core:expr, $c:ident => $body:expr) => {
+        match $core {
+            Prognostic::F64($c) => $body,
+            Prognostic::F32($c) => $body,
+        }
+    };
+}
+use with_core;
 
 /// The two-layer QG model.
 #[derive(Debug, Clone)]
@@ -44,10 +66,8 @@ pub struct Model {
     kernel: Kernel,
     /// Evaluates the terms the kernel has no fused form for.
     eval: Evaluator,
-    layers: [Layer; NZ],
-    /// Streamfunction and linear tendency of the current step (phase one's output).
-    ph: [Vec<Complex64>; NZ],
-    lin: [Vec<Complex64>; NZ],
+    /// The layers, in the model's precision.
+    core: Prognostic,
     ablevel: u8,
     tc: u64,
     t: f64,
@@ -91,11 +111,12 @@ impl Model {
         let mut eval = Evaluator::new(spectral.clone());
         let kernel = Kernel::compile(&terms, &spectral, &params, &mut eval)?;
         let eval = eval.with_background(kernel.ubg);
-        let zeros = vec![Complex64::default(); spectral.grid().n_spec()];
+        let core = match params.precision {
+            Precision::F64 => Prognostic::F64(Core::new(&kernel, &spectral)),
+            Precision::F32 => Prognostic::F32(Core::new(&kernel, &spectral)),
+        };
         Ok(Self {
-            layers: [Layer::new(&spectral), Layer::new(&spectral)],
-            ph: [zeros.clone(), zeros.clone()],
-            lin: [zeros.clone(), zeros],
+            core,
             params,
             spectral,
             terms,
@@ -111,6 +132,7 @@ impl Model {
     fn recompile(&mut self, terms: Vec<Term>) -> Result<(), SolverError> {
         self.kernel = Kernel::compile(&terms, &self.spectral, &self.params, &mut self.eval)?;
         self.eval = self.eval.clone().with_background(self.kernel.ubg);
+        with_core!(&mut self.core, c => c.recompiled(&self.kernel, &self.spectral));
         self.terms = terms;
         Ok(())
     }

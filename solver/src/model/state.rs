@@ -1,10 +1,14 @@
 //! The model's state: setting and reading `q`, its spectrum and streamfunction, and the complete
 //! state (with the steppers' history) for checkpoints.
 
-use super::{Model, NZ};
+use super::kernel::Layer;
+use super::{Model, NZ, Prognostic, with_core};
 use crate::Complex64;
 use crate::error::{SolverError, invalid};
+use crate::lanes::all_finite;
+use crate::real::{Real, narrow, narrow_complex};
 use ndarray::{Array3, ArrayView3, Axis};
+use std::borrow::Cow;
 
 /// Everything needed to continue a run bit for bit: spectral fields in pyqg's `(lev, l, k)` layout.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,16 +46,22 @@ impl Model {
         if q.iter().any(|v| !v.is_finite()) {
             return Err(invalid("q", "a field with NaN or Inf", "finite values"));
         }
-        for (lev, layer) in self.layers.iter_mut().enumerate() {
-            let mut buf: Vec<f64> = q.index_axis(Axis(0), lev).iter().copied().collect();
-            layer.ws.fft.forward(&mut buf, &mut layer.qh);
-            // pyqg keeps the given q itself rather than irfft2(rfft2(q)).
-            layer
-                .q
-                .iter_mut()
-                .zip(q.index_axis(Axis(0), lev))
-                .for_each(|(d, s)| *d = *s);
-        }
+        let range = "finite values in the model's precision (|q| < 3.4e38 in f32)";
+        with_core!(&mut self.core, c => {
+            let layers: Vec<Vec<_>> = q
+                .outer_iter()
+                .map(|l| narrow(&l.iter().copied().collect::<Vec<f64>>()))
+                .collect();
+            if !layers.iter().all(|l| all_finite(l)) {
+                return Err(invalid("q", "values beyond the model's precision", range));
+            }
+            for (layer, q) in c.layers.iter_mut().zip(layers) {
+                // pyqg keeps the given q itself rather than irfft2(rfft2(q)).
+                layer.q.copy_from_slice(&q);
+                let mut buf = q;
+                layer.ws.fft.forward(&mut buf, &mut layer.qh);
+            }
+        });
         self.ablevel = 0;
         Ok(())
     }
@@ -84,12 +94,15 @@ impl Model {
     /// The PV anomaly `q` [1/s], `(lev, y, x)`.
     pub fn q(&self) -> Array3<f64> {
         let (nx, ny) = (self.grid().nx, self.grid().ny);
-        Array3::from_shape_fn((NZ, ny, nx), |(z, j, i)| self.layers[z].q[j * nx + i])
+        with_core!(&self.core, c => {
+            Array3::from_shape_fn((NZ, ny, nx), |(z, j, i)| c.layers[z].q[j * nx + i].wide())
+        })
     }
 
     /// The spectral PV `q_hat`, `(lev, l, k)` in pyqg's layout.
     pub fn qh(&self) -> Array3<Complex64> {
-        self.stack_pyqg([&self.layers[0].qh, &self.layers[1].qh])
+        let qh = self.qh_spectra();
+        self.stack_pyqg([&qh[0], &qh[1]])
     }
 
     /// The streamfunction `psi_hat` of the current `q`, `(lev, l, k)` (pyqg `ph`, but never lagging).
@@ -98,16 +111,16 @@ impl Model {
         self.stack_pyqg([&psi[0], &psi[1]])
     }
 
-    /// Each layer's `q_hat` as the model holds it (k-major), without a copy or an inversion: what
-    /// a spectrum sampled every step reads.
-    pub fn qh_spectra(&self) -> [&[Complex64]; NZ] {
-        [&self.layers[0].qh, &self.layers[1].qh]
+    /// Each layer's `q_hat` (k-major) without an inversion, and in `f64` without a copy: what a
+    /// spectrum sampled every step reads.
+    pub fn qh_spectra(&self) -> [Cow<'_, [Complex64]>; NZ] {
+        with_core!(&self.core, c => c.layers.each_ref().map(|l| Real::widen(&l.qh)))
     }
 
     /// The current state as the evaluator takes it: `q_hat` and a fresh `psi_hat`, k-major.
     pub fn spectral_state(&self) -> crate::eval::SpectralState {
         crate::eval::SpectralState {
-            qh: [self.layers[0].qh.clone(), self.layers[1].qh.clone()],
+            qh: self.qh_spectra().map(Cow::into_owned),
             ph: self.invert(),
         }
     }
@@ -115,25 +128,41 @@ impl Model {
     /// The tendency `dq_hat/dt` of the current state, `(lev, l, k)` (pyqg `dqhdt`).
     pub fn dqhdt(&mut self) -> Array3<Complex64> {
         self.evaluate();
-        self.stack_pyqg([&self.layers[0].dqhdt, &self.layers[1].dqhdt])
+        let d = self.history(|l| &l.dqhdt, |l| &l.dqhdt);
+        self.stack_pyqg([&d[0], &d[1]])
     }
 
     /// The tendency `dq/dt` of the current state in physical space, `(lev, y, x)` (pyqg `dqdt`).
     pub fn dqdt(&mut self) -> Array3<f64> {
         self.evaluate();
-        let tendency = [self.layers[0].dqhdt.clone(), self.layers[1].dqhdt.clone()];
+        let tendency = self
+            .history(|l| &l.dqhdt, |l| &l.dqhdt)
+            .map(Cow::into_owned);
         self.to_physical(&tendency)
+    }
+
+    /// One spectral array of each layer, in `f64`: `f64` picks it from a double-precision layer,
+    /// `f32` from a single-precision one.
+    fn history<'a>(
+        &'a self,
+        double: impl Fn(&'a Layer<f64>) -> &'a [Complex64],
+        single: impl Fn(&'a Layer<f32>) -> &'a [rustfft::num_complex::Complex<f32>],
+    ) -> [Cow<'a, [Complex64]>; NZ] {
+        match &self.core {
+            Prognostic::F64(c) => c.layers.each_ref().map(|l| Cow::Borrowed(double(l))),
+            Prognostic::F32(c) => c.layers.each_ref().map(|l| f32::widen(single(l))),
+        }
     }
 
     /// The complete state, for checkpoints.
     pub fn state(&self) -> ModelState {
-        let l = &self.layers;
+        let stack = |d: [Cow<'_, [Complex64]>; NZ]| self.stack_pyqg([&d[0], &d[1]]);
         ModelState {
             q: self.q(),
             qh: self.qh(),
-            dqhdt_p: self.stack_pyqg([&l[0].dqhdt_p, &l[1].dqhdt_p]),
-            dqhdt_pp: self.stack_pyqg([&l[0].dqhdt_pp, &l[1].dqhdt_pp]),
-            qh_prev: self.stack_pyqg([&l[0].prev, &l[1].prev]),
+            dqhdt_p: stack(self.history(|l| &l.dqhdt_p, |l| &l.dqhdt_p)),
+            dqhdt_pp: stack(self.history(|l| &l.dqhdt_pp, |l| &l.dqhdt_pp)),
+            qh_prev: stack(self.history(|l| &l.prev, |l| &l.prev)),
             ablevel: self.ablevel,
             tc: self.tc,
             t: self.t,
@@ -177,14 +206,18 @@ impl Model {
         if !finite {
             return Err(invalid("state", "arrays with NaN or Inf", "finite values"));
         }
-        for (lev, layer) in self.layers.iter_mut().enumerate() {
-            let take = |a: &Array3<Complex64>| g.from_pyqg_layout(a.index_axis(Axis(0), lev));
-            layer.qh = take(&s.qh);
-            layer.dqhdt_p = take(&s.dqhdt_p);
-            layer.dqhdt_pp = take(&s.dqhdt_pp);
-            layer.prev = take(&s.qh_prev);
-            layer.q = s.q.index_axis(Axis(0), lev).iter().copied().collect();
-        }
+        with_core!(&mut self.core, c => {
+            for (lev, layer) in c.layers.iter_mut().enumerate() {
+                let take = |a: &Array3<Complex64>| {
+                    narrow_complex(&g.from_pyqg_layout(a.index_axis(Axis(0), lev)))
+                };
+                layer.qh = take(&s.qh);
+                layer.dqhdt_p = take(&s.dqhdt_p);
+                layer.dqhdt_pp = take(&s.dqhdt_pp);
+                layer.prev = take(&s.qh_prev);
+                layer.q = narrow(&s.q.index_axis(Axis(0), lev).iter().copied().collect::<Vec<_>>());
+            }
+        });
         (self.ablevel, self.tc, self.t) = (s.ablevel, s.tc, s.t);
         Ok(())
     }
@@ -208,20 +241,15 @@ impl Model {
         (u, v)
     }
 
-    /// Spectral PV of layer `lev`, k-major.
-    pub(crate) fn layer_qh(&self, lev: usize) -> &[Complex64] {
-        &self.layers[lev].qh
-    }
-
     /// `psi_hat` of the current state, k-major, per layer.
     pub(crate) fn invert(&self) -> [Vec<Complex64>; NZ] {
-        self.spectral
-            .invert([&self.layers[0].qh[..], &self.layers[1].qh[..]])
+        let qh = self.qh_spectra();
+        self.spectral.invert([&qh[0], &qh[1]])
     }
 
     /// Physical fields of `spectral` per layer, `(lev, y, x)`.
     pub(crate) fn to_physical(&self, spectral: &[Vec<Complex64>; NZ]) -> Array3<f64> {
-        let mut fft = self.layers[0].ws.fft.clone();
+        let mut fft = self.spectral.workspace().fft;
         let (nx, ny) = (self.grid().nx, self.grid().ny);
         let mut out = Array3::zeros((NZ, ny, nx));
         let mut buf = vec![0.0; nx * ny];

@@ -1,0 +1,200 @@
+//! The model's prognostic core in its real type `T`: both layers, the phase-one outputs, the
+//! kernel's tables and the advection's transforms, and the steppers over both layers.
+//!
+//! Threading: after the inversion the two layers are independent, so they run in parallel on the
+//! ambient rayon pool. Each layer's arithmetic is the same whatever the thread count.
+
+use super::NZ;
+use super::compile::Kernel;
+use super::kernel::{Layer, Tables};
+use crate::diagnostics::averaged::StepView;
+use crate::eval::{Evaluator, SpectralState};
+use crate::lanes::all_finite;
+use crate::real::Real;
+use crate::spectral::{Advection, Spectral, Speeds};
+use rayon::prelude::*;
+use rustfft::num_complex::Complex;
+
+/// Both layers of a model stepping in `T`.
+#[derive(Debug, Clone)]
+pub(crate) struct Core<T: Real> {
+    pub layers: [Layer<T>; NZ],
+    /// Streamfunction and linear tendency of the current step (phase one's output).
+    pub ph: [Vec<Complex<T>>; NZ],
+    lin: [Vec<Complex<T>>; NZ],
+    tables: Tables<T>,
+    advection: Advection<T>,
+}
+
+impl<T: Real> Core<T> {
+    /// A core of `q = 0` for `kernel` compiled on `spectral`.
+    pub(crate) fn new(kernel: &Kernel, spectral: &Spectral) -> Self {
+        let grid = spectral.grid();
+        let (ns, np) = (grid.n_spec(), grid.n_phys());
+        let advection = Advection::new(grid, spectral.dealias());
+        let zeros = || vec![Complex::default(); ns];
+        Self {
+            layers: [0, 1].map(|_| Layer::new(&advection, ns, np)),
+            ph: [zeros(), zeros()],
+            lin: [zeros(), zeros()],
+            tables: Tables::new(kernel, spectral),
+            advection,
+        }
+    }
+
+    /// Takes the tables of a recompiled kernel.
+    pub(crate) fn recompiled(&mut self, kernel: &Kernel, spectral: &Spectral) {
+        self.tables = Tables::new(kernel, spectral);
+    }
+
+    /// What a diagnostic step reads after [`Core::evaluate`], in `f64`.
+    pub(crate) fn step_view(&self, ablevel: u8) -> StepView<'_> {
+        let l = &self.layers;
+        StepView {
+            qh: [T::widen(&l[0].qh), T::widen(&l[1].qh)],
+            ph: [T::widen(&self.ph[0]), T::widen(&self.ph[1])],
+            dqhdt: [T::widen(&l[0].dqhdt), T::widen(&l[1].dqhdt)],
+            dqhdt_p: [T::widen(&l[0].dqhdt_p), T::widen(&l[1].dqhdt_p)],
+            dqhdt_pp: [T::widen(&l[0].dqhdt_pp), T::widen(&l[1].dqhdt_pp)],
+            ablevel,
+        }
+    }
+
+    /// Inversion and linear tendency of both layers, in parallel, then the terms evaluated
+    /// outside the fused kernel (in `f64`, on the widened state).
+    fn phase_one(&mut self, kernel: &Kernel, eval: &mut Evaluator) {
+        let (layers, tables) = (&self.layers, &self.tables);
+        let qh = [&layers[0].qh[..], &layers[1].qh[..]];
+        self.ph
+            .par_iter_mut()
+            .zip(self.lin.par_iter_mut())
+            .enumerate()
+            .for_each(|(lev, (ph, lin))| tables.invert_and_linear(lev, qh, ph, lin));
+        if kernel.generic.iter().all(Vec::is_empty) {
+            return;
+        }
+        let widen = |x: &[Complex<T>]| T::widen(x).into_owned();
+        let state = SpectralState {
+            qh: [widen(&layers[0].qh), widen(&layers[1].qh)],
+            ph: [widen(&self.ph[0]), widen(&self.ph[1])],
+        };
+        // Both layers' expressions in one plan, so that they share their subexpressions.
+        let spectra = eval
+            .plan_spectra(&kernel.generic_plan, &state)
+            .expect("the kernel's terms were checked when it was compiled");
+        let mut spectra = spectra.into_iter();
+        for (lev, lin) in self.lin.iter_mut().enumerate() {
+            for ((w, _), h) in kernel.generic[lev].iter().zip(spectra.by_ref()) {
+                lin.iter_mut().zip(&h).for_each(|(d, h)| {
+                    let h = h * w;
+                    *d = *d + Complex::new(T::of(h.re), T::of(h.im));
+                });
+            }
+        }
+    }
+
+    /// The tendency of the current state into each layer's `dqhdt`; the speeds that advect it.
+    pub(crate) fn evaluate(&mut self, kernel: &Kernel, eval: &mut Evaluator) -> [Speeds; NZ] {
+        self.step_ab3_or_evaluate(None, kernel, eval).map(|o| o.0)
+    }
+
+    /// pyqg's AB3 step with the weights times `dt` (Euler, AB2, AB3), fused with the tendency per
+    /// layer; the speeds and whether the new `q` is finite.
+    pub(crate) fn step_ab3(
+        &mut self,
+        dts: [f64; 3],
+        kernel: &Kernel,
+        eval: &mut Evaluator,
+    ) -> ([Speeds; NZ], bool) {
+        let outcome = self.step_ab3_or_evaluate(Some(dts.map(T::of)), kernel, eval);
+        (outcome.map(|o| o.0), outcome.iter().all(|o| o.1))
+    }
+
+    fn step_ab3_or_evaluate(
+        &mut self,
+        dts: Option<[T; 3]>,
+        kernel: &Kernel,
+        eval: &mut Evaluator,
+    ) -> [(Speeds, bool); NZ] {
+        self.phase_one(kernel, eval);
+        let (ph, lin, tables, advection) = (&self.ph, &self.lin, &self.tables, &self.advection);
+        let mut outcome = [(Speeds::default(), true); NZ];
+        self.layers
+            .par_iter_mut()
+            .zip(outcome.par_iter_mut())
+            .enumerate()
+            .for_each(|(lev, (layer, out))| {
+                *out = layer.tendency_and_update(lev, &ph[lev], &lin[lev], tables, advection, dts);
+            });
+        outcome
+    }
+
+    /// The AB3 update of both layers from the tendency already in `dqhdt`; whether `q` is finite.
+    pub(crate) fn update_ab3(&mut self, dts: [f64; 3]) -> bool {
+        let (dts, tables) = (dts.map(T::of), &self.tables);
+        let mut finite = [true; NZ];
+        self.layers
+            .par_iter_mut()
+            .zip(finite.par_iter_mut())
+            .enumerate()
+            .for_each(|(lev, (layer, f))| *f = layer.ab_update(dts, &tables.filtr[lev]));
+        finite.iter().all(|f| *f)
+    }
+
+    /// One classical RK4 step; the update is multiplied by the update filter.
+    pub(crate) fn step_rk4(
+        &mut self,
+        dt: f64,
+        kernel: &Kernel,
+        eval: &mut Evaluator,
+    ) -> ([Speeds; NZ], bool) {
+        self.layers.iter_mut().for_each(|l| l.rk4_start());
+        let mut first = [Speeds::default(); NZ];
+        for (stage, (a, w)) in [
+            (0.5, 1.0 / 6.0),
+            (0.5, 2.0 / 6.0),
+            (1.0, 2.0 / 6.0),
+            (0.0, 1.0 / 6.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let speeds = self.evaluate(kernel, eval);
+            if stage == 0 {
+                first = speeds;
+            }
+            let filtr = &self.tables.filtr;
+            self.layers
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(lev, layer)| {
+                    let finish = (stage == 3).then_some((T::of(dt), &filtr[lev][..]));
+                    layer.rk4_stage(T::of(a * dt), T::of(w), finish)
+                });
+        }
+        let finite = self.layers.iter().all(|l| all_finite(&l.q));
+        (first, finite)
+    }
+
+    /// One leapfrog step with the Robert-Asselin filter `g` (Euler when `euler`).
+    pub(crate) fn step_leapfrog(
+        &mut self,
+        dt: f64,
+        g: f64,
+        euler: bool,
+        kernel: &Kernel,
+        eval: &mut Evaluator,
+    ) -> ([Speeds; NZ], bool) {
+        let speeds = self.evaluate(kernel, eval);
+        let (dt, g, tables) = (T::of(dt), T::of(g), &self.tables);
+        let mut finite = [true; NZ];
+        self.layers
+            .par_iter_mut()
+            .zip(finite.par_iter_mut())
+            .enumerate()
+            .for_each(|(lev, (layer, f))| {
+                *f = layer.leapfrog(dt, g, euler, &tables.filtr[lev], &tables.filtr_2dt[lev])
+            });
+        (speeds, finite.iter().all(|f| *f))
+    }
+}

@@ -1,0 +1,89 @@
+//! The floating-point types a model steps in: `f64` (the default, pyqg's precision) and `f32`
+//! (`QgParams::precision`). The transforms and the fused kernel are written once over [`Real`];
+//! everything else (terms evaluated outside the kernel, diagnostics, checkpoints, output) works in
+//! `f64`, and a single-precision state is widened to it where it is read (exactly: every `f32` is
+//! an `f64`).
+
+use crate::Complex64;
+use rustfft::num_complex::Complex;
+use rustfft::num_traits::Float;
+use std::borrow::Cow;
+
+/// A real type the model can step in.
+pub trait Real: rustfft::FftNum + Float + Default + std::iter::Sum {
+    /// `x` rounded to this type (the identity for `f64`).
+    fn of(x: f64) -> Self;
+
+    /// `x` in double precision (exact).
+    fn wide(self) -> f64;
+
+    /// Spectral values in double precision: borrowed for `f64`, converted (exactly) for `f32`.
+    fn widen(x: &[Complex<Self>]) -> Cow<'_, [Complex64]>;
+
+    /// Physical values in double precision, as [`Real::widen`].
+    fn widen_real(x: &[Self]) -> Cow<'_, [f64]>;
+}
+
+impl Real for f64 {
+    fn of(x: f64) -> Self {
+        x
+    }
+    fn wide(self) -> f64 {
+        self
+    }
+    fn widen(x: &[Complex64]) -> Cow<'_, [Complex64]> {
+        Cow::Borrowed(x)
+    }
+    fn widen_real(x: &[f64]) -> Cow<'_, [f64]> {
+        Cow::Borrowed(x)
+    }
+}
+
+impl Real for f32 {
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    fn wide(self) -> f64 {
+        self.into()
+    }
+    fn widen(x: &[Complex<f32>]) -> Cow<'_, [Complex64]> {
+        Cow::Owned(
+            x.iter()
+                .map(|z| Complex64::new(z.re.into(), z.im.into()))
+                .collect(),
+        )
+    }
+    fn widen_real(x: &[f32]) -> Cow<'_, [f64]> {
+        Cow::Owned(x.iter().map(|&v| v.into()).collect())
+    }
+}
+
+/// `x` rounded to `T`, per value.
+pub(crate) fn narrow<T: Real>(x: &[f64]) -> Vec<T> {
+    x.iter().map(|&v| T::of(v)).collect()
+}
+
+/// Spectral `x` rounded to `T`, per value.
+pub(crate) fn narrow_complex<T: Real>(x: &[Complex64]) -> Vec<Complex<T>> {
+    x.iter()
+        .map(|z| Complex::new(T::of(z.re), T::of(z.im)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_precision_widens_exactly_and_double_is_borrowed() {
+        let x = [Complex::new(0.1f32, -3.0e-20), Complex::new(f32::MAX, 1.0)];
+        let w = f32::widen(&x);
+        assert!(matches!(w, Cow::Owned(_)));
+        for (a, b) in x.iter().zip(w.iter()) {
+            assert_eq!((f32::of(b.re), f32::of(b.im)), (a.re, a.im));
+        }
+        let d = [Complex64::new(0.1, 0.2)];
+        assert!(matches!(f64::widen(&d), Cow::Borrowed(_)));
+        assert_eq!(narrow::<f32>(&[0.1]), vec![0.1f32]);
+    }
+}
