@@ -2,6 +2,9 @@
 //! baroclinic growth rate, bit-for-bit determinism across thread counts and ensemble grouping,
 //! and clear failures.
 
+mod common;
+
+use common::on_threads;
 use medida_solver::fft::{Fft2, FftPlans};
 use medida_solver::{Complex64, Model, PyqgPhysics, QgParams, SolverError};
 use ndarray::{Array3, Axis};
@@ -179,11 +182,7 @@ fn single_mode_grows_at_the_phillips_rate() {
 #[test]
 fn results_are_identical_at_one_and_two_threads() {
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        on_threads(threads, || {
             let mut m = Model::new(QgParams::default()).unwrap();
             m.set_pyqg_random_q(1);
             m.run(60).unwrap();
@@ -218,13 +217,11 @@ fn ensemble_members_stepped_together_equal_lone_runs() {
         })
         .collect();
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
         let mut members: Vec<Model> = (0..5).map(member).collect();
-        pool.install(|| members.par_iter_mut().try_for_each(|m| m.run(40)))
-            .unwrap();
+        on_threads(threads, || {
+            members.par_iter_mut().try_for_each(|m| m.run(40))
+        })
+        .unwrap();
         for (seed, m) in members.iter().enumerate() {
             assert!(bits(m) == lone[seed], "member {seed} at {threads} threads");
         }

@@ -4,6 +4,9 @@
 //! evaluated outside the fused kernel); bit-identical at any thread count and across a checkpoint;
 //! and a clear error for a state single precision cannot hold.
 
+mod common;
+
+use common::on_threads;
 use medida_solver::jet::{JetConstants, jet_model, jet_params};
 use medida_solver::{Dealias, Expr, Model, Precision, QgParams, Stepper, Term};
 use ndarray::Array3;
@@ -105,11 +108,7 @@ fn a_term_outside_the_fused_kernel_runs_in_single_precision_too() {
 #[test]
 fn single_precision_is_bit_identical_at_one_and_two_threads_and_across_a_checkpoint() {
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        on_threads(threads, || {
             let mut m = jet(Precision::F32);
             m.run(30).unwrap();
             m.q()
