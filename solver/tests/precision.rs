@@ -129,7 +129,7 @@ fn single_precision_is_bit_identical_at_one_and_two_threads_and_across_a_checkpo
 }
 
 #[test]
-fn a_state_beyond_single_precision_is_refused_naming_q() {
+fn a_state_beyond_single_precision_is_refused_naming_it() {
     let mut m = eddy(Precision::F32, Stepper::Ab3, Dealias::None);
     let mut q = m.q();
     q[[0, 3, 4]] = 1e39;
@@ -137,4 +137,10 @@ fn a_state_beyond_single_precision_is_refused_naming_q() {
     assert!(e.contains("q") && e.contains("3.4e38"), "{e}");
     let mut double = eddy(Precision::F64, Stepper::Ab3, Dealias::None);
     double.set_q(q.view()).unwrap();
+    // A checkpoint of the double model with that q is refused by the single one, and leaves it
+    // as it was.
+    let before = m.state();
+    let e = m.restore(&double.state()).unwrap_err().to_string();
+    assert!(e.contains("state") && e.contains("3.4e38"), "{e}");
+    assert_eq!(m.state(), before);
 }

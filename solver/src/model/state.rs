@@ -8,6 +8,7 @@ use crate::error::{SolverError, invalid};
 use crate::lanes::all_finite;
 use crate::real::{Real, narrow, narrow_complex};
 use ndarray::{Array3, ArrayView3, Axis};
+use rustfft::num_complex::Complex;
 use std::borrow::Cow;
 
 /// Everything needed to continue a run bit for bit: spectral fields in pyqg's `(lev, l, k)` layout.
@@ -146,7 +147,7 @@ impl Model {
     fn history<'a>(
         &'a self,
         double: impl Fn(&'a Layer<f64>) -> &'a [Complex64],
-        single: impl Fn(&'a Layer<f32>) -> &'a [rustfft::num_complex::Complex<f32>],
+        single: impl Fn(&'a Layer<f32>) -> &'a [Complex<f32>],
     ) -> [Cow<'a, [Complex64]>; NZ] {
         match &self.core {
             Prognostic::F64(c) => c.layers.each_ref().map(|l| Cow::Borrowed(double(l))),
@@ -207,15 +208,21 @@ impl Model {
             return Err(invalid("state", "arrays with NaN or Inf", "finite values"));
         }
         with_core!(&mut self.core, c => {
-            for (lev, layer) in c.layers.iter_mut().enumerate() {
+            let mut layers = Vec::with_capacity(NZ);
+            for lev in 0..NZ {
                 let take = |a: &Array3<Complex64>| {
                     narrow_complex(&g.from_pyqg_layout(a.index_axis(Axis(0), lev)))
                 };
-                layer.qh = take(&s.qh);
-                layer.dqhdt_p = take(&s.dqhdt_p);
-                layer.dqhdt_pp = take(&s.dqhdt_pp);
-                layer.prev = take(&s.qh_prev);
-                layer.q = narrow(&s.q.index_axis(Axis(0), lev).iter().copied().collect::<Vec<_>>());
+                let spectra = [&s.qh, &s.dqhdt_p, &s.dqhdt_pp, &s.qh_prev].map(take);
+                let q = narrow(&s.q.index_axis(Axis(0), lev).iter().copied().collect::<Vec<_>>());
+                if !fits(&q, &spectra) {
+                    let range = "values within the model's precision (below 3.4e38 in f32)";
+                    return Err(invalid("state", "values beyond the model's precision", range));
+                }
+                layers.push((q, spectra));
+            }
+            for (layer, (q, [qh, p, pp, prev])) in c.layers.iter_mut().zip(layers) {
+                (layer.q, layer.qh, layer.dqhdt_p, layer.dqhdt_pp, layer.prev) = (q, qh, p, pp, prev);
             }
         });
         (self.ablevel, self.tc, self.t) = (s.ablevel, s.tc, s.t);
@@ -267,4 +274,9 @@ impl Model {
         let (nl, nk) = (self.grid().nl(), self.grid().nk());
         Array3::from_shape_fn((NZ, nl, nk), |(z, il, ik)| fields[z][ik * nl + il])
     }
+}
+
+/// Whether a layer rounded to the model's precision is still finite.
+fn fits<T: Real>(q: &[T], spectra: &[Vec<Complex<T>>]) -> bool {
+    all_finite(q) && spectra.iter().flatten().all(|z| all_finite(&[z.re, z.im]))
 }
