@@ -225,6 +225,15 @@ impl Spectral {
         self.jet.as_ref()
     }
 
+    /// The advection in `T`: for `f64` the toolkit's own (its plans and tables shared, not made
+    /// again for every model on the toolkit), for another type made for it.
+    pub(crate) fn advection<T: Real>(&self) -> Advection<T> {
+        (&self.advection as &dyn std::any::Any)
+            .downcast_ref::<Advection<T>>()
+            .cloned()
+            .unwrap_or_else(|| Advection::new(&self.grid, self.dealias()))
+    }
+
     /// Transforms and buffers for one thread.
     pub fn workspace(&self) -> Workspace {
         self.advection.workspace()

@@ -31,7 +31,7 @@ impl<T: Real> Core<T> {
     pub(crate) fn new(kernel: &Kernel, spectral: &Spectral) -> Self {
         let grid = spectral.grid();
         let (ns, np) = (grid.n_spec(), grid.n_phys());
-        let advection = Advection::new(grid, spectral.dealias());
+        let advection: Advection<T> = spectral.advection();
         let zeros = || vec![Complex::default(); ns];
         Self {
             layers: [0, 1].map(|_| Layer::new(&advection, ns, np)),
