@@ -13,7 +13,7 @@
 //! over the model's [`Real`] type (`f64` unless a single-precision model asks for `f32`).
 
 use crate::grid::Grid;
-use crate::real::Real;
+use crate::real::{Real, reals_mut, signs};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -96,17 +96,6 @@ fn row_pair<T>(spec: &mut [T], ny: usize, k: usize, n: usize) -> (&mut [T], &mut
 /// Reals per block of [`by_pairs`]: eight complex values.
 const LANES: usize = 16;
 
-/// `+1` on the real parts of a block, `-1` on the imaginary ones (multiplying by either is exact).
-fn signs<T: Real>() -> [T; LANES] {
-    std::array::from_fn(|i| if i % 2 == 0 { T::one() } else { -T::one() })
-}
-
-/// The reals of a complex slice, interleaved (`re, im, re, im, ...`).
-fn as_reals<T: Real>(values: &mut [Complex<T>]) -> &mut [T] {
-    // SAFETY: as in `as_complex`, the other way round.
-    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), values.len() * 2) }
-}
-
 /// The pass [`split`] and [`merge`] share, over pairs `(a[i], b[i])` of two rows with one twiddle
 /// `w`: with `sum = a + b` and `diff = a - b`, it forms `lo = (sum.re, diff.im)` and
 /// `t = (sum.im w.re + diff.re w.im, sum.im w.im - diff.re w.re)` (`realfft`'s expressions),
@@ -119,16 +108,17 @@ fn by_pairs<T: Real>(
     w: Complex<T>,
     finish: impl Fn(&[T; LANES], &[T; LANES], &mut [T; LANES], &mut [T; LANES]),
 ) {
-    let w_sum: [T; LANES] = std::array::from_fn(|i| if i % 2 == 0 { w.re } else { w.im });
-    let w_diff: [T; LANES] = std::array::from_fn(|i| if i % 2 == 0 { w.im } else { -w.re });
+    let w_sum: [T; LANES] = std::array::from_fn(|i| if i.is_multiple_of(2) { w.re } else { w.im });
+    let w_diff: [T; LANES] =
+        std::array::from_fn(|i| if i.is_multiple_of(2) { w.im } else { -w.re });
     let block = |x: &mut [T; LANES], y: &mut [T; LANES]| {
         let sum: [T; LANES] = std::array::from_fn(|i| x[i] + y[i]);
         let diff: [T; LANES] = std::array::from_fn(|i| x[i] - y[i]);
-        let lo = std::array::from_fn(|i| if i % 2 == 0 { sum[i] } else { diff[i] });
+        let lo = std::array::from_fn(|i| if i.is_multiple_of(2) { sum[i] } else { diff[i] });
         let t = std::array::from_fn(|i| sum[i | 1] * w_sum[i] + diff[i & !1] * w_diff[i]);
         finish(&lo, &t, x, y);
     };
-    let (a, b) = (as_reals(a), as_reals(b));
+    let (a, b) = (reals_mut(a), reals_mut(b));
     let mut a_blocks = a.chunks_exact_mut(LANES);
     let mut b_blocks = b.chunks_exact_mut(LANES);
     for (x, y) in (&mut a_blocks).zip(&mut b_blocks) {
@@ -157,7 +147,7 @@ fn split<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
         *z = Complex::new(re + im, T::zero());
         *last = Complex::new(re - im, T::zero());
     }
-    let (half, signs) = (T::of(0.5), signs::<T>());
+    let (half, signs) = (T::of(0.5), signs::<T, LANES>());
     for (k, w) in (1..).zip(twiddles) {
         let (rows, rows_rev) = row_pair(spec, ny, k, n);
         by_pairs(rows, rows_rev, *w, |lo, t, out, out_rev| {
@@ -192,7 +182,7 @@ fn merge<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
         let diff = a - b;
         *z = Complex::new(sum.re - sum.im, diff.re - diff.im);
     }
-    let signs = signs::<T>();
+    let signs = signs::<T, LANES>();
     for (k, w) in (1..).zip(twiddles) {
         let (rows, rows_rev) = row_pair(spec, ny, k, n);
         by_pairs(rows, rows_rev, *w, |lo, t, z, z_rev| {

@@ -70,6 +70,32 @@ pub(crate) fn narrow_complex<T: Real>(x: &[Complex64]) -> Vec<Complex<T>> {
         .collect()
 }
 
+/// The reals of complex values, interleaved (`re, im, re, im, ...`), for passes that work on
+/// blocks of them (see [`crate::fft`]).
+pub(crate) fn reals<T: Real>(values: &[Complex<T>]) -> &[T] {
+    // SAFETY: `Complex<T>` is `#[repr(C)] { re: T, im: T }`, two `T`s with `T`'s alignment, so
+    // `2 len` `T`s cover exactly the `len` values, which stay borrowed.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), values.len() * 2) }
+}
+
+/// `+1` at the even (real) positions of a block of interleaved reals, `-1` at the odd (imaginary)
+/// ones; multiplying by either is exact.
+pub(crate) fn signs<T: Real, const N: usize>() -> [T; N] {
+    std::array::from_fn(|i| {
+        if i.is_multiple_of(2) {
+            T::one()
+        } else {
+            -T::one()
+        }
+    })
+}
+
+/// [`reals`], mutable.
+pub(crate) fn reals_mut<T: Real>(values: &mut [Complex<T>]) -> &mut [T] {
+    // SAFETY: as in `reals`.
+    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), values.len() * 2) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use super::NZ;
 use super::compile::Kernel;
 use crate::lanes::all_finite;
 use crate::params::Dealias;
-use crate::real::{Real, narrow, narrow_complex};
+use crate::real::{Real, narrow, narrow_complex, reals, reals_mut, signs};
 use crate::spectral::{Advection, Spectral, Speeds, Workspace};
 use rustfft::num_complex::Complex;
 
@@ -26,6 +26,48 @@ fn tendency_at<T: Real>(
     } else {
         lin + adv * c
     }
+}
+
+/// Complex values per block of [`update_block`].
+const BLOCK: usize = 8;
+
+/// The filtered AB update fused with the tendency ([`tendency_at`] and the update of
+/// [`Layer::tendency_and_update`], operation for operation, so the same bits) at [`BLOCK`]
+/// consecutive wavenumbers of one column, on their interleaved reals: each operation runs over the
+/// whole block, so that the compiler puts several complex values in a vector register (one per
+/// register, half of it idle in single precision, otherwise). Writes the tendency `d`, the new
+/// `qh` and the inverse transform's input `cols` (`qh * norm`).
+#[inline(always)]
+fn update_block<T: Real>(
+    [lin, uqh, vqh, np, npp]: [&[T]; 5],
+    k: T,
+    l: &[T],
+    filtr: &[T],
+    c: T,
+    [dt1, dt2, dt3, norm]: [T; 4],
+    [d, qh, cols]: [&mut [T]; 3],
+) {
+    let block = |x: &[T]| -> [T; 2 * BLOCK] { x[..2 * BLOCK].try_into().unwrap() };
+    let ([lin, uqh, vqh, np, npp], qh_old) = ([lin, uqh, vqh, np, npp].map(block), block(qh));
+    let half = |x: &[T]| -> [T; BLOCK] { x[..BLOCK].try_into().unwrap() };
+    let (l, filtr) = (half(l), half(filtr));
+    // The real part of `ik uqh + il vqh` negated is `k uqh.im + l vqh.im`, the imaginary part
+    // `-(k uqh.re + l vqh.re)`: the other part of the same value, times +1 or -1 (exact).
+    let sign = signs::<T, { 2 * BLOCK }>();
+    let adv: [T; 2 * BLOCK] =
+        std::array::from_fn(|j| (k * uqh[j ^ 1] + l[j / 2] * vqh[j ^ 1]) * sign[j]);
+    let tend: [T; 2 * BLOCK] = if c == T::one() {
+        std::array::from_fn(|j| lin[j] + adv[j])
+    } else {
+        std::array::from_fn(|j| lin[j] + adv[j] * c)
+    };
+    let new: [T; 2 * BLOCK] = std::array::from_fn(|j| {
+        (qh_old[j] + tend[j] * dt1 + np[j] * dt2 + npp[j] * dt3) * filtr[j / 2]
+    });
+    let scaled: [T; 2 * BLOCK] = std::array::from_fn(|j| new[j] * norm);
+    d[..2 * BLOCK].copy_from_slice(&tend);
+    qh[..2 * BLOCK].copy_from_slice(&new);
+    cols[..2 * BLOCK].copy_from_slice(&scaled);
 }
 
 /// The compiled [`Kernel`]'s operators and the inversion in the model's real type `T` (for `f64`
@@ -224,7 +266,24 @@ impl<T: Real> Layer<T> {
                         &dqhdt_p[r.clone()],
                         &dqhdt_pp[r],
                     );
-                    for il in 0..nl {
+                    let whole = nl - nl % BLOCK;
+                    for il in (0..whole).step_by(BLOCK) {
+                        let (re, r) = (2 * il.., il..);
+                        update_block(
+                            [lin, uqh, vqh, np, npp].map(|x| &reals(x)[re.clone()]),
+                            kk,
+                            &l_col[r.clone()],
+                            &filtr[r],
+                            c,
+                            [dt1, dt2, dt3, norm],
+                            [
+                                &mut reals_mut(d)[re.clone()],
+                                &mut reals_mut(qh)[re.clone()],
+                                &mut reals_mut(cols)[re],
+                            ],
+                        );
+                    }
+                    for il in whole..nl {
                         let tend = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
                         d[il] = tend;
                         let new = (qh[il] + tend * dt1 + np[il] * dt2 + npp[il] * dt3) * filtr[il];
