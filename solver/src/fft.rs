@@ -13,7 +13,7 @@
 //! over the model's [`Real`] type (`f64` unless a single-precision model asks for `f32`).
 
 use crate::grid::Grid;
-use crate::real::{Real, reals_mut, signs};
+use crate::real::{Real, complex_mut, reals_mut, signs};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -77,14 +77,6 @@ pub struct Fft2<T: Real = f64> {
     /// `(nk, ny)` scratch for the inverse column pass.
     cols: Vec<Complex<T>>,
     scratch: Vec<Complex<T>>,
-}
-
-/// A real row-major field of even length viewed as complex pairs `(f[2m], f[2m + 1])`.
-fn as_complex<T: Real>(field: &mut [T]) -> &mut [Complex<T>] {
-    assert!(field.len().is_multiple_of(2), "a real field of odd length");
-    // SAFETY: `Complex<T>` is `#[repr(C)] { re: T, im: T }`: two `T`s with `T`'s alignment, so
-    // `len / 2` of them cover exactly the `len` values of `field`, which stays borrowed.
-    unsafe { std::slice::from_raw_parts_mut(field.as_mut_ptr().cast(), field.len() / 2) }
 }
 
 /// The rows `k` and `n - k` (`0 < k < n - k`) of a k-major array of rows of `ny` values.
@@ -174,13 +166,8 @@ fn merge<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
     let n = spec.len() / ny - 1;
     let (first, rest) = spec.split_at_mut(ny);
     for (z, last) in first.iter_mut().zip(&rest[(n - 1) * ny..]) {
-        let (a, b) = (
-            Complex::new(z.re, T::zero()),
-            Complex::new(last.re, T::zero()),
-        );
-        let sum = a + b;
-        let diff = a - b;
-        *z = Complex::new(sum.re - sum.im, diff.re - diff.im);
+        // realfft's `(sum.re - sum.im, diff.re - diff.im)` with both imaginary parts `+0`.
+        *z = Complex::new(z.re + last.re, z.re - last.re);
     }
     let signs = signs::<T, LANES>();
     for (k, w) in (1..).zip(twiddles) {
@@ -231,7 +218,7 @@ impl<T: Real> Fft2<T> {
         debug_assert_eq!(out.len(), (half + 1) * ny);
         let rows = &mut self.rows[..half * ny];
         self.plans.row_fwd.process_outofplace_with_scratch(
-            as_complex(input),
+            complex_mut(input),
             rows,
             &mut self.scratch,
         );
@@ -275,7 +262,7 @@ impl<T: Real> Fft2<T> {
         transpose::transpose(&self.cols[..half * ny], rows, ny, half);
         self.plans.row_inv.process_outofplace_with_scratch(
             rows,
-            as_complex(out),
+            complex_mut(out),
             &mut self.scratch,
         );
     }

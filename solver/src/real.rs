@@ -78,6 +78,20 @@ pub(crate) fn reals<T: Real>(values: &[Complex<T>]) -> &[T] {
     unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), values.len() * 2) }
 }
 
+/// [`reals`], mutable.
+pub(crate) fn reals_mut<T: Real>(values: &mut [Complex<T>]) -> &mut [T] {
+    // SAFETY: as in `reals`.
+    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), values.len() * 2) }
+}
+
+/// A real field of even length viewed as complex pairs `(x[2m], x[2m + 1])`, the converse of
+/// [`reals_mut`].
+pub(crate) fn complex_mut<T: Real>(x: &mut [T]) -> &mut [Complex<T>] {
+    assert!(x.len().is_multiple_of(2), "a real field of odd length");
+    // SAFETY: as in `reals`: `len / 2` complex values cover exactly the `len` reals.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast(), x.len() / 2) }
+}
+
 /// `+1` at the even (real) positions of a block of interleaved reals, `-1` at the odd (imaginary)
 /// ones; multiplying by either is exact.
 pub(crate) fn signs<T: Real, const N: usize>() -> [T; N] {
@@ -88,12 +102,6 @@ pub(crate) fn signs<T: Real, const N: usize>() -> [T; N] {
             -T::one()
         }
     })
-}
-
-/// [`reals`], mutable.
-pub(crate) fn reals_mut<T: Real>(values: &mut [Complex<T>]) -> &mut [T] {
-    // SAFETY: as in `reals`.
-    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), values.len() * 2) }
 }
 
 #[cfg(test)]
