@@ -1,4 +1,4 @@
-//! `medida closure data`, `discover`, `evaluate`, `calibrate`, `train-rl` and `list`.
+//! `medida closure data`, `discover`, `evaluate`, `score`, `calibrate`, `train-rl` and `list`.
 
 use crate::progress::Reporter;
 use medida_discovery::closure::BASELINES;
@@ -7,6 +7,7 @@ use medida_workflow::closure::{
     ClosureDataArgs, ClosureDiscoverArgs, closure_data, closure_discover,
 };
 use medida_workflow::evaluate::{ClosureEvaluateArgs, closure_evaluate};
+use medida_workflow::score::{ClosureScoreArgs, closure_score};
 use medida_workflow::train_rl::{ClosureTrainRlArgs, closure_train_rl};
 
 /// Closures for coarse models: datasets of coarse-grained runs and subgrid forcing, and their
@@ -40,6 +41,15 @@ pub enum Closure {
         /// No progress output.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Ross et al.'s 18 similarity scores of existing run files: sets of runs against a
+    /// target set (a score of 1) and a baseline set (0).
+    Score {
+        #[command(flatten)]
+        args: ClosureScoreArgs,
+        /// Print the report as JSON (with the distances behind each score).
+        #[arg(long)]
+        json: bool,
     },
     /// Calibrate a built-in closure's constants so the coarse model's time-mean enstrophy
     /// spectrum matches the dataset's (ensemble Kalman inversion, or --sweep of one constant).
@@ -107,6 +117,13 @@ pub fn run(c: Closure) -> anyhow::Result<()> {
                 return crate::print(&format!("{}\n", serde_json::to_string_pretty(&report)?));
             }
             crate::print(&format!("{}\n", report.table()))
+        }
+        Closure::Score { args, json } => {
+            let report = closure_score(&args)?;
+            if json {
+                return crate::print(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+            }
+            crate::print(&report.table())
         }
         Closure::Calibrate {
             mut args,

@@ -3,7 +3,8 @@
 //! implementation (`tests/closure/similarity_reference.py`: scipy's `wasserstein_distance`, pyqg's
 //! own inversion and `calc_ispec`) to 1e-10, the baseline scores 0 exactly, finished runs are
 //! reused, a closure that blows the model up is a reported result, and bad input is named
-//! before anything runs.
+//! before anything runs. `medida closure score` of `medida simulate` files equals the same
+//! implementation.
 
 mod common;
 
@@ -225,4 +226,144 @@ print("ok")
 "#;
     let printed = python_ok(&["-c", check, a.to_str().unwrap(), b.to_str().unwrap()]);
     assert!(printed.contains("ok"));
+}
+
+/// A `medida simulate` eddy run of 0.1 years on `nx`^2 from `seed` into `out`, with time
+/// averages over its second half, a snapshot every 25 steps (17) and `extra` flags.
+fn eddy_run(out: &Path, nx: usize, seed: u32, extra: &[&str]) {
+    let sets = [
+        format!("model.nx={nx}"),
+        format!("model.ny={nx}"),
+        format!("init.seed={seed}"),
+        "output.tavestart=1.5552e6".to_string(),
+        "output.snapshot_interval=25".to_string(),
+    ];
+    let mut args = vec!["simulate", "-q", "--tmax", "3.1104e6", "--out"];
+    args.push(out.to_str().unwrap());
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    ok(&[&args[..], extra].concat());
+}
+
+#[test]
+fn score_of_run_files_matches_an_independent_implementation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    // The target: two high-resolution runs; the baseline and the models coarse, one with a
+    // closure; the scores pool both target runs and cross resolutions, as Ross's do.
+    eddy_run(Path::new(&f("hr0.h5")), 32, 0, &[]);
+    eddy_run(Path::new(&f("hr1.h5")), 32, 1, &[]);
+    eddy_run(Path::new(&f("lr.h5")), 16, 2, &[]);
+    eddy_run(
+        Path::new(&f("smag.h5")),
+        16,
+        3,
+        &["--closure", "smagorinsky"],
+    );
+    let target = format!("{},{}", f("hr0.h5"), f("hr1.h5"));
+    let smag = format!("smag={}", f("smag.h5"));
+    let itself = format!("itself={target}");
+    let none = format!("none={}", f("lr.h5"));
+    let args = [
+        "closure",
+        "score",
+        "--json",
+        "--last",
+        "8",
+        "--target",
+        &target,
+        "--baseline",
+        &f("lr.h5"),
+        "--model",
+        &smag,
+        "--model",
+        &itself,
+        "--model",
+        &none,
+    ];
+    let report: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    let reference: Vec<Vec<f64>> = serde_json::from_str(&pyqg_python_ok(&[
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/closure/similarity_reference.py"
+        ),
+        "--files",
+        "8",
+        &target,
+        &f("lr.h5"),
+        &f("smag.h5"),
+        &target,
+        &f("lr.h5"),
+    ]))
+    .unwrap();
+    let models = report["models"].as_array().unwrap();
+    assert_eq!(models.len(), 3);
+    for (m, want) in models.iter().zip(&reference) {
+        let name = m["name"].as_str().unwrap();
+        let got: Vec<f64> = serde_json::from_value(m["scores"]["scores"].clone()).unwrap();
+        let err = got
+            .iter()
+            .zip(want)
+            .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
+            .fold(0.0f64, f64::max);
+        println!("{name}: largest score difference {err:.1e}");
+        assert!(err <= 1e-10, "{name}: {err:e}");
+        // The target scores 1 and the baseline 0, exactly: a distance of a set to itself is 0.
+        let exact = match name {
+            "itself" => Some(1.0),
+            "none" => Some(0.0),
+            _ => None,
+        };
+        if let Some(x) = exact {
+            assert!(got.iter().all(|s| *s == x), "{name}: {got:?}");
+        }
+    }
+    // The table names every model.
+    let table = ok(&[&args[..2], &args[3..]].concat());
+    assert!(
+        table.contains("smag") && table.contains("mean of 18"),
+        "{table}"
+    );
+    // Bad input is named, with the flag and the file.
+    let bare = tmp.path().join("bare.h5");
+    ok(&[
+        "simulate",
+        "-q",
+        "--steps",
+        "300",
+        "--set",
+        "model.nx=16",
+        "--set",
+        "model.ny=16",
+        "--set",
+        "output.snapshot_interval=25",
+        "--out",
+        bare.to_str().unwrap(),
+    ]);
+    let bare = format!("bare={}", bare.display());
+    for (bad, msg) in [
+        (vec!["--model", &bare], "without the time average"),
+        (vec!["--model", "smag"], "allowed NAME=FILE"),
+        (vec!["--model", &smag, "--model", &smag], "given twice"),
+        (vec!["--model", &smag, "--last", "0"], "--last 0"),
+        (
+            vec!["--model", &smag, "--last", "500"],
+            "fewer than the 500",
+        ),
+        (vec!["--model", "x=nofile.h5"], "nofile.h5"),
+    ] {
+        let base = [
+            "closure",
+            "score",
+            "--target",
+            &target,
+            "--baseline",
+            &f("lr.h5"),
+        ];
+        let r = medida(&[&base[..], &bad[..]].concat());
+        assert_eq!(r.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(msg), "{bad:?}: {err}");
+    }
 }

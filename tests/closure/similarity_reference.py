@@ -1,15 +1,17 @@
 """Ross et al.'s online similarity scores recomputed from the files of a `medida closure evaluate`, independently of medida.
 
     python tests/closure/similarity_reference.py DATA EVAL    # prints {closure: [18 scores]} as JSON
+    python tests/closure/similarity_reference.py --files LAST TARGET BASELINE MODEL...
+        # `medida closure score`'s: run files, comma-separated per set; prints [[18 scores] per MODEL]
 
 Runs in the pyqg environment (.venv-pyqg: pyqg 0.7.2, scipy, h5py). Written from the closure
 reference (section 1.7): for every closure folder of EVAL (the runs of `medida closure evaluate
 --out EVAL`) and the target (the high-resolution runs of DATA, `medida closure data --out DATA`),
 
 - the 10 distributional distances: scipy's `wasserstein_distance` between the values pooled over
-  space, the last 10 snapshots and every run, of q, ufull = u + U, vfull = v, KE = ufull^2 +
-  vfull^2 and Ens = curl(ufull, vfull)^2, per layer; u and v come from pyqg's own inversion of q
-  (a pyqg QGModel with the file's parameters), the curl from NumPy FFT derivatives;
+  space, the last 10 snapshots (LAST with --files) and every run, of q, ufull = u + U, vfull = v,
+  KE = ufull^2 + vfull^2 and Ens = curl(ufull, vfull)^2, per layer; u and v come from pyqg's own
+  inversion of q (a pyqg QGModel with the file's parameters), the curl from NumPy FFT derivatives;
 - the 8 spectral distances: the RMS difference, over the bins below both models' `0.65 pi / dx`
   (the first k where pyqg's filter is below 1), of pyqg's `calc_ispec` of the run-averaged time
   averages KEspec and Ensspec per layer, KEflux + paramspec_KEflux, APEflux + paramspec_APEflux,
@@ -76,15 +78,15 @@ def cutoff(m):
     return m.k[0][np.argwhere(np.array(m.filtr)[0] < 1)[0, 0]]
 
 
-def ensemble(kind, paths, hr=False):
+def ensemble(kind, paths, hr=False, last=LAST):
     reads, pools = [], None
     for p in paths:
         with h5py.File(p, "r") as f:
             if hr:
-                q = f["q_hr"][...][-LAST:]
+                q = f["q_hr"][...][-last:]
                 m = model(f, f["x_hr"].shape[0])
             else:
-                q = f["q"][...][-LAST:]
+                q = f["q"][...][-last:]
                 m = model(f, f["x"].shape[0])
             averages = {name: f[name][...] for name, _, _ in SPECTRA}
             averages.update({param: f[param][...] for _, _, param in SPECTRA if param})
@@ -105,7 +107,19 @@ def differences(a, b):
     return np.array(d)
 
 
+def scores(last, target, baseline, models):
+    """`medida closure score`'s scores: each set a comma-separated list of run files."""
+    sets = lambda spec: [pathlib.Path(p) for p in spec.split(",")]
+    target = ensemble("target", sets(target), last=last)
+    d2 = differences(ensemble("baseline", sets(baseline), last=last), target)
+    return [list(1 - differences(ensemble("model", sets(m), last=last), target) / d2) for m in models]
+
+
 def main():
+    if sys.argv[1] == "--files":
+        last, target, baseline, *models = sys.argv[2:]
+        print(json.dumps(scores(int(last), target, baseline, models)))
+        return
     data, ev = map(pathlib.Path, sys.argv[1:3])
     report = json.loads((ev / "scores.json").read_text())
     hr = [p for p in sorted(data.glob("run*.h5")) if not p.name.endswith(".ckpt.h5")]

@@ -157,46 +157,20 @@ impl EvaluationReport {
     /// single runs below.
     pub fn table(&self) -> String {
         let cols = &self.closures;
-        let width = cols
-            .iter()
-            .map(|c| c.closure.len().clamp(8, 24))
-            .collect::<Vec<_>>();
+        let width: Vec<usize> = cols.iter().map(|c| column_width(&c.closure)).collect();
         let mut out = format!(
-            "online similarity to {} high-resolution {} runs ({} -> {}, operator {}); 1 = high resolution, 0 = no closure\n\n{:<30}",
+            "online similarity to {} high-resolution {} runs ({} -> {}, operator {}); 1 = high resolution, 0 = no closure\n\n",
             self.target_runs,
             self.dataset.config,
             self.dataset.hr,
             self.dataset.lr,
             self.dataset.operator,
-            "metric"
         );
-        for (c, w) in cols.iter().zip(&width) {
-            let name: String = c.closure.chars().take(*w).collect();
-            out.push_str(&format!(" {name:>w$}"));
-        }
-        out.push('\n');
-        let cell = |v: Option<f64>, w: usize| match v {
-            Some(v) => format!(" {v:>w$.2}"),
-            None => format!(" {:>w$}", "-"),
-        };
-        for (i, m) in self.metrics.iter().enumerate() {
-            out.push_str(&format!("{m:<30}"));
-            for (c, w) in cols.iter().zip(&width) {
-                out.push_str(&cell(c.scores.as_ref().map(|s| s.scores[i]), *w));
-            }
-            out.push('\n');
-        }
-        for (label, f) in [
-            ("mean of 18", Scores18::mean as fn(&Scores18) -> f64),
-            ("mean of 17 (no KEfriction)", Scores18::mean17),
-            ("min of 18", Scores18::min),
-        ] {
-            out.push_str(&format!("{label:<30}"));
-            for (c, w) in cols.iter().zip(&width) {
-                out.push_str(&cell(c.scores.as_ref().map(f), *w));
-            }
-            out.push('\n');
-        }
+        let named: Vec<(&str, Option<&Scores18>)> = cols
+            .iter()
+            .map(|c| (c.closure.as_str(), c.scores.as_ref()))
+            .collect();
+        out.push_str(&score_rows(&named));
         out.push_str(&format!("{:<30}", "single runs' means (min..max)"));
         for (c, w) in cols.iter().zip(&width) {
             let text = if c.run_means.is_empty() {
@@ -229,6 +203,46 @@ impl EvaluationReport {
         }
         out
     }
+}
+
+/// A column's width in the score tables: its name's, within 8 to 24 characters.
+fn column_width(name: &str) -> usize {
+    name.len().clamp(8, 24)
+}
+
+/// The score table's rows: a header of the columns' names, one row per metric, then the mean
+/// of 18 and of 17 and the minimum; `-` where a column has no scores (a run blew up).
+pub(crate) fn score_rows(cols: &[(&str, Option<&Scores18>)]) -> String {
+    let width: Vec<usize> = cols.iter().map(|(name, _)| column_width(name)).collect();
+    let mut out = format!("{:<30}", "metric");
+    for ((name, _), w) in cols.iter().zip(&width) {
+        let name: String = name.chars().take(*w).collect();
+        out.push_str(&format!(" {name:>w$}"));
+    }
+    out.push('\n');
+    let cell = |v: Option<f64>, w: usize| match v {
+        Some(v) => format!(" {v:>w$.2}"),
+        None => format!(" {:>w$}", "-"),
+    };
+    for (i, m) in METRICS.iter().enumerate() {
+        out.push_str(&format!("{m:<30}"));
+        for ((_, s), w) in cols.iter().zip(&width) {
+            out.push_str(&cell(s.map(|s| s.scores[i]), *w));
+        }
+        out.push('\n');
+    }
+    for (label, f) in [
+        ("mean of 18", Scores18::mean as fn(&Scores18) -> f64),
+        ("mean of 17 (no KEfriction)", Scores18::mean17),
+        ("min of 18", Scores18::min),
+    ] {
+        out.push_str(&format!("{label:<30}"));
+        for ((_, s), w) in cols.iter().zip(&width) {
+            out.push_str(&cell(s.map(f), *w));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// A closure's folder name: its specification without characters a path would mangle.
@@ -349,7 +363,7 @@ fn coarse_run(cfg: &RunConfig, path: &Path) -> Result<RunStatus> {
 }
 
 /// The last `last` snapshots' `q` of a coarse run file.
-fn last_q(path: &Path, last: usize) -> Result<Vec<Array3<f64>>> {
+pub(crate) fn last_q(path: &Path, last: usize) -> Result<Vec<Array3<f64>>> {
     let frames = Frames::open(path, "q")?;
     let n = frames.shape()[0];
     if n < last {
@@ -364,7 +378,7 @@ fn last_q(path: &Path, last: usize) -> Result<Vec<Array3<f64>>> {
 }
 
 /// A file's time average `name` (absent: `None`).
-fn average(path: &Path, name: &str) -> Option<ArrayD<f64>> {
+pub(crate) fn average(path: &Path, name: &str) -> Option<ArrayD<f64>> {
     read_array(path, name).ok()
 }
 

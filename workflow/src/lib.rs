@@ -24,6 +24,7 @@ pub mod progress;
 pub mod pyqg_file;
 pub mod regression;
 pub mod schema;
+pub mod score;
 pub mod simulate;
 pub mod train_rl;
 
