@@ -3,6 +3,7 @@
 //! double-precision step cannot beat: the 10 single-layer real FFTs (4 forward, 6 inverse).
 //!
 //!     cargo bench -p medida-solver --bench step
+//!     MEDIDA_SIMD=baseline cargo bench -p medida-solver --bench step   # without the AVX2 copies
 //!
 //! `bench/compare_pyqg.py` runs this and pyqg in one go and writes docs/benchmarks.md.
 
@@ -46,6 +47,9 @@ fn timed_steps(m: &mut Model, iters: u64) -> Duration {
 }
 
 fn step(c: &mut Criterion) {
+    if std::env::var("MEDIDA_SIMD").is_ok_and(|v| v == "baseline") {
+        medida_solver::simd::set_simd(medida_solver::simd::Simd::Baseline);
+    }
     for (threads, precision, group) in [
         (1, Precision::F64, "step_1thread"),
         (2, Precision::F64, "step_2thread"),

@@ -13,7 +13,8 @@
 //! over the model's [`Real`] type (`f64` unless a single-precision model asks for `f32`).
 
 use crate::grid::Grid;
-use crate::real::{Real, complex_mut, reals_mut, signs};
+use crate::real::{Real, complex_mut, each, reals_mut, signs};
+use crate::simd::dispatched;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -80,6 +81,7 @@ pub struct Fft2<T: Real = f64> {
 }
 
 /// The rows `k` and `n - k` (`0 < k < n - k`) of a k-major array of rows of `ny` values.
+#[inline(always)]
 fn row_pair<T>(spec: &mut [T], ny: usize, k: usize, n: usize) -> (&mut [T], &mut [T]) {
     let (lo, hi) = spec.split_at_mut((n - k) * ny);
     (&mut lo[k * ny..(k + 1) * ny], &mut hi[..ny])
@@ -94,27 +96,36 @@ const LANES: usize = 16;
 /// interleaved, and `finish(lo, t, a, b)` writes the results. It works in blocks of [`LANES`]
 /// reals, each step one operation over the whole block, so that the compiler keeps whole vectors
 /// of them in flight instead of one complex value per register; a short last block is padded.
+#[inline(always)]
 fn by_pairs<T: Real>(
     a: &mut [Complex<T>],
     b: &mut [Complex<T>],
     w: Complex<T>,
     finish: impl Fn(&[T; LANES], &[T; LANES], &mut [T; LANES], &mut [T; LANES]),
 ) {
-    let w_sum: [T; LANES] = std::array::from_fn(|i| if i.is_multiple_of(2) { w.re } else { w.im });
-    let w_diff: [T; LANES] =
-        std::array::from_fn(|i| if i.is_multiple_of(2) { w.im } else { -w.re });
-    let block = |x: &mut [T; LANES], y: &mut [T; LANES]| {
-        let sum: [T; LANES] = std::array::from_fn(|i| x[i] + y[i]);
-        let diff: [T; LANES] = std::array::from_fn(|i| x[i] - y[i]);
-        let lo = std::array::from_fn(|i| if i.is_multiple_of(2) { sum[i] } else { diff[i] });
-        let t = std::array::from_fn(|i| sum[i | 1] * w_sum[i] + diff[i & !1] * w_diff[i]);
+    let w_sum: [T; LANES] = each(|i| if i.is_multiple_of(2) { w.re } else { w.im });
+    let w_diff: [T; LANES] = each(|i| if i.is_multiple_of(2) { w.im } else { -w.re });
+    // A function, not a closure: called twice, a closure was left out of line, and so out of
+    // the AVX2 copies ([`crate::simd`]).
+    #[inline(always)]
+    fn block<T: Real>(
+        x: &mut [T; LANES],
+        y: &mut [T; LANES],
+        [w_sum, w_diff]: &[[T; LANES]; 2],
+        finish: &impl Fn(&[T; LANES], &[T; LANES], &mut [T; LANES], &mut [T; LANES]),
+    ) {
+        let sum: [T; LANES] = each(|i| x[i] + y[i]);
+        let diff: [T; LANES] = each(|i| x[i] - y[i]);
+        let lo = each(|i| if i.is_multiple_of(2) { sum[i] } else { diff[i] });
+        let t = each(|i| sum[i | 1] * w_sum[i] + diff[i & !1] * w_diff[i]);
         finish(&lo, &t, x, y);
-    };
+    }
+    let w = [w_sum, w_diff];
     let (a, b) = (reals_mut(a), reals_mut(b));
     let mut a_blocks = a.chunks_exact_mut(LANES);
     let mut b_blocks = b.chunks_exact_mut(LANES);
     for (x, y) in (&mut a_blocks).zip(&mut b_blocks) {
-        block(x.try_into().unwrap(), y.try_into().unwrap());
+        block(x.try_into().unwrap(), y.try_into().unwrap(), &w, &finish);
     }
     let (a_rest, b_rest) = (a_blocks.into_remainder(), b_blocks.into_remainder());
     if !a_rest.is_empty() {
@@ -122,69 +133,81 @@ fn by_pairs<T: Real>(
         let mut y = [T::zero(); LANES];
         x[..a_rest.len()].copy_from_slice(a_rest);
         y[..b_rest.len()].copy_from_slice(b_rest);
-        block(&mut x, &mut y);
+        block(&mut x, &mut y, &w, &finish);
         a_rest.copy_from_slice(&x[..a_rest.len()]);
         b_rest.copy_from_slice(&y[..b_rest.len()]);
     }
 }
 
-/// Forward split: rows `0..n` of the k-major `spec` (`n + 1` rows of `ny`, `n = nx/2`) hold the
-/// transforms of the real rows viewed as complex; on return rows `0 ..= n` hold the real rows'
-/// bins `k = 0 ..= n`. `realfft`'s post-processing, with `twiddles` its `exp(-2 pi i k/nx) / 2`.
-fn split<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
-    let n = spec.len() / ny - 1;
-    let (first, rest) = spec.split_at_mut(ny);
-    for (z, last) in first.iter_mut().zip(&mut rest[(n - 1) * ny..]) {
-        let (re, im) = (z.re, z.im);
-        *z = Complex::new(re + im, T::zero());
-        *last = Complex::new(re - im, T::zero());
-    }
-    let (half, signs) = (T::of(0.5), signs::<T, LANES>());
-    for (k, w) in (1..).zip(twiddles) {
-        let (rows, rows_rev) = row_pair(spec, ny, k, n);
-        by_pairs(rows, rows_rev, *w, |lo, t, out, out_rev| {
-            for i in 0..LANES {
-                let half_lo = half * lo[i];
-                out[i] = half_lo + t[i];
-                // re: half_lo - t; im: t - half_lo (as sums, which is what a subtraction is).
-                out_rev[i] = half_lo * signs[i] + t[i] * -signs[i];
+dispatched! {
+    /// Forward split: rows `0..n` of the k-major `spec` (`n + 1` rows of `ny`, `n = nx/2`) hold
+    /// the transforms of the real rows viewed as complex; on return rows `0 ..= n` hold the real
+    /// rows' bins `k = 0 ..= n`. `realfft`'s post-processing, with `twiddles` its
+    /// `exp(-2 pi i k/nx) / 2`.
+    fn split<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
+        let n = spec.len() / ny - 1;
+        let (first, rest) = spec.split_at_mut(ny);
+        for (z, last) in first.iter_mut().zip(&mut rest[(n - 1) * ny..]) {
+            let (re, im) = (z.re, z.im);
+            *z = Complex::new(re + im, T::zero());
+            *last = Complex::new(re - im, T::zero());
+        }
+        let (half, signs) = (T::of(0.5), signs::<T, LANES>());
+        for (k, w) in (1..).zip(twiddles) {
+            let (rows, rows_rev) = row_pair(spec, ny, k, n);
+            by_pairs(rows, rows_rev, *w, |lo, t, out, out_rev| {
+                for i in 0..LANES {
+                    let half_lo = half * lo[i];
+                    out[i] = half_lo + t[i];
+                    // re: half_lo - t; im: t - half_lo (as sums, which is what a subtraction is).
+                    out_rev[i] = half_lo * signs[i] + t[i] * -signs[i];
+                }
+            });
+        }
+        if n.is_multiple_of(2) {
+            for z in &mut spec[n / 2 * ny..(n / 2 + 1) * ny] {
+                z.im = -z.im;
             }
-        });
-    }
-    if n.is_multiple_of(2) {
-        for z in &mut spec[n / 2 * ny..(n / 2 + 1) * ny] {
-            z.im = -z.im;
         }
     }
 }
 
-/// Inverse merge, the converse of [`split`]: the real rows' bins `0 ..= n` in the k-major `spec`
-/// become, in rows `0..n`, the spectra whose inverse complex transforms are the real rows viewed as
-/// complex. The imaginary parts of bins `0` and `n` are ignored, as FFTW and NumPy do.
-/// `realfft`'s pre-processing, with `twiddles` its `exp(+2 pi i k/nx)`.
-fn merge<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
-    let n = spec.len() / ny - 1;
-    let (first, rest) = spec.split_at_mut(ny);
-    for (z, last) in first.iter_mut().zip(&rest[(n - 1) * ny..]) {
-        // realfft's `(sum.re - sum.im, diff.re - diff.im)` with both imaginary parts `+0`.
-        *z = Complex::new(z.re + last.re, z.re - last.re);
-    }
-    let signs = signs::<T, LANES>();
-    for (k, w) in (1..).zip(twiddles) {
-        let (rows, rows_rev) = row_pair(spec, ny, k, n);
-        by_pairs(rows, rows_rev, *w, |lo, t, z, z_rev| {
-            for i in 0..LANES {
-                z[i] = lo[i] - t[i];
-                // re: sum.re + t.re; im: -t.im - diff.im.
-                z_rev[i] = lo[i] * signs[i] + t[i] * signs[i];
-            }
-        });
-    }
-    if n.is_multiple_of(2) {
-        for z in &mut spec[n / 2 * ny..(n / 2 + 1) * ny] {
-            let doubled = *z + *z;
-            *z = doubled.conj();
+dispatched! {
+    /// Inverse merge, the converse of [`split`]: the real rows' bins `0 ..= n` in the k-major
+    /// `spec` become, in rows `0..n`, the spectra whose inverse complex transforms are the real
+    /// rows viewed as complex. The imaginary parts of bins `0` and `n` are ignored, as FFTW and
+    /// NumPy do. `realfft`'s pre-processing, with `twiddles` its `exp(+2 pi i k/nx)`.
+    fn merge<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
+        let n = spec.len() / ny - 1;
+        let (first, rest) = spec.split_at_mut(ny);
+        for (z, last) in first.iter_mut().zip(&rest[(n - 1) * ny..]) {
+            // realfft's `(sum.re - sum.im, diff.re - diff.im)` with both imaginary parts `+0`.
+            *z = Complex::new(z.re + last.re, z.re - last.re);
         }
+        let signs = signs::<T, LANES>();
+        for (k, w) in (1..).zip(twiddles) {
+            let (rows, rows_rev) = row_pair(spec, ny, k, n);
+            by_pairs(rows, rows_rev, *w, |lo, t, z, z_rev| {
+                for i in 0..LANES {
+                    z[i] = lo[i] - t[i];
+                    // re: sum.re + t.re; im: -t.im - diff.im.
+                    z_rev[i] = lo[i] * signs[i] + t[i] * signs[i];
+                }
+            });
+        }
+        if n.is_multiple_of(2) {
+            for z in &mut spec[n / 2 * ny..(n / 2 + 1) * ny] {
+                let doubled = *z + *z;
+                *z = doubled.conj();
+            }
+        }
+    }
+}
+
+dispatched! {
+    /// `out = x * norm`.
+    fn scale<T: Real>(out: &mut [Complex<T>], x: &[Complex<T>], norm: T) {
+        out.iter_mut().zip(x).for_each(|(c, s)| *c = s * norm);
     }
 }
 
@@ -235,10 +258,7 @@ impl<T: Real> Fft2<T> {
     pub fn inverse(&mut self, spec: &[Complex<T>], out: &mut [T]) {
         debug_assert_eq!(spec.len(), self.cols.len());
         let norm = self.inverse_norm();
-        self.inverse_with(
-            |cols| cols.iter_mut().zip(spec).for_each(|(c, s)| *c = s * norm),
-            out,
-        );
+        self.inverse_with(|cols| scale(cols, spec, norm), out);
     }
 
     /// The inverse transform's normalisation, `1/(nx ny)`.

@@ -4,59 +4,64 @@
 //! finiteness check after each update and the speeds of the fluxes a tenth of a step.
 
 use crate::real::Real;
+use crate::simd::dispatched;
 
 /// Independent partial results per pass.
 const LANES: usize = 8;
 
-/// Whether every value of `x` is finite: `x * 0` is zero for a finite `x` and NaN otherwise.
-pub(crate) fn all_finite<T: Real>(x: &[T]) -> bool {
-    let zero = T::zero();
-    let chunks = x.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    let mut acc = [zero; LANES];
-    for c in chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a = *a + x * zero;
+dispatched! {
+    /// Whether every value of `x` is finite: `x * 0` is zero for a finite `x` and NaN otherwise.
+    pub(crate) fn all_finite<T: Real>(x: &[T]) -> bool {
+        let zero = T::zero();
+        let chunks = x.chunks_exact(LANES);
+        let rest = chunks.remainder();
+        let mut acc = [zero; LANES];
+        for c in chunks {
+            for (a, &x) in acc.iter_mut().zip(c) {
+                *a = *a + x * zero;
+            }
         }
+        acc.iter().chain(rest).map(|&x| x * zero).sum::<T>() == zero
     }
-    acc.iter().chain(rest).map(|&x| x * zero).sum::<T>() == zero
 }
 
-/// `u *= b` and `v *= b` pointwise; returns `(max |u + ubg|, max |v|)` of the velocities `u`, `v`
-/// before the products (the advecting speeds of the CFL number, `ubg` the background flow).
-/// The values must be finite (a NaN is passed over by the maxima).
-pub(crate) fn products_and_speeds<T: Real>(
-    u: &mut [T],
-    v: &mut [T],
-    b: &[T],
-    ubg: T,
-) -> (f64, f64) {
-    #[inline(always)]
-    fn point<T: Real>(u: &mut T, v: &mut T, b: T, ubg: T, um: &mut T, vm: &mut T) {
-        let (su, sv) = ((*u + ubg).abs(), v.abs());
-        *um = if su > *um { su } else { *um };
-        *vm = if sv > *vm { sv } else { *vm };
-        *u = *u * b;
-        *v = *v * b;
-    }
-    let (mut um, mut vm) = ([T::zero(); LANES], [T::zero(); LANES]);
-    let n = u.len();
-    let (u, v, b) = (&mut u[..n], &mut v[..n], &b[..n]);
-    let whole = n - n % LANES;
-    for ((u, v), b) in u[..whole]
-        .chunks_exact_mut(LANES)
-        .zip(v[..whole].chunks_exact_mut(LANES))
-        .zip(b[..whole].chunks_exact(LANES))
-    {
-        for i in 0..LANES {
-            point(&mut u[i], &mut v[i], b[i], ubg, &mut um[i], &mut vm[i]);
+dispatched! {
+    /// `u *= b` and `v *= b` pointwise; returns `(max |u + ubg|, max |v|)` of the velocities `u`,
+    /// `v` before the products (the advecting speeds of the CFL number, `ubg` the background
+    /// flow). The values must be finite (a NaN is passed over by the maxima).
+    pub(crate) fn products_and_speeds<T: Real>(
+        u: &mut [T],
+        v: &mut [T],
+        b: &[T],
+        ubg: T,
+    ) -> (f64, f64) {
+        #[inline(always)]
+        fn point<T: Real>(u: &mut T, v: &mut T, b: T, ubg: T, um: &mut T, vm: &mut T) {
+            let (su, sv) = ((*u + ubg).abs(), v.abs());
+            *um = if su > *um { su } else { *um };
+            *vm = if sv > *vm { sv } else { *vm };
+            *u = *u * b;
+            *v = *v * b;
         }
+        let (mut um, mut vm) = ([T::zero(); LANES], [T::zero(); LANES]);
+        let n = u.len();
+        let (u, v, b) = (&mut u[..n], &mut v[..n], &b[..n]);
+        let whole = n - n % LANES;
+        for ((u, v), b) in u[..whole]
+            .chunks_exact_mut(LANES)
+            .zip(v[..whole].chunks_exact_mut(LANES))
+            .zip(b[..whole].chunks_exact(LANES))
+        {
+            for i in 0..LANES {
+                point(&mut u[i], &mut v[i], b[i], ubg, &mut um[i], &mut vm[i]);
+            }
+        }
+        for i in whole..n {
+            point(&mut u[i], &mut v[i], b[i], ubg, &mut um[0], &mut vm[0]);
+        }
+        let max = |m: [T; LANES]| m.into_iter().fold(T::zero(), T::max).wide();
+        (max(um), max(vm))
     }
-    for i in whole..n {
-        point(&mut u[i], &mut v[i], b[i], ubg, &mut um[0], &mut vm[0]);
-    }
-    let max = |m: [T; LANES]| m.into_iter().fold(T::zero(), T::max).wide();
-    (max(um), max(vm))
 }
 
 #[cfg(test)]

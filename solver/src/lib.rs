@@ -44,6 +44,7 @@ pub mod params;
 pub mod plan;
 pub mod pyqg;
 pub mod real;
+pub mod simd;
 pub mod spectral;
 pub mod term;
 pub mod terms;

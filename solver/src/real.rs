@@ -94,14 +94,27 @@ pub(crate) fn complex_mut<T: Real>(x: &mut [T]) -> &mut [Complex<T>] {
 
 /// `+1` at the even (real) positions of a block of interleaved reals, `-1` at the odd (imaginary)
 /// ones; multiplying by either is exact.
+#[inline(always)]
 pub(crate) fn signs<T: Real, const N: usize>() -> [T; N] {
-    std::array::from_fn(|i| {
+    each(|i| {
         if i.is_multiple_of(2) {
             T::one()
         } else {
             -T::one()
         }
     })
+}
+
+/// `[f(0), f(1), ..., f(N - 1)]`: `std::array::from_fn` as a plain loop, which is inlined into the
+/// AVX2 copies of the dispatched passes ([`crate::simd`]) where `from_fn` was left a call to a
+/// baseline function.
+#[inline(always)]
+pub(crate) fn each<T: Real, const N: usize>(f: impl Fn(usize) -> T) -> [T; N] {
+    let mut out = [T::zero(); N];
+    for (i, x) in out.iter_mut().enumerate() {
+        *x = f(i);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::inversion::Inversion;
 use crate::jet::JetProfiles;
 use crate::params::{Dealias, QgParams};
 use crate::real::{Real, narrow};
+use crate::simd::dispatched;
 use rustfft::num_complex::Complex;
 
 /// The jet model's fixed fields.
@@ -138,30 +139,12 @@ impl<T: Real> Advection<T> {
             }
         };
         let norm = ws.fft.inverse_norm();
-        // Column by column (k-major): `k` is the column's, `l` the same in every column.
         let nl = self.nl;
         let l_col = &l[..nl];
-        ws.fft.inverse_with(
-            |uh| {
-                for (u, p) in uh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)) {
-                    for ((u, p), &l) in u.iter_mut().zip(p).zip(l_col) {
-                        *u = Complex::new(l * p.im, -l * p.re) * norm;
-                    }
-                }
-            },
-            &mut ws.u,
-        );
-        ws.fft.inverse_with(
-            |vh| {
-                for (ik, (v, p)) in vh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)).enumerate() {
-                    let k = k[ik * nl];
-                    for (v, p) in v.iter_mut().zip(p) {
-                        *v = Complex::new(-k * p.im, k * p.re) * norm;
-                    }
-                }
-            },
-            &mut ws.v,
-        );
+        ws.fft
+            .inverse_with(|uh| velocity_u(uh, ah, l_col, norm), &mut ws.u);
+        ws.fft
+            .inverse_with(|vh| velocity_v(vh, ah, k, nl, norm), &mut ws.v);
         // The model's q is finite (checked after every update and by set_q), so u and v are too.
         let (umax, vmax) = crate::lanes::products_and_speeds(&mut ws.u, &mut ws.v, b, ubg);
         ws.fft.forward(&mut ws.u, uqh);
@@ -173,6 +156,29 @@ impl<T: Real> Advection<T> {
             }
         }
         Speeds { u: umax, v: vmax }
+    }
+}
+
+dispatched! {
+    /// `uh = -il ah * norm`, column by column (k-major; `l_col` is `l` in every column).
+    fn velocity_u<T: Real>(uh: &mut [Complex<T>], ah: &[Complex<T>], l_col: &[T], norm: T) {
+        for (u, p) in uh.chunks_exact_mut(l_col.len()).zip(ah.chunks_exact(l_col.len())) {
+            for ((u, p), &l) in u.iter_mut().zip(p).zip(l_col) {
+                *u = Complex::new(l * p.im, -l * p.re) * norm;
+            }
+        }
+    }
+}
+
+dispatched! {
+    /// `vh = ik ah * norm`, column by column (`k` read once per column of `nl`).
+    fn velocity_v<T: Real>(vh: &mut [Complex<T>], ah: &[Complex<T>], k: &[T], nl: usize, norm: T) {
+        for (ik, (v, p)) in vh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)).enumerate() {
+            let k = k[ik * nl];
+            for (v, p) in v.iter_mut().zip(p) {
+                *v = Complex::new(-k * p.im, k * p.re) * norm;
+            }
+        }
     }
 }
 

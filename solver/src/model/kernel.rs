@@ -6,7 +6,8 @@ use super::NZ;
 use super::compile::Kernel;
 use crate::lanes::all_finite;
 use crate::params::Dealias;
-use crate::real::{Real, narrow, narrow_complex, reals, reals_mut, signs};
+use crate::real::{Real, each, narrow, narrow_complex, reals, reals_mut, signs};
+use crate::simd::dispatched;
 use crate::spectral::{Advection, Spectral, Speeds, Workspace};
 use rustfft::num_complex::Complex;
 
@@ -54,20 +55,127 @@ fn update_block<T: Real>(
     // The real part of `ik uqh + il vqh` negated is `k uqh.im + l vqh.im`, the imaginary part
     // `-(k uqh.re + l vqh.re)`: the other part of the same value, times +1 or -1 (exact).
     let sign = signs::<T, { 2 * BLOCK }>();
-    let adv: [T; 2 * BLOCK] =
-        std::array::from_fn(|j| (k * uqh[j ^ 1] + l[j / 2] * vqh[j ^ 1]) * sign[j]);
+    let adv: [T; 2 * BLOCK] = each(|j| (k * uqh[j ^ 1] + l[j / 2] * vqh[j ^ 1]) * sign[j]);
     let tend: [T; 2 * BLOCK] = if c == T::one() {
-        std::array::from_fn(|j| lin[j] + adv[j])
+        each(|j| lin[j] + adv[j])
     } else {
-        std::array::from_fn(|j| lin[j] + adv[j] * c)
+        each(|j| lin[j] + adv[j] * c)
     };
-    let new: [T; 2 * BLOCK] = std::array::from_fn(|j| {
-        (qh_old[j] + tend[j] * dt1 + np[j] * dt2 + npp[j] * dt3) * filtr[j / 2]
-    });
-    let scaled: [T; 2 * BLOCK] = std::array::from_fn(|j| new[j] * norm);
+    let new: [T; 2 * BLOCK] =
+        each(|j| (qh_old[j] + tend[j] * dt1 + np[j] * dt2 + npp[j] * dt3) * filtr[j / 2]);
+    let scaled: [T; 2 * BLOCK] = each(|j| new[j] * norm);
     d[..2 * BLOCK].copy_from_slice(&tend);
     qh[..2 * BLOCK].copy_from_slice(&new);
     cols[..2 * BLOCK].copy_from_slice(&scaled);
+}
+
+dispatched! {
+    /// The tendency `d = lin - c (ik uqh + il vqh)` ([`tendency_at`]) over the k-major spectrum,
+    /// column by column: `k` is the column's, `l_col` the same in every column, so neither is read
+    /// as a whole array.
+    fn tendency<T: Real>(
+        d: &mut [Complex<T>],
+        inputs: [&[Complex<T>]; 3],
+        k: &[T],
+        l_col: &[T],
+        c: T,
+    ) {
+        let ([lin, uqh, vqh], nl) = (inputs, l_col.len());
+        for (ik, d) in d.chunks_exact_mut(nl).enumerate() {
+            let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
+            let (lin, uqh, vqh) = (&lin[r.clone()], &uqh[r.clone()], &vqh[r]);
+            for il in 0..nl {
+                d[il] = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
+            }
+        }
+    }
+}
+
+dispatched! {
+    /// The filtered AB update fused with the tendency, column by column as [`tendency`]: writes
+    /// the tendency `d`, the new `qh` and, scaled by `norm`, the inverse transform's input `cols`
+    /// (as `Fft2::inverse` would), so `qh` is swept once. Blocks of [`BLOCK`] wavenumbers
+    /// ([`update_block`]), the rest one by one with the same operations.
+    fn update<T: Real>(
+        outputs: [&mut [Complex<T>]; 3],
+        inputs: [&[Complex<T>]; 5],
+        wavenumbers: [&[T]; 2],
+        filtr: &[T],
+        c: T,
+        dts: [T; 3],
+        norm: T,
+    ) {
+        let ([d, qh, cols], [lin, uqh, vqh, np, npp]) = (outputs, inputs);
+        let ([k, l_col], [dt1, dt2, dt3]) = (wavenumbers, dts);
+        let nl = l_col.len();
+        let whole = nl - nl % BLOCK;
+        for (ik, cols) in cols.chunks_exact_mut(nl).enumerate() {
+            let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
+            let (lin, uqh, vqh, filtr) = (
+                &lin[r.clone()],
+                &uqh[r.clone()],
+                &vqh[r.clone()],
+                &filtr[r.clone()],
+            );
+            let (qh, d, np, npp) = (
+                &mut qh[r.clone()],
+                &mut d[r.clone()],
+                &np[r.clone()],
+                &npp[r],
+            );
+            for il in (0..whole).step_by(BLOCK) {
+                let (re, r) = (2 * il.., il..);
+                update_block(
+                    [lin, uqh, vqh, np, npp].map(|x| &reals(x)[re.clone()]),
+                    kk,
+                    &l_col[r.clone()],
+                    &filtr[r],
+                    c,
+                    [dt1, dt2, dt3, norm],
+                    [
+                        &mut reals_mut(d)[re.clone()],
+                        &mut reals_mut(qh)[re.clone()],
+                        &mut reals_mut(cols)[re],
+                    ],
+                );
+            }
+            for il in whole..nl {
+                let tend = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
+                d[il] = tend;
+                let new = (qh[il] + tend * dt1 + np[il] * dt2 + npp[il] * dt3) * filtr[il];
+                qh[il] = new;
+                cols[il] = new * norm;
+            }
+        }
+    }
+}
+
+dispatched! {
+    /// `ph = a0 q0 + a1 q1` and `lin = b0 q0 + b1 q1` at every wavenumber, `q0`, `q1` the layers'
+    /// `q_hat`.
+    fn invert<T: Real>(
+        ph: &mut [Complex<T>],
+        lin: &mut [Complex<T>],
+        a: [&[T]; NZ],
+        b: [&[Complex<T>]; NZ],
+        qh: [&[Complex<T>]; NZ],
+    ) {
+        let n = ph.len();
+        let (a0, a1, b0, b1, q0, q1, lin) = (
+            &a[0][..n],
+            &a[1][..n],
+            &b[0][..n],
+            &b[1][..n],
+            &qh[0][..n],
+            &qh[1][..n],
+            &mut lin[..n],
+        );
+        for i in 0..n {
+            let (q0, q1) = (q0[i], q1[i]);
+            ph[i] = q0 * a0[i] + q1 * a1[i];
+            lin[i] = b0[i] * q0 + b1[i] * q1;
+        }
+    }
 }
 
 /// The compiled [`Kernel`]'s operators and the inversion in the model's real type `T` (for `f64`
@@ -117,23 +225,9 @@ impl<T: Real> Tables<T> {
         ph: &mut [Complex<T>],
         lin: &mut [Complex<T>],
     ) {
-        let n = ph.len();
         let [a0, a1] = &self.a[lev];
         let [b0, b1] = &self.linear_on_q[lev];
-        let (a0, a1, b0, b1, q0, q1, lin) = (
-            &a0[..n],
-            &a1[..n],
-            &b0[..n],
-            &b1[..n],
-            &qh[0][..n],
-            &qh[1][..n],
-            &mut lin[..n],
-        );
-        for i in 0..n {
-            let (q0, q1) = (q0[i], q1[i]);
-            ph[i] = q0 * a0[i] + q1 * a1[i];
-            lin[i] = b0[i] * q0 + b1[i] * q1;
-        }
+        invert(ph, lin, [a0, a1], [b0, b1], qh);
         if let Some(f) = &self.forcing[lev] {
             lin.iter_mut().zip(f).for_each(|(l, f)| *l = *l + f);
         }
@@ -220,8 +314,6 @@ impl<T: Real> Layer<T> {
             }
             None => lin,
         };
-        // Column by column (k-major): `k` is the column's, `l` the same in every column, so
-        // neither is read as a whole array. Equal-length slices drop the bounds checks.
         let nl = advection.nl();
         let (k, l_col) = (&advection.k[..], &advection.l[..nl]);
         let filtr = &tables.filtr[lev];
@@ -236,15 +328,8 @@ impl<T: Real> Layer<T> {
             vqh,
             ..
         } = self;
-        let column = |ik: usize| ik * nl..(ik + 1) * nl;
-        let Some([dt1, dt2, dt3]) = dts else {
-            for (ik, d) in dqhdt.chunks_exact_mut(nl).enumerate() {
-                let (kk, r) = (k[ik * nl], column(ik));
-                let (lin, uqh, vqh) = (&lin[r.clone()], &uqh[r.clone()], &vqh[r]);
-                for il in 0..nl {
-                    d[il] = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
-                }
-            }
+        let Some(dts) = dts else {
+            tendency(dqhdt, [lin, uqh, vqh], k, l_col, c);
             return (speeds, true);
         };
         // The update writes q_hat and, scaled, the inverse transform's input (as `Fft2::inverse`
@@ -252,45 +337,15 @@ impl<T: Real> Layer<T> {
         let norm = ws.fft.inverse_norm();
         ws.fft.inverse_with(
             |cols| {
-                for (ik, cols) in cols.chunks_exact_mut(nl).enumerate() {
-                    let (kk, r) = (k[ik * nl], column(ik));
-                    let (lin, uqh, vqh, filtr) = (
-                        &lin[r.clone()],
-                        &uqh[r.clone()],
-                        &vqh[r.clone()],
-                        &filtr[r.clone()],
-                    );
-                    let (qh, d, np, npp) = (
-                        &mut qh[r.clone()],
-                        &mut dqhdt[r.clone()],
-                        &dqhdt_p[r.clone()],
-                        &dqhdt_pp[r],
-                    );
-                    let whole = nl - nl % BLOCK;
-                    for il in (0..whole).step_by(BLOCK) {
-                        let (re, r) = (2 * il.., il..);
-                        update_block(
-                            [lin, uqh, vqh, np, npp].map(|x| &reals(x)[re.clone()]),
-                            kk,
-                            &l_col[r.clone()],
-                            &filtr[r],
-                            c,
-                            [dt1, dt2, dt3, norm],
-                            [
-                                &mut reals_mut(d)[re.clone()],
-                                &mut reals_mut(qh)[re.clone()],
-                                &mut reals_mut(cols)[re],
-                            ],
-                        );
-                    }
-                    for il in whole..nl {
-                        let tend = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
-                        d[il] = tend;
-                        let new = (qh[il] + tend * dt1 + np[il] * dt2 + npp[il] * dt3) * filtr[il];
-                        qh[il] = new;
-                        cols[il] = new * norm;
-                    }
-                }
+                update(
+                    [dqhdt, qh, cols],
+                    [lin, uqh, vqh, dqhdt_p, dqhdt_pp],
+                    [k, l_col],
+                    filtr,
+                    c,
+                    dts,
+                    norm,
+                )
             },
             q,
         );
