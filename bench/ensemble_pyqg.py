@@ -20,6 +20,7 @@ import multiprocessing as mp
 import os
 import pathlib
 import statistics
+import textwrap
 import subprocess
 import sys
 import time
@@ -101,16 +102,16 @@ def main():
         "",
         "    python bench/ensemble_pyqg.py" + (" --quick" if args.quick else ""),
         "",
-        f"on {machine()}; pyqg {pyqg.__version__} (pyFFTW, ntd=1).",
-        "pyqg's eddy configuration on 128 x 128 (pyqg cannot run the jet, nor its 96 x 192 grid: its",
-        "inversion assumes ny = nx), 40 members from pyqg's random initial condition, seeds 0-39.",
-        "medida: criterion medians of one step of every member, spread over 1 or 2 threads. pyqg: the",
-        "members split between 1 or 2 processes, each stepping its own in turn; the slowest process's",
-        "time, median of 7 batches. A lone member's step, for scale: medida "
-        f"{lone:.3f} ms on one thread (criterion),",
-        f"so a member inside the ensemble costs {rows[0][2] / MEMBERS / lone:.2f}x a lone one (40 models' "
-        "arrays do not stay in cache between",
-        "their steps).",
+        *textwrap.wrap(
+            f"on {machine()}; pyqg {pyqg.__version__} (pyFFTW, ntd=1). pyqg's eddy configuration on "
+            "128 x 128 (pyqg cannot run the jet, nor its 96 x 192 grid: its inversion assumes ny = "
+            "nx), 40 members from pyqg's random initial condition, seeds 0-39. medida: criterion "
+            "medians of one step of every member, spread over 1 or 2 threads. pyqg: the members "
+            "split between 1 or 2 processes, each stepping its own in turn; the slowest process's "
+            f"time, median of 7 batches. A lone member's step, for scale: medida {lone:.3f} ms on "
+            f"one thread (criterion), so a member inside the ensemble costs "
+            f"{rows[0][2] / MEMBERS / lone:.2f}x a lone one (40 models' arrays do not stay in cache "
+            "between their steps).", 98),
         "",
         "| cores | pyqg ms per ensemble step | medida ms per ensemble step | speed-up | pyqg steps/s per member | medida steps/s per member |",
         "|---|---|---|---|---|---|",
