@@ -5,8 +5,9 @@ DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 HEAD = "# Benchmarks\n\nEach section is written by the script it names; rerun that script to refresh it.\n"
 
 
-def write_section(name, body):
-    text = DOC.read_text() if DOC.exists() else HEAD
+def write_section(name, body, doc=DOC):
+    """Section `name` of `doc` (default docs/benchmarks.md) becomes `body`."""
+    text = doc.read_text() if doc.exists() else HEAD
     begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->"
     block = f"{begin}\n{body.rstrip()}\n{end}"
     if begin in text:
@@ -14,9 +15,16 @@ def write_section(name, body):
         text = pre + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text)
-    print(f"wrote section {name!r} of {DOC}")
+    doc.parent.mkdir(exist_ok=True)
+    doc.write_text(text)
+    print(f"wrote section {name!r} of {doc}")
+
+
+def kept_sections(doc):
+    """The marked sections of `doc` (written by other scripts), for a script that rewrites the rest
+    of the page to put back after it."""
+    text = doc.read_text() if doc.exists() else ""
+    return text[text.index("<!-- begin "):] if "<!-- begin " in text else ""
 
 
 def machine():

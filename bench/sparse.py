@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 
-from sections import machine, page_head, write_section
+from sections import kept_sections, machine, page_head, write_section
 from summary import summarise
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -132,7 +132,8 @@ def main():
         "|---|---|---|---|---|---|---|---|---|---|",
         *lines,
     ])
-    DOC.write_text(text + "\n")
+    kept = kept_sections(DOC)
+    DOC.write_text(text + "\n" + ("\n" + kept if kept else ""))
     print(f"wrote {DOC}")
     write_section("interpolation", "\n".join([
         "## Interpolating one 96 x 192 snapshot (both layers) from 50% of the points",

@@ -85,6 +85,26 @@ fn assimilated_increments_are_the_same_at_one_and_two_threads() {
 }
 
 #[test]
+fn the_networks_give_the_same_bits_at_one_and_two_threads() {
+    // Every training choice on: mini-batches, octaves, the cosine decay, the refitted output
+    // layer, and a warm start for the second snapshot.
+    let interp = "rff-mlp:frequencies=32,sigma=2,octaves=2,width=16,steps=60,batch=256,cosine=1,\
+                  refit=1e-8,warm=20";
+    let run = |threads: &str| {
+        let args = ["--observe", "fraction=0.5,seed=3", "--interp", interp];
+        let f = increments(
+            "network-threads",
+            &[&args[..], &["--threads", threads]].concat(),
+        );
+        (read(&f, "q"), read(&f, "diagnostics/error_reaches_signal1"))
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert!(same(&one.0, &two.0));
+    assert!(same(&one.1, &two.1));
+    assert_eq!(one.1.len(), 2, "one crossing per snapshot");
+}
+
+#[test]
 fn an_unstable_correction_is_a_result_not_an_error() {
     // Noise of half the field's spread and no threshold: every term, with coefficients in the
     // thousands; the corrected model blows up within a few steps, which the discovery reports.
@@ -198,10 +218,88 @@ fn bad_observation_settings_are_named() {
             "unknown option",
         ),
         (
+            vec!["--observe", "fraction=0.5", "--interp", "rff-mlp:cosine=2"],
+            "`cosine` = 2: allowed 0 or 1",
+        ),
+        (
+            vec!["--observe", "fraction=0.5", "--interp", "rff-mlp:refit=-1"],
+            "`refit` = -1",
+        ),
+        (
+            vec!["--observe", "fraction=0.5", "--interp", "rff-mlp:warm=0.5"],
+            "warm",
+        ),
+        (
+            vec!["--observe", "fraction=0.5", "--interp", "mlp:octaves=2"],
+            "unknown option `octaves`",
+        ),
+        (
             vec!["--observe", "fraction=0.5", "--interp", "cubic:margin=0"],
             "margin",
         ),
     ] {
         common::increments_refused(truth, &args, msg);
+    }
+}
+
+#[test]
+fn stored_analyses_give_the_increments_of_the_run_that_made_them() {
+    // The first of the truth's two snapshots.
+    let observe = [
+        "--observe",
+        "fraction=0.5,seed=3",
+        "--interp",
+        "cubic",
+        "--count",
+        "1",
+    ];
+    let a = increments("stored-a", &observe);
+    let with = |case: &str, observe: &str| {
+        let extra = [
+            "--observe",
+            observe,
+            "--analyses",
+            a.to_str().unwrap(),
+            "--count",
+            "1",
+        ];
+        common::increments(truth(), case, &extra)
+    };
+    // The same model error from the stored analyses: the same bytes.
+    let b = with("case1001", "fraction=0.5,seed=3");
+    for name in ["dqdt", "q", "q_forecast", "diagnostics/analysis_error1"] {
+        assert!(same(&read(&a, name), &read(&b, name)), "{name}");
+    }
+    // Another model error from them: the same analyses, other increments, and the same as
+    // interpolating afresh for that model error.
+    let c = with("case1004", "fraction=0.5,seed=3");
+    let fresh = common::increments(truth(), "case1004", &observe);
+    assert!(same(&read(&a, "q"), &read(&c, "q")));
+    assert!(!same(&read(&a, "dqdt"), &read(&c, "dqdt")));
+    assert!(same(&read(&fresh, "dqdt"), &read(&c, "dqdt")));
+    // Other observations, an assimilated file, a time not stored: refused, naming the flag.
+    let path = a.to_str().unwrap();
+    for (args, msg) in [
+        (
+            vec!["--observe", "fraction=0.5,seed=4", "--analyses", path],
+            "not --observe fraction=0.5,seed=4",
+        ),
+        (
+            vec!["--observe", "fraction=0.5,seed=3", "--analyses", path],
+            "no analysis at time",
+        ),
+        (
+            vec![
+                "--observe",
+                "fraction=0.5,seed=3",
+                "--analyses",
+                path,
+                "--assimilate",
+                "1",
+            ],
+            "--assimilate",
+        ),
+    ] {
+        common::increments_refused(truth(), &args, msg);
     }
 }

@@ -153,3 +153,72 @@ fn the_plain_mlp_misses_small_scales_and_the_rff_network_does_not() {
         "the plain MLP should miss most of the small-scale energy: {em:e} of {t:e}"
     );
 }
+
+/// Root-mean-square misfit of `est` at the stations.
+fn station_misfit(st: &[usize], y: &[f64], est: &[f64]) -> f64 {
+    let s: f64 = st.iter().zip(y).map(|(&i, v)| (est[i] - v).powi(2)).sum();
+    (s / st.len() as f64).sqrt()
+}
+
+#[test]
+fn the_refitted_output_layer_fits_the_stations_at_least_as_well_as_adams() {
+    let Observed { grid, st, y, .. } = observed(32, &rough_modes(), "fraction=0.5,seed=4");
+    let net = |refit| {
+        let mut n = Network::new(&grid, Some((64, 3.0)), 32, 2, 300, 3e-3, 2).with_batch(128);
+        n.refit = refit;
+        n.interpolate(&st, &y).unwrap()
+    };
+    // The same training (seeded), then the least-squares output layer over the same hidden
+    // outputs: its misfit cannot exceed Adam's but for the ridge (1e-12 of the mean diagonal)
+    // and the hidden outputs' single-precision rounding (1e-7 relative).
+    let (adam, refit) = (
+        station_misfit(&st, &y, &net(None)),
+        station_misfit(&st, &y, &net(Some(1e-12))),
+    );
+    println!("station misfit: Adam's output layer {adam:.3e}, refitted {refit:.3e}");
+    assert!(refit <= adam * (1.0 + 1e-5), "{refit:e} > {adam:e}");
+}
+
+#[test]
+fn a_warm_start_begins_where_the_previous_field_left_off() {
+    let modes = smooth_modes();
+    let Observed { grid, f, st, y } = observed(32, &modes, "fraction=0.5,seed=6");
+    // The next snapshot: every phase moved by 0.05 radians.
+    let moved: Vec<_> = modes
+        .iter()
+        .map(|(k, l, a, p)| (*k, *l, *a, p + 0.05))
+        .collect();
+    let f2 = field(&grid, &moved);
+    let y2: Vec<f64> = st.iter().map(|&i| f2[i]).collect();
+    let make = |warm| {
+        let mut n = Network::new(&grid, Some((64, 1.5)), 64, 2, 1000, 3e-3, 3).with_batch(128);
+        (n.cosine, n.warm) = (true, warm);
+        n
+    };
+    let (cold, warm) = (make(None), make(Some(40)));
+    let first = warm.interpolate(&st, &y).unwrap();
+    // The first field is trained from the seed's weights as without warm starts.
+    assert_eq!(first, cold.interpolate(&st, &y).unwrap());
+    // A clone keeps the settings, not the trained weights.
+    assert_eq!(warm.clone().interpolate(&st, &y).unwrap(), first);
+    let short_cold = make(None);
+    let e_warm = relative_error(&f2, &warm.interpolate(&st, &y2).unwrap());
+    let e_cold = {
+        let mut n = short_cold;
+        n.steps = 40;
+        relative_error(&f2, &n.interpolate(&st, &y2).unwrap())
+    };
+    let e_stale = relative_error(&f2, &first);
+    println!(
+        "first field {:.2e}; next field: the first's analysis {e_stale:.2e}, 40 steps warm \
+         {e_warm:.2e}, cold {e_cold:.2e}",
+        relative_error(&f, &first)
+    );
+    // 40 steps from random weights do not fit the field; from the previous field's weights
+    // they improve on the previous analysis.
+    assert!(
+        e_warm < 0.7 * e_stale,
+        "warm {e_warm:e} vs stale {e_stale:e}"
+    );
+    assert!(e_cold > 2.0 * e_warm, "cold {e_cold:e} vs warm {e_warm:e}");
+}

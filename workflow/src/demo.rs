@@ -164,6 +164,7 @@ pub fn demo(
             count: None,
             observe: a.observe.clone(),
             interp: a.interp.clone(),
+            analyses: None,
             prior: prior.clone(),
             assimilate,
             correction: correction.clone(),

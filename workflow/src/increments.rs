@@ -7,7 +7,7 @@ use crate::config::RunConfig;
 use crate::ensemble::EnsembleArgs;
 use crate::error::{Context, Error, input, input_err};
 use crate::model::build_model;
-use crate::observe::{analysis_spectra, interpolators};
+use crate::observe::{analysis_spectra, interpolators, stored_analyses};
 use crate::progress::Progress;
 use crate::schema::field_schema;
 use medida_data::{AttrValue, Frames, OutputFile, read_array, read_text_attr};
@@ -49,12 +49,25 @@ pub struct IncrementsArgs {
     #[arg(long, value_name = "SPEC")]
     pub observe: Option<String>,
     /// Interpolator for --observe: spectral-oi (default), rff-ridge[:frequencies=F,sigma=S,ridge=R,seed=K],
-    /// rff-mlp[:frequencies=F,sigma=S,width=W,depth=D,steps=N,lr=L,batch=B,seed=K], mlp[:width=...] or
+    /// rff-mlp[:frequencies=F,sigma=S,octaves=O,isotropic=0|1,width=W,depth=D,steps=N,lr=L,
+    /// cosine=0|1,batch=B,refit=R,warm=N,seed=K] (O scales sigma, 2 sigma, ..; cosine: the learning
+    /// rate decays to 0; refit: the output layer refitted by ridge R; warm: later snapshots start
+    /// from the previous one's weights and train N steps), mlp[:width=...] or
     /// rbf (thin-plate spline; rbf:epsilon=E for scipy's multiquadric) or cubic[:margin=M]
     /// (Clough-Tocher on a Delaunay triangulation of the stations and their periodic images within
     /// M grid spacings, default 8; scipy's griddata cubic).
     #[arg(long, default_value = "spectral-oi")]
     pub interp: String,
+    /// With --observe: the analyses (`q`) of an earlier `medida increments --observe` run with the
+    /// same --truth and --observe, instead of interpolating again (--interp unused): several
+    /// model errors or windows from one set of analyses (a network's take minutes each).
+    #[arg(
+        long,
+        value_name = "FILE.h5",
+        requires = "observe",
+        conflicts_with = "assimilate"
+    )]
+    pub analyses: Option<PathBuf>,
     /// A model run whose snapshots give spectral-oi its prior spectrum (default: the truth run).
     #[arg(long)]
     pub prior: Option<PathBuf>,
@@ -282,29 +295,41 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
     let observation = match &a.observe {
         Some(text) => {
             let spec = ObservationSpec::parse(text).map_err(input("--observe"))?;
-            let interps = interpolators(a, &frames, inc.truth(), spec.noise)?;
+            let interps = match &a.analyses {
+                Some(path) => {
+                    let picked_times: Vec<f64> = picked.iter().map(|&i| times[i]).collect();
+                    stored_analyses(path, text, &picked_times)?
+                }
+                None => interpolators(a, &frames, inc.truth(), spec.noise)?,
+            };
             schema.attrs.retain(|(k, _)| k != "observations");
             schema.attrs.extend([
                 ("observations".into(), AttrValue::Str(format!("{text} (q observed at the stations; increments at the stations only, NaN elsewhere)"))),
                 ("interpolator".into(), AttrValue::Str(interps[0].name())),
             ]);
-            schema.series = ["analysis_error1", "analysis_error2"]
-                .iter()
-                .map(|n| medida_data::Variable {
-                    name: (*n).into(),
-                    dims: vec![],
-                    units: "1".into(),
-                    long_name: "relative L2 error of the analysis (interpolated observations) against the true state".into(),
-                    complex: false,
-                })
-                .collect();
+            let wavenumber_units = crate::schema::units(&truth_cfg)("m^-1");
+            schema.series = [
+                ("analysis_error1", "1", "relative L2 error of the analysis (interpolated observations) against the true state"),
+                ("analysis_error2", "1", "relative L2 error of the analysis (interpolated observations) against the true state"),
+                ("error_reaches_signal1", wavenumber_units.as_str(), "isotropic wavenumber where the analysis error's spectrum first reaches the truth's (NaN: never)"),
+                ("error_reaches_signal2", wavenumber_units.as_str(), "isotropic wavenumber where the analysis error's spectrum first reaches the truth's (NaN: never)"),
+            ]
+            .iter()
+            .map(|(n, units, long_name)| medida_data::Variable {
+                name: (*n).into(),
+                dims: vec![],
+                units: (*units).into(),
+                long_name: (*long_name).into(),
+                complex: false,
+            })
+            .collect();
             // The analysis error by scale (pyqg's isotropic rings), per time and layer.
             let zeros = vec![0.0; inc.truth().grid().n_phys()];
             let (kr, _, _) = error_spectrum(inc.truth().grid(), &zeros, &zeros);
             schema.coords.push(medida_data::Coordinate {
                 name: "kr".into(),
                 values: kr,
-                units: crate::schema::units(&truth_cfg)("m^-1"),
+                units: wavenumber_units.clone(),
                 long_name: "isotropic wavenumber (ring centres)".into(),
                 integer: false,
             });
@@ -461,10 +486,12 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                             (q, h, Some(report))
                         }
                     };
+                    let (err, tru, crossing) =
+                        analysis_spectra(inc.truth().grid(), &q_true, &h.q_analysis);
                     if let Some(out) = out.as_mut() {
-                        out.append_series(time, &h.analysis_error)?;
+                        let [e1, e2] = h.analysis_error;
+                        out.append_series(time, &[e1, e2, crossing[0], crossing[1]])?;
                     }
-                    let (err, tru) = analysis_spectra(inc.truth().grid(), &q_true, &h.q_analysis);
                     let mut fields = vec![
                         h.dqdt.into_dyn(),
                         h.q_analysis.into_dyn(),

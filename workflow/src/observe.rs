@@ -3,32 +3,115 @@
 
 use crate::error::{Error, input, input_err};
 use crate::increments::IncrementsArgs;
-use medida_data::Frames;
+use medida_data::{Frames, read_array, read_text_attr};
+use medida_discovery::DiscoveryError;
 use medida_discovery::observe::{
-    Cubic, Interpolator, Kernel, Network, Rbf, RffRidge, SpectralOi, error_spectrum,
+    Cubic, Interpolator, Kernel, Network, Rbf, RffRidge, SpectralOi, error_reaches_signal,
+    error_spectrum,
 };
 use medida_solver::Model;
 use ndarray::{Array2, Array3, Axis};
+use std::path::Path;
+use std::sync::Mutex;
 
-/// Isotropic spectra of the analysis error and of the truth, `(lev, kr)` each.
+/// Isotropic spectra of the analysis error and of the truth, `(lev, kr)` each, and per layer the
+/// wavenumber where the error reaches the signal ([`error_reaches_signal`]).
 pub fn analysis_spectra(
     grid: &medida_solver::Grid,
     truth: &Array3<f64>,
     analysis: &Array3<f64>,
-) -> (ndarray::ArrayD<f64>, ndarray::ArrayD<f64>) {
+) -> (ndarray::ArrayD<f64>, ndarray::ArrayD<f64>, [f64; 2]) {
     let layer = |a: &Array3<f64>, lev: usize| -> Vec<f64> {
         a.index_axis(Axis(0), lev).iter().copied().collect()
     };
-    let spectra: Vec<(Vec<f64>, Vec<f64>)> = (0..2)
+    let spectra: Vec<(Vec<f64>, Vec<f64>, f64)> = (0..2)
         .map(|lev| {
-            let (_, e, t) = error_spectrum(grid, &layer(truth, lev), &layer(analysis, lev));
-            (e, t)
+            let (k, e, t) = error_spectrum(grid, &layer(truth, lev), &layer(analysis, lev));
+            let crossing = error_reaches_signal(&k, &e, &t);
+            (e, t, crossing)
         })
         .collect();
     let nk = spectra[0].0.len();
     let err = Array2::from_shape_fn((2, nk), |(l, k)| spectra[l].0[k]);
     let tru = Array2::from_shape_fn((2, nk), |(l, k)| spectra[l].1[k]);
-    (err.into_dyn(), tru.into_dyn())
+    (err.into_dyn(), tru.into_dyn(), [spectra[0].2, spectra[1].2])
+}
+
+/// `--analyses`: the stored analyses of each layer, handed out in turn, one per call.
+struct Stored {
+    name: String,
+    fields: Vec<Vec<f64>>,
+    next: Mutex<usize>,
+}
+
+impl Interpolator for Stored {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn interpolate(&self, _: &[usize], _: &[f64]) -> Result<Vec<f64>, DiscoveryError> {
+        let mut next = self.next.lock().expect("no panic holds the lock");
+        let field = self.fields.get(*next).ok_or_else(|| {
+            DiscoveryError::Degenerate(format!(
+                "--analyses: {} analyses stored, a further one asked",
+                self.fields.len()
+            ))
+        })?;
+        *next += 1;
+        Ok(field.clone())
+    }
+}
+
+/// The analyses `q` at `times` from `path`, an earlier `medida increments --observe OBSERVE`
+/// output, as one interpolator per layer that returns them in order (without background, the
+/// analysis is the interpolant itself). Refused unless `path` was made with the same
+/// observations and holds every time.
+pub fn stored_analyses(
+    path: &Path,
+    observe: &str,
+    times: &[f64],
+) -> Result<[Box<dyn Interpolator>; 2], Error> {
+    let at = || input(format!("--analyses {}", path.display()));
+    let observations = read_text_attr(path, "observations").map_err(at())?;
+    if !observations.starts_with(&format!("{observe} (")) {
+        return input_err!(
+            "--analyses {}: made with observations {observations:?}, not --observe {observe}",
+            path.display()
+        );
+    }
+    if read_text_attr(path, "analysis").is_ok() {
+        return input_err!(
+            "--analyses {}: its analyses are assimilated (--assimilate), not interpolated",
+            path.display()
+        );
+    }
+    let interpolator = read_text_attr(path, "interpolator").map_err(at())?;
+    let stored = read_array(path, "time").map_err(at())?;
+    let frames = Frames::open(path, "q").map_err(at())?;
+    let mut fields = [Vec::new(), Vec::new()];
+    for t in times {
+        let Some(i) = stored.iter().position(|s| s == t) else {
+            return input_err!(
+                "--analyses {}: no analysis at time {t} (it holds {} times from {} to {})",
+                path.display(),
+                stored.len(),
+                stored.first().unwrap_or(&f64::NAN),
+                stored.last().unwrap_or(&f64::NAN)
+            );
+        };
+        let q = frames.read(i).map_err(at())?;
+        for (lev, f) in fields.iter_mut().enumerate() {
+            f.push(q.index_axis(Axis(0), lev).iter().copied().collect());
+        }
+    }
+    let name = format!("{interpolator}, stored in {}", path.display());
+    Ok(fields.map(|fields| {
+        Box::new(Stored {
+            name: name.clone(),
+            fields,
+            next: Mutex::new(0),
+        }) as Box<dyn Interpolator>
+    }))
 }
 
 /// The interpolators `--interp` names.
@@ -128,15 +211,27 @@ pub fn interpolators(
             [Box::new(make()), Box::new(make())]
         }
         "rff-mlp" | "mlp" => {
-            let rff = match name == "rff-mlp" {
+            let flag = |k: &str, v: f64| -> Result<bool, Error> {
+                match v {
+                    0.0 => Ok(false),
+                    1.0 => Ok(true),
+                    _ => input_err!("--interp {}: `{k}` = {v}: allowed 0 or 1", a.interp),
+                }
+            };
+            // The Fourier features, their octaves and isotropy (rff-mlp only).
+            let (rff, octaves, isotropic) = match name == "rff-mlp" {
                 true => {
                     let (f, s) = (take("frequencies", 256.0), take("sigma", 10.0));
                     if !(s.is_finite() && s > 0.0) {
                         return input_err!("--interp {}: `sigma` must be > 0", a.interp);
                     }
-                    Some((whole("frequencies", f, 1.0)?, s))
+                    (
+                        Some((whole("frequencies", f, 1.0)?, s)),
+                        whole("octaves", take("octaves", 1.0), 1.0)?,
+                        flag("isotropic", take("isotropic", 0.0))?,
+                    )
                 }
-                false => None,
+                false => (None, 1, false),
             };
             let (w, d, steps, lr, seed, batch) = (
                 whole("width", take("width", 128.0), 1.0)?,
@@ -149,7 +244,27 @@ pub fn interpolators(
             if !(lr.is_finite() && lr > 0.0) {
                 return input_err!("--interp {}: `lr` = {lr}: allowed a number > 0", a.interp);
             }
-            let make = || Network::new(grid, rff, w, d, steps, lr, seed).with_batch(batch);
+            let cosine = flag("cosine", take("cosine", 0.0))?;
+            let refit = match take("refit", f64::NAN) {
+                r if r.is_nan() => None,
+                r if r.is_finite() && r >= 0.0 => Some(r),
+                r => {
+                    return input_err!(
+                        "--interp {}: `refit` = {r}: allowed a ridge >= 0",
+                        a.interp
+                    );
+                }
+            };
+            let warm = match take("warm", 0.0) {
+                0.0 => None,
+                n => Some(whole("warm", n, 1.0)?),
+            };
+            let make = || {
+                let mut n = Network::new(grid, rff, w, d, steps, lr, seed).with_batch(batch);
+                (n.octaves, n.isotropic, n.cosine, n.refit, n.warm) =
+                    (octaves, isotropic, cosine, refit, warm);
+                n
+            };
             [Box::new(make()), Box::new(make())]
         }
         "rbf" => {

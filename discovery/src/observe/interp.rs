@@ -187,7 +187,11 @@ impl Interpolator for RffRidge {
     }
 
     fn interpolate(&self, stations: &[usize], values: &[f64]) -> Result<Vec<f64>, DiscoveryError> {
-        let ff = FourierFeatures::draw(&mut Mt64::new(self.seed), self.frequencies, self.sigma);
+        let ff = FourierFeatures::draw(
+            &mut Mt64::new(self.seed),
+            self.frequencies,
+            &[[self.sigma; 2]],
+        );
         let phi = self.features(&ff, stations);
         let p = phi.ncols();
         let mut g = phi.transpose() * &phi;
@@ -248,10 +252,43 @@ pub fn error_spectrum(
     (k, e, t)
 }
 
+/// The wavenumber where the error reaches the signal: the first crossing, from the largest
+/// scales, of `error` above `truth` (spectra on the rings `k`, as from [`error_spectrum`]),
+/// interpolated linearly in `k` on `ln(error / truth)` between the two rings around it (the
+/// first ring's `k` when the error is already there). NaN when the error stays below the signal
+/// on every ring. The spectral bias of an interpolant shows as a low crossing.
+pub fn error_reaches_signal(k: &[f64], error: &[f64], truth: &[f64]) -> f64 {
+    let ratio: Vec<f64> = error.iter().zip(truth).map(|(e, t)| (e / t).ln()).collect();
+    match ratio.iter().position(|r| *r >= 0.0) {
+        None => f64::NAN,
+        Some(0) => k[0],
+        Some(i) => {
+            let (r0, r1) = (ratio[i - 1], ratio[i]);
+            if r0.is_finite() && r1.is_finite() {
+                k[i - 1] + (k[i] - k[i - 1]) * (0.0 - r0) / (r1 - r0)
+            } else {
+                k[i]
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::observe::ObservationSpec;
+
+    #[test]
+    fn the_crossing_is_interpolated_between_rings() {
+        let k = [1.0, 2.0, 3.0, 4.0];
+        let truth = [1.0, 1.0, 1.0, 1.0];
+        // ln ratio -1 at k = 2 and +1 at k = 3: the crossing half way.
+        let e = std::f64::consts::E;
+        let error = [0.01, 1.0 / e, e, 10.0];
+        assert!((error_reaches_signal(&k, &error, &truth) - 2.5).abs() < 1e-12);
+        assert_eq!(error_reaches_signal(&k, &[2.0; 4], &truth), 1.0);
+        assert!(error_reaches_signal(&k, &[0.5; 4], &truth).is_nan());
+    }
 
     /// A smooth periodic field: a few low modes.
     fn smooth(grid: &Grid) -> Vec<f64> {

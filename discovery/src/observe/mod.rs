@@ -18,7 +18,9 @@ mod rbf;
 mod spec;
 
 pub use cubic::{CloughTocher2d, Cubic};
-pub use interp::{Interpolator, RffRidge, SpectralOi, error_spectrum, relative_error};
+pub use interp::{
+    Interpolator, RffRidge, SpectralOi, error_reaches_signal, error_spectrum, relative_error,
+};
 pub use network::Network;
 pub use rbf::{Kernel, Rbf};
 pub use spec::{ObservationSpec, normal, observed_neighbours};
