@@ -47,25 +47,37 @@ def run(*args):
     return out.stdout, os.times().elapsed - t0
 
 
-def fit_and_scales(inc, truth):
-    """Per layer, from the first snapshot of increments file `inc`: the analysis' misfit at the
-    stations and its error elsewhere (RMS, relative to the true field's RMS; the stations are where
-    the increment is defined), and the error's share of the truth's energy in the top third of
-    the isotropic wavenumbers."""
+def first_analysis(inc, truth):
+    """The first snapshot's analysis `q` of increments file `inc`, the true `q` at its time, and its
+    stations (where the increment is defined), each `(lev, y, x)`."""
     import h5py
     import numpy as np
     with h5py.File(inc) as f, h5py.File(truth) as t:
-        time = f["time"][0]
-        q_true = t["q"][int(np.argmin(abs(t["time"][:] - time)))]
-        q, stations = f["q"][0], np.isfinite(f["dqdt"][0])
-        kr, err, tru = f["kr"][:], f["error_spectrum"][0], f["truth_spectrum"][0]
+        q_true = t["q"][int(np.argmin(abs(t["time"][:] - f["time"][0])))]
+        return f["q"][0], q_true, np.isfinite(f["dqdt"][0])
+
+
+def split_error(q, q_true, stations):
+    """Per layer, the analysis' misfit at the stations and its error elsewhere: RMS relative to the
+    true field's RMS."""
+    import numpy as np
     out = []
     for lev in (0, 1):
         e, rms = q[lev] - q_true[lev], np.sqrt((q_true[lev] ** 2).mean())
-        top = kr > 2 * kr.max() / 3
-        out.append((np.sqrt((e[stations[lev]] ** 2).mean()) / rms, np.sqrt((e[~stations[lev]] ** 2).mean()) / rms,
-                    err[lev][top].sum() / tru[lev][top].sum()))
+        out.append((np.sqrt((e[stations[lev]] ** 2).mean()) / rms, np.sqrt((e[~stations[lev]] ** 2).mean()) / rms))
     return out
+
+
+def fit_and_scales(inc, truth):
+    """Per layer, from the first snapshot of increments file `inc`: the misfit at the stations and
+    the error elsewhere (`split_error`), and the error's share of the truth's energy in the top
+    third of the isotropic wavenumbers."""
+    import h5py
+    with h5py.File(inc) as f:
+        kr, err, tru = f["kr"][:], f["error_spectrum"][0], f["truth_spectrum"][0]
+    top = kr > 2 * kr.max() / 3
+    split = split_error(*first_analysis(inc, truth))
+    return [(*split[lev], err[lev][top].sum() / tru[lev][top].sum()) for lev in (0, 1)]
 
 
 def main():
