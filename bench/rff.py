@@ -47,6 +47,18 @@ def run(*args):
     return out.stdout, os.times().elapsed - t0
 
 
+def jet_runs(d, snapshots):
+    """In directory `d`: the study's jet after 250 time units of spin-up, `snapshots` snapshots one
+    time unit apart (truth.h5), and spectral-oi's prior, another initial state's run (prior.h5)."""
+    common = ["--preset", "medida-jet", "--set", "run.threads=2", "--set", "output.checkpoint_interval=0",
+              "--spinup", "250"]
+    truth, prior = d / "truth.h5", d / "prior.h5"
+    run("simulate", "--quiet", *common, "--tmax", str(250 + snapshots - 1), "--out", str(truth))
+    run("simulate", "--quiet", *common, "--tmax", "290", "--set", "output.snapshot_interval=160",
+        "--set", "init.seed=5", "--out", str(prior))
+    return truth, prior
+
+
 def first_analysis(inc, truth):
     """The first snapshot's analysis `q` of increments file `inc`, the true `q` at its time, and its
     stations (where the increment is defined), each `(lev, y, x)`."""
@@ -86,12 +98,7 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as d:
         d = pathlib.Path(d)
-        common = ["--preset", "medida-jet", "--set", "run.threads=2", "--set", "output.checkpoint_interval=0",
-                  "--spinup", "250"]
-        truth, prior = d / "truth.h5", d / "prior.h5"
-        run("simulate", "--quiet", *common, "--tmax", "252", "--out", str(truth))
-        run("simulate", "--quiet", *common, "--tmax", "290", "--set", "output.snapshot_interval=160",
-            "--set", "init.seed=5", "--out", str(prior))
+        truth, prior = jet_runs(d, 3)
         base = ["increments", "--quiet", "--overwrite", "--truth", str(truth), "--model-error", "case1001",
                 "--threads", "2", "--prior", str(prior)]
         t_full = {k: run(*base, "--count", str(k), "--out", str(d / "full.h5"))[1] for k in (1, 3)}

@@ -11,17 +11,16 @@ the same analyses (`--analyses`); each is followed by `medida discover --select 
 on every station and on those with 7 of their 8 neighbours observed (`--min-neighbours 7`).
 """
 import json
-import os
 import pathlib
 import subprocess
 import sys
 import tempfile
 
+from rff import jet_runs, run
 from sections import machine, write_section
 from summary import analysis, summarise
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MEDIDA = os.environ.get("MEDIDA_BIN", str(ROOT / "target" / "release" / "medida"))
 DOC = ROOT / "docs" / "sparse.md"
 TRAINING = "cosine=1,refit=1e-8,steps=3000,batch=512,lr=3e-3,warm=1000"
 INTERPS = {
@@ -34,12 +33,6 @@ RUNS = [("rff-mlp", 0.75), ("mlp", 0.75), ("spectral-oi", 0.75), ("cubic", 0.75)
 CASES = ["case1001", "case1002", "case1004"]
 SEEDS = [0, 1, 2]
 SNAPSHOTS = 3
-
-
-def run(*args):
-    t0 = os.times().elapsed
-    out = subprocess.run([MEDIDA, *args], check=True, capture_output=True, text=True)
-    return out.stdout, os.times().elapsed - t0
 
 
 def verdict(inc, *extra):
@@ -59,12 +52,7 @@ def main():
     rows, tally = [], {}
     with tempfile.TemporaryDirectory() as d:
         d = pathlib.Path(d)
-        common = ["--preset", "medida-jet", "--set", "run.threads=2", "--set", "output.checkpoint_interval=0",
-                  "--spinup", "250"]
-        truth, prior = d / "truth.h5", d / "prior.h5"
-        run("simulate", "--quiet", *common, "--tmax", str(250 + SNAPSHOTS - 1), "--out", str(truth))
-        run("simulate", "--quiet", *common, "--tmax", "290", "--set", "output.snapshot_interval=160",
-            "--set", "init.seed=5", "--out", str(prior))
+        truth, prior = jet_runs(d, SNAPSHOTS)
         base = ["increments", "--quiet", "--overwrite", "--truth", str(truth), "--threads", "2",
                 "--prior", str(prior), "--count", str(SNAPSHOTS)]
         t_full = run(*base, "--model-error", "case1001", "--out", str(d / "full.h5"))[1]

@@ -9,13 +9,12 @@ each member is `medida increments --count 1 --observe fraction=0.75,seed=1 --int
 rff-mlp:...,seed=S` with bench/rff.py's chosen settings.
 """
 import argparse
-import os
 import pathlib
 import subprocess
 import sys
 import tempfile
 
-from rff import CHOSEN, first_analysis, run, split_error
+from rff import CHOSEN, first_analysis, jet_runs, run, split_error
 from sections import machine, write_section
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -31,12 +30,7 @@ def main():
     import numpy as np
     with tempfile.TemporaryDirectory() as d:
         d = pathlib.Path(d)
-        common = ["--preset", "medida-jet", "--set", "run.threads=2", "--set", "output.checkpoint_interval=0",
-                  "--spinup", "250"]
-        truth, prior = d / "truth.h5", d / "prior.h5"
-        run("simulate", "--quiet", *common, "--tmax", "251", "--out", str(truth))
-        run("simulate", "--quiet", *common, "--tmax", "290", "--set", "output.snapshot_interval=160",
-            "--set", "init.seed=5", "--out", str(prior))
+        truth, prior = jet_runs(d, 2)
         qs = []
         for seed in range(args.members):
             inc = d / f"member{seed}.h5"
