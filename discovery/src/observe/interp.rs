@@ -193,20 +193,10 @@ impl Interpolator for RffRidge {
             &[[self.sigma; 2]],
         );
         let phi = self.features(&ff, stations);
-        let p = phi.ncols();
-        let mut g = phi.transpose() * &phi;
-        let mean_diag = (0..p).map(|i| g[(i, i)]).sum::<f64>() / p as f64;
-        for i in 0..p {
-            g[(i, i)] += self.ridge * mean_diag;
-        }
         let y = Mat::from_fn(values.len(), 1, |i, _| values[i]);
-        let rhs = phi.transpose() * &y;
-        let w = g
-            .llt(Side::Lower)
-            .map_err(|_| {
-                degenerate("rff-ridge: the feature Gram matrix is singular; raise the ridge".into())
-            })?
-            .solve(&rhs);
+        let w = ridge_weights(&phi, &y, self.ridge).ok_or_else(|| {
+            degenerate("rff-ridge: the feature Gram matrix is singular; raise the ridge".into())
+        })?;
         let all: Vec<usize> = (0..self.grid.n_phys()).collect();
         let mut out = vec![0.0; all.len()];
         for chunk in all.chunks(4096) {
@@ -217,6 +207,20 @@ impl Interpolator for RffRidge {
         }
         Ok(out)
     }
+}
+
+/// Ridge regression of `y` on the columns of `a`: `(A^T A + ridge tr(A^T A)/p I) w = A^T y`, the
+/// ridge relative to the mean diagonal of the Gram matrix; `None` when it is not positive
+/// definite (Cholesky fails).
+pub(super) fn ridge_weights(a: &Mat<f64>, y: &Mat<f64>, ridge: f64) -> Option<Mat<f64>> {
+    let p = a.ncols();
+    let mut g = a.transpose() * a;
+    let mean_diag = (0..p).map(|i| g[(i, i)]).sum::<f64>() / p as f64;
+    for i in 0..p {
+        g[(i, i)] += ridge * mean_diag;
+    }
+    let rhs = a.transpose() * y;
+    Some(g.llt(Side::Lower).ok()?.solve(&rhs))
 }
 
 /// `|estimate - truth| / |truth|` (L2 over the grid).

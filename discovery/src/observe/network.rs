@@ -6,12 +6,11 @@
 //! from a seed, so runs repeat exactly.
 
 use super::features::{FourierFeatures, unit_coords};
-use super::interp::Interpolator;
+use super::interp::{Interpolator, ridge_weights};
 use crate::error::DiscoveryError;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use faer::linalg::solvers::Solve;
-use faer::{Mat, Side};
+use faer::Mat;
 use medida_solver::Grid;
 use rand_mt::Mt64;
 use std::sync::Mutex;
@@ -150,16 +149,10 @@ fn refit_output(
     let h = rows(h)?;
     let p = h.first().map_or(0, Vec::len) + 1;
     let a = Mat::from_fn(h.len(), p, |r, c| h[r].get(c).copied().unwrap_or(1.0));
-    let mut g = a.transpose() * &a;
-    let mean_diag = (0..p).map(|i| g[(i, i)]).sum::<f64>() / p as f64;
-    for i in 0..p {
-        g[(i, i)] += ridge * mean_diag;
-    }
     let y = Mat::from_fn(values.len(), 1, |i, _| (values[i] - mean) / std);
-    let w = g
-        .llt(Side::Lower)
-        .map_err(|_| candle_core::Error::Msg("refit: singular Gram matrix; raise refit".into()))?
-        .solve(a.transpose() * &y);
+    let w = ridge_weights(&a, &y, ridge).ok_or_else(|| {
+        candle_core::Error::Msg("refit: singular Gram matrix; raise refit".into())
+    })?;
     Ok((0..p)
         .map(|i| std * w[(i, 0)] + if i == p - 1 { mean } else { 0.0 })
         .collect())
