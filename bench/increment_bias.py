@@ -41,11 +41,11 @@ FITS = [[20], [4, 8, 12, 16], [4, 8, 12, 16, 20], [8, 12, 16, 20], [20, 40]]
 DRAWS = 8  # noise draws per refitted target
 
 
-def increments(d, truth, prior, name, *extra):
-    """`medida increments` of the case with the observations, assimilating for ASSIMILATE time units."""
+def increments(d, truth, prior, name, *extra, assimilate=ASSIMILATE):
+    """`medida increments` of the case with the observations, assimilating for `assimilate` time units."""
     out = d / f"{name}.h5"
     run("increments", "--quiet", "--truth", str(truth), "--prior", str(prior), "--model-error", CASE,
-        "--observe", OBS, "--assimilate", str(ASSIMILATE), "--threads", "2", "--out", str(out), *extra)
+        "--observe", OBS, "--assimilate", str(assimilate), "--threads", "2", "--out", str(out), *extra)
     return out
 
 

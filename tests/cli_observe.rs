@@ -200,6 +200,28 @@ fn noise_makes_the_analysis_worse() {
 }
 
 #[test]
+fn spectral_oi_assumes_the_observations_noise_unless_told() {
+    let obs = ["--observe", "fraction=0.75,seed=1,noise=0.01"];
+    let default = increments("oi-default", &obs);
+    let told = |e: &str| {
+        let interp = format!("spectral-oi:noise={e}");
+        increments(
+            "oi-told",
+            &[&obs[..], &["--interp", interp.as_str()]].concat(),
+        )
+    };
+    // the observations' own noise is the default...
+    for name in ["q", "dqdt"] {
+        assert!(
+            same(&read(&default, name), &read(&told("0.01"), name)),
+            "{name}"
+        );
+    }
+    // ...and another value reaches the interpolator
+    assert!(!same(&read(&default, "q"), &read(&told("0.1"), "q")));
+}
+
+#[test]
 fn bad_observation_settings_are_named() {
     let truth = truth();
     for (args, msg) in [
@@ -236,6 +258,15 @@ fn bad_observation_settings_are_named() {
         (
             vec!["--observe", "fraction=0.5", "--interp", "cubic:margin=0"],
             "margin",
+        ),
+        (
+            vec![
+                "--observe",
+                "fraction=0.5",
+                "--interp",
+                "spectral-oi:noise=-1",
+            ],
+            "`noise` = -1: allowed 0 or more",
         ),
     ] {
         common::increments_refused(truth, &args, msg);

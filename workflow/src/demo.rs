@@ -55,6 +55,10 @@ pub struct DemoArgs {
     /// increments --filter`).
     #[command(flatten)]
     pub ensemble: crate::ensemble::EnsembleArgs,
+    /// The increments' forecast window in time steps (see `medida increments --window`): with
+    /// noisy observations a longer window divides their noise by more (docs/assimilation.md).
+    #[arg(long, default_value_t = 1)]
+    pub window: u64,
     /// With --assimilate: passes in all. The first assimilates into the imperfect model; each
     /// later one into the model corrected by the previous pass's discovery.
     #[arg(long, default_value_t = 3)]
@@ -94,6 +98,9 @@ pub fn demo(
     }
     if a.update_every == 0 {
         return input_err!("--update-every 0: allowed 1 or more steps between analyses");
+    }
+    if a.window == 0 {
+        return input_err!("--window 0: allowed 1 or more steps");
     }
     if !(a.assimilate >= 0.0 && a.assimilate.is_finite()) {
         return input_err!(
@@ -159,7 +166,7 @@ pub fn demo(
             truth: truth.clone(),
             model_error: Some(a.case.clone()),
             set: Vec::new(),
-            window: 1,
+            window: a.window,
             every: 1,
             count: None,
             observe: a.observe.clone(),

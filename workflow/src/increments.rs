@@ -48,7 +48,10 @@ pub struct IncrementsArgs {
     /// from the interpolated observations and the increment is formed at the stations.
     #[arg(long, value_name = "SPEC")]
     pub observe: Option<String>,
-    /// Interpolator for --observe: spectral-oi (default), rff-ridge[:frequencies=F,sigma=S,ridge=R,seed=K],
+    /// Interpolator for --observe: spectral-oi[:noise=E] (default; E: the observation noise it
+    /// assumes, relative to each field's standard deviation, default the --observe noise; above it,
+    /// cycled analyses weight the observations against a background error much smaller than the
+    /// climatological prior), rff-ridge[:frequencies=F,sigma=S,ridge=R,seed=K],
     /// rff-mlp[:frequencies=F,sigma=S,octaves=O,isotropic=0|1,width=W,depth=D,steps=N,lr=L,
     /// cosine=0|1,batch=B,refit=R,warm=N,seed=K] (O scales sigma, 2 sigma, ..; cosine: the learning
     /// rate decays to 0; refit: the output layer refitted by ridge R; warm: later snapshots start

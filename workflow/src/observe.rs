@@ -175,6 +175,13 @@ pub fn interpolators(
     };
     let out: [Box<dyn Interpolator>; 2] = match name {
         "spectral-oi" => {
+            let noise = take("noise", noise);
+            if !(noise.is_finite() && noise >= 0.0) {
+                return input_err!(
+                    "--interp {}: `noise` = {noise}: allowed 0 or more",
+                    a.interp
+                );
+            }
             let prior = prior_frames(a, truth)?;
             let count = prior.shape()[0];
             let picks: Vec<usize> = (0..count).step_by(count.div_ceil(50).max(1)).collect();
