@@ -35,6 +35,12 @@ def errors(inc):
         return [float(f[f"diagnostics/analysis_error{lev}"][0]) for lev in (1, 2)]
 
 
+def describe(table):
+    """A discovery's table in one line: each term's error (%), or its coefficient when spurious."""
+    return "; ".join(f"{r['term']} L{r['layer']} " + (f"{r['error_percent']:.1f}%" if r["error_percent"] is not None
+                                                       else f"spurious {r['discovered']:+.3f}") for r in table)
+
+
 def main():
     if "--no-build" not in sys.argv:
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
@@ -61,11 +67,7 @@ def main():
                           "--correction", str(correction), *LETKF, assimilate=2 * ASSIMILATE)
         s, table = discover(best)
         e1, e2 = errors(best)
-        found = "; ".join(f"{r['term']} L{r['layer']} " + (f"{r['error_percent']:.1f}%" if r["error_percent"] is not None
-                                                            else f"spurious {r['discovered']:+.3f}") for r in table)
-        first_found = json.loads(correction.read_text())["table"]
-        first_cells = "; ".join(f"{r['term']} L{r['layer']} " + (f"{r['error_percent']:.1f}%" if r["error_percent"] is not None
-                                                                 else f"spurious {r['discovered']:+.3f}") for r in first_found)
+        found, first_cells = describe(table), describe(json.loads(correction.read_text())["table"])
     write_section("hybrid-noise", "\n".join([
         "### The noise the static interpolator assumes",
         "",
