@@ -15,12 +15,9 @@ state at every station.
 """
 import json
 import pathlib
-import subprocess
-import sys
-import tempfile
 
 from increment_bias import ASSIMILATE, LETKF, discover, increments, perfect_model
-from rff import jet_runs, run
+from rff import jet_dir, run
 from sections import machine, write_section
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -42,11 +39,7 @@ def describe(table):
 
 
 def main():
-    if "--no-build" not in sys.argv:
-        subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
-    with tempfile.TemporaryDirectory() as d:
-        d = pathlib.Path(d)
-        truth, prior = jet_runs(d, 3)
+    with jet_dir(3) as (d, truth, prior):
         # The first pass: the table's LETKF with the observations' noise, a 20-step window.
         first = increments(d, truth, prior, "first", "--window", "20", *LETKF)
         correction = d / "pass1.json"

@@ -22,11 +22,8 @@ which otherwise enters the target divided by the window.
 import json
 import pathlib
 import shutil
-import subprocess
-import sys
-import tempfile
 
-from rff import jet_runs, run, split_error
+from rff import jet_dir, run, split_error
 from sections import machine, write_section
 from summary import summarise
 
@@ -150,13 +147,9 @@ def summary_row(label, results):
 
 
 def main():
-    if "--no-build" not in sys.argv:
-        subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
     import h5py
     import numpy as np
-    with tempfile.TemporaryDirectory() as d:
-        d = pathlib.Path(d)
-        truth, prior = jet_runs(d, 3)
+    with jet_dir(3) as (d, truth, prior):
         states = true_leads(d, truth, 3)
         # The analyses: cycled interpolation and the LETKF, with the case's model and the perfect one.
         rows_a = []

@@ -10,6 +10,7 @@ snapshot beyond the same command without observations, so training and predictio
 Each training choice is added to the same base, then all together; for comparison spectral-oi and
 cubic.
 """
+import contextlib
 import os
 import pathlib
 import subprocess
@@ -57,6 +58,17 @@ def jet_runs(d, snapshots):
     run("simulate", "--quiet", *common, "--tmax", "290", "--set", "output.snapshot_interval=160",
         "--set", "init.seed=5", "--out", str(prior))
     return truth, prior
+
+
+@contextlib.contextmanager
+def jet_dir(snapshots):
+    """The release binary built (unless the command line says --no-build), then a temporary
+    directory with `jet_runs(d, snapshots)` in it: yields `(d, truth, prior)`."""
+    if "--no-build" not in sys.argv:
+        subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    with tempfile.TemporaryDirectory() as d:
+        d = pathlib.Path(d)
+        yield (d, *jet_runs(d, snapshots))
 
 
 def first_analysis(inc, truth):
