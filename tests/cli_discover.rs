@@ -214,11 +214,34 @@ fn the_corrected_model_forecasts_at_least_ten_times_better() {
 
 #[test]
 fn a_longer_window_and_rk4_still_find_the_terms() {
-    // Over 4 steps the increment averages the error along the trajectories: coefficients move by
-    // O(window) but the support stays.
+    // Over 4 steps the increment carries the error along the trajectories: without the window
+    // drift removed the coefficients move by O(window) but the support stays; with it (the
+    // default) the fit is the error to the drift iterations' tolerance, 1e-6 of the largest
+    // coefficient, times the library's conditioning.
     let incr = increments("case1002", &["--window", "4", "--set", "model.stepper=rk4"]);
-    let v = discover(&incr, &["--unfiltered-library"]);
+    let plain = discover(&incr, &["--unfiltered-library", "--drift-iterations", "0"]);
+    check_case("case1002", &plain);
+    assert!(plain.get("drift_changes").is_none());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("discovery.json");
+    let v = discover(
+        &incr,
+        &["--unfiltered-library", "--out", out.to_str().unwrap()],
+    );
     check_case("case1002", &v);
+    // The iterations' changes are in both files of the report.
+    let changes = medida_data::read_array(&out.with_extension("h5"), "drift_changes").unwrap();
+    assert_eq!(changes.len(), v["drift_changes"].as_array().unwrap().len());
+    let worst = |v: &Value| {
+        v["table"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["error_percent"].as_f64())
+            .fold(0.0, f64::max)
+    };
+    assert!(worst(&v) < 1e-3 && worst(&plain) > 1e-2, "{v} {plain}");
+    assert!(!v["drift_changes"].as_array().unwrap().is_empty());
 }
 
 #[test]

@@ -58,6 +58,14 @@ pub struct DiscoverArgs {
     /// Length of each corrected forecast, in time steps (from every increment's start state).
     #[arg(long, default_value_t = 400)]
     pub correct_steps: u64,
+    /// Refit with each increment less its window drift under the previous fit (the corrected
+    /// model's forecast minus the imperfect model's, less what the library says), at most N
+    /// times, until the coefficients settle: for windows of more than one step, whose
+    /// increments carry the error along the forecast (second order in the window) where the
+    /// library sees it at one state. 0: off. Skipped where the drift is zero: one step of a
+    /// stepper that starts with Euler, the filtered library on the start state (the default).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub drift_iterations: usize,
     /// Write the results to FILE.json and FILE.h5 (same stem).
     #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
@@ -144,6 +152,7 @@ pub fn discover(a: &DiscoverArgs, progress: &mut dyn Progress) -> Result<Discove
     discovery.filtered = !a.unfiltered_library;
     discovery.min_neighbours = a.min_neighbours;
     discovery.correct_steps = a.correct.then_some(a.correct_steps);
+    discovery.drift_iterations = a.drift_iterations;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads)
         .build()
@@ -163,6 +172,10 @@ pub fn discover(a: &DiscoverArgs, progress: &mut dyn Progress) -> Result<Discove
                 "discover: corrected forecasts from {done} of {of} increments ({steps} steps each)"
             )),
         Stage::Forecasts { .. } => {}
+        Stage::Drift { iteration } => progress.note(&format!(
+            "discover: refitting less the window drift (iteration {iteration} of at most {})",
+            a.drift_iterations
+        )),
     };
     let mut report = pool
         .install(|| discovery.run_reporting(&data, &truth, &model, &mut stage))
@@ -235,7 +248,8 @@ pub fn correction_from(path: &Path) -> Result<Term> {
         .map_err(input(format!("--correction {}", path.display())))
 }
 
-/// FILE.json (the whole report) and FILE.h5 (coefficients, expected, std, names), each written
+/// FILE.json (the whole report) and FILE.h5 (coefficients, expected, std, the window-drift
+/// iterations' changes, names), each written
 /// under a temporary name of this process, synced and renamed: both, or (on a failure, a full
 /// disk) neither.
 pub fn write_report(path: &Path, report: &DiscoveryReport) -> Result<()> {
@@ -249,6 +263,10 @@ pub fn write_report(path: &Path, report: &DiscoveryReport) -> Result<()> {
     h5.arrays.push(("expected".into(), expected.into_dyn()));
     if let Some(s) = &fit.std {
         h5.arrays.push(("std".into(), s.clone().into_dyn()));
+    }
+    if !report.drift_changes.is_empty() {
+        let changes = ndarray::Array1::from(report.drift_changes.clone());
+        h5.arrays.push(("drift_changes".into(), changes.into_dyn()));
     }
     h5.texts.push(("terms".into(), fit.terms.join("\n")));
     h5.texts.push(("targets".into(), fit.targets.join("\n")));

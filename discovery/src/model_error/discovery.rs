@@ -189,6 +189,10 @@ pub struct DiscoveryReport {
     pub library_state: LibraryState,
     /// Whether the library's columns carry the model's update filter.
     pub library_filtered: bool,
+    /// The window-drift iterations ([`Discovery::drift_iterations`]): after each, the largest
+    /// change of a coefficient relative to the largest coefficient of its layer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift_changes: Vec<f64>,
     /// The corrected model's forecasts, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<CorrectionReport>,
@@ -273,6 +277,13 @@ impl DiscoveryReport {
                 "note: the library cannot express part of the expected error: {o}\n"
             ));
         }
+        if let Some(last) = self.drift_changes.last() {
+            out.push_str(&format!(
+                "window drift removed: {} refits, the last changed a coefficient by {last:.1e} of its layer's largest{}\n",
+                self.drift_changes.len(),
+                if *last > DRIFT_TOLERANCE { " (not settled)" } else { "" }
+            ));
+        }
         if let Some(c) = &self.correction {
             out.push_str(&c.summary());
         }
@@ -332,7 +343,25 @@ pub struct Discovery {
     pub min_neighbours: u8,
     /// Also run the corrected model this many steps from every start state.
     pub correct_steps: Option<u64>,
+    /// Refits with each increment less its window drift under the previous fit, at most this
+    /// many times (0: none), stopping once no coefficient changes by more than
+    /// [`DRIFT_TOLERANCE`] of its layer's largest. Over a window of more than one step the
+    /// increment is not the error's tendency at one state but the error carried along by the
+    /// model: the difference of two trajectories drifts apart by the advection of what the
+    /// error has already changed, second order in the window, which a library evaluated at one
+    /// state cannot follow (on the MEDIDA jet a 20-step window gives a spurious `J(psi2, q2)`
+    /// even from full, noise-free observations). The drift of a fit `c` is the forecast of the
+    /// imperfect model corrected by `c` minus the imperfect model's, per unit time, less the
+    /// library times `c`; with the drift of the true coefficients removed, the increments are
+    /// the library times them to first order in the error, whatever the window. Skipped for
+    /// one step of a stepper whose first step is Euler with the library on the start state,
+    /// filtered: there the drift is zero.
+    pub drift_iterations: usize,
 }
+
+/// Where the window-drift iterations stop: no coefficient changed by more than this fraction
+/// of its layer's largest.
+pub const DRIFT_TOLERANCE: f64 = 1e-6;
 
 /// A stage of a discovery, reported as it is reached ([`Discovery::run_reporting`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,6 +371,8 @@ pub enum Stage {
     /// The truth's, the imperfect and the corrected model's forecasts from `done` of `of`
     /// start states have run.
     Forecasts { done: usize, of: usize },
+    /// Window-drift iteration `iteration` ([`Discovery::drift_iterations`]) refits.
+    Drift { iteration: usize },
 }
 
 /// The two layers' increments are the targets.
@@ -358,6 +389,7 @@ impl Discovery {
             filtered: true,
             min_neighbours: 0,
             correct_steps: None,
+            drift_iterations: 0,
         }
     }
 
@@ -411,8 +443,10 @@ impl Discovery {
         let names = library.library();
         let p = names.len();
         let nx = truth.grid().nx;
-        // Snapshot i's targets (rows x 2) and the rows that have them.
-        let targets_of = |i: usize| -> Result<(Array2<f64>, Vec<usize>), DiscoveryError> {
+        // Snapshot i's targets (rows x 2) less its window drift, and the rows that have them.
+        let targets_of = |i: usize,
+                          drift: Option<&[Array2<f64>]>|
+         -> Result<(Array2<f64>, Vec<usize>), DiscoveryError> {
             let mut h = data.increment(i)?;
             check_shape(&h, truth)?;
             if self.min_neighbours > 0 {
@@ -430,6 +464,9 @@ impl Discovery {
                     *dst = src;
                 }
             }
+            if let Some(d) = drift {
+                y -= &d[i];
+            }
             let keep = (0..rows)
                 .filter(|&r| y[[r, 0]].is_finite() && y[[r, 1]].is_finite())
                 .collect();
@@ -438,7 +475,7 @@ impl Discovery {
         // Rows per snapshot: all of them, or the observed ones.
         let counts = if data.sparse() {
             (0..snapshots)
-                .map(|i| Ok(targets_of(i)?.1.len()))
+                .map(|i| Ok(targets_of(i, None)?.1.len()))
                 .collect::<Result<Vec<_>, DiscoveryError>>()?
         } else {
             vec![rows; snapshots]
@@ -454,35 +491,71 @@ impl Discovery {
                 }
             )));
         }
-        let pass = |sink: &mut RowSink<DiscoveryError>| {
-            let mut eval = truth.evaluator();
-            for (i, &count) in counts.iter().enumerate() {
-                // Over MPI ranks, another rank's snapshots are neither read nor evaluated here.
-                if !sink.wants(count) {
-                    sink.skip(count);
-                    continue;
+        // The state snapshot i's library is evaluated on.
+        let library_state = |i: usize| -> Result<Array3<f64>, DiscoveryError> {
+            Ok(match state.weights() {
+                [1.0, 0.0] => data.start(i)?,
+                [0.0, 1.0] => data.forecast(i)?,
+                [w0, w1] => data.start(i)? * w0 + data.forecast(i)? * w1,
+            })
+        };
+        let fit = |drift: Option<&[Array2<f64>]>| {
+            let pass = |sink: &mut RowSink<DiscoveryError>| {
+                let mut eval = truth.evaluator();
+                for (i, &count) in counts.iter().enumerate() {
+                    // Over MPI ranks, another rank's snapshots are neither read nor evaluated here.
+                    if !sink.wants(count) {
+                        sink.skip(count);
+                        continue;
+                    }
+                    let (y, keep) = targets_of(i, drift)?;
+                    let s = eval.state(library_state(i)?.view())?;
+                    let x = library.columns(&mut eval, &s)?;
+                    if keep.len() == rows {
+                        sink.push(x.view(), y.view())?;
+                    } else {
+                        sink.push(
+                            x.select(Axis(0), &keep).view(),
+                            y.select(Axis(0), &keep).view(),
+                        )?;
+                    }
                 }
-                let (y, keep) = targets_of(i)?;
-                let q = match state.weights() {
-                    [1.0, 0.0] => data.start(i)?,
-                    [0.0, 1.0] => data.forecast(i)?,
-                    [w0, w1] => data.start(i)? * w0 + data.forecast(i)? * w1,
-                };
-                let s = eval.state(q.view())?;
-                let x = library.columns(&mut eval, &s)?;
-                if keep.len() == rows {
-                    sink.push(x.view(), y.view())?;
-                } else {
-                    sink.push(
-                        x.select(Axis(0), &keep).view(),
-                        y.select(Axis(0), &keep).view(),
-                    )?;
-                }
-            }
-            Ok(())
+                Ok(())
+            };
+            self.regression.run(n, p, 2, &names, &TARGETS, pass)
         };
         stage(Stage::Regression { rows: n, terms: p });
-        let out = self.regression.run(n, p, 2, &names, &TARGETS, pass)?;
+        let mut out = fit(None)?;
+        let window = data.window_steps();
+        // One filtered Euler step from the start state: the increment is the filtered library
+        // times the error exactly, and the drift zero.
+        let no_drift = window == 1
+            && state == LibraryState::Start
+            && self.filtered
+            && truth.params().stepper != Stepper::Rk4;
+        let iterations = if no_drift { 0 } else { self.drift_iterations };
+        let mut drift_changes = Vec::new();
+        for iteration in 1..=iterations {
+            let coef = &out.fit.coef;
+            let drift = (0..snapshots)
+                .map(|i| {
+                    let x = {
+                        let mut eval = truth.evaluator();
+                        let s = eval.state(library_state(i)?.view())?;
+                        library.columns(&mut eval, &s)?
+                    };
+                    window_drift(model, &library, coef, data.start(i)?, window, x, nx)
+                })
+                .collect::<Result<Vec<_>, DiscoveryError>>()?;
+            stage(Stage::Drift { iteration });
+            let next = fit(Some(&drift))?;
+            let change = relative_change(coef, &next.fit.coef);
+            out = next;
+            drift_changes.push(change);
+            if change <= DRIFT_TOLERANCE {
+                break;
+            }
+        }
         let expected = expected_error(truth.terms(), model.terms(), &library);
         let fit = &out.fit;
         let mut table = Vec::new();
@@ -506,14 +579,8 @@ impl Discovery {
         });
         let correction = match self.correct_steps {
             Some(steps) => {
-                let terms: Vec<_> = library
-                    .terms()
-                    .iter()
-                    .enumerate()
-                    .map(|(j, e)| (e.clone(), [fit.coef[[0, j]], fit.coef[[1, j]]]))
-                    .collect();
                 let mut corrected = model.clone();
-                corrected.add_term(correction_term(&terms))?;
+                corrected.add_term(fitted_correction(&library, &fit.coef))?;
                 let starts = (0..snapshots)
                     .map(|i| data.start(i))
                     .collect::<Result<Vec<_>, _>>()?;
@@ -542,10 +609,79 @@ impl Discovery {
             sparse: data.sparse(),
             library_state: state,
             library_filtered: self.filtered,
+            drift_changes,
             correction,
             fit: out.fit,
         })
     }
+}
+
+/// The fit `coef` (`2 x p`) over `library` as a term to add to the imperfect model.
+fn fitted_correction(library: &QgLibrary, coef: &Array2<f64>) -> medida_solver::Term {
+    let terms: Vec<_> = library
+        .terms()
+        .iter()
+        .enumerate()
+        .map(|(j, e)| (e.clone(), [coef[[0, j]], coef[[1, j]]]))
+        .collect();
+    correction_term(&terms)
+}
+
+/// The window drift of the fit `coef` from the start state `q0` (rows x 2, the library's kept
+/// points): the imperfect model corrected by it minus the imperfect model, both run `window`
+/// steps from `q0`, per unit time, less the library's columns `x` at the snapshot's library
+/// state times `coef` ([`Discovery::drift_iterations`]).
+fn window_drift(
+    model: &Model,
+    library: &QgLibrary,
+    coef: &Array2<f64>,
+    q0: Array3<f64>,
+    window: u64,
+    x: Array2<f64>,
+    nx: usize,
+) -> Result<Array2<f64>, DiscoveryError> {
+    let mut corrected = model.clone();
+    corrected.add_term(fitted_correction(library, coef))?;
+    let mut imperfect = model.clone();
+    let mut ends = Vec::with_capacity(2);
+    for (which, m) in [
+        (" corrected by the fit", &mut corrected),
+        ("", &mut imperfect),
+    ] {
+        m.set_q(q0.view())?;
+        m.run(window).map_err(|e| {
+            DiscoveryError::Degenerate(format!(
+                "removing the window drift: the imperfect model{which} over the window: {e} \
+                 (--drift-iterations 0 fits without the drift)"
+            ))
+        })?;
+        ends.push(m.q());
+    }
+    let change = (&ends[0] - &ends[1]) / (window as f64 * model.params().dt);
+    let mut drift = -x.dot(&coef.t());
+    for (lev, mut column) in drift.columns_mut().into_iter().enumerate() {
+        let field: Vec<f64> = change.index_axis(Axis(0), lev).iter().copied().collect();
+        for (d, c) in column.iter_mut().zip(library.trimmed(&field, nx)) {
+            *d += c;
+        }
+    }
+    Ok(drift)
+}
+
+/// The largest change from `a` to `b` of a coefficient, relative to the largest coefficient of
+/// its layer (row) in either (0 where the layer is zero in both).
+fn relative_change(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    a.outer_iter()
+        .zip(b.outer_iter())
+        .map(|(a, b)| {
+            let scale = a.iter().chain(&b).fold(0.0_f64, |m, v| m.max(v.abs()));
+            let change = a
+                .iter()
+                .zip(&b)
+                .fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+            if scale > 0.0 { change / scale } else { change }
+        })
+        .fold(0.0, f64::max)
 }
 
 fn check_shape(h: &Array3<f64>, model: &Model) -> Result<(), DiscoveryError> {
