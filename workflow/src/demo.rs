@@ -60,8 +60,8 @@ pub struct DemoArgs {
     /// (docs/assimilation.md).
     #[arg(long)]
     pub window: Option<u64>,
-    /// With --window above 1: refit less the window drift at most N times (see `medida discover
-    /// --drift-iterations`; 0: off).
+    /// For windows of more than one step: refit less the window drift at most N times (see
+    /// `medida discover --drift-iterations`; 0: off).
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub drift_iterations: usize,
     /// With --assimilate: passes in all. The first assimilates into the imperfect model; each

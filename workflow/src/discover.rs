@@ -249,9 +249,8 @@ pub fn correction_from(path: &Path) -> Result<Term> {
 }
 
 /// FILE.json (the whole report) and FILE.h5 (coefficients, expected, std, the window-drift
-/// iterations' changes, names), each written
-/// under a temporary name of this process, synced and renamed: both, or (on a failure, a full
-/// disk) neither.
+/// iterations' changes, names), each written under a temporary name of this process, synced
+/// and renamed: both, or (on a failure, a full disk) neither.
 pub fn write_report(path: &Path, report: &DiscoveryReport) -> Result<()> {
     let text = serde_json::to_string_pretty(report).expect("a report serialises");
     let fit = &report.fit;
