@@ -121,6 +121,27 @@ fn removing_the_window_drift_makes_a_long_window_exact() {
 }
 
 #[test]
+fn a_fit_whose_corrected_model_blows_up_stops_the_refits_and_is_reported() {
+    // Increments a thousand times too large: the first fit's corrected model leaves the CFL limit
+    // within the window. That is a result about the fit, not a failure of the discovery: the
+    // refits stop, the report says why, and the fit is the plain one.
+    let (truth, model, mut data) = case1002_over(20);
+    data.dqdt.iter_mut().for_each(|d| *d *= 1e3);
+    let discovery = |iterations| {
+        let plan = Plan::new(Arc::new(Stlsq::default()), Choice::Select(Criterion::Bic));
+        let mut d = Discovery::new(QgLibrary::parse("medida10").unwrap(), plan);
+        d.drift_iterations = iterations;
+        d.run(&data, &truth, &model).unwrap()
+    };
+    let (plain, report) = (discovery(0), discovery(20));
+    let why = report.drift_stopped.as_deref().unwrap();
+    assert!(why.contains("the first fit went unstable"), "{why}");
+    assert!(report.drift_changes.is_empty());
+    assert_eq!(report.fit, plain.fit);
+    assert!(report.summary().contains("refits stopped after 0"));
+}
+
+#[test]
 fn discovery_with_the_rvm_and_cross_validation_gives_widths() {
     let (truth, model, data) = case1002();
     let plan = Plan::new(

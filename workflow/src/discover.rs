@@ -64,6 +64,7 @@ pub struct DiscoverArgs {
     /// increments carry the error along the forecast (second order in the window) where the
     /// library sees it at one state. 0: off. Skipped where the drift is zero: one step of a
     /// stepper that starts with Euler, the filtered library on the start state (the default).
+    /// Stops, and says why, when a fit's corrected model goes unstable over the window.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub drift_iterations: usize,
     /// Write the results to FILE.json and FILE.h5 (same stem).

@@ -193,6 +193,10 @@ pub struct DiscoveryReport {
     /// change of a coefficient relative to the largest coefficient of its layer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift_changes: Vec<f64>,
+    /// Why the window-drift refits stopped before settling, when a fit's corrected model went
+    /// unstable over the window (the fit reported is then that fit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_stopped: Option<String>,
     /// The corrected model's forecasts, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<CorrectionReport>,
@@ -277,7 +281,12 @@ impl DiscoveryReport {
                 "note: the library cannot express part of the expected error: {o}\n"
             ));
         }
-        if let Some(last) = self.drift_changes.last() {
+        if let Some(why) = &self.drift_stopped {
+            out.push_str(&format!(
+                "window drift: refits stopped after {}: {why}; this is that fit, its drift not removed\n",
+                self.drift_changes.len()
+            ));
+        } else if let Some(last) = self.drift_changes.last() {
             out.push_str(&format!(
                 "window drift removed: {} refits, the last changed a coefficient by {last:.1e} of its layer's largest{}\n",
                 self.drift_changes.len(),
@@ -355,7 +364,8 @@ pub struct Discovery {
     /// library times `c`; with the drift of the true coefficients removed, the increments are
     /// the library times them to first order in the error, whatever the window. Skipped for
     /// one step of a stepper whose first step is Euler with the library on the start state,
-    /// filtered: there the drift is zero.
+    /// filtered: there the drift is zero. When a fit's corrected model goes unstable over the
+    /// window the refits stop with that fit ([`DiscoveryReport::drift_stopped`]).
     pub drift_iterations: usize,
 }
 
@@ -534,19 +544,31 @@ impl Discovery {
             && self.filtered
             && truth.params().stepper != Stepper::Rk4;
         let iterations = if no_drift { 0 } else { self.drift_iterations };
-        let mut drift_changes = Vec::new();
-        for iteration in 1..=iterations {
+        let (mut drift_changes, mut drift_stopped) = (Vec::new(), None);
+        'refits: for iteration in 1..=iterations {
             let coef = &out.fit.coef;
-            let drift = (0..snapshots)
-                .map(|i| {
-                    let x = {
-                        let mut eval = truth.evaluator();
-                        let s = eval.state(library_state(i)?.view())?;
-                        library.columns(&mut eval, &s)?
-                    };
-                    window_drift(model, &library, coef, data.start(i)?, window, x, nx)
-                })
-                .collect::<Result<Vec<_>, DiscoveryError>>()?;
+            let mut drift = Vec::with_capacity(snapshots);
+            for i in 0..snapshots {
+                let x = {
+                    let mut eval = truth.evaluator();
+                    let s = eval.state(library_state(i)?.view())?;
+                    library.columns(&mut eval, &s)?
+                };
+                match window_drift(model, &library, coef, data.start(i)?, window, x, nx)? {
+                    Ok(d) => drift.push(d),
+                    Err(why) => {
+                        drift_stopped = Some(format!(
+                            "the model corrected by {} went unstable over the window from \
+                             increment {i} ({why})",
+                            match iteration {
+                                1 => "the first fit".to_string(),
+                                _ => format!("refit {}", iteration - 1),
+                            }
+                        ));
+                        break 'refits;
+                    }
+                }
+            }
             stage(Stage::Drift { iteration });
             let next = fit(Some(&drift))?;
             let change = relative_change(coef, &next.fit.coef);
@@ -610,6 +632,7 @@ impl Discovery {
             library_state: state,
             library_filtered: self.filtered,
             drift_changes,
+            drift_stopped,
             correction,
             fit: out.fit,
         })
@@ -630,7 +653,8 @@ fn fitted_correction(library: &QgLibrary, coef: &Array2<f64>) -> medida_solver::
 /// The window drift of the fit `coef` from the start state `q0` (rows x 2, the library's kept
 /// points): the imperfect model corrected by it minus the imperfect model, both run `window`
 /// steps from `q0`, per unit time, less the library's columns `x` at the snapshot's library
-/// state times `coef` ([`Discovery::drift_iterations`]).
+/// state times `coef` ([`Discovery::drift_iterations`]). `Ok(Err(why))` when the corrected
+/// model goes unstable (a result about the fit); an error when the imperfect model does.
 fn window_drift(
     model: &Model,
     library: &QgLibrary,
@@ -639,25 +663,21 @@ fn window_drift(
     window: u64,
     x: Array2<f64>,
     nx: usize,
-) -> Result<Array2<f64>, DiscoveryError> {
+) -> Result<Result<Array2<f64>, String>, DiscoveryError> {
     let mut corrected = model.clone();
     corrected.add_term(fitted_correction(library, coef))?;
-    let mut imperfect = model.clone();
-    let mut ends = Vec::with_capacity(2);
-    for (which, m) in [
-        (" corrected by the fit", &mut corrected),
-        ("", &mut imperfect),
-    ] {
-        m.set_q(q0.view())?;
-        m.run(window).map_err(|e| {
-            DiscoveryError::Degenerate(format!(
-                "removing the window drift: the imperfect model{which} over the window: {e} \
-                 (--drift-iterations 0 fits without the drift)"
-            ))
-        })?;
-        ends.push(m.q());
+    corrected.set_q(q0.view())?;
+    if let Err(e) = corrected.run(window) {
+        return Ok(Err(e.to_string()));
     }
-    let change = (&ends[0] - &ends[1]) / (window as f64 * model.params().dt);
+    let mut imperfect = model.clone();
+    imperfect.set_q(q0.view())?;
+    imperfect.run(window).map_err(|e| {
+        DiscoveryError::Degenerate(format!(
+            "removing the window drift: the imperfect model over the window: {e}"
+        ))
+    })?;
+    let change = (corrected.q() - imperfect.q()) / (window as f64 * model.params().dt);
     let mut drift = -x.dot(&coef.t());
     for (lev, mut column) in drift.columns_mut().into_iter().enumerate() {
         let field: Vec<f64> = change.index_axis(Axis(0), lev).iter().copied().collect();
@@ -665,7 +685,7 @@ fn window_drift(
             *d += c;
         }
     }
-    Ok(drift)
+    Ok(Ok(drift))
 }
 
 /// The largest change from `a` to `b` of a coefficient, relative to the largest coefficient of
