@@ -545,16 +545,34 @@ impl Discovery {
             && truth.params().stepper != Stepper::Rk4;
         let iterations = if no_drift { 0 } else { self.drift_iterations };
         let (mut drift_changes, mut drift_stopped) = (Vec::new(), None);
+        // What the refits share: the start states, the imperfect model's states after the
+        // window from them, and an evaluator for the library's columns.
+        let (mut starts, mut imperfect_ends) = (Vec::new(), Vec::new());
+        if iterations > 0 {
+            let mut imperfect = model.clone();
+            for i in 0..snapshots {
+                let q0 = data.start(i)?;
+                imperfect.set_q(q0.view())?;
+                imperfect.run(window).map_err(|e| {
+                    DiscoveryError::Degenerate(format!(
+                        "removing the window drift: the imperfect model over the window from \
+                         increment {i}: {e}"
+                    ))
+                })?;
+                imperfect_ends.push(imperfect.q());
+                starts.push(q0);
+            }
+        }
+        let mut eval = truth.evaluator();
         'refits: for iteration in 1..=iterations {
             let coef = &out.fit.coef;
+            let mut corrected = model.clone();
+            corrected.add_term(fitted_correction(&library, coef))?;
             let mut drift = Vec::with_capacity(snapshots);
-            for i in 0..snapshots {
-                let x = {
-                    let mut eval = truth.evaluator();
-                    let s = eval.state(library_state(i)?.view())?;
-                    library.columns(&mut eval, &s)?
-                };
-                match window_drift(model, &library, coef, data.start(i)?, window, x, nx)? {
+            for (i, (q0, end)) in starts.iter().zip(&imperfect_ends).enumerate() {
+                let s = eval.state(library_state(i)?.view())?;
+                let x = library.columns(&mut eval, &s)?;
+                match window_drift(&mut corrected, coef, q0, end, window, x, &library)? {
                     Ok(d) => drift.push(d),
                     Err(why) => {
                         drift_stopped = Some(format!(
@@ -651,33 +669,26 @@ fn fitted_correction(library: &QgLibrary, coef: &Array2<f64>) -> medida_solver::
 }
 
 /// The window drift of the fit `coef` from the start state `q0` (rows x 2, the library's kept
-/// points): the imperfect model corrected by it minus the imperfect model, both run `window`
-/// steps from `q0`, per unit time, less the library's columns `x` at the snapshot's library
-/// state times `coef` ([`Discovery::drift_iterations`]). `Ok(Err(why))` when the corrected
-/// model goes unstable (a result about the fit); an error when the imperfect model does.
+/// points): `corrected` (the imperfect model corrected by the fit) run `window` steps from `q0`
+/// minus the imperfect model's state `imperfect_end` after the same, per unit time, less the
+/// library's columns `x` at the snapshot's library state times `coef`
+/// ([`Discovery::drift_iterations`]). `Err(why)` when the corrected model goes unstable (a
+/// result about the fit).
 fn window_drift(
-    model: &Model,
-    library: &QgLibrary,
+    corrected: &mut Model,
     coef: &Array2<f64>,
-    q0: Array3<f64>,
+    q0: &Array3<f64>,
+    imperfect_end: &Array3<f64>,
     window: u64,
     x: Array2<f64>,
-    nx: usize,
+    library: &QgLibrary,
 ) -> Result<Result<Array2<f64>, String>, DiscoveryError> {
-    let mut corrected = model.clone();
-    corrected.add_term(fitted_correction(library, coef))?;
     corrected.set_q(q0.view())?;
     if let Err(e) = corrected.run(window) {
         return Ok(Err(e.to_string()));
     }
-    let mut imperfect = model.clone();
-    imperfect.set_q(q0.view())?;
-    imperfect.run(window).map_err(|e| {
-        DiscoveryError::Degenerate(format!(
-            "removing the window drift: the imperfect model over the window: {e}"
-        ))
-    })?;
-    let change = (corrected.q() - imperfect.q()) / (window as f64 * model.params().dt);
+    let change = (corrected.q() - imperfect_end) / (window as f64 * corrected.params().dt);
+    let nx = change.shape()[2];
     let mut drift = -x.dot(&coef.t());
     for (lev, mut column) in drift.columns_mut().into_iter().enumerate() {
         let field: Vec<f64> = change.index_axis(Axis(0), lev).iter().copied().collect();
