@@ -157,7 +157,11 @@ fn the_demo_discovers_case_1002_from_half_the_grid() {
     assert!(headings[0].starts_with(
         "== pass 1 of 3: analyses assimilating the observations into the imperfect model"
     ));
+    // The corrections carried to the next pass are selected by BIC, the result by
+    // cross-validation.
+    assert!(headings[0].ends_with("; selected by bic, carried to the next pass"));
     assert!(headings[2].contains("corrected by") && headings[2].contains("discovery-pass2.json"));
+    assert!(!headings[2].contains("carried"));
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("discovery.json")).unwrap())
             .unwrap();
@@ -166,8 +170,12 @@ fn the_demo_discovers_case_1002_from_half_the_grid() {
         let e = row["error_percent"].as_f64().unwrap();
         assert!(e < 5.0, "{row}");
     }
+    let method = |v: &Value| v["fit"]["method"].as_str().unwrap().to_string();
+    assert!(method(&v).contains("cross-validation"));
     for pass in 1..=2 {
-        assert!(dir.join(format!("discovery-pass{pass}.json")).exists());
+        let carried = std::fs::read_to_string(dir.join(format!("discovery-pass{pass}.json")));
+        let carried: Value = serde_json::from_str(&carried.unwrap()).unwrap();
+        assert!(method(&carried).contains("selected by BIC"));
     }
     // Noise-free observations: one-step increments, whose drift is zero (no refits).
     let incr = dir.join("increments.h5");
@@ -267,6 +275,10 @@ fn assimilation_settings_are_checked() {
         (
             ["fraction=2", "--passes=3"],
             "--observe: invalid setting `observe.fraction` = 2",
+        ),
+        (
+            ["fraction=0.5", "--correction-select=loo"],
+            "--correction-select \"loo\": allowed aic, bic, cv or threshold=NUMBER (>= 0)",
         ),
     ] {
         let d = dir.to_str().unwrap();
