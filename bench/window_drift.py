@@ -58,7 +58,7 @@ def main():
                 first = increments(d, truth, prior, "first", *WINDOW, *filt, "--overwrite", case=case, obs=spec)
                 plain = discover(first, "--drift-iterations", "0")
                 one = discover(first)
-                discover(first, select="bic", out=d / "pass1.json")
+                discover(first, "--overwrite", select="bic", out=d / "pass1.json")
                 second = increments(d, truth, prior, "second", *WINDOW, *filt, *SECOND, "--overwrite", "--correction",
                                     str(d / "pass1.json"), case=case, obs=spec, assimilate=2 * ASSIMILATE)
                 two = discover(second)
@@ -100,7 +100,7 @@ def main():
         "    medida increments -q --truth D/truth.h5 --prior D/prior.h5 --model-error CASE \\",
         "        --observe OBS,seed=S --assimilate 10 --window 20 --threads 2 [LETKF] --out P1.h5",
         "    medida discover -q --increments P1.h5 --select cv",
-        "    medida discover -q --increments P1.h5 --select bic --out p1.json",
+        "    medida discover -q --increments P1.h5 --select bic --out p1.json --overwrite",
         "    medida increments -q --truth D/truth.h5 --prior D/prior.h5 --model-error CASE \\",
         "        --observe OBS,seed=S --assimilate 20 --window 20 --threads 2 [LETKF] \\",
         "        --interp spectral-oi:noise=0.1 --correction p1.json --out P2.h5",

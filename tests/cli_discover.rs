@@ -426,6 +426,45 @@ fn relative_error(a: &ndarray::ArrayD<f64>, truth: &ndarray::ArrayD<f64>) -> f64
     norm(&(a - truth)) / norm(truth)
 }
 
+/// A discovery's report never replaces an earlier one unasked (FILE.json or its FILE.h5), nor,
+/// even asked, the increments it is made from.
+#[test]
+fn a_report_never_replaces_an_earlier_one_unasked_nor_its_increments() {
+    let incr = increments("case1001", &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let res = tmp.path().join("res.json");
+    let out = ["--out", res.to_str().unwrap()];
+    let first = discover(&incr, &out);
+    let refused = |extra: &[&str], msg: &str| {
+        let args = ["discover", "-q", "--increments", incr.to_str().unwrap()];
+        let o = medida(&[&args[..], extra].concat());
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(msg), "{err}");
+    };
+    let written = std::fs::read(&res).unwrap();
+    refused(
+        &out,
+        "res.json exists: choose another --out, or replace it with --overwrite",
+    );
+    // The FILE.h5 alone is enough to refuse.
+    std::fs::remove_file(&res).unwrap();
+    refused(&out, "res.h5 exists");
+    assert!(!res.exists());
+    let again = discover(&incr, &[&out[..], &["--overwrite"]].concat());
+    assert_eq!(again["table"], first["table"]);
+    assert_eq!(std::fs::read(&res).unwrap(), written);
+    // FILE.h5 would be the increments file: refused with or without --overwrite, which needs --out.
+    let clash = incr.with_extension("json");
+    let before = std::fs::read(&incr).unwrap();
+    refused(
+        &["--out", clash.to_str().unwrap(), "--overwrite"],
+        "would replace the --increments file",
+    );
+    assert_eq!(std::fs::read(&incr).unwrap(), before);
+    refused(&["--overwrite"], "--out");
+}
+
 /// `medida simulate --correction res.json` runs the imperfect model with the printed equations
 /// added: from the truth's last state, 200 steps land on the truth's at least 10 times closer
 /// than the uncorrected imperfect model (the library-level test finds 1e9).

@@ -47,9 +47,12 @@ fn mpirun_within(seconds: u32, ranks: usize) -> Command {
     c
 }
 
+/// `name` in the tests' directory, with what an earlier run left under it (and, for a report
+/// FILE.json, its FILE.h5) removed.
 fn tmp(name: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_file(&p);
+    let _ = std::fs::remove_file(p.with_extension("h5"));
     p
 }
 

@@ -253,6 +253,8 @@ pub fn demo(
                 correct_steps: 400,
                 drift_iterations: a.drift_iterations,
                 out: Some(out.clone()),
+                // The demo's directory is its own: a rerun replaces its files.
+                overwrite: true,
                 threads: a.threads,
             },
             progress,

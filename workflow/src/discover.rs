@@ -67,9 +67,13 @@ pub struct DiscoverArgs {
     /// Stops, and says why, when a fit's corrected model goes unstable over the window.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub drift_iterations: usize,
-    /// Write the results to FILE.json and FILE.h5 (same stem).
+    /// Write the results to FILE.json and FILE.h5 (same stem). Existing files are refused
+    /// (replace them with --overwrite), and so is a FILE.h5 that is the --increments file.
     #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
+    /// With --out: replace an earlier result of that name.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
     /// Threads.
     #[arg(long, default_value_t = 2, value_parser = crate::parse_threads)]
     pub threads: usize,
@@ -134,6 +138,9 @@ impl IncrementData for FileIncrements {
 /// Runs the discovery `a` describes, noting its stages (the regression, every tenth of the
 /// corrected forecasts) to `progress`; writes the report when `--out` is given.
 pub fn discover(a: &DiscoverArgs, progress: &mut dyn Progress) -> Result<DiscoveryReport> {
+    if let Some(out) = &a.out {
+        check_report_out(out, a.overwrite, &a.increments)?;
+    }
     let truth_cfg = RunConfig::from_toml(&config_of(&a.increments, "config")?)?;
     let model_cfg = RunConfig::from_toml(&config_of(&a.increments, "model_config")?)?;
     let truth = build_model(&truth_cfg)?;
@@ -217,6 +224,29 @@ fn changed_terms(truth: &medida_solver::Model, model: &medida_solver::Model) -> 
         })
         .collect();
     (!changes.is_empty()).then(|| changes.join(", "))
+}
+
+/// Refuses a report `out` whose FILE.json or FILE.h5 exists (unless `overwrite`) or whose FILE.h5
+/// is the `increments` it is made from: a discovery must not replace an earlier one unasked, nor
+/// its own input.
+fn check_report_out(out: &Path, overwrite: bool, increments: &Path) -> Result<()> {
+    for path in [out.with_extension("json"), out.with_extension("h5")] {
+        if crate::same_file(&path, increments) {
+            return input_err!(
+                "--out {}: its {} would replace the --increments file: choose another --out",
+                out.display(),
+                path.display()
+            );
+        }
+        if path.exists() && !overwrite {
+            return input_err!(
+                "--out {}: {} exists: choose another --out, or replace it with --overwrite",
+                out.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A discovery's report read back (`medida discover --out FILE.json`).

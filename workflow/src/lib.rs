@@ -50,12 +50,7 @@ pub(crate) fn check_out(
     overwrite: bool,
     init: Option<&std::path::Path>,
 ) -> Result<(), Error> {
-    let same = |a: &std::path::Path, b: &std::path::Path| {
-        a == b
-            || a.canonicalize()
-                .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b))
-    };
-    if init.is_some_and(|i| same(i, out)) {
+    if init.is_some_and(|i| same_file(i, out)) {
         return error::input_err!(
             "--out {} is the input file: choose another --out",
             out.display()
@@ -68,6 +63,13 @@ pub(crate) fn check_out(
         );
     }
     Ok(())
+}
+
+/// Whether `a` and `b` name the same file (a path to a file not yet written names itself only).
+pub(crate) fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b
+        || a.canonicalize()
+            .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b))
 }
 
 /// Writes `bytes` to `path` whole or not at all: under a temporary name of this process, synced,
