@@ -61,6 +61,8 @@ fn inserting_into_the_corrected_model_fills_the_gaps_ten_times_better() {
         full.to_str().unwrap(),
         "--out",
         exact.to_str().unwrap(),
+        // The tests' scratch file, replaced on every run.
+        "--overwrite",
     ]);
     let observe = ["--observe", "fraction=0.5,seed=1", "--prior", p];
     let interpolated = common::increments(truth, "case1002", &observe);

@@ -120,6 +120,8 @@ fn an_unstable_correction_is_a_result_not_an_error() {
         "--correct",
         "--out",
         out.to_str().unwrap(),
+        // The tests' scratch file, replaced on every run.
+        "--overwrite",
     ]);
     assert!(
         printed.contains("corrected model: unstable from increment 0"),

@@ -135,12 +135,7 @@ pub fn demo(
     crate::config::model_error_case(&a.case).map_err(input("--case"))?;
     medida_discovery::QgLibrary::parse(&a.library).map_err(input("--library"))?;
     crate::observe::check_interp(&a.interp)?;
-    if regression(&a.correction_select).plan().is_err() {
-        return input_err!(
-            "--correction-select {:?}: allowed aic, bic, cv or threshold=NUMBER (>= 0)",
-            a.correction_select
-        );
-    }
+    crate::regression::choice("--correction-select", &a.correction_select, FOLDS)?;
     RunConfig::resolve(Some("medida-jet"), None, None, &a.set).map_err(input("--set"))?;
     std::fs::create_dir_all(&a.dir)
         .map_err(|e| Error::Io(format!("create {}", a.dir.display()), e))?;
@@ -259,17 +254,16 @@ pub fn demo(
             },
             progress,
         )?;
-        let heading = if passes > 1 && !last {
-            format!(
-                "== pass {} of {passes}: {how}; selected by {}, carried to the next pass",
-                pass + 1,
-                a.correction_select
-            )
-        } else if passes > 1 {
-            format!("== pass {} of {passes}: {how}", pass + 1)
-        } else {
-            String::new()
-        };
+        let mut heading = String::new();
+        if passes > 1 {
+            heading = format!("== pass {} of {passes}: {how}", pass + 1);
+            if !last {
+                heading += &format!(
+                    "; selected by {}, carried to the next pass",
+                    a.correction_select
+                );
+            }
+        }
         report(&found, &heading);
         // The next pass assimilates into the model corrected by this pass's discovery. The
         // analyses lean towards the assimilating model, so a discovery falls short of the error
@@ -288,11 +282,14 @@ pub fn demo(
     })
 }
 
-/// The demo's regression with sparse observations: `select`, 3 folds for cross-validation.
+/// Cross-validation folds of the demo's discoveries with sparse observations.
+const FOLDS: usize = 3;
+
+/// The demo's regression with sparse observations: `select`, [`FOLDS`] for cross-validation.
 fn regression(select: &str) -> RegressionArgs {
     RegressionArgs {
         select: select.into(),
-        folds: 3,
+        folds: FOLDS,
         ..RegressionArgs::default()
     }
 }

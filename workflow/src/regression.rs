@@ -65,19 +65,7 @@ impl RegressionArgs {
     /// The plan these flags describe.
     pub fn plan(&self) -> Result<Plan, Error> {
         let optimizer = optimizer(self)?;
-        let choice = match self.select.as_str() {
-            "aic" => Choice::Select(Criterion::Aic),
-            "bic" => Choice::Select(Criterion::Bic),
-            "cv" => Choice::Select(Criterion::Cv { folds: self.folds }),
-            s => match s.strip_prefix("threshold=").map(str::parse::<f64>) {
-                Some(Ok(t)) if t.is_finite() && t >= 0.0 => Choice::Threshold(t),
-                _ => {
-                    return input_err!(
-                        "--select {s:?}: allowed aic, bic, cv or threshold=NUMBER (>= 0)"
-                    );
-                }
-            },
-        };
+        let choice = choice("--select", &self.select, self.folds)?;
         let refit = match self.refit.as_str() {
             "cholesky" => Refit::Cholesky,
             "qr" => Refit::Qr,
@@ -105,6 +93,21 @@ impl RegressionArgs {
         plan.ranks = self.ranks.clone();
         Ok(plan)
     }
+}
+
+/// The model selection `select` names (`folds` for cross-validation); an error names `flag`.
+pub(crate) fn choice(flag: &str, select: &str, folds: usize) -> Result<Choice, Error> {
+    Ok(match select {
+        "aic" => Choice::Select(Criterion::Aic),
+        "bic" => Choice::Select(Criterion::Bic),
+        "cv" => Choice::Select(Criterion::Cv { folds }),
+        s => match s.strip_prefix("threshold=").map(str::parse::<f64>) {
+            Some(Ok(t)) if t.is_finite() && t >= 0.0 => Choice::Threshold(t),
+            _ => {
+                return input_err!("{flag} {s:?}: allowed aic, bic, cv or threshold=NUMBER (>= 0)");
+            }
+        },
+    })
 }
 
 fn optimizer(a: &RegressionArgs) -> Result<Arc<dyn SparseOptimizer>, Error> {
