@@ -28,8 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "assimilation.md"
 WINDOW = ["--window", "20"]
 LATER = ["--interp", "spectral-oi:noise=0.1"]
-PASSES = 3
-PASS = ["drift removed", "two passes", "three passes"]
+PASSES = ["drift removed", "two passes", "three passes"]
 RUNS = [(case, "fraction=0.25,noise=0.01", seed) for case in ("case1001", "case1002", "case1004")
         for seed in (0, 1, 2)] + [("case1002", "fraction=0.5,noise=0.001", seed) for seed in (0, 1, 2)]
 FILTERS = [("cycled spectral-oi", []), ("hybrid-gain LETKF", LETKF)]
@@ -61,14 +60,14 @@ def main():
                 inc = increments(d, truth, prior, "pass1", *WINDOW, *filt, "--overwrite", case=case, obs=spec)
                 found = {"drift kept": discover(inc, "--drift-iterations", "0")}
                 errors = []
-                for n in range(1, PASSES + 1):
+                for n, key in enumerate(PASSES, 1):
                     if n > 1:
                         inc = increments(d, truth, prior, f"pass{n}", *WINDOW, *filt, *LATER, "--overwrite",
                                          "--correction", str(carried), case=case, obs=spec,
                                          assimilate=2 * ASSIMILATE)
-                    found[PASS[n - 1]] = discover(inc)
+                    found[key] = discover(inc)
                     errors.append(analysis(inc)[0])
-                    if n < PASSES:
+                    if n < len(PASSES):
                         carried = d / f"fit{n}.json"
                         discover(inc, "--overwrite", select="bic", out=carried)
                 for key, s in found.items():
