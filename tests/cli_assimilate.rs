@@ -132,6 +132,19 @@ fn cycled_interpolation_into_the_imperfect_model_beats_interpolation() {
     }
     let how = medida_data::read_text_attr(&cycled, "analysis").unwrap();
     assert!(how.contains("added every 10 steps"), "{how}");
+    // Every cycle's errors against the truth, (time, lev, cycle): each analysis closer to the
+    // truth than its forecast (measured: by 1.13 to 5.1 times in the upper layer, 1.37 to 2.7
+    // in the lower: the least margin, 13%, is no round-off).
+    let cycle = medida_data::read_array(&cycled, "cycle").unwrap();
+    // 10 time units of dt 0.025: 400 steps, an analysis every 10.
+    let want: Vec<f64> = (1..=40).map(|c| c as f64 * 10.0).collect();
+    assert_eq!(cycle.iter().copied().collect::<Vec<_>>(), want);
+    let [f, an] =
+        ["forecast_rmse", "analysis_rmse"].map(|v| medida_data::read_array(&cycled, v).unwrap());
+    assert_eq!(f.shape(), [3, 2, 40]);
+    for (fc, ac) in f.iter().zip(an.iter()) {
+        assert!(ac < fc, "analysis {ac:e} vs forecast {fc:e}");
+    }
 }
 
 #[test]

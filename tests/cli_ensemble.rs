@@ -82,6 +82,49 @@ fn letkf_analyses_write_their_cycles_and_repeat_bit_for_bit_at_any_thread_count(
 }
 
 #[test]
+fn the_closing_note_gives_the_time_mean_errors_of_the_cycles_second_halves() {
+    // What DAPPER users compare filters by: the RMSE averaged over the cycles after a spin-up.
+    // Here the mean over cycles 3 and 4 of both snapshots, printed to 5 significant digits
+    // (round-off of the print: 5e-5 relative).
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cycle-means.h5");
+    let base = [
+        "increments",
+        "--truth",
+        truth().to_str().unwrap(),
+        "--model-error",
+        "case1001",
+        "--overwrite",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = common::medida(&[&base[..], &LETKF[..]].concat());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("cycles: RMSE over the second half"))
+        .unwrap_or_else(|| panic!("no time means in {err}"));
+    let printed: Vec<f64> = line
+        .split([' ', ','])
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let mean = |name: &str, lev: usize| {
+        let a = read(&out, name);
+        (a[[0, lev, 2]] + a[[0, lev, 3]] + a[[1, lev, 2]] + a[[1, lev, 3]]) / 4.0
+    };
+    let want = [
+        mean("analysis_rmse", 0),
+        mean("analysis_rmse", 1),
+        mean("forecast_rmse", 0),
+        mean("forecast_rmse", 1),
+    ];
+    assert_eq!(printed.len(), 4, "{line}");
+    for (p, w) in printed.iter().zip(want) {
+        assert!((p - w).abs() <= 5e-5 * w, "{line}: {want:?}");
+    }
+}
+
+#[test]
 fn the_enkf_analyses_too_with_the_hybrid_gain() {
     // 6 members, 20 steps analysed every 10, half the hybrid gain.
     let enkf = [
@@ -201,4 +244,16 @@ fn bad_filter_settings_are_refused() {
         ],
         "--filter kalman: allowed oi, enkf or letkf",
     );
+    // Less than a step: no analysis cycle. Refused for an ensemble (its mean would be the first
+    // interpolation, passed off as an ensemble analysis); cycled interpolation writes that
+    // interpolation as before, without per-cycle errors.
+    let none = ["--observe", "fraction=0.25", "--assimilate", "0.01"];
+    increments_refused(
+        t,
+        &[&none[..], &["--filter", "letkf"]].concat(),
+        "--assimilate 0.01 with --filter letkf: allowed at least one time step (0.025)",
+    );
+    let f = common::increments(t, "case1001", &none);
+    assert!(medida_data::read_array(&f, "analysis_rmse").is_err());
+    assert_eq!(read(&f, "dqdt").shape()[0], 2);
 }

@@ -5,12 +5,12 @@
 
 use medida_discovery::QgLibrary;
 use medida_discovery::model_error::{
-    Assimilator, Increments, Update, correction_term, expected_error,
+    Assimilator, CycleError, Increments, Update, correction_term, expected_error,
 };
 use medida_discovery::observe::{Cubic, ObservationSpec};
 use medida_solver::jet::{JetConstants, jet_model, jet_params};
 use medida_solver::{Evaluator, Expr, Model, QgParams, SpectralState, terms};
-use ndarray::Array3;
+use ndarray::{Array3, Axis};
 
 /// pyqg's random field in both layers (pyqg's own IC leaves the lower layer at rest), times `scale`.
 fn random_q(params: &QgParams, scale: f64) -> Array3<f64> {
@@ -129,6 +129,48 @@ fn a_one_step_increment_is_the_filtered_model_error() {
     assert!(Increments::new(inc.truth().clone(), inc.model().clone(), 0).is_err());
 }
 
+/// The cycles' errors of assimilating every point of the truth from `q0` for 12 steps by
+/// `update`: none for direct insertion; for interpolation every 5 steps, analyses at steps 5, 10
+/// and 12 equal to the truth up to round-off, and a first forecast whose error is that of the
+/// imperfect model run 5 steps from `q0` beside the truth (its start, the interpolated
+/// observations, is `q0` to 1e-13 relative; the error it is compared with is of the order of the
+/// state itself, the model lacking advection: 1e-9 relative is a wide margin).
+fn cycle_errors_are_measured(
+    cycles: &[CycleError],
+    update: Update,
+    truth: &Model,
+    model: &Model,
+    q0: &Array3<f64>,
+) {
+    if update == Update::Insert {
+        assert!(cycles.is_empty());
+        return;
+    }
+    let steps: Vec<u64> = cycles.iter().map(|c| c.step).collect();
+    assert_eq!(steps, [5, 10, 12]);
+    let scale = max_abs(q0);
+    for c in cycles {
+        assert!(c.analysis_rmse.iter().all(|e| *e <= 1e-12 * scale), "{c:?}");
+    }
+    let (mut t, mut m) = (truth.clone(), model.clone());
+    for (run, name) in [(&mut t, "truth"), (&mut m, "model")] {
+        run.set_q(q0.view()).unwrap();
+        run.run(5).expect(name);
+    }
+    let (tq, mq) = (t.q(), m.q());
+    for lev in 0..2 {
+        let (a, b) = (tq.index_axis(Axis(0), lev), mq.index_axis(Axis(0), lev));
+        let want =
+            (a.iter().zip(&b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt();
+        let got = cycles[0].forecast_rmse[lev];
+        assert!(want > 1e-6 * scale, "the model error shows: {want:e}");
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "layer {lev}: {got:e} vs {want:e}"
+        );
+    }
+}
+
 #[test]
 fn assimilating_every_point_gives_the_full_observation_increment() {
     // With every point observed the observations are the true state, so the analysis after the
@@ -152,9 +194,10 @@ fn assimilating_every_point_gives_the_full_observation_increment() {
             update,
         };
         let mut inc = Increments::new(truth.clone(), model.clone(), 1).unwrap();
-        let (q_true, h) = inc
+        let (q_true, h, cycles) = inc
             .assimilated(q0.view(), &spec, 0, [&cubic, &cubic], &mut assimilator)
             .unwrap();
+        cycle_errors_are_measured(&cycles, update, &truth, &model, &q0);
         assert!(
             h.analysis_error.iter().all(|e| *e <= tol),
             "{update:?}: {:?}",

@@ -12,7 +12,7 @@ use crate::progress::Progress;
 use crate::schema::field_schema;
 use medida_data::{AttrValue, Frames, OutputFile, read_array, read_text_attr};
 use medida_discovery::model_error::{
-    Assimilator, EnsembleAssimilator, EnsembleReport, Increments, Update,
+    Assimilator, CycleError, EnsembleAssimilator, EnsembleReport, Increments, Update,
 };
 use medida_discovery::observe::{ObservationSpec, error_spectrum};
 use medida_discovery::ranks::{Ranks, position};
@@ -118,40 +118,117 @@ enum Assimilation {
     Ensemble(Box<EnsembleAssimilator>),
 }
 
-/// The ensemble's per-cycle diagnostics and rank histogram as output variables `(lev, cycle)`
-/// and `(lev, rank)`.
-fn ensemble_fields(report: &EnsembleReport) -> Vec<ndarray::ArrayD<f64>> {
-    let per_cycle = |f: &dyn Fn(&medida_discovery::model_error::Cycle) -> [f64; 2]| {
-        ndarray::Array2::from_shape_fn((2, report.cycles.len()), |(lev, c)| {
-            f(&report.cycles[c])[lev]
+/// A per-cycle, per-layer number as an output variable `(lev, cycle)`.
+fn per_cycle<C>(cycles: &[C], f: impl Fn(&C) -> [f64; 2]) -> ndarray::ArrayD<f64> {
+    ndarray::Array2::from_shape_fn((2, cycles.len()), |(lev, c)| f(&cycles[c])[lev]).into_dyn()
+}
+
+/// Whether cycled assimilation `update` over `steps` steps has analysis cycles to write (direct
+/// insertion analyses at every step and writes none).
+fn writes_cycles(update: Update, steps: u64) -> bool {
+    matches!(update, Update::Interpolate { .. }) && steps > 0
+}
+
+/// The forecast and analysis errors of every cycle as output variables `(lev, cycle)`.
+fn cycle_fields(cycles: &[CycleError]) -> Vec<ndarray::ArrayD<f64>> {
+    vec![
+        per_cycle(cycles, |c| c.forecast_rmse),
+        per_cycle(cycles, |c| c.analysis_rmse),
+    ]
+}
+
+/// The time means DA users compare filters by: the forecast and analysis RMSE per layer over
+/// the second half of each snapshot's cycles (the first half left out as spin-up from the
+/// interpolated first observations), averaged over the snapshots.
+#[derive(Default)]
+struct CycleMeans {
+    sums: [[f64; 2]; 2],
+    count: usize,
+}
+
+impl CycleMeans {
+    fn add(&mut self, cycles: &[CycleError]) {
+        for c in &cycles[cycles.len() / 2..] {
+            for lev in 0..2 {
+                self.sums[0][lev] += c.forecast_rmse[lev];
+                self.sums[1][lev] += c.analysis_rmse[lev];
+            }
+            self.count += 1;
+        }
+    }
+
+    /// The closing note, or `None` without cycles.
+    fn note(&self) -> Option<String> {
+        let n = self.count as f64;
+        let [f, a] = self.sums.map(|s| s.map(|v| v / n));
+        (self.count > 0).then(|| {
+            format!(
+                "cycles: RMSE over the second half of each snapshot's cycles, upper / lower layer: analysis {:.4e} / {:.4e}, forecast {:.4e} / {:.4e}",
+                a[0], a[1], f[0], f[1]
+            )
         })
-        .into_dyn()
-    };
+    }
+}
+
+/// The ensemble's per-cycle diagnostics and rank histogram as output variables `(lev, cycle)`
+/// and `(lev, rank)`, after its [`cycle_fields`].
+fn ensemble_fields(report: &EnsembleReport) -> Vec<ndarray::ArrayD<f64>> {
     let ranks = report.rank_histogram[0].len();
     vec![
-        per_cycle(&|c| c.forecast_rmse),
-        per_cycle(&|c| c.analysis_rmse),
-        per_cycle(&|c| c.forecast_spread),
-        per_cycle(&|c| c.analysis_spread),
+        per_cycle(&report.cycles, |c| c.forecast_spread),
+        per_cycle(&report.cycles, |c| c.analysis_spread),
         ndarray::Array2::from_shape_fn((2, ranks), |(lev, r)| report.rank_histogram[lev][r] as f64)
             .into_dyn(),
     ]
 }
 
-/// Adds the ensemble's coordinates and variables to the increments' schema.
-fn ensemble_schema(
-    schema: &mut medida_data::Schema,
-    cycles: Vec<f64>,
-    members: usize,
-    q_units: &str,
-) {
+/// Adds `variables` (name, units, dimension after `lev`, long name) to `schema`.
+fn add_variables(schema: &mut medida_data::Schema, variables: &[(&str, &str, &str, &str)]) {
+    for (name, units, dim, long_name) in variables {
+        schema.variables.push(medida_data::Variable {
+            name: (*name).into(),
+            dims: vec!["lev".into(), (*dim).into()],
+            units: (*units).into(),
+            long_name: (*long_name).into(),
+            complex: false,
+        });
+    }
+}
+
+/// Adds the analysis cycles' coordinate (`steps` steps, one analysis every `every`) and their
+/// forecast and analysis errors to the increments' schema.
+fn cycle_schema(schema: &mut medida_data::Schema, steps: u64, every: u64, q_units: &str) {
     schema.coords.push(medida_data::Coordinate {
         name: "cycle".into(),
-        values: cycles,
+        values: (1..=steps.div_ceil(every))
+            .map(|c| (c * every).min(steps) as f64)
+            .collect(),
         units: "steps".into(),
         long_name: "steps from the first observations to each analysis".into(),
         integer: true,
     });
+    add_variables(
+        schema,
+        &[
+            (
+                "forecast_rmse",
+                q_units,
+                "cycle",
+                "RMS error of the forecast (of an ensemble: its mean) against the truth",
+            ),
+            (
+                "analysis_rmse",
+                q_units,
+                "cycle",
+                "RMS error of the analysis (of an ensemble: its mean) against the truth",
+            ),
+        ],
+    );
+}
+
+/// Adds the ensemble's rank coordinate and variables to the increments' schema, after
+/// [`cycle_schema`]'s.
+fn ensemble_schema(schema: &mut medida_data::Schema, members: usize, q_units: &str) {
     schema.coords.push(medida_data::Coordinate {
         name: "rank".into(),
         values: (0..=members).map(|r| r as f64).collect(),
@@ -159,46 +236,29 @@ fn ensemble_schema(
         long_name: "number of forecast members below the truth".into(),
         integer: true,
     });
-    for (name, units, dim, long_name) in [
-        (
-            "forecast_rmse",
-            q_units,
-            "cycle",
-            "RMS error of the forecast ensemble mean against the truth",
-        ),
-        (
-            "analysis_rmse",
-            q_units,
-            "cycle",
-            "RMS error of the analysis ensemble mean against the truth",
-        ),
-        (
-            "forecast_spread",
-            q_units,
-            "cycle",
-            "RMS over the grid of the forecast ensemble's standard deviation",
-        ),
-        (
-            "analysis_spread",
-            q_units,
-            "cycle",
-            "RMS over the grid of the analysis ensemble's standard deviation (after inflation)",
-        ),
-        (
-            "rank_histogram",
-            "1",
-            "rank",
-            "grid points and cycles where the truth has each rank among the forecast members",
-        ),
-    ] {
-        schema.variables.push(medida_data::Variable {
-            name: name.into(),
-            dims: vec!["lev".into(), dim.into()],
-            units: units.into(),
-            long_name: long_name.into(),
-            complex: false,
-        });
-    }
+    add_variables(
+        schema,
+        &[
+            (
+                "forecast_spread",
+                q_units,
+                "cycle",
+                "RMS over the grid of the forecast ensemble's standard deviation",
+            ),
+            (
+                "analysis_spread",
+                q_units,
+                "cycle",
+                "RMS over the grid of the analysis ensemble's standard deviation (after inflation)",
+            ),
+            (
+                "rank_histogram",
+                "1",
+                "rank",
+                "grid points and cycles where the truth has each rank among the forecast members",
+            ),
+        ],
+    );
 }
 
 /// Splits `--set` into overrides of both models and of the imperfect model only.
@@ -386,7 +446,15 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                 what = format!("the imperfect model corrected by {}", path.display());
             }
             let steps = (t / truth_cfg.model.dt).round() as u64;
+            let q_units = crate::schema::units(&truth_cfg)("s^-1");
             if ensemble {
+                if steps == 0 {
+                    return input_err!(
+                        "--assimilate {t} with --filter {}: allowed at least one time step ({}); an ensemble without an analysis cycle assimilates nothing",
+                        a.ensemble.filter,
+                        truth_cfg.model.dt
+                    );
+                }
                 if a.update_every == 0 {
                     return input_err!(
                         "--update-every 0 with --filter {}: allowed 1 or more steps between analyses",
@@ -400,15 +468,8 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                         .build(&model, &prior, steps, a.update_every, spec.seed)?;
                 assimilator.ranks = a.ranks.clone();
                 let every = a.update_every;
-                let cycles = (1..=steps.div_ceil(every))
-                    .map(|c| (c * every).min(steps) as f64)
-                    .collect();
-                ensemble_schema(
-                    &mut schema,
-                    cycles,
-                    a.ensemble.members,
-                    &crate::schema::units(&truth_cfg)("s^-1"),
-                );
+                cycle_schema(&mut schema, steps, every, &q_units);
+                ensemble_schema(&mut schema, a.ensemble.members, &q_units);
                 let how = format!(
                     "{what} as an ensemble ({}) run for {steps} steps from the interpolated observations plus perturbations, analysed every {every} steps; the analysis is the ensemble mean",
                     a.ensemble.describe()
@@ -423,6 +484,11 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                     0 => Update::Insert,
                     every => Update::Interpolate { every },
                 };
+                if let (Update::Interpolate { every }, true) =
+                    (update, writes_cycles(update, steps))
+                {
+                    cycle_schema(&mut schema, steps, every, &q_units);
+                }
                 let how = match update {
                     Update::Insert => format!(
                         "direct insertion of the observations into {what} at every step for {steps} steps, from the interpolated observations"
@@ -449,8 +515,8 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
     } else {
         None
     };
-    // Each ensemble cycle's wall time, for the closing note.
-    let mut cycle_seconds = Vec::new();
+    // Each ensemble cycle's wall time and the cycles' time means, for the closing note.
+    let (mut cycle_seconds, mut means) = (Vec::new(), CycleMeans::default());
     let written = pool.install(|| -> Result<()> {
         for (n, &i) in picked.iter().enumerate() {
             let q0 = frames.read(i)?;
@@ -463,17 +529,20 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                 }
                 Some((spec, interps)) => {
                     let interps = [interps[0].as_ref(), interps[1].as_ref()];
-                    let (q_true, h, report) = match assimilation.as_mut() {
+                    let (q_true, h, cycle_vars) = match assimilation.as_mut() {
                         None => {
                             let h = inc.observed(q0.view(), spec, i as u64, interps);
                             (q0.clone(), h.with_context(context)?, None)
                         }
                         Some(Assimilation::Cycled(assimilator)) => {
                             time += assimilator.steps as f64 * truth_cfg.model.dt;
-                            let (q, h) = inc
+                            let (q, h, cycles) = inc
                                 .assimilated(q0.view(), spec, i as u64, interps, assimilator)
                                 .with_context(context)?;
-                            (q, h, None)
+                            means.add(&cycles);
+                            let fields = writes_cycles(assimilator.update, assimilator.steps)
+                                .then(|| cycle_fields(&cycles));
+                            (q, h, fields)
                         }
                         Some(Assimilation::Ensemble(assimilator)) => {
                             time += assimilator.steps as f64 * truth_cfg.model.dt;
@@ -486,7 +555,12 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                                     assimilator,
                                 )
                                 .with_context(context)?;
-                            (q, h, Some(report))
+                            let errors: Vec<_> = report.cycles.iter().map(|c| c.error).collect();
+                            means.add(&errors);
+                            cycle_seconds.extend(report.cycles.iter().map(|c| c.seconds));
+                            let mut fields = cycle_fields(&errors);
+                            fields.extend(ensemble_fields(&report));
+                            (q, h, Some(fields))
                         }
                     };
                     let (err, tru, crossing) =
@@ -502,10 +576,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                         err,
                         tru,
                     ];
-                    fields.extend(report.as_ref().map(ensemble_fields).unwrap_or_default());
-                    if let Some(r) = &report {
-                        cycle_seconds.extend(r.cycles.iter().map(|c| c.seconds));
-                    }
+                    fields.extend(cycle_vars.unwrap_or_default());
                     fields
                 }
             };
@@ -542,6 +613,9 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
         inc.window_time(),
         a.out.display()
     ));
+    if let Some(text) = means.note() {
+        progress.note(&text);
+    }
     if !cycle_seconds.is_empty() {
         cycle_seconds.sort_by(f64::total_cmp);
         progress.note(&format!(

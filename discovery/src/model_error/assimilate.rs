@@ -8,6 +8,27 @@ use crate::observe::{Interpolator, ObservationSpec, relative_error};
 use medida_solver::Model;
 use ndarray::{Array3, ArrayView3, Axis};
 
+/// What one analysis did to the state, per layer, against the truth (units of `q`): the
+/// forecast before it and the analysis after it. For an ensemble, of its mean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CycleError {
+    /// Steps since the first observations.
+    pub step: u64,
+    /// RMS error of the forecast.
+    pub forecast_rmse: [f64; 2],
+    /// RMS error of the analysis.
+    pub analysis_rmse: [f64; 2],
+}
+
+/// Per layer RMS difference of two states `(lev, y, x)`.
+pub(crate) fn rms_difference(a: ArrayView3<f64>, b: ArrayView3<f64>) -> [f64; 2] {
+    [0, 1].map(|lev| {
+        let (a, b) = (a.index_axis(Axis(0), lev), b.index_axis(Axis(0), lev));
+        let sum: f64 = a.iter().zip(b.iter()).map(|(x, y)| (x - y).powi(2)).sum();
+        (sum / a.len() as f64).sqrt()
+    })
+}
+
 /// Observation streams: the analysis' and increment's observations use 0 and 1 (per layer), those
 /// inserted while assimilating 2 and 3, so no two share their noise.
 pub(crate) const ASSIMILATION_STREAM: u64 = 2;
@@ -72,7 +93,8 @@ impl Increments {
     /// Between the stations the analysis comes from the dynamics: advection brings observed
     /// values into the gaps, which interpolation cannot. The increment is then formed as in
     /// [`Increments::observed`] from the truth and the analysis after those steps; returns it
-    /// with the true state at its start.
+    /// with the true state at its end and, for cycled interpolation, each cycle's forecast and
+    /// analysis errors (none for direct insertion, whose every step is a cycle).
     pub fn assimilated(
         &mut self,
         q0: ArrayView3<f64>,
@@ -80,7 +102,7 @@ impl Increments {
         time: u64,
         interp: [&dyn Interpolator; 2],
         assimilator: &mut Assimilator,
-    ) -> Result<(Array3<f64>, super::ObservedIncrement), DiscoveryError> {
+    ) -> Result<(Array3<f64>, super::ObservedIncrement, Vec<CycleError>), DiscoveryError> {
         let (steps, update, model) = (
             assimilator.steps,
             assimilator.update,
@@ -95,7 +117,7 @@ impl Increments {
             Update::Insert => 1,
             Update::Interpolate { every } => every.max(1),
         };
-        let mut step = 0;
+        let (mut step, mut cycles) = (0, Vec::new());
         while step < steps {
             let run = every.min(steps - step);
             if update == Update::Insert {
@@ -107,7 +129,14 @@ impl Increments {
             step += run;
             analysis.q = model.q();
             if let Update::Interpolate { .. } = update {
-                analysis = analyse(&self.truth.q(), Some(&analysis.q), spec, obs(step), interp)?;
+                let truth = self.truth.q();
+                let forecast = analysis.q;
+                analysis = analyse(&truth, Some(&forecast), spec, obs(step), interp)?;
+                cycles.push(CycleError {
+                    step,
+                    forecast_rmse: rms_difference(forecast.view(), truth.view()),
+                    analysis_rmse: rms_difference(analysis.q.view(), truth.view()),
+                });
             }
         }
         let q_true = self.truth.q();
@@ -118,6 +147,6 @@ impl Increments {
                 [0, 1].map(|lev| relative_error(&layer(&q_true, lev), &layer(&analysis.q, lev)));
         }
         let inc = self.forecast_from(&q_true, analysis, spec, time)?;
-        Ok((q_true, inc))
+        Ok((q_true, inc, cycles))
     }
 }

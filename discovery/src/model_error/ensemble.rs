@@ -11,7 +11,7 @@
 //! formed; each column's numbers are made by the same arithmetic whichever process holds it, so
 //! the result is the one-process result bit for bit.
 
-use super::assimilate::{ASSIMILATION_STREAM, observation_time};
+use super::assimilate::{ASSIMILATION_STREAM, CycleError, observation_time, rms_difference};
 use super::increments::{Analysis, Increments, ObservedIncrement, analyse_shared, layer};
 use crate::assimilate::enkf::{add_weighted_anomalies, perturbed_observation_weights};
 use crate::assimilate::{Inflation, Layout, Letkf, Observed, mean};
@@ -76,12 +76,8 @@ pub struct EnsembleAssimilator {
 /// What one analysis cycle did, per layer, against the truth (units of `q`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cycle {
-    /// Steps since the first observations.
-    pub step: u64,
-    /// RMS error of the forecast mean.
-    pub forecast_rmse: [f64; 2],
-    /// RMS error of the analysis mean.
-    pub analysis_rmse: [f64; 2],
+    /// The errors of the forecast and analysis means.
+    pub error: CycleError,
     /// RMS over the grid of the forecast ensemble's standard deviation.
     pub forecast_spread: [f64; 2],
     /// The same after the analysis and inflation.
@@ -104,14 +100,6 @@ pub struct EnsembleReport {
 /// Layer `lev`'s entries in a state of two layers of `n` points flattened `(lev, y, x)`.
 fn level(lev: usize, n: usize) -> ndarray::Slice {
     ndarray::Slice::from(lev * n..(lev + 1) * n)
-}
-
-/// Per layer RMS of a flattened two-layer field `v` of `n` points per layer.
-fn rms_by_layer(v: &Array1<f64>, n: usize) -> [f64; 2] {
-    [0, 1].map(|lev| {
-        let s = v.slice_axis(Axis(0), level(lev, n));
-        (s.mapv(|x| x * x).sum() / n as f64).sqrt()
-    })
 }
 
 impl EnsembleAssimilator {
@@ -385,10 +373,14 @@ impl Increments {
             let spread = |var: &Array1<f64>| {
                 [0, 1].map(|lev| (var.slice_axis(Axis(0), level(lev, n)).sum() / n as f64).sqrt())
             };
+            let state = |v: &Array1<f64>| v.clone().into_shape_with_order(shape).expect("a state");
+            let q_true = state(&truth);
             report.cycles.push(Cycle {
-                step,
-                forecast_rmse: rms_by_layer(&(&fmean - &truth), n),
-                analysis_rmse: rms_by_layer(&(&am - &truth), n),
+                error: CycleError {
+                    step,
+                    forecast_rmse: rms_difference(state(&fmean).view(), q_true.view()),
+                    analysis_rmse: rms_difference(state(&am).view(), q_true.view()),
+                },
                 forecast_spread: spread(&fvar),
                 analysis_spread: spread(&avar),
                 seconds: started.elapsed().as_secs_f64(),

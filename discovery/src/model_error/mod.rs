@@ -12,7 +12,7 @@ pub mod ensemble;
 pub mod expected;
 pub mod increments;
 
-pub use assimilate::{Assimilator, Update};
+pub use assimilate::{Assimilator, CycleError, Update};
 pub use correction::{CORRECTION, correction_term};
 pub use discovery::{Discovery, DiscoveryReport, IncrementData, IncrementSet, LibraryState, Row};
 pub use ensemble::{Cycle, EnsembleAssimilator, EnsembleFilter, EnsembleReport};
