@@ -3,10 +3,11 @@
 //! increment is then formed from the analysis as for interpolated observations.
 
 use super::increments::{Increments, analyse, layer};
+use crate::closure::calibrate::rmse;
 use crate::error::DiscoveryError;
 use crate::observe::{Interpolator, ObservationSpec, relative_error};
 use medida_solver::Model;
-use ndarray::{Array3, ArrayView3, Axis};
+use ndarray::{Array, Array3, ArrayView3, Axis, Dimension};
 
 /// What one analysis did to the state, per layer, against the truth (units of `q`): the
 /// forecast before it and the analysis after it. For an ensemble, of its mean.
@@ -20,13 +21,14 @@ pub struct CycleError {
     pub analysis_rmse: [f64; 2],
 }
 
-/// Per layer RMS difference of two states `(lev, y, x)`.
-pub(crate) fn rms_difference(a: ArrayView3<f64>, b: ArrayView3<f64>) -> [f64; 2] {
-    [0, 1].map(|lev| {
-        let (a, b) = (a.index_axis(Axis(0), lev), b.index_axis(Axis(0), lev));
-        let sum: f64 = a.iter().zip(b.iter()).map(|(x, y)| (x - y).powi(2)).sum();
-        (sum / a.len() as f64).sqrt()
-    })
+/// Per layer RMS difference of two states of two layers, `(lev, y, x)` or flattened so, in
+/// standard layout.
+pub(crate) fn rms_difference<D: Dimension>(a: &Array<f64, D>, b: &Array<f64, D>) -> [f64; 2] {
+    let n = a.len() / 2;
+    let (a, b) = [a, b]
+        .map(|q| q.as_slice().expect("a state in standard layout"))
+        .into();
+    [0, 1].map(|lev| rmse(&a[lev * n..(lev + 1) * n], &b[lev * n..(lev + 1) * n]))
 }
 
 /// Observation streams: the analysis' and increment's observations use 0 and 1 (per layer), those
@@ -134,8 +136,8 @@ impl Increments {
                 analysis = analyse(&truth, Some(&forecast), spec, obs(step), interp)?;
                 cycles.push(CycleError {
                     step,
-                    forecast_rmse: rms_difference(forecast.view(), truth.view()),
-                    analysis_rmse: rms_difference(analysis.q.view(), truth.view()),
+                    forecast_rmse: rms_difference(&forecast, &truth),
+                    analysis_rmse: rms_difference(&analysis.q, &truth),
                 });
             }
         }

@@ -373,13 +373,11 @@ impl Increments {
             let spread = |var: &Array1<f64>| {
                 [0, 1].map(|lev| (var.slice_axis(Axis(0), level(lev, n)).sum() / n as f64).sqrt())
             };
-            let state = |v: &Array1<f64>| v.clone().into_shape_with_order(shape).expect("a state");
-            let q_true = state(&truth);
             report.cycles.push(Cycle {
                 error: CycleError {
                     step,
-                    forecast_rmse: rms_difference(state(&fmean).view(), q_true.view()),
-                    analysis_rmse: rms_difference(state(&am).view(), q_true.view()),
+                    forecast_rmse: rms_difference(&fmean, &truth),
+                    analysis_rmse: rms_difference(&am, &truth),
                 },
                 forecast_spread: spread(&fvar),
                 analysis_spread: spread(&avar),
