@@ -13,7 +13,6 @@ pub fn medida(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Runs `medida args`, asserts success and returns stdout.
 /// Runs medida with `args`, then each of `defaults` whose flag `extra` does not give, then
 /// `extra`.
 pub fn medida_with(args: &[&str], defaults: &[(&str, &str)], extra: &[&str]) -> Output {
@@ -27,6 +26,7 @@ pub fn medida_with(args: &[&str], defaults: &[(&str, &str)], extra: &[&str]) -> 
     medida(&all)
 }
 
+/// Runs `medida args`, asserts success and returns stdout.
 pub fn ok(args: &[&str]) -> String {
     let o = medida(args);
     assert!(
