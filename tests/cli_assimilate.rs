@@ -1,6 +1,7 @@
-//! Discovery from half the grid of the turbulent jet: `medida increments --assimilate` (analyses
-//! by cycled optimal interpolation with the imperfect model, or by direct insertion into a
-//! corrected one) and `medida demo --observe`, whose passes assimilate and discover.
+//! Discovery from sparse observations of the turbulent jet: `medida increments --assimilate`
+//! (analyses by cycled optimal interpolation with the imperfect model, by direct insertion into a
+//! corrected one, or by the LETKF) and `medida demo --observe`, whose passes assimilate and
+//! discover.
 
 mod common;
 
@@ -247,6 +248,101 @@ fn with_noise_the_demo_takes_a_longer_window_and_removes_its_drift() {
     let (printed, window, v) = run(&["--window", "5", "--drift-iterations", "0"]);
     assert_eq!(window, 5.0);
     assert!(v.get("drift_changes").is_none() && !printed.contains("window drift"));
+}
+
+/// `medida discover --json --select cv` on `incr` with `extra`: whether the support is exact, the
+/// largest coefficient error (%), and the report.
+fn discovered(incr: &Path, extra: &[&str]) -> (bool, f64, Value) {
+    let args = [
+        "discover",
+        "--json",
+        "--increments",
+        incr.to_str().unwrap(),
+        "--select",
+        "cv",
+    ];
+    let v: Value = serde_json::from_str(&ok(&[&args[..], extra].concat())).unwrap();
+    let worst = v["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|row| row["error_percent"].as_f64())
+        .fold(0.0, f64::max);
+    (v["support_exact"].as_bool().unwrap(), worst, v)
+}
+
+#[test]
+fn discovery_from_the_letkfs_increments_finds_what_the_cycled_interpolations_miss() {
+    // The issue's discovery at 25% observed with noise 1%, at the least size it works at (on a
+    // 64 x 128 jet the analyses' errors are ten times larger and spurious Jacobians appear): case
+    // 1002, the three snapshots, one pass (10 time units of assimilation, a 20-step window, the
+    // drift removed), the bench's LETKF with 20 members (docs/assimilation.md, "Removing the
+    // window's drift", the row of case 1002 and station set 0: exact, 4.4%). From the cycled
+    // interpolation's analyses of the same observations the upper layer's three terms are missed.
+    // The study's 5% takes three passes (8 of 9 runs there); one pass gives 3.9-10% over the
+    // station sets and ensemble draws measured (14 members 12.7%; 10 members, two snapshots or 5
+    // time units miss terms): the bound 15% leaves room for the draw, not for a missed or
+    // spurious term.
+    let (truth, prior) = runs();
+    let observe = [
+        "--observe",
+        "fraction=0.25,noise=0.01,seed=0",
+        "--prior",
+        prior.to_str().unwrap(),
+        "--assimilate",
+        "10",
+        "--window",
+        "20",
+    ];
+    let letkf = [
+        "--filter",
+        "letkf",
+        "--members",
+        "20",
+        "--localization",
+        "1.5",
+        "--batch",
+        "2",
+        "--relaxation",
+        "rtps=0.5",
+        "--additive",
+        "0.2",
+        "--hybrid",
+        "1",
+    ];
+    let by_letkf = common::increments(truth, "case1002", &[&observe[..], &letkf[..]].concat());
+    let (exact, worst, v) = discovered(&by_letkf, &[]);
+    assert!(exact && worst < 15.0, "{}", v["table"]);
+    let by_interpolation = common::increments(truth, "case1002", &observe);
+    let (exact, _, v) = discovered(&by_interpolation, &[]);
+    assert!(!exact, "{}", v["table"]);
+}
+
+#[test]
+fn half_the_grid_with_little_noise_is_discovered_once_the_windows_drift_is_removed() {
+    // The issue's second bar: case 1002 at 50% observed with noise 1e-3 within 2% (8.5% before the
+    // drift was removed). One pass of cycled interpolation, 10 time units, a 20-step window.
+    // Measured (as in docs/assimilation.md, station set 0): exact, 0.31%; with the drift kept in
+    // the target (`--drift-iterations 0`) a spurious Jacobian at 4.4% (all six runs there).
+    let (truth, prior) = runs();
+    let incr = common::increments(
+        truth,
+        "case1002",
+        &[
+            "--observe",
+            "fraction=0.5,noise=0.001,seed=0",
+            "--prior",
+            prior.to_str().unwrap(),
+            "--assimilate",
+            "10",
+            "--window",
+            "20",
+        ],
+    );
+    let (exact, worst, v) = discovered(&incr, &[]);
+    assert!(exact && worst < 2.0, "{}", v["table"]);
+    let (exact, _, v) = discovered(&incr, &["--drift-iterations", "0"]);
+    assert!(!exact, "{}", v["table"]);
 }
 
 #[test]
