@@ -248,6 +248,18 @@ fn with_noise_the_demo_takes_a_longer_window_and_removes_its_drift() {
     let (printed, window, v) = run(&["--window", "5", "--drift-iterations", "0"]);
     assert_eq!(window, 5.0);
     assert!(v.get("drift_changes").is_none() && !printed.contains("window drift"));
+    // The ensemble filter's flags reach the demo's increments (`medida demo --observe
+    // fraction=0.25,noise=0.01 --filter letkf` at full size: docs/assimilation.md).
+    run(&["--filter", "letkf", "--members", "4"]);
+    let incr = dir.join("increments.h5");
+    let filter = medida_data::read_text_attr(&incr, "filter").unwrap();
+    assert!(filter.starts_with("letkf with 4 members"), "{filter}");
+    assert_eq!(
+        medida_data::read_array(&incr, "analysis_spread")
+            .unwrap()
+            .shape(),
+        [2, 2, 2]
+    );
 }
 
 /// `medida discover --json --select cv` on `incr` with `extra`: whether the support is exact, the
