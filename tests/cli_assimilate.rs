@@ -39,6 +39,11 @@ fn runs() -> &'static (PathBuf, PathBuf) {
     })
 }
 
+/// `--observe SPEC --prior PRIOR`: the main job's observations of the truth of [`runs`].
+fn observed(spec: &'static str) -> [&'static str; 4] {
+    ["--observe", spec, "--prior", runs().1.to_str().unwrap()]
+}
+
 fn analysis_error(path: &Path) -> [f64; 2] {
     [1, 2].map(|lev| {
         medida_data::read_array(path, &format!("diagnostics/analysis_error{lev}"))
@@ -50,8 +55,7 @@ fn analysis_error(path: &Path) -> [f64; 2] {
 
 #[test]
 fn inserting_into_the_corrected_model_fills_the_gaps_ten_times_better() {
-    let (truth, prior) = runs();
-    let p = prior.to_str().unwrap();
+    let (truth, _) = runs();
     // A correction equal to the true error: discovered from full observations (exact to 1e-6 %).
     let full = common::increments(truth, "case1002", &[]);
     let exact = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("exact-1002.json");
@@ -65,7 +69,7 @@ fn inserting_into_the_corrected_model_fills_the_gaps_ten_times_better() {
         // The tests' scratch file, replaced on every run.
         "--overwrite",
     ]);
-    let observe = ["--observe", "fraction=0.5,seed=1", "--prior", p];
+    let observe = observed("fraction=0.5,seed=1");
     let interpolated = common::increments(truth, "case1002", &observe);
     let assimilated = common::increments(
         truth,
@@ -108,13 +112,8 @@ fn cycled_interpolation_into_the_imperfect_model_beats_interpolation() {
     // interpolated innovations (the default). Measured (stations seed 1): spectral-oi 3.5e-2 /
     // 1.0e-2, cycled 1.3e-3 / 3.3e-3 (27 and 3.1 times smaller; the lower layer carries the
     // larger error, the friction's).
-    let (truth, prior) = runs();
-    let observe = [
-        "--observe",
-        "fraction=0.5,seed=1",
-        "--prior",
-        prior.to_str().unwrap(),
-    ];
+    let (truth, _) = runs();
+    let observe = observed("fraction=0.5,seed=1");
     let interpolated = common::increments(truth, "case1002", &observe);
     let cycled = common::increments(
         truth,
@@ -262,6 +261,10 @@ fn with_noise_the_demo_takes_a_longer_window_and_removes_its_drift() {
     );
 }
 
+/// One pass of the bench's discoveries from noisy observations: 10 time units of assimilation, a
+/// 20-step window.
+const ONE_PASS: [&str; 4] = ["--assimilate", "10", "--window", "20"];
+
 /// `medida discover --json --select cv` on `incr` with `extra`: whether the support is exact, the
 /// largest coefficient error (%), and the report.
 fn discovered(incr: &Path, extra: &[&str]) -> (bool, f64, Value) {
@@ -295,33 +298,9 @@ fn discovery_from_the_letkfs_increments_finds_what_the_cycled_interpolations_mis
     // station sets and ensemble draws measured (14 members 12.7%; 10 members, two snapshots or 5
     // time units miss terms): the bound 15% leaves room for the draw, not for a missed or
     // spurious term.
-    let (truth, prior) = runs();
-    let observe = [
-        "--observe",
-        "fraction=0.25,noise=0.01,seed=0",
-        "--prior",
-        prior.to_str().unwrap(),
-        "--assimilate",
-        "10",
-        "--window",
-        "20",
-    ];
-    let letkf = [
-        "--filter",
-        "letkf",
-        "--members",
-        "20",
-        "--localization",
-        "1.5",
-        "--batch",
-        "2",
-        "--relaxation",
-        "rtps=0.5",
-        "--additive",
-        "0.2",
-        "--hybrid",
-        "1",
-    ];
+    let (truth, _) = runs();
+    let observe = [&observed("fraction=0.25,noise=0.01,seed=0")[..], &ONE_PASS].concat();
+    let letkf = [&common::letkf("20", "1.5")[..], &["--additive", "0.2"]].concat();
     let by_letkf = common::increments(truth, "case1002", &[&observe[..], &letkf[..]].concat());
     let (exact, worst, v) = discovered(&by_letkf, &[]);
     assert!(exact && worst < 15.0, "{}", v["table"]);
@@ -336,20 +315,11 @@ fn half_the_grid_with_little_noise_is_discovered_once_the_windows_drift_is_remov
     // drift was removed). One pass of cycled interpolation, 10 time units, a 20-step window.
     // Measured (as in docs/assimilation.md, station set 0): exact, 0.31%; with the drift kept in
     // the target (`--drift-iterations 0`) a spurious Jacobian at 4.4% (all six runs there).
-    let (truth, prior) = runs();
+    let (truth, _) = runs();
     let incr = common::increments(
         truth,
         "case1002",
-        &[
-            "--observe",
-            "fraction=0.5,noise=0.001,seed=0",
-            "--prior",
-            prior.to_str().unwrap(),
-            "--assimilate",
-            "10",
-            "--window",
-            "20",
-        ],
+        &[&observed("fraction=0.5,noise=0.001,seed=0")[..], &ONE_PASS].concat(),
     );
     let (exact, worst, v) = discovered(&incr, &[]);
     assert!(exact && worst < 2.0, "{}", v["table"]);

@@ -167,21 +167,10 @@ fn the_letkf_analysis_error_is_well_below_the_cycled_interpolations_as_a_time_me
     ];
     let oi = ["--interp", "spectral-oi:noise=0.5"];
     let letkf = [
-        "--filter",
-        "letkf",
-        "--members",
-        "20",
-        "--localization",
-        "2.5",
-        "--batch",
-        "2",
-        "--relaxation",
-        "rtps=0.5",
-        "--hybrid",
-        "1",
-        "--interp",
-        "spectral-oi:noise=1",
-    ];
+        &common::letkf("20", "2.5")[..],
+        &["--interp", "spectral-oi:noise=1"],
+    ]
+    .concat();
     let second_half = |extra: &[&str]| {
         let f = common::increments(&truth, "case1002", &[&twin[..], extra].concat());
         let a = read(&f, "analysis_rmse");

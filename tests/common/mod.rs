@@ -282,3 +282,22 @@ pub const fn small_ensemble(filter: &'static str) -> [&'static str; 18] {
         "10",
     ]
 }
+
+/// The hybrid-gain LETKF of the jet's benches: `members`, localization radius `radius` (grid
+/// points), 2 x 2 domains, RTPS 0.5, the whole hybrid gain.
+pub const fn letkf(members: &'static str, radius: &'static str) -> [&'static str; 12] {
+    [
+        "--filter",
+        "letkf",
+        "--members",
+        members,
+        "--localization",
+        radius,
+        "--batch",
+        "2",
+        "--relaxation",
+        "rtps=0.5",
+        "--hybrid",
+        "1",
+    ]
+}
