@@ -123,10 +123,14 @@ fn per_cycle<C>(cycles: &[C], f: impl Fn(&C) -> [f64; 2]) -> ndarray::ArrayD<f64
     ndarray::Array2::from_shape_fn((2, cycles.len()), |(lev, c)| f(&cycles[c])[lev]).into_dyn()
 }
 
-/// Whether cycled assimilation `update` over `steps` steps has analysis cycles to write (direct
-/// insertion analyses at every step and writes none).
-fn writes_cycles(update: Update, steps: u64) -> bool {
-    matches!(update, Update::Interpolate { .. }) && steps > 0
+/// The steps between the analysis cycles that cycled assimilation `update` over `steps` steps
+/// writes, or `None` when it writes none (direct insertion, which analyses at every step, or no
+/// step at all).
+fn written_cycles(update: Update, steps: u64) -> Option<u64> {
+    match update {
+        Update::Interpolate { every } if steps > 0 => Some(every),
+        _ => None,
+    }
 }
 
 /// The forecast and analysis errors of every cycle as output variables `(lev, cycle)`.
@@ -159,9 +163,9 @@ impl CycleMeans {
 
     /// The closing note, or `None` without cycles.
     fn note(&self) -> Option<String> {
-        let n = self.count as f64;
-        let [f, a] = self.sums.map(|s| s.map(|v| v / n));
         (self.count > 0).then(|| {
+            let n = self.count as f64;
+            let [f, a] = self.sums.map(|s| s.map(|v| v / n));
             format!(
                 "cycles: RMSE over the second half of each snapshot's cycles, upper / lower layer: analysis {:.4e} / {:.4e}, forecast {:.4e} / {:.4e}",
                 a[0], a[1], f[0], f[1]
@@ -484,9 +488,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                     0 => Update::Insert,
                     every => Update::Interpolate { every },
                 };
-                if let (Update::Interpolate { every }, true) =
-                    (update, writes_cycles(update, steps))
-                {
+                if let Some(every) = written_cycles(update, steps) {
                     cycle_schema(&mut schema, steps, every, &q_units);
                 }
                 let how = match update {
@@ -540,8 +542,8 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
                                 .assimilated(q0.view(), spec, i as u64, interps, assimilator)
                                 .with_context(context)?;
                             means.add(&cycles);
-                            let fields = writes_cycles(assimilator.update, assimilator.steps)
-                                .then(|| cycle_fields(&cycles));
+                            let fields = written_cycles(assimilator.update, assimilator.steps)
+                                .map(|_| cycle_fields(&cycles));
                             (q, h, fields)
                         }
                         Some(Assimilation::Ensemble(assimilator)) => {
