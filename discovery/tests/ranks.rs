@@ -289,13 +289,9 @@ fn ensemble_shared_by_members_and_by_domains_gives_the_one_process_letkf_bit_for
                             .slice_axis(Axis(0), layout.my_members().into())
                             .to_owned();
                         let mut block = layout.to_columns(rows.view()).unwrap();
+                        let reach = letkf.reach(&domains[layout.my_units()], stations);
                         letkf
-                            .analyse_domains(
-                                block.view_mut(),
-                                &domains[layout.my_units()],
-                                obs,
-                                stations,
-                            )
+                            .analyse_domains(block.view_mut(), obs, &reach)
                             .unwrap();
                         layout.to_rows(block.view(), rows.view_mut()).unwrap();
                         layout.gather_members(rows.view()).unwrap()

@@ -48,7 +48,7 @@ impl Letkf {
         let domains = self.domains();
         let columns: Vec<usize> = domains.iter().flat_map(|d| self.columns(d)).collect();
         let mut block = e.select(Axis(1), &columns);
-        self.analyse_domains(block.view_mut(), &domains, obs, stations)?;
+        self.analyse_domains(block.view_mut(), obs, &self.reach(&domains, stations))?;
         for (c, &col) in columns.iter().enumerate() {
             e.column_mut(col).assign(&block.column(c));
         }
@@ -68,51 +68,99 @@ impl Letkf {
             .collect()
     }
 
-    /// The local analyses of `domains` (some of [`domains`](Self::domains)) in place: `block`
-    /// `(N, columns)` holds every member at their [`columns`](Self::columns), domain after
-    /// domain (an ensemble shared by columns among processes, [`super::Layout`]: each process
-    /// analyses its own domains, and each domain's analysis is the same whichever process makes
-    /// it). The domains run in parallel; those without observations keep their forecast.
+    /// Which observations reach each of `domains` (some of [`domains`](Self::domains)) from
+    /// `stations` (`[y, x]` in grid points, one per observation), and how much: what the local
+    /// analyses weigh, the same for every analysis with these stations, so a cycled filter whose
+    /// stations stay computes it once.
+    pub fn reach(&self, domains: &[Vec<(usize, usize)>], stations: &[[f64; 2]]) -> Reach {
+        let grid = self.grid;
+        let buckets = Buckets::new(&grid, stations);
+        let reach = self.localization.reach();
+        let near = domains
+            .par_iter()
+            .map(|domain| {
+                let candidates = buckets.near(domain, reach);
+                let (near, taper) = self.localization.taper(&grid, domain, stations, candidates);
+                Near {
+                    width: domain.len() * grid.levels,
+                    observations: near,
+                    sqrt_taper: Array1::from_iter(taper.iter().map(|c| c.sqrt())),
+                }
+            })
+            .collect();
+        Reach {
+            stations: stations.to_vec(),
+            near,
+        }
+    }
+
+    /// The local analyses of the domains `reach` was made for, in place: `block` `(N, columns)`
+    /// holds every member at their [`columns`](Self::columns), domain after domain (an
+    /// ensemble shared by columns among processes, [`super::Layout`]: each process analyses its
+    /// own domains, and each domain's analysis is the same whichever process makes it). The
+    /// domains run in parallel; those without observations keep their forecast.
     pub fn analyse_domains(
         &self,
         block: ArrayViewMut2<f64>,
-        domains: &[Vec<(usize, usize)>],
         obs: &Observed,
-        stations: &[[f64; 2]],
+        reach: &Reach,
     ) -> Result<(), DiscoveryError> {
         obs.check(block.nrows())?;
         let (grid, p) = (self.grid, obs.y.len());
-        let width: usize = domains.iter().map(|d| d.len() * grid.levels).sum();
-        if block.ncols() != width || stations.len() != p {
+        let width: usize = reach.near.iter().map(|d| d.width).sum();
+        if block.ncols() != width || reach.stations.len() != p {
             return Err(DiscoveryError::Shape(format!(
                 "LETKF on {} levels of {}x{}: {} columns for domains of {width} and {} stations for {p} observations (allowed: one station per observation)",
                 grid.levels,
                 grid.ny,
                 grid.nx,
                 block.ncols(),
-                stations.len(),
+                reach.stations.len(),
             )));
         }
         let (yn, dy) = obs.normalised();
-        let buckets = Buckets::new(&grid, stations);
-        let reach = self.localization.reach();
-        super::split_columns(block, domains.iter().map(|d| d.len() * grid.levels))
+        super::split_columns(block, reach.near.iter().map(|d| d.width))
             .into_par_iter()
-            .zip(domains)
-            .try_for_each(|(local, domain)| {
-                let candidates = buckets.near(domain, reach);
-                let (near, taper) = self.localization.taper(&grid, domain, stations, candidates);
-                if near.is_empty() {
+            .zip(&reach.near)
+            .try_for_each(|(local, near)| {
+                if near.observations.is_empty() {
                     return Ok(());
                 }
-                let t = Array1::from_iter(taper.iter().map(|c| c.sqrt()));
-                let yl = yn.select(Axis(1), &near) * &t;
-                let dyl = dy.select(Axis(0), &near) * &t;
+                let yl = yn.select(Axis(1), &near.observations) * &near.sqrt_taper;
+                let dyl = dy.select(Axis(0), &near.observations) * &near.sqrt_taper;
                 let w = transform::weights(yl.view(), dyl.view())?;
                 transform::apply(local, &w);
                 Ok(())
             })
     }
+}
+
+/// The observations that reach each local domain of an LETKF and their weights, for one set of
+/// stations and the domains and localization of the LETKF that made it ([`Letkf::reach`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reach {
+    /// The stations it was made for, `[y, x]` in grid points.
+    stations: Vec<[f64; 2]>,
+    /// Per domain, in order.
+    near: Vec<Near>,
+}
+
+impl Reach {
+    /// Whether it was made for `stations`.
+    pub fn is_for(&self, stations: &[[f64; 2]]) -> bool {
+        self.stations == stations
+    }
+}
+
+/// One domain's share of a [`Reach`].
+#[derive(Debug, Clone, PartialEq)]
+struct Near {
+    /// The domain's state variables (its columns times the levels).
+    width: usize,
+    /// The observations that reach it, ascending.
+    observations: Vec<usize>,
+    /// The square roots of their tapers: the taper multiplies `R^-1`.
+    sqrt_taper: Array1<f64>,
 }
 
 #[cfg(test)]
@@ -242,6 +290,35 @@ mod tests {
                 .iter()
                 .all(|d| d.abs() < 1e-12)
         );
+    }
+
+    #[test]
+    fn a_reach_kept_for_later_analyses_gives_their_own_analyses() {
+        let p = Problem::new();
+        let letkf = Letkf::new(p.grid, Localization::isotropic(2.5)).unwrap();
+        let domains = letkf.domains();
+        let reach = letkf.reach(&domains, &p.stations);
+        assert!(reach.is_for(&p.stations));
+        let mut moved = p.stations.clone();
+        moved[0][1] += 1.0;
+        assert!(!reach.is_for(&moved));
+        let columns: Vec<usize> = domains.iter().flat_map(|d| letkf.columns(d)).collect();
+        // Two ensembles with the same stations: each analysed with the kept reach, and afresh.
+        for shift in [0.0, 0.5] {
+            let e0 = p.e0.mapv(|v| v + shift * v.sin());
+            let eo = e0.select(Axis(1), &(0..p.grid.len()).step_by(3).collect::<Vec<_>>());
+            let obs = Observed {
+                members: eo.view(),
+                ..p.obs()
+            };
+            let mut kept = e0.select(Axis(1), &columns);
+            letkf
+                .analyse_domains(kept.view_mut(), &obs, &reach)
+                .unwrap();
+            let mut fresh = e0.clone();
+            letkf.analyse(&mut fresh, &obs, &p.stations).unwrap();
+            assert_eq!(kept, fresh.select(Axis(1), &columns), "shift {shift}");
+        }
     }
 
     #[test]

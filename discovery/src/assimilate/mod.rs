@@ -21,7 +21,7 @@ mod transform;
 pub use enkf::{etkf, perturbed_observations, perturbed_observations_with};
 pub use inflation::{Inflation, Relaxation};
 pub use layout::Layout;
-pub use letkf::Letkf;
+pub use letkf::{Letkf, Reach};
 pub use localization::{Localization, PeriodicGrid, gaspari_cohn};
 
 use crate::error::{DiscoveryError, invalid};

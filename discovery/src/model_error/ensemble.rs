@@ -14,7 +14,7 @@
 use super::assimilate::{ASSIMILATION_STREAM, CycleError, observation_time, rms_difference};
 use super::increments::{Analysis, Increments, ObservedIncrement, analyse_shared, layer};
 use crate::assimilate::enkf::{add_weighted_anomalies, perturbed_observation_weights};
-use crate::assimilate::{Inflation, Layout, Letkf, Observed, mean};
+use crate::assimilate::{Inflation, Layout, Letkf, Observed, Reach, mean};
 use crate::error::DiscoveryError;
 use crate::observe::{Interpolator, ObservationSpec, relative_error};
 use crate::ranks::Ranks;
@@ -187,13 +187,15 @@ impl EnsembleAssimilator {
         add - &mean
     }
 
-    /// The analysis of `block` (every member at this process's columns of `layout`) in place.
+    /// The analysis of `block` (every member at this process's columns of `layout`) in place;
+    /// `reach` keeps the LETKF's [`Reach`] from one analysis to the next while the stations
+    /// stay.
     fn analyse(
         &self,
         layout: &Layout,
         block: &mut Array2<f64>,
         obs: &Observed,
-        stations: &[[f64; 2]],
+        (stations, reach): (&[[f64; 2]], &mut Option<Reach>),
         obs_time: u64,
     ) -> Result<(), DiscoveryError> {
         match self.filter {
@@ -208,8 +210,11 @@ impl EnsembleAssimilator {
                 Ok(())
             }
             EnsembleFilter::Letkf(letkf) => {
-                let domains = letkf.domains();
-                letkf.analyse_domains(block.view_mut(), &domains[layout.my_units()], obs, stations)
+                let reach = match reach {
+                    Some(r) if r.is_for(stations) => r,
+                    _ => reach.insert(letkf.reach(&letkf.domains()[layout.my_units()], stations)),
+                };
+                letkf.analyse_domains(block.view_mut(), obs, reach)
             }
         }
     }
@@ -299,7 +304,7 @@ impl Increments {
             cycles: Vec::new(),
             rank_histogram: [vec![0; m + 1], vec![0; m + 1]],
         };
-        let (mut step, mut last, mut amean) = (0, None, None);
+        let (mut step, mut last, mut amean, mut reach) = (0, None, None, None);
         while step < assimilator.steps {
             let started = std::time::Instant::now();
             let run = every.min(assimilator.steps - step);
@@ -340,7 +345,7 @@ impl Increments {
             let at: Vec<[f64; 2]> = (0..2)
                 .flat_map(|_| stations.iter().map(|&s| [(s / nx) as f64, (s % nx) as f64]))
                 .collect();
-            assimilator.analyse(&layout, &mut block, &obs, &at, obs_time)?;
+            assimilator.analyse(&layout, &mut block, &obs, (&at, &mut reach), obs_time)?;
             if assimilator.hybrid > 0.0 {
                 let means = mean(block.view()).insert_axis(Axis(0));
                 let means = layout.gather_columns(means.view())?;
