@@ -6,21 +6,16 @@
 //!
 //!     cargo bench -p medida-discovery --bench letkf
 //!
-//! docs/assimilation.md ("Speed") records its medians.
+//! docs/benchmarks.md ("Ensemble assimilation: wall time per cycle") records its medians.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use medida_discovery::assimilate::{Letkf, Localization, Observed, PeriodicGrid};
+use medida_discovery::observe::normal;
 use ndarray::{Array1, Array2, Axis};
 use rand_mt::Mt64;
 use std::time::Duration;
 
 const MEMBERS: usize = 20;
-
-fn normal(r: &mut Mt64) -> f64 {
-    let u = ((r.next_u64() >> 11) as f64 / (1u64 << 53) as f64).max(1e-300);
-    let v = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-}
 
 fn bench(c: &mut Criterion) {
     let grid = PeriodicGrid {
