@@ -40,6 +40,9 @@ pub struct PaddedGrid<T: Real = f64> {
     map: Arc<[Option<usize>]>,
     /// `M' / M`: padded over original point count.
     ratio: T,
+    /// Columns of the padded spectrum that hold original modes (`k < nx/2`, the original
+    /// Nyquist column dropped): the others are zero on the way in and truncated on the way out.
+    band: usize,
     n_phys: usize,
     n_spec: usize,
 }
@@ -53,6 +56,7 @@ impl<T: Real> PaddedGrid<T> {
             plans: FftPlans::new(&padded),
             map: padded_index(grid.nx, grid.ny, nyp).into(),
             ratio: T::of(padded.n_phys() as f64 / grid.n_phys() as f64),
+            band: grid.nx / 2,
             n_phys: padded.n_phys(),
             n_spec: padded.n_spec(),
         }
@@ -64,6 +68,7 @@ impl<T: Real> PaddedGrid<T> {
             fft: Fft2::new(self.plans.clone()),
             map: self.map.clone(),
             ratio: self.ratio,
+            band: self.band,
             spec: vec![Complex::default(); self.n_spec],
             u: vec![T::zero(); self.n_phys],
             v: vec![T::zero(); self.n_phys],
@@ -78,6 +83,7 @@ pub struct Padded<T: Real = f64> {
     fft: Fft2<T>,
     map: Arc<[Option<usize>]>,
     ratio: T,
+    band: usize,
     spec: Vec<Complex<T>>,
     u: Vec<T>,
     v: Vec<T>,
@@ -88,13 +94,14 @@ impl<T: Real> Padded<T> {
     /// The physical field on the padded grid of the original spectrum `f(idx)`.
     fn to_padded(
         fft: &mut Fft2<T>,
-        map: &[Option<usize>],
+        (map, band): (&[Option<usize>], usize),
         ratio: T,
         f: impl Fn(usize) -> Complex<T>,
         out: &mut [T],
     ) {
         let scale = ratio * fft.inverse_norm();
-        fft.inverse_with(
+        fft.inverse_band_with(
+            band,
             |spec| {
                 spec.iter_mut().for_each(|s| *s = Complex::default());
                 for (idx, p) in map.iter().enumerate() {
@@ -120,26 +127,26 @@ impl<T: Real> Padded<T> {
         uqh: &mut [Complex<T>],
         vqh: &mut [Complex<T>],
     ) -> (f64, f64) {
-        let (map, ratio) = (&*self.map, self.ratio);
+        let (map, ratio, band) = (&*self.map, self.ratio, self.band);
         Self::to_padded(
             &mut self.fft,
-            map,
+            (map, band),
             ratio,
             |i| Complex::new(l[i] * ph[i].im, -l[i] * ph[i].re),
             &mut self.u,
         );
         Self::to_padded(
             &mut self.fft,
-            map,
+            (map, band),
             ratio,
             |i| Complex::new(-k[i] * ph[i].im, k[i] * ph[i].re),
             &mut self.v,
         );
-        Self::to_padded(&mut self.fft, map, ratio, |i| qh[i], &mut self.q);
+        Self::to_padded(&mut self.fft, (map, band), ratio, |i| qh[i], &mut self.q);
         let (umax, vmax) =
             crate::lanes::products_and_speeds(&mut self.u, &mut self.v, &self.q, ubg);
         for (field, out) in [(&mut self.u, uqh), (&mut self.v, vqh)] {
-            self.fft.forward(field, &mut self.spec);
+            self.fft.forward_band(field, &mut self.spec, band);
             for (o, p) in out.iter_mut().zip(map.iter()) {
                 *o = p.map_or(Complex::default(), |p| self.spec[p] / ratio);
             }

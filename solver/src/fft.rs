@@ -235,6 +235,13 @@ impl<T: Real> Fft2<T> {
     /// Forward transform of a `(ny, nx)` field into a k-major `(nk, ny)` spectrum. Unnormalised.
     /// `input` is used as scratch and left undefined.
     pub fn forward(&mut self, input: &mut [T], out: &mut [Complex<T>]) {
+        self.forward_band(input, out, self.plans.nx / 2 + 1);
+    }
+
+    /// [`Fft2::forward`] of the columns `k < band` only: the column transforms of the others are
+    /// skipped and their values left undefined (a 3/2-rule product keeps only the original
+    /// grid's columns).
+    pub fn forward_band(&mut self, input: &mut [T], out: &mut [Complex<T>], band: usize) {
         let (nx, ny) = (self.plans.nx, self.plans.ny);
         let half = nx / 2;
         debug_assert_eq!(input.len(), nx * ny);
@@ -249,7 +256,7 @@ impl<T: Real> Fft2<T> {
         split(out, ny, &self.plans.split);
         self.plans
             .col_fwd
-            .process_with_scratch(out, &mut self.scratch);
+            .process_with_scratch(&mut out[..band.min(half + 1) * ny], &mut self.scratch);
     }
 
     /// Inverse transform of a k-major spectrum into a `(ny, nx)` field, scaled by `1/(nx ny)`.
@@ -270,13 +277,30 @@ impl<T: Real> Fft2<T> {
     /// [`Fft2::inverse_norm`]**, into a `(ny, nx)` field. Saves a copy when the spectrum is
     /// computed on the fly (velocities from the streamfunction).
     pub fn inverse_with(&mut self, fill: impl FnOnce(&mut [Complex<T>]), out: &mut [T]) {
+        self.inverse_band_with(self.plans.nx / 2 + 1, fill, out);
+    }
+
+    /// [`Fft2::inverse_with`] of a spectrum whose columns `k >= band` `fill` leaves zero (a
+    /// zero-padded spectrum): their column transforms, zero, are skipped.
+    pub fn inverse_band_with(
+        &mut self,
+        band: usize,
+        fill: impl FnOnce(&mut [Complex<T>]),
+        out: &mut [T],
+    ) {
         let (nx, ny) = (self.plans.nx, self.plans.ny);
         let half = nx / 2;
         debug_assert_eq!(out.len(), nx * ny);
         fill(&mut self.cols);
+        let band = band.min(half + 1);
+        debug_assert!(
+            self.cols[band * ny..]
+                .iter()
+                .all(|c| *c == Complex::default())
+        );
         self.plans
             .col_inv
-            .process_with_scratch(&mut self.cols, &mut self.scratch);
+            .process_with_scratch(&mut self.cols[..band * ny], &mut self.scratch);
         merge(&mut self.cols, ny, &self.plans.merge);
         let rows = &mut self.rows[..half * ny];
         transpose::transpose(&self.cols[..half * ny], rows, ny, half);
@@ -411,5 +435,35 @@ mod tests {
     fn bit_identical_to_realfft_row_by_row() {
         check_bits_of_realfft::<f64>();
         check_bits_of_realfft::<f32>();
+    }
+
+    /// The band-limited transforms skip only work whose result is zero or unused: the kept
+    /// columns of a forward transform, and the inverse of a spectrum zero beyond the band, equal
+    /// the full transforms' (zeros to the sign of zero), for a band inside and at the edge.
+    #[test]
+    fn band_limited_transforms_equal_the_full_ones_where_they_are_used() {
+        let grid = Grid::new(24, 18, 1.0, 1.0).unwrap();
+        let (ny, nk) = (grid.ny, grid.nx / 2 + 1);
+        let mut fft = Fft2::<f64>::new(FftPlans::new(&grid));
+        let f = field(grid.nx, ny);
+        for band in [8, nk] {
+            let mut full = vec![Complex64::default(); grid.n_spec()];
+            let mut banded = full.clone();
+            fft.forward(&mut f.clone(), &mut full);
+            fft.forward_band(&mut f.clone(), &mut banded, band);
+            assert_eq!(
+                full[..band * ny],
+                banded[..band * ny],
+                "forward, band {band}"
+            );
+            let zero_beyond = |spec: &mut [Complex64]| {
+                spec.copy_from_slice(&full);
+                spec[band * ny..].fill(Complex64::default());
+            };
+            let (mut a, mut b) = (vec![0.0; f.len()], vec![0.0; f.len()]);
+            fft.inverse_with(zero_beyond, &mut a);
+            fft.inverse_band_with(band, zero_beyond, &mut b);
+            assert!(a == b, "inverse, band {band}");
+        }
     }
 }
