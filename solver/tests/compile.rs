@@ -3,6 +3,8 @@
 //! (`sum factor * expression`), for each de-aliasing; so a library column, a correction or a
 //! closure written in the grammar is the model's own term.
 
+mod common;
+
 use medida_solver::jet::{JetConstants, jet_params, jet_spectral, jet_terms};
 use medida_solver::{Dealias, Evaluator, Model, PyqgPhysics, QgParams, Spectral, Term, pyqg_terms};
 use ndarray::{Array3, Axis};
@@ -218,4 +220,62 @@ fn a_coefficient_field_multiplies_its_term_where_it_is_set() {
         .to_string();
     assert!(e.contains("finite"), "{e}");
     assert!(with.set_coefficient_field(2, None).is_err());
+}
+
+/// A corrected model's cross-layer Jacobians (`J(psi2, q2)` in the upper layer, `J(psi1, q1)` in
+/// the lower, as BIC fits of the MEDIDA jet give them) fuse into the advection: the tendency is
+/// their expressions', a step equals the one that evaluates them apart (written `1*J(...)`, which
+/// the kernel does not fuse) to round-off, and it is the same bits on one and two threads, with
+/// each stepper.
+#[test]
+fn cross_layer_jacobians_fuse_into_the_advection() {
+    let parse = |t: &str| medida_solver::Expr::parse(t).unwrap();
+    let cross = |form: &str| {
+        Term::new(
+            "cross",
+            0.026,
+            [
+                vec![(1.0, parse(&format!("{form}J(psi2, q2)")))],
+                vec![(-2.5, parse(&format!("{form}J(psi1, q1)")))],
+            ],
+        )
+    };
+    let params = jet_params(48, 96);
+    let c = JetConstants::default();
+    let spectral: Arc<Spectral> = jet_spectral(&params, &c).unwrap().into();
+    let q = random_q(&params, 3e4);
+    assert_eq!(check(spectral.clone(), &params, vec![cross("")], &q), 1);
+    let pyqg = QgParams {
+        nx: 32,
+        ny: 32,
+        ..Default::default()
+    };
+    let pyqg_spectral: Arc<Spectral> = Spectral::new(&pyqg).unwrap().into();
+    let pyqg_terms = pyqg_terms(&pyqg, &PyqgPhysics::default());
+    // The jet steps by leapfrog (the tendency, then the update), pyqg by AB3 (fused).
+    for (spectral, params, terms, q) in [
+        (spectral, params, jet_terms(&c), q),
+        (
+            pyqg_spectral,
+            pyqg.clone(),
+            pyqg_terms,
+            random_q(&pyqg, 1.0),
+        ),
+    ] {
+        let run = |form: &str, threads: usize| {
+            let mut terms = terms.clone();
+            terms.push(cross(form));
+            let mut m = Model::on(spectral.clone(), params.clone(), terms).unwrap();
+            m.set_q(q.view()).unwrap();
+            common::on_threads(threads, || m.run(20)).unwrap();
+            m.q()
+        };
+        let fused = run("", 1);
+        let apart = run("1*", 1);
+        let err = max_abs(&(&fused - &apart)) / max_abs(&apart);
+        println!("fused against apart after 20 steps: {err:.2e}");
+        assert!(err < 1e-11, "fused and evaluated apart differ by {err:e}");
+        let bits = |q: &Array3<f64>| q.iter().map(|v| v.to_bits()).collect::<Vec<u64>>();
+        assert!(bits(&fused) == bits(&run("", 2)), "1 and 2 threads differ");
+    }
 }

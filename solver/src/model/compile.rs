@@ -6,7 +6,8 @@
 //!   spectrum, all of them summed and passed through the inversion into multipliers of `q_hat`
 //!   (pyqg's `Qy`, `rek` and `U` terms are these);
 //! - an expression that does not read the state is a forcing, evaluated once;
-//! - `J(psi_i, q_i)` in layer `i` is the advection kernel with a coefficient per layer;
+//! - `J(psi_j, q_j)` in layer `i` is the advection kernel: layer `j`'s fluxes, with a coefficient
+//!   per pair of layers (a corrected model's cross-layer Jacobian reuses the other layer's);
 //! - `s*eddy(q_i)` in layer `i` is the sponge kernel;
 //! - an implicit term's operator on `q_i` becomes part of the update filter;
 //! - anything else is evaluated by the [`Evaluator`] at every tendency evaluation.
@@ -34,8 +35,8 @@ pub(crate) struct Kernel {
     pub forcing: [Option<Vec<Complex64>>; NZ],
     /// Sponge profile times its weight, per layer, one value per row.
     pub sponge: [Option<Vec<f64>>; NZ],
-    /// Coefficient of `-J(psi_i, q_i)` in layer `i`.
-    pub c_j: [f64; NZ],
+    /// `c_j[i][j]`: coefficient of `-J(psi_j, q_j)` in layer `i` (the advection: `c_j[i][i]`).
+    pub c_j: [[f64; NZ]; NZ],
     /// Background flow per layer: minus the weight of `dx(q_i)` in layer `i` (for the CFL number).
     pub ubg: [f64; NZ],
     /// Multiplies an update over `dt`: pyqg's exponential filter, divided by `1 + dt rate` for the
@@ -65,7 +66,7 @@ impl Kernel {
         let mut sponge: [Option<Vec<f64>>; NZ] = Default::default();
         let mut rate: [Option<Vec<f64>>; NZ] = Default::default();
         let mut generic: [Vec<(f64, Expr)>; NZ] = Default::default();
-        let (mut c_j, mut ubg) = ([0.0; NZ], [0.0; NZ]);
+        let (mut c_j, mut ubg) = ([[0.0; NZ]; NZ], [0.0; NZ]);
         let zero_state = SpectralState {
             qh: [vec![Complex64::default(); n], vec![Complex64::default(); n]],
             ph: [vec![Complex64::default(); n], vec![Complex64::default(); n]],
@@ -103,8 +104,8 @@ impl Kernel {
                         let h = eval.spectrum(e, &zero_state)?;
                         let f: Vec<Complex64> = h.iter().map(|h| weight * h).collect();
                         add(&mut forcing[lev], &f);
-                    } else if is_own_advection(e, lev) {
-                        c_j[lev] += -weight;
+                    } else if let Some(j) = advected_layer(e) {
+                        c_j[lev][j] += -weight;
                     } else if let Some(profile) = own_sponge(e, lev, spectral) {
                         let s: Vec<f64> = profile.iter().map(|s| -weight * s).collect();
                         add_real(&mut sponge[lev], &s);
@@ -299,10 +300,9 @@ fn implicit_rate(
     Ok(rate)
 }
 
-/// `J(psi_i, q_i)` in layer `i`.
-fn is_own_advection(e: &Expr, lev: usize) -> bool {
-    matches!(e, Expr::Jacobian(a, b)
-        if **a == Expr::psi(lev) && **b == Expr::q(lev))
+/// `j` of `J(psi_j, q_j)`: layer `j`'s advection of its own PV.
+fn advected_layer(e: &Expr) -> Option<usize> {
+    (0..NZ).find(|&j| matches!(e, Expr::Jacobian(a, b) if **a == Expr::psi(j) && **b == Expr::q(j)))
 }
 
 /// The profile of `s*eddy(q_i)` in layer `i`.

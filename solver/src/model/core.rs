@@ -6,7 +6,7 @@
 
 use super::NZ;
 use super::compile::Kernel;
-use super::kernel::{Layer, Tables};
+use super::kernel::{Layer, Tables, Update};
 use crate::diagnostics::averaged::StepView;
 use crate::eval::{Evaluator, SpectralState};
 use crate::lanes::all_finite;
@@ -95,7 +95,7 @@ impl<T: Real> Core<T> {
 
     /// The tendency of the current state into each layer's `dqhdt`; the speeds that advect it.
     pub(crate) fn evaluate(&mut self, kernel: &Kernel, eval: &mut Evaluator) -> [Speeds; NZ] {
-        self.step_ab3_or_evaluate(None, kernel, eval).map(|o| o.0)
+        self.step_or_evaluate(None, kernel, eval).map(|o| o.0)
     }
 
     /// pyqg's AB3 step with the weights times `dt` (Euler, AB2, AB3), fused with the tendency per
@@ -106,25 +106,59 @@ impl<T: Real> Core<T> {
         kernel: &Kernel,
         eval: &mut Evaluator,
     ) -> ([Speeds; NZ], bool) {
-        let outcome = self.step_ab3_or_evaluate(Some(dts.map(T::of)), kernel, eval);
+        self.step_with(Update::Ab3(dts.map(T::of)), kernel, eval)
+    }
+
+    /// A step of `update` fused with the tendency per layer; the speeds and whether the new `q`
+    /// is finite.
+    fn step_with(
+        &mut self,
+        update: Update<T>,
+        kernel: &Kernel,
+        eval: &mut Evaluator,
+    ) -> ([Speeds; NZ], bool) {
+        let outcome = self.step_or_evaluate(Some(update), kernel, eval);
         (outcome.map(|o| o.0), outcome.iter().all(|o| o.1))
     }
 
-    fn step_ab3_or_evaluate(
+    fn step_or_evaluate(
         &mut self,
-        dts: Option<[T; 3]>,
+        update: Option<Update<T>>,
         kernel: &Kernel,
         eval: &mut Evaluator,
     ) -> [(Speeds, bool); NZ] {
         self.phase_one(kernel, eval);
-        let (ph, lin, tables, advection) = (&self.ph, &self.lin, &self.tables, &self.advection);
+        let (ph, tables, advection) = (&self.ph, &self.tables, &self.advection);
+        let crosses = tables.crosses();
+        let lin = &self.lin;
         let mut outcome = [(Speeds::default(), true); NZ];
+        // Each layer's fluxes, then (without cross-layer Jacobians) its update on the same core.
         self.layers
             .par_iter_mut()
             .zip(outcome.par_iter_mut())
             .enumerate()
             .for_each(|(lev, (layer, out))| {
-                *out = layer.tendency_and_update(lev, &ph[lev], &lin[lev], tables, advection, dts);
+                out.0 = layer.fluxes(lev, &ph[lev], tables, advection);
+                if !crosses {
+                    out.1 = layer.tendency_and_update(lev, &lin[lev], tables, advection, update);
+                }
+            });
+        if !crosses {
+            return outcome;
+        }
+        // A cross-layer Jacobian reads the other layer's fluxes: all of them before any update.
+        let layers = &self.layers;
+        self.lin
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(lev, lin)| tables.add_cross_advection(lev, lin, layers, advection));
+        let lin = &self.lin;
+        self.layers
+            .par_iter_mut()
+            .zip(outcome.par_iter_mut())
+            .enumerate()
+            .for_each(|(lev, (layer, out))| {
+                out.1 = layer.tendency_and_update(lev, &lin[lev], tables, advection, update);
             });
         outcome
     }
@@ -176,7 +210,8 @@ impl<T: Real> Core<T> {
         (first, finite)
     }
 
-    /// One leapfrog step with the Robert-Asselin filter `g` (Euler when `euler`).
+    /// One leapfrog step with the Robert-Asselin filter `g` (Euler when `euler`), fused with the
+    /// tendency per layer.
     pub(crate) fn step_leapfrog(
         &mut self,
         dt: f64,
@@ -185,16 +220,7 @@ impl<T: Real> Core<T> {
         kernel: &Kernel,
         eval: &mut Evaluator,
     ) -> ([Speeds; NZ], bool) {
-        let speeds = self.evaluate(kernel, eval);
-        let (dt, g, tables) = (T::of(dt), T::of(g), &self.tables);
-        let mut finite = [true; NZ];
-        self.layers
-            .par_iter_mut()
-            .zip(finite.par_iter_mut())
-            .enumerate()
-            .for_each(|(lev, (layer, f))| {
-                *f = layer.leapfrog(dt, g, euler, &tables.filtr[lev], &tables.filtr_2dt[lev])
-            });
-        (speeds, finite.iter().all(|f| *f))
+        let (dt, g) = (T::of(dt), T::of(g));
+        self.step_with(Update::Leapfrog { dt, g, euler }, kernel, eval)
     }
 }

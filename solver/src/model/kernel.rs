@@ -29,6 +29,15 @@ fn tendency_at<T: Real>(
     }
 }
 
+/// The update a step fuses with its tendency ([`Layer::tendency_and_update`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Update<T> {
+    /// pyqg's AB3 (Euler, AB2, AB3), its weights times `dt`.
+    Ab3([T; 3]),
+    /// Leapfrog over `dt` with the Robert-Asselin filter `g`; forward Euler when `euler`.
+    Leapfrog { dt: T, g: T, euler: bool },
+}
+
 /// Complex values per block of [`update_block`].
 const BLOCK: usize = 8;
 
@@ -86,6 +95,21 @@ dispatched! {
             let (lin, uqh, vqh) = (&lin[r.clone()], &uqh[r.clone()], &vqh[r]);
             for il in 0..nl {
                 d[il] = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
+            }
+        }
+    }
+}
+
+dispatched! {
+    /// `d = d - c (ik uqh + il vqh)` ([`tendency_at`] in place), column by column as [`tendency`]:
+    /// another layer's advection added to a linear tendency.
+    fn advect_into<T: Real>(d: &mut [Complex<T>], fluxes: [&[Complex<T>]; 2], k: &[T], l_col: &[T], c: T) {
+        let ([uqh, vqh], nl) = (fluxes, l_col.len());
+        for (ik, d) in d.chunks_exact_mut(nl).enumerate() {
+            let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
+            let (uqh, vqh) = (&uqh[r.clone()], &vqh[r]);
+            for il in 0..nl {
+                d[il] = tendency_at(d[il], kk, l_col[il], uqh[il], vqh[il], c);
             }
         }
     }
@@ -151,6 +175,53 @@ dispatched! {
 }
 
 dispatched! {
+    /// The leapfrog update fused with the tendency ([`tendency_at`]), column by column as
+    /// [`tendency`]: forward Euler `q' = f (q + dt N)` when `euler` (the level kept in `prev`),
+    /// else `q' = f (prev + 2 dt N)` and the Robert-Asselin filter `prev = q + g (q' - 2 q +
+    /// prev)`, `f` the update filter over the step. Writes the tendency `d`, `qh`, `prev` and,
+    /// scaled by `norm`, the inverse transform's input `cols`.
+    fn leapfrog<T: Real>(
+        outputs: [&mut [Complex<T>]; 4],
+        inputs: [&[Complex<T>]; 3],
+        wavenumbers: [&[T]; 2],
+        filtr: &[T],
+        c: T,
+        steps: [T; 3],
+        euler: bool,
+    ) {
+        let ([d, qh, prev, cols], [lin, uqh, vqh]) = (outputs, inputs);
+        let [dt, g, norm] = steps;
+        let ([k, l_col], two) = (wavenumbers, T::one() + T::one());
+        let nl = l_col.len();
+        for (ik, cols) in cols.chunks_exact_mut(nl).enumerate() {
+            let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
+            let (lin, uqh, vqh, filtr) = (
+                &lin[r.clone()],
+                &uqh[r.clone()],
+                &vqh[r.clone()],
+                &filtr[r.clone()],
+            );
+            let (d, qh, prev) = (&mut d[r.clone()], &mut qh[r.clone()], &mut prev[r]);
+            for il in 0..nl {
+                let tend = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
+                d[il] = tend;
+                let (q, p) = (qh[il], prev[il]);
+                let new = if euler {
+                    prev[il] = q;
+                    (q + tend * dt) * filtr[il]
+                } else {
+                    let new = (p + tend * (two * dt)) * filtr[il];
+                    prev[il] = q + (new - q * two + p) * g;
+                    new
+                };
+                qh[il] = new;
+                cols[il] = new * norm;
+            }
+        }
+    }
+}
+
+dispatched! {
     /// `ph = a0 q0 + a1 q1` and `lin = b0 q0 + b1 q1` at every wavenumber, `q0`, `q1` the layers'
     /// `q_hat`.
     fn invert<T: Real>(
@@ -187,7 +258,8 @@ pub(crate) struct Tables<T: Real> {
     linear_on_q: [[Vec<Complex<T>>; NZ]; NZ],
     forcing: [Option<Vec<Complex<T>>>; NZ],
     sponge: [Option<Vec<T>>; NZ],
-    c_j: [T; NZ],
+    /// `c_j[i][j]`: coefficient of `-J(psi_j, q_j)` in layer `i`.
+    c_j: [[T; NZ]; NZ],
     ubg: [T; NZ],
     pub filtr: [Vec<T>; NZ],
     pub filtr_2dt: [Vec<T>; NZ],
@@ -208,7 +280,7 @@ impl<T: Real> Tables<T> {
                 .each_ref()
                 .map(|f| f.as_deref().map(narrow_complex)),
             sponge: kernel.sponge.each_ref().map(|s| s.as_deref().map(narrow)),
-            c_j: kernel.c_j.map(T::of),
+            c_j: kernel.c_j.map(|row| row.map(T::of)),
             ubg: kernel.ubg.map(T::of),
             filtr: real(&kernel.filtr),
             filtr_2dt: real(&kernel.filtr_2dt),
@@ -230,6 +302,35 @@ impl<T: Real> Tables<T> {
         invert(ph, lin, [a0, a1], [b0, b1], qh);
         if let Some(f) = &self.forcing[lev] {
             lin.iter_mut().zip(f).for_each(|(l, f)| *l = *l + f);
+        }
+    }
+
+    /// Whether a layer's tendency advects with another layer's fluxes (a cross-layer Jacobian):
+    /// then both layers' fluxes come before either update.
+    pub(crate) fn crosses(&self) -> bool {
+        (0..NZ).any(|i| (0..NZ).any(|j| i != j && self.c_j[i][j] != T::zero()))
+    }
+
+    /// Whether any layer's tendency advects with layer `j`'s fluxes.
+    fn advects(&self, j: usize) -> bool {
+        self.c_j.iter().any(|row| row[j] != T::zero())
+    }
+
+    /// `lin -= c_j[lev][j] (ik uqh_j + il vqh_j)` for every other layer `j` that layer `lev`
+    /// advects with, in layer order: the cross-layer Jacobians, from the fluxes of `layers`.
+    pub(crate) fn add_cross_advection(
+        &self,
+        lev: usize,
+        lin: &mut [Complex<T>],
+        layers: &[Layer<T>; NZ],
+        advection: &Advection<T>,
+    ) {
+        let l_col = &advection.l[..advection.nl()];
+        for (j, layer) in layers.iter().enumerate() {
+            let c = self.c_j[lev][j];
+            if j != lev && c != T::zero() {
+                advect_into(lin, [&layer.uqh, &layer.vqh], &advection.k, l_col, c);
+            }
         }
     }
 }
@@ -275,38 +376,48 @@ impl<T: Real> Layer<T> {
         }
     }
 
-    /// Phase two of a step for layer `lev`: the tendency `dqhdt = lin - c_J (ik FFT(u q) + il FFT(v q))`
-    /// and, with `dts = Some([dt1, dt2, dt3])`, the filtered AB update, history shift and
-    /// `q = irfft2(qh)`. Returns the advecting speeds and whether the new `q` is finite.
-    pub(crate) fn tendency_and_update(
+    /// Layer `lev`'s fluxes `FFT(u q)`, `FFT(v q)` into `uqh`, `vqh` when a layer's tendency
+    /// advects with them; the advecting speeds (with the background flow).
+    pub(crate) fn fluxes(
         &mut self,
         lev: usize,
         ph: &[Complex<T>],
+        tables: &Tables<T>,
+        advection: &Advection<T>,
+    ) -> Speeds {
+        let ubg = tables.ubg[lev];
+        if !tables.advects(lev) {
+            return Speeds {
+                u: ubg.abs().wide(),
+                v: 0.0,
+            };
+        }
+        // The padded (3/2) products take q from its spectrum; the plain ones from q itself.
+        let q = (advection.dealias() != Dealias::ThreeHalves).then_some(&self.q[..]);
+        advection.fluxes(
+            &mut self.ws,
+            ph,
+            &self.qh,
+            q,
+            ubg,
+            &mut self.uqh,
+            &mut self.vqh,
+        )
+    }
+
+    /// Phase two of a step for layer `lev`, after [`Layer::fluxes`]: the tendency `dqhdt = lin -
+    /// c_J (ik FFT(u q) + il FFT(v q))` and, with an `update`, the filtered update (AB3 with its
+    /// history shift, or leapfrog) and `q = irfft2(qh)`, in one pass over the spectrum. Returns
+    /// whether the new `q` is finite.
+    pub(crate) fn tendency_and_update(
+        &mut self,
+        lev: usize,
         lin: &[Complex<T>],
         tables: &Tables<T>,
         advection: &Advection<T>,
-        dts: Option<[T; 3]>,
-    ) -> (Speeds, bool) {
-        let c = tables.c_j[lev];
-        let ubg = tables.ubg[lev];
-        let speeds = if c != T::zero() {
-            // The padded (3/2) products take q from its spectrum; the plain ones from q itself.
-            let q = (advection.dealias() != Dealias::ThreeHalves).then_some(&self.q[..]);
-            advection.fluxes(
-                &mut self.ws,
-                ph,
-                &self.qh,
-                q,
-                ubg,
-                &mut self.uqh,
-                &mut self.vqh,
-            )
-        } else {
-            Speeds {
-                u: ubg.abs().wide(),
-                v: 0.0,
-            }
-        };
+        update: Option<Update<T>>,
+    ) -> bool {
+        let c = tables.c_j[lev][lev];
         let lin = match &tables.sponge[lev] {
             Some(s) => {
                 self.sponge(s, lin);
@@ -316,7 +427,6 @@ impl<T: Real> Layer<T> {
         };
         let nl = advection.nl();
         let (k, l_col) = (&advection.k[..], &advection.l[..nl]);
-        let filtr = &tables.filtr[lev];
         let Self {
             qh,
             q,
@@ -326,32 +436,54 @@ impl<T: Real> Layer<T> {
             ws,
             uqh,
             vqh,
+            prev,
             ..
         } = self;
-        let Some(dts) = dts else {
-            tendency(dqhdt, [lin, uqh, vqh], k, l_col, c);
-            return (speeds, true);
-        };
         // The update writes q_hat and, scaled, the inverse transform's input (as `Fft2::inverse`
         // would): q_hat is swept once.
         let norm = ws.fft.inverse_norm();
-        ws.fft.inverse_with(
-            |cols| {
-                update(
-                    [dqhdt, qh, cols],
-                    [lin, uqh, vqh, dqhdt_p, dqhdt_pp],
-                    [k, l_col],
-                    filtr,
-                    c,
-                    dts,
-                    norm,
-                )
-            },
-            q,
-        );
-        let finite = all_finite(q);
-        self.rotate_history();
-        (speeds, finite)
+        match update {
+            None => tendency(dqhdt, [lin, uqh, vqh], k, l_col, c),
+            Some(Update::Ab3(dts)) => {
+                ws.fft.inverse_with(
+                    |cols| {
+                        self::update(
+                            [dqhdt, qh, cols],
+                            [lin, uqh, vqh, dqhdt_p, dqhdt_pp],
+                            [k, l_col],
+                            &tables.filtr[lev],
+                            c,
+                            dts,
+                            norm,
+                        )
+                    },
+                    q,
+                );
+                self.rotate_history();
+            }
+            Some(Update::Leapfrog { dt, g, euler }) => {
+                let filtr = if euler {
+                    &tables.filtr[lev]
+                } else {
+                    &tables.filtr_2dt[lev]
+                };
+                ws.fft.inverse_with(
+                    |cols| {
+                        leapfrog(
+                            [dqhdt, qh, prev, cols],
+                            [lin, uqh, vqh],
+                            [k, l_col],
+                            filtr,
+                            c,
+                            [dt, g, norm],
+                            euler,
+                        )
+                    },
+                    q,
+                );
+            }
+        }
+        update.is_none() || all_finite(&self.q)
     }
 
     /// The filtered AB update from the tendency already in `dqhdt` (the same arithmetic as the
@@ -410,47 +542,6 @@ impl<T: Real> Layer<T> {
     pub(crate) fn rk4_start(&mut self) {
         self.prev.copy_from_slice(&self.qh);
         self.acc.fill(Complex::default());
-    }
-
-    /// Leapfrog step from the tendency in `dqhdt`: forward Euler on the first step, else
-    /// `q^(n+1) = filtr_2dt (q^(n-1) + 2 dt N^n)` and the Robert-Asselin filter
-    /// `q^n <- q^n + g (q^(n+1) - 2 q^n + q^(n-1))`, kept as the next step's `q^(n-1)`.
-    /// Returns whether the new `q` is finite.
-    pub(crate) fn leapfrog(
-        &mut self,
-        dt: T,
-        g: T,
-        euler: bool,
-        filtr: &[T],
-        filtr_2dt: &[T],
-    ) -> bool {
-        let two = T::one() + T::one();
-        if euler {
-            for (((q, p), &d), &f) in self
-                .qh
-                .iter_mut()
-                .zip(self.prev.iter_mut())
-                .zip(&self.dqhdt)
-                .zip(filtr)
-            {
-                *p = *q;
-                *q = (*q + d * dt) * f;
-            }
-        } else {
-            for (((q, p), &d), &f) in self
-                .qh
-                .iter_mut()
-                .zip(self.prev.iter_mut())
-                .zip(&self.dqhdt)
-                .zip(filtr_2dt)
-            {
-                let new = (*p + d * (two * dt)) * f;
-                *p = *q + (new - *q * two + *p) * g;
-                *q = new;
-            }
-        }
-        self.ws.fft.inverse(&self.qh, &mut self.q);
-        all_finite(&self.q)
     }
 
     /// `damped = lin - FFT(s(y) (q - <q>_x))`; uses the workspace's `u` as scratch (free after
