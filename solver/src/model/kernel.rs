@@ -10,6 +10,7 @@ use crate::real::{Real, each, narrow, narrow_complex, reals, reals_mut, signs};
 use crate::simd::dispatched;
 use crate::spectral::{Advection, Spectral, Speeds, Workspace};
 use rustfft::num_complex::Complex;
+use std::ops::Range;
 
 /// `lin - c (ik uqh + il vqh)` at one wavenumber; `c = 1` skips the multiplication (pyqg's form).
 #[inline(always)]
@@ -78,39 +79,46 @@ fn update_block<T: Real>(
     cols[..2 * BLOCK].copy_from_slice(&scaled);
 }
 
-dispatched! {
-    /// The tendency `d = lin - c (ik uqh + il vqh)` ([`tendency_at`]) over the k-major spectrum,
-    /// column by column: `k` is the column's, `l_col` the same in every column, so neither is read
-    /// as a whole array.
-    fn tendency<T: Real>(
-        d: &mut [Complex<T>],
-        inputs: [&[Complex<T>]; 3],
-        k: &[T],
-        l_col: &[T],
-        c: T,
-    ) {
-        let ([lin, uqh, vqh], nl) = (inputs, l_col.len());
-        for (ik, d) in d.chunks_exact_mut(nl).enumerate() {
-            let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
-            let (lin, uqh, vqh) = (&lin[r.clone()], &uqh[r.clone()], &vqh[r]);
-            for il in 0..nl {
-                d[il] = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
-            }
-        }
+/// The columns of a k-major spectrum of `n` values, `nl` per column: each column's `k` (from
+/// the k-major `k`) and its index range.
+#[inline(always)]
+fn columns<T: Real>(k: &[T], nl: usize, n: usize) -> impl Iterator<Item = (T, Range<usize>)> + '_ {
+    (0..n / nl).map(move |ik| (k[ik * nl], ik * nl..(ik + 1) * nl))
+}
+
+/// [`tendency_at`] over one column: `d = lin - c (ik uqh + il vqh)`, `lin` read from `d` when
+/// `None` (another layer's advection added in place).
+#[inline(always)]
+fn tendency_column<T: Real>(
+    d: &mut [Complex<T>],
+    lin: Option<&[Complex<T>]>,
+    [uqh, vqh]: [&[Complex<T>]; 2],
+    (kk, l_col): (T, &[T]),
+    c: T,
+) {
+    for il in 0..l_col.len() {
+        let lin = lin.map_or(d[il], |lin| lin[il]);
+        d[il] = tendency_at(lin, kk, l_col[il], uqh[il], vqh[il], c);
     }
 }
 
 dispatched! {
-    /// `d = d - c (ik uqh + il vqh)` ([`tendency_at`] in place), column by column as [`tendency`]:
-    /// another layer's advection added to a linear tendency.
-    fn advect_into<T: Real>(d: &mut [Complex<T>], fluxes: [&[Complex<T>]; 2], k: &[T], l_col: &[T], c: T) {
-        let ([uqh, vqh], nl) = (fluxes, l_col.len());
-        for (ik, d) in d.chunks_exact_mut(nl).enumerate() {
-            let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
-            let (uqh, vqh) = (&uqh[r.clone()], &vqh[r]);
-            for il in 0..nl {
-                d[il] = tendency_at(d[il], kk, l_col[il], uqh[il], vqh[il], c);
-            }
+    /// The tendency `d = lin - c (ik uqh + il vqh)` ([`tendency_at`]) over the k-major spectrum,
+    /// column by column: `k` is the column's, `l_col` the same in every column, so neither is read
+    /// as a whole array. With `lin = None`, `d` is the linear tendency, updated in place (another
+    /// layer's advection added to it).
+    fn tendency<T: Real>(
+        d: &mut [Complex<T>],
+        lin: Option<&[Complex<T>]>,
+        fluxes: [&[Complex<T>]; 2],
+        k: &[T],
+        l_col: &[T],
+        c: T,
+    ) {
+        for (kk, r) in columns(k, l_col.len(), d.len()) {
+            let fluxes = fluxes.map(|f| &f[r.clone()]);
+            let lin = lin.map(|lin| &lin[r.clone()]);
+            tendency_column(&mut d[r], lin, fluxes, (kk, l_col), c);
         }
     }
 }
@@ -190,32 +198,25 @@ dispatched! {
         euler: bool,
     ) {
         let ([d, qh, prev, cols], [lin, uqh, vqh]) = (outputs, inputs);
-        let [dt, g, norm] = steps;
-        let ([k, l_col], two) = (wavenumbers, T::one() + T::one());
-        let nl = l_col.len();
-        for (ik, cols) in cols.chunks_exact_mut(nl).enumerate() {
-            let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
-            let (lin, uqh, vqh, filtr) = (
-                &lin[r.clone()],
-                &uqh[r.clone()],
-                &vqh[r.clone()],
-                &filtr[r.clone()],
-            );
-            let (d, qh, prev) = (&mut d[r.clone()], &mut qh[r.clone()], &mut prev[r]);
-            for il in 0..nl {
-                let tend = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
-                d[il] = tend;
-                let (q, p) = (qh[il], prev[il]);
+        let ([k, l_col], [dt, g, norm]) = (wavenumbers, steps);
+        let two = T::one() + T::one();
+        for (kk, r) in columns(k, l_col.len(), d.len()) {
+            let d = &mut d[r.clone()];
+            let fluxes = [&uqh[r.clone()], &vqh[r.clone()]];
+            tendency_column(d, Some(&lin[r.clone()]), fluxes, (kk, l_col), c);
+            let state = qh[r.clone()].iter_mut().zip(&mut prev[r.clone()]);
+            let step = d.iter().zip(&filtr[r.clone()]).zip(&mut cols[r]);
+            for ((q, p), ((&tend, &f), col)) in state.zip(step) {
                 let new = if euler {
-                    prev[il] = q;
-                    (q + tend * dt) * filtr[il]
+                    *p = *q;
+                    (*q + tend * dt) * f
                 } else {
-                    let new = (p + tend * (two * dt)) * filtr[il];
-                    prev[il] = q + (new - q * two + p) * g;
+                    let new = (*p + tend * (two * dt)) * f;
+                    *p = *q + (new - *q * two + *p) * g;
                     new
                 };
-                qh[il] = new;
-                cols[il] = new * norm;
+                *q = new;
+                *col = new * norm;
             }
         }
     }
@@ -329,7 +330,7 @@ impl<T: Real> Tables<T> {
         for (j, layer) in layers.iter().enumerate() {
             let c = self.c_j[lev][j];
             if j != lev && c != T::zero() {
-                advect_into(lin, [&layer.uqh, &layer.vqh], &advection.k, l_col, c);
+                tendency(lin, None, [&layer.uqh, &layer.vqh], &advection.k, l_col, c);
             }
         }
     }
@@ -443,7 +444,7 @@ impl<T: Real> Layer<T> {
         // would): q_hat is swept once.
         let norm = ws.fft.inverse_norm();
         match update {
-            None => tendency(dqhdt, [lin, uqh, vqh], k, l_col, c),
+            None => tendency(dqhdt, Some(lin), [uqh, vqh], k, l_col, c),
             Some(Update::Ab3(dts)) => {
                 ws.fft.inverse_with(
                     |cols| {
