@@ -2,7 +2,9 @@
 //! kernel's tables and the advection's transforms, and the steppers over both layers.
 //!
 //! Threading: after the inversion the two layers are independent, so they run in parallel on the
-//! ambient rayon pool. Each layer's arithmetic is the same whatever the thread count.
+//! ambient rayon pool; a cross-layer Jacobian (a corrected model's) reads the other layer's
+//! fluxes, so then both layers' fluxes are made before either update. Each layer's arithmetic is
+//! the same whatever the thread count.
 
 use super::NZ;
 use super::compile::Kernel;
