@@ -35,7 +35,7 @@ pub fn set_simd(simd: Simd) -> bool {
 
 /// Whether the dispatched passes run their AVX2 copies.
 #[inline(always)]
-pub(crate) fn avx2() -> bool {
+pub fn avx2() -> bool {
     match LEVEL.load(Ordering::Relaxed) {
         AVX2 => true,
         BASELINE => false,
@@ -56,7 +56,9 @@ fn detected() -> bool {
 
 /// A function over a `Real` type `T` compiled twice (as it is, and with AVX2 enabled) and
 /// dispatched at run time by [`avx2`]. The body is inlined into both copies, and so is whatever
-/// it calls that is `#[inline(always)]` (the helpers of a dispatched pass must be).
+/// it calls that is `#[inline(always)]` (the helpers of a dispatched pass must be). Other crates
+/// of the workspace use it as `medida_solver::simd::dispatched!`.
+#[macro_export]
 macro_rules! dispatched {
     (
         $(#[$attr:meta])*
@@ -64,12 +66,12 @@ macro_rules! dispatched {
         $body:block
     ) => {
         $(#[$attr])*
-        $vis fn $name<$T: Real>($($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name<$T: $crate::Real>($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
-            fn body<$T: Real>($($arg: $ty),*) $(-> $ret)? $body
+            fn body<$T: $crate::Real>($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2")]
-            fn with_avx2<$T: Real>($($arg: $ty),*) $(-> $ret)? {
+            fn with_avx2<$T: $crate::Real>($($arg: $ty),*) $(-> $ret)? {
                 body($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
@@ -81,4 +83,4 @@ macro_rules! dispatched {
         }
     };
 }
-pub(crate) use dispatched;
+pub use crate::dispatched;

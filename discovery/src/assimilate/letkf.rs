@@ -119,6 +119,9 @@ impl Letkf {
             )));
         }
         let (yn, dy) = obs.normalised();
+        // One observation's anomalies per row, to gather a domain's rows.
+        let ynt = yn.t().as_standard_layout().into_owned();
+        let n = yn.nrows();
         super::split_columns(block, reach.near.iter().map(|d| d.width))
             .into_par_iter()
             .zip(&reach.near)
@@ -126,9 +129,14 @@ impl Letkf {
                 if near.observations.is_empty() {
                     return Ok(());
                 }
-                let yl = yn.select(Axis(1), &near.observations) * &near.sqrt_taper;
-                let dyl = dy.select(Axis(0), &near.observations) * &near.sqrt_taper;
-                let w = transform::weights(yl.view(), dyl.view())?;
+                let mut yt = Vec::with_capacity(near.observations.len() * n);
+                for (&o, &t) in near.observations.iter().zip(&near.sqrt_taper) {
+                    yt.extend(ynt.row(o).iter().map(|y| y * t));
+                }
+                let dyl: Vec<f64> = (near.observations.iter().zip(&near.sqrt_taper))
+                    .map(|(&o, &t)| dy[o] * t)
+                    .collect();
+                let w = transform::weights_of(&yt, &dyl, n)?;
                 transform::apply(local, &w);
                 Ok(())
             })

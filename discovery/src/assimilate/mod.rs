@@ -11,6 +11,7 @@
 //! deterministic given its inputs (the EnKF's perturbations come from a seeded generator) and
 //! the LETKF's local analyses give the same bits at any thread count.
 
+mod eigen;
 pub mod enkf;
 pub mod inflation;
 pub mod layout;
