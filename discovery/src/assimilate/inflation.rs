@@ -5,7 +5,11 @@
 
 use super::center;
 use crate::error::{DiscoveryError, invalid};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
+
+/// Columns per parallel task of [`Inflation::apply`].
+const COLUMNS: usize = 2048;
 
 /// Relaxation of the analysis anomalies back towards the forecast's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,7 +57,22 @@ impl Inflation {
     }
 
     /// Applies the inflation to the analysis `e` `(N, Nx)` given the forecast it came from.
+    /// Each variable's inflation is its own, so blocks of columns are inflated in parallel (the
+    /// same bits at any thread count).
     pub fn apply(&self, e: &mut Array2<f64>, forecast: ArrayView2<f64>) {
+        assert_eq!(
+            e.dim(),
+            forecast.dim(),
+            "inflation: analysis and forecast shapes"
+        );
+        e.axis_chunks_iter_mut(Axis(1), COLUMNS)
+            .into_par_iter()
+            .zip(forecast.axis_chunks_iter(Axis(1), COLUMNS))
+            .for_each(|(e, forecast)| self.apply_columns(e, forecast));
+    }
+
+    /// [`Inflation::apply`] to some columns.
+    fn apply_columns(&self, mut e: ArrayViewMut2<f64>, forecast: ArrayView2<f64>) {
         let (mean, mut a) = center(e.view());
         match self.relaxation {
             Relaxation::None => {}
@@ -74,7 +93,7 @@ impl Inflation {
         if self.factor != 1.0 {
             a *= self.factor;
         }
-        *e = a + &mean;
+        e.assign(&(a + &mean));
     }
 }
 

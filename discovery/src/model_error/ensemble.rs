@@ -350,16 +350,17 @@ impl Increments {
                 let means = mean(block.view()).insert_axis(Axis(0));
                 let means = layout.gather_columns(means.view())?;
                 let k = stations.len();
-                let mut shift = Array1::zeros(2 * n);
-                for lev in 0..2 {
-                    let residual: Vec<f64> = (0..k)
-                        .map(|j| y[lev * k + j] - means[[0, lev * n + stations[j]]])
-                        .collect();
-                    let field = interp[lev].interpolate(&stations, &residual)?;
-                    shift
-                        .slice_axis_mut(Axis(0), level(lev, n))
-                        .assign(&Array1::from(field));
-                }
+                // The layers' interpolations (each a solve with its own factor) side by side.
+                let fields = (0..2)
+                    .into_par_iter()
+                    .map(|lev| {
+                        let residual: Vec<f64> = (0..k)
+                            .map(|j| y[lev * k + j] - means[[0, lev * n + stations[j]]])
+                            .collect();
+                        interp[lev].interpolate(&stations, &residual)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let shift = Array1::from(fields.concat());
                 block += &(shift.select(Axis(0), columns) * assimilator.hybrid);
             }
             assimilator.inflation.apply(&mut block, forecast.view());
