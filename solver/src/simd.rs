@@ -1,7 +1,9 @@
-//! Runtime CPU-feature dispatch for the step's pointwise passes. Rust compiles for the baseline
-//! x86-64 (SSE2, two `f64` or four `f32` per vector) unless told otherwise, and a portable binary
-//! cannot be built for AVX2; so each pass written with [`dispatched!`] is compiled twice, once as
-//! it is and once for AVX2 (twice the vector width), and the AVX2 copy runs where the CPU has it.
+//! Runtime CPU-feature dispatch for the step's pointwise passes (and, through the exported
+//! [`dispatched!`], the ensemble transform's eigenproblems and products in `medida-discovery`).
+//! Rust compiles for the baseline x86-64 (SSE2, two `f64` or four `f32` per vector) unless told
+//! otherwise, and a portable binary cannot be built for AVX2; so each pass written with
+//! [`dispatched!`] is compiled twice, once as it is and once for AVX2 (twice the vector width),
+//! and the AVX2 copy runs where the CPU has it.
 //! rustfft's butterflies choose their own AVX code at run time already.
 //!
 //! Both copies compute the same bits: only the vector width differs, and Rust never fuses a
