@@ -7,7 +7,7 @@
 //! faer's `self_adjoint_eigen` computes the same decomposition (the tests compare them) but is
 //! built for large matrices: back to back in a release build on the Intel Xeon of 2026-12-06, a
 //! 20 x 20 `G = Y Y^T + 19 I` took 49-54 us with faer and 23-30 us here, a 40 x 40 one 107-117
-//! us and 76-79 us. The QL iteration's scalar recurrence (a square root and a division per
+//! us and 76-79 us. The QL iteration's scalar recurrence (a square root and two divisions per
 //! rotation) is what is left. See docs/benchmarks.md for its share of the demo's cycle.
 
 use crate::error::DiscoveryError;
