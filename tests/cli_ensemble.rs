@@ -83,6 +83,44 @@ fn letkf_analyses_write_their_cycles_and_repeat_bit_for_bit_at_any_thread_count(
 }
 
 #[test]
+fn single_precision_members_analyse_as_double_ones_to_within_their_round_off() {
+    let run = |precision: &str, threads: &str| {
+        let extra = ["--member-precision", precision, "--threads", threads];
+        common::increments(truth(), "case1001", &[&LETKF[..], &extra].concat())
+    };
+    let (single, double) = (run("f32", "1"), run("f64", "1"));
+    // Single-precision members are still the same bits at any thread count.
+    let other = run("f32", "2");
+    for name in ["dqdt", "q", "analysis_rmse", "rank_histogram"] {
+        let (a, b) = (read(&single, name), read(&other, name));
+        assert!(
+            a.iter()
+                .zip(b.iter())
+                .all(|(p, q)| p.to_bits() == q.to_bits()),
+            "{name} differs between 1 and 2 threads"
+        );
+    }
+    // The final analyses (the ensemble means after 4 cycles of 10 steps) against the
+    // double-precision members'. Each member's forecast differs from the double one by at most
+    // 8 u per step relative to the field (u = 2^-24; the bound of solver/tests/precision.rs),
+    // 40 steps in all: 1.9e-5. An analysis adds to the forecast mean its anomalies times weights
+    // of order one; an error in the members moves the anomalies by itself and the weights by the
+    // same fraction of the anomalies (times the transform's sensitivity), so the analysis moves
+    // by a multiple of order one of it: 1.9e-4 allows the analyses a factor of ten. Measured
+    // 3.5e-6. It must not be zero: the members really round to f32.
+    let (a, b) = (read(&single, "q"), read(&double, "q"));
+    let d: f64 = a.iter().zip(b.iter()).map(|(x, y)| (x - y).powi(2)).sum();
+    let n: f64 = b.iter().map(|y| y * y).sum();
+    let relative = (d / n).sqrt();
+    assert!(
+        relative > 0.0 && relative < 40.0 * 8.0 * 5.96e-8 * 10.0,
+        "relative difference {relative:e}"
+    );
+    let attrs = medida_data::read_text_attr(&single, "filter").unwrap();
+    assert!(attrs.contains("letkf with 8 members in f32"), "{attrs}");
+}
+
+#[test]
 fn the_closing_note_gives_the_time_mean_errors_of_the_cycles_second_halves() {
     // What DAPPER users compare filters by: the RMSE averaged over the cycles after a spin-up.
     // Here the mean over cycles 3 and 4 of both snapshots, printed to 5 significant digits
@@ -289,6 +327,10 @@ fn bad_filter_settings_are_refused() {
         (&["--spread=-1"], "--spread -1"),
         (&["--update-every", "0"], "--update-every 0"),
         (&["--hybrid", "2"], "--hybrid 2: allowed 0 to 1"),
+        (
+            &["--member-precision", "f16"],
+            "--member-precision f16: allowed f64 or f32",
+        ),
     ] {
         increments_refused(t, &[&base[..], extra].concat(), msg);
     }
@@ -296,6 +338,18 @@ fn bad_filter_settings_are_refused() {
         t,
         &["--observe", "fraction=0.25", "--filter", "letkf"],
         "needs --assimilate",
+    );
+    increments_refused(
+        t,
+        &[
+            "--observe",
+            "fraction=0.25",
+            "--assimilate",
+            "1",
+            "--member-precision",
+            "f32",
+        ],
+        "--member-precision f32: allowed only with --filter enkf|letkf",
     );
     increments_refused(
         t,

@@ -423,6 +423,7 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
         None => None,
     };
     let ensemble = a.ensemble.is_ensemble()?;
+    let member_precision = a.ensemble.member_precision()?;
     if ensemble && a.assimilate.is_none() {
         return input_err!("--filter {} needs --assimilate TIME", a.ensemble.filter);
     }
@@ -441,7 +442,11 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
             return input_err!("--assimilate {t}: allowed a time >= 0 (model time units)");
         }
         Some(t) => {
-            let mut model = build_model(&model_cfg)?;
+            let mut member_cfg = model_cfg.clone();
+            if let Some(p) = member_precision {
+                member_cfg.model.precision = p;
+            }
+            let mut model = build_model(&member_cfg)?;
             let mut what = String::from("the imperfect model");
             if let Some(path) = &a.correction {
                 model
