@@ -324,19 +324,27 @@ fn calibration_over_ranks_equals_one_process_byte_for_byte() {
 fn ensemble_filters_over_ranks_equal_one_process_byte_for_byte() {
     let truth = small_jet_truth("mpi-jet-truth-ensemble.h5");
     // 8 members (shares 4 + 4 and 3 + 3 + 2), a quarter observed with noise, 4 cycles; the
-    // LETKF also with the hybrid gain (the analysis means gathered mid-cycle).
-    let filter = |name: &'static str, hybrid: &'static str| {
+    // LETKF also with the hybrid gain (the analysis means gathered mid-cycle) and with its
+    // members in single precision.
+    let filter = |name: &'static str, hybrid: &'static str, precision: &'static str| {
         [
             &common::small_ensemble(name)[..],
             &["--threads", "1", "--hybrid", hybrid],
+            &["--member-precision", precision],
         ]
         .concat()
     };
-    for (name, hybrid) in [("letkf", "0"), ("enkf", "0"), ("letkf", "0.5")] {
-        let alone = common::increments(&truth, "case1001", &filter(name, hybrid));
+    for (name, hybrid, precision) in [
+        ("letkf", "0", "f64"),
+        ("enkf", "0", "f64"),
+        ("letkf", "0.5", "f64"),
+        ("letkf", "0", "f32"),
+    ] {
+        let filter = filter(name, hybrid, precision);
+        let alone = common::increments(&truth, "case1001", &filter);
         let alone = std::fs::read(alone).unwrap();
         for ranks in [2, 3] {
-            let out = tmp(&format!("mpi-{name}-{hybrid}-{ranks}.h5"));
+            let out = tmp(&format!("mpi-{name}-{hybrid}-{precision}-{ranks}.h5"));
             let args = [
                 "increments",
                 "--quiet",
@@ -347,10 +355,10 @@ fn ensemble_filters_over_ranks_equal_one_process_byte_for_byte() {
                 "--out",
                 s(&out),
             ];
-            mpirun(ranks, &[&args[..], &filter(name, hybrid)].concat());
+            mpirun(ranks, &[&args[..], &filter].concat());
             assert!(
                 std::fs::read(&out).unwrap() == alone,
-                "{name} (hybrid {hybrid}) over {ranks} ranks: not the one-process file"
+                "{name} (hybrid {hybrid}, members in {precision}) over {ranks} ranks: not the one-process file"
             );
         }
     }
