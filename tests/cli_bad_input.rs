@@ -100,15 +100,27 @@ fn sizes_lengths_and_counts_out_of_range_are_named() {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
         refused(dir.path(), "pyqg-eddy", &sets, names);
     }
-    // The demo's window, before the spin-up runs.
+    // The demo's window and filter, before the spin-up runs.
     let demo_dir = dir.path().join("demo-window");
-    let o = medida(&["demo", "--window", "0", "--dir", demo_dir.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("--window 0: allowed 1 or more steps"),
-        "{err}"
-    );
-    assert!(!demo_dir.join("truth.h5").exists());
+    for (args, msg) in [
+        (
+            &["--window", "0"][..],
+            "--window 0: allowed 1 or more steps",
+        ),
+        (
+            &["--filter", "kalman"],
+            "--filter kalman: allowed oi, enkf or letkf",
+        ),
+        (
+            &["--member-precision", "f32"],
+            "--member-precision f32: allowed only with --filter enkf|letkf",
+        ),
+    ] {
+        let o = medida(&[&["demo", "--dir", demo_dir.to_str().unwrap()], args].concat());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(msg), "{args:?}: {err}");
+        assert!(!demo_dir.join("truth.h5").exists());
+    }
     // Thread counts on every command that takes them, before anything runs.
     for args in [
         &["discover", "--increments", "none.h5", "--threads", "0"][..],

@@ -135,6 +135,8 @@ pub fn demo(
     crate::config::model_error_case(&a.case).map_err(input("--case"))?;
     medida_discovery::QgLibrary::parse(&a.library).map_err(input("--library"))?;
     crate::observe::check_interp(&a.interp)?;
+    a.ensemble.is_ensemble()?;
+    a.ensemble.member_precision()?;
     crate::regression::choice("--correction-select", &a.correction_select, FOLDS)?;
     RunConfig::resolve(Some("medida-jet"), None, None, &a.set).map_err(input("--set"))?;
     std::fs::create_dir_all(&a.dir)
