@@ -442,11 +442,12 @@ pub fn increments(a: &IncrementsArgs, progress: &mut dyn Progress) -> Result<()>
             return input_err!("--assimilate {t}: allowed a time >= 0 (model time units)");
         }
         Some(t) => {
-            let mut member_cfg = model_cfg.clone();
+            // The assimilating model: with an ensemble, its members (in --member-precision).
+            let mut assimilating = model_cfg.clone();
             if let Some(p) = member_precision {
-                member_cfg.model.precision = p;
+                assimilating.model.precision = p;
             }
-            let mut model = build_model(&member_cfg)?;
+            let mut model = build_model(&assimilating)?;
             let mut what = String::from("the imperfect model");
             if let Some(path) = &a.correction {
                 model
