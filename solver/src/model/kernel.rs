@@ -262,8 +262,21 @@ pub(crate) struct Tables<T: Real> {
     /// `c_j[i][j]`: coefficient of `-J(psi_j, q_j)` in layer `i`.
     c_j: [[T; NZ]; NZ],
     ubg: [T; NZ],
+    /// The update filters over `dt` and `2 dt`, their factors below [`Real::FILTER_FLOOR`] zero.
     pub filtr: [Vec<T>; NZ],
     pub filtr_2dt: [Vec<T>; NZ],
+}
+
+/// An update filter rounded to `T`, its factors below [`Real::FILTER_FLOOR`] set to zero.
+fn floored<T: Real>(filtr: &[f64]) -> Vec<T> {
+    let floor = |f: &f64| {
+        if *f < T::FILTER_FLOOR {
+            T::zero()
+        } else {
+            T::of(*f)
+        }
+    };
+    filtr.iter().map(floor).collect()
 }
 
 impl<T: Real> Tables<T> {
@@ -283,8 +296,8 @@ impl<T: Real> Tables<T> {
             sponge: kernel.sponge.each_ref().map(|s| s.as_deref().map(narrow)),
             c_j: kernel.c_j.map(|row| row.map(T::of)),
             ubg: kernel.ubg.map(T::of),
-            filtr: real(&kernel.filtr),
-            filtr_2dt: real(&kernel.filtr_2dt),
+            filtr: kernel.filtr.each_ref().map(|f| floored(f)),
+            filtr_2dt: kernel.filtr_2dt.each_ref().map(|f| floored(f)),
         }
     }
 
