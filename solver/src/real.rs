@@ -33,7 +33,7 @@ pub trait Real: rustfft::FftNum + Float + Default + std::iter::Sum {
     /// in single precision such modes decay through the subnormal range (below 1.2e-38), where
     /// many CPUs (Intel's among them) take a microcode assist of about a hundred cycles for each
     /// operation that reads or makes a subnormal: pyqg's 64 x 64 model held about 190 of them
-    /// in `q_hat` and stepped 2.2x slower for it. Double precision reaches the range only at a
+    /// in `q_hat` and stepped 2.5x slower for it. Double precision reaches the range only at a
     /// few dozen values, at a cost of about 1%.
     const FILTER_FLOOR: f64;
 }

@@ -145,9 +145,9 @@ fn subnormal_and_zero(m: &Model, precision: Precision) -> (usize, usize) {
 /// pyqg's exponential filter scales the highest modes by less than single precision can carry
 /// in one step; the single model sets those modes to zero (`Real::FILTER_FLOOR`) instead of
 /// letting them decay through the subnormal range, where each operation costs many CPUs about a
-/// hundred cycles. After 300 steps its `q_hat` holds no subnormal value (about 190 without the
-/// floor) and about a fifth of it is zero; the double model keeps pyqg's filter, and its own
-/// smallest modes do reach its subnormal range, so the run goes deep enough to find them.
+/// hundred cycles. After 300 steps its `q_hat` holds no subnormal value (191 after 500 steps
+/// without the floor) and about a fifth of it is zero; the double model keeps pyqg's filter, and
+/// its own smallest modes do reach its subnormal range, so the run goes deep enough to find them.
 #[test]
 fn single_precision_modes_below_its_round_off_are_zero_not_subnormal() {
     let [single, double] = [Precision::F32, Precision::F64].map(|p| {
