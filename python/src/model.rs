@@ -282,10 +282,13 @@ impl Model {
         while left > 0 {
             let batch = left.min(STEPS_PER_CHECK);
             let (model, averages) = (&mut self.model, &mut self.averages);
+            // The batch handed to rayon's pool once, not step by step (`in_pool`).
             py.detach(|| {
-                (0..batch).try_for_each(|_| match averages {
-                    Some(a) => model.step_averaging(a),
-                    None => model.step(),
+                medida_solver::in_pool(|| {
+                    (0..batch).try_for_each(|_| match averages {
+                        Some(a) => model.step_averaging(a),
+                        None => model.step(),
+                    })
                 })
             })
             .map_err(value_error)?;

@@ -47,9 +47,7 @@ fn timed_steps(m: &mut Model, iters: u64) -> Duration {
 }
 
 fn step(c: &mut Criterion) {
-    if std::env::var("MEDIDA_SIMD").is_ok_and(|v| v == "baseline") {
-        medida_solver::simd::set_simd(medida_solver::simd::Simd::Baseline);
-    }
+    medida_solver::simd::set_simd(medida_solver::simd::Simd::from_env().unwrap());
     for (threads, precision, group) in [
         (1, Precision::F64, "step_1thread"),
         (2, Precision::F64, "step_2thread"),

@@ -5,10 +5,12 @@
 //!
 //!     cargo run --release -p medida-solver --example step_time -- NX STEPS [f64|f32]
 //!
-//! Prints milliseconds per step. Start-up (pyqg's random `q` with seed 0, three steps) is not
+//! Prints milliseconds per step, and on stderr whether the AVX2 copies of the dispatched passes
+//! ran (`MEDIDA_SIMD=baseline` turns them off: `medida_solver::simd::Simd::from_env`). Start-up (pyqg's random `q` with seed 0, three steps) is not
 //! timed; each batch is `STEPS` steps (pyqg's default `dt` is not stable for tens of thousands
 //! of steps at nx 512: keep `5 STEPS` below that there).
 
+use medida_solver::simd::{Simd, set_simd};
 use medida_solver::{Model, Precision, QgParams};
 use std::time::Instant;
 
@@ -37,6 +39,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         precision,
         ..Default::default()
     };
+    let avx2 = set_simd(Simd::from_env()?);
     let mut m = Model::new(params)?;
     m.set_pyqg_random_q(0);
     m.run(3)?;
@@ -47,5 +50,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         least = least.min(start.elapsed().as_secs_f64() / steps as f64);
     }
     println!("{:.4}", least * 1e3);
+    eprintln!("AVX2 copies of the dispatched passes: {avx2}");
     Ok(())
 }

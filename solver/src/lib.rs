@@ -58,7 +58,7 @@ pub use error::SolverError;
 pub use eval::{Evaluator, SpectralState};
 pub use expr::{Expr, Field, Op};
 pub use grid::Grid;
-pub use model::{Model, ModelState, NZ};
+pub use model::{Model, ModelState, NZ, in_pool};
 pub use params::{Dealias, Precision, QgParams, Stepper};
 pub use plan::Plan;
 pub use pyqg::{PyqgPhysics, pyqg_terms};

@@ -27,6 +27,18 @@ pub enum Simd {
     Baseline,
 }
 
+impl Simd {
+    /// The copies the environment variable `MEDIDA_SIMD` asks for (`auto` or `baseline`; unset
+    /// is `auto`), for benchmarks that compare them in one binary.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("MEDIDA_SIMD").as_deref() {
+            Err(_) | Ok("auto") => Ok(Simd::Auto),
+            Ok("baseline") => Ok(Simd::Baseline),
+            Ok(other) => Err(format!("MEDIDA_SIMD `{other}`: allowed auto or baseline")),
+        }
+    }
+}
+
 /// Chooses the copies the dispatched passes run from now on, in every thread; returns whether
 /// they are the AVX2 ones. Results are the same bits either way.
 pub fn set_simd(simd: Simd) -> bool {

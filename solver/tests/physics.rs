@@ -181,15 +181,20 @@ fn single_mode_grows_at_the_phillips_rate() {
 
 #[test]
 fn results_are_identical_at_one_and_two_threads() {
-    let run = |threads: usize| {
-        on_threads(threads, || {
-            let mut m = Model::new(QgParams::default()).unwrap();
-            m.set_pyqg_random_q(1);
-            m.run(60).unwrap();
-            m.q().iter().map(|v| v.to_bits()).collect::<Vec<u64>>()
-        })
+    let steps = || {
+        let mut m = Model::new(QgParams::default()).unwrap();
+        m.set_pyqg_random_q(1);
+        m.run(30).unwrap();
+        (0..30).for_each(|_| m.step().unwrap());
+        m.q().iter().map(|v| v.to_bits()).collect::<Vec<u64>>()
     };
-    assert!(run(1) == run(2), "q differs between 1 and 2 threads");
+    let one = on_threads(1, steps);
+    assert!(
+        one == on_threads(2, steps),
+        "q differs between 1 and 2 threads"
+    );
+    // From a thread outside any pool, `run` and `step` hand themselves to the global pool.
+    assert!(one == steps(), "q differs when stepped from outside a pool");
 }
 
 /// pyqg's defaults on an `nx` x `nx` grid from pyqg's random `q` of `seed`.

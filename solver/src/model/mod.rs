@@ -23,6 +23,7 @@ mod state;
 mod stepper;
 
 pub use state::ModelState;
+pub use stepper::in_pool;
 
 use crate::error::{SolverError, invalid};
 use crate::eval::Evaluator;
