@@ -6,9 +6,11 @@
 //!     cargo run --release -p medida-solver --example step_time -- NX STEPS [f64|f32]
 //!
 //! Prints milliseconds per step, and on stderr whether the AVX2 copies of the dispatched passes
-//! ran (`MEDIDA_SIMD=baseline` turns them off: `medida_solver::simd::Simd::from_env`). Start-up (pyqg's random `q` with seed 0, three steps) is not
-//! timed; each batch is `STEPS` steps (pyqg's default `dt` is not stable for tens of thousands
-//! of steps at nx 512: keep `5 STEPS` below that there).
+//! ran (`MEDIDA_SIMD=baseline` turns them off: `medida_solver::simd::Simd::from_env`).
+//! Start-up (pyqg's random `q` with seed 0, three steps) is not timed; each batch is `STEPS`
+//! steps (pyqg's default `dt` is not stable for tens of thousands of steps at nx 512: keep
+//! `5 STEPS` below that there). The model runs on rayon's global pool: `taskset -c 0` gives it
+//! one thread.
 
 use medida_solver::simd::{Simd, set_simd};
 use medida_solver::{Model, Precision, QgParams};

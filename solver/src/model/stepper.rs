@@ -20,9 +20,10 @@ fn ab_weights(ablevel: u8) -> [f64; 3] {
 /// Runs `f` on a thread of rayon's current pool, at once when the caller is one (in a
 /// `ThreadPool::install`, a parallel iterator, or `f` itself), else handed to the global pool
 /// while the caller waits. A step's parallel passes fork from inside the pool: forked from any
-/// other thread, each of them is handed over and waited for in turn, which cost 0.21 -> 0.08 ms
-/// per 64 x 64 step on one thread, 0.115 -> 0.070 ms on two (Intel Xeon, 2026-12-07). Wrap a
-/// loop of steps in it to hand the loop over once: [`Model::run`] does.
+/// other thread, each of them is handed over and waited for in turn, which made a 64 x 64 step
+/// 0.089 ms instead of 0.073 on one core and 0.103 ms instead of 0.0645 on two (Intel Xeon,
+/// 2026-12-07, docs/benchmarks.md). Wrap a loop of steps in it to hand the loop over once:
+/// [`Model::run`] does.
 pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     rayon::scope(|_| f())
 }
