@@ -6,6 +6,7 @@ use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
 use crate::real::Real;
 use rustfft::num_complex::Complex;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Index of each original k-major spectral coefficient in the padded k-major spectrum, or `None`
@@ -69,9 +70,7 @@ impl<T: Real> PaddedGrid<T> {
             map: self.map.clone(),
             ratio: self.ratio,
             band: self.band,
-            spec: vec![Complex::default(); self.n_spec],
-            u: vec![T::zero(); self.n_phys],
-            v: vec![T::zero(); self.n_phys],
+            spec: [0, 1].map(|_| vec![Complex::default(); self.n_spec]),
             q: vec![T::zero(); self.n_phys],
         }
     }
@@ -84,36 +83,30 @@ pub struct Padded<T: Real = f64> {
     map: Arc<[Option<usize>]>,
     ratio: T,
     band: usize,
-    spec: Vec<Complex<T>>,
-    u: Vec<T>,
-    v: Vec<T>,
+    /// The products' padded spectra.
+    spec: [Vec<Complex<T>>; 2],
+    /// `q` on the padded grid.
     q: Vec<T>,
 }
 
-impl<T: Real> Padded<T> {
-    /// The physical field on the padded grid of the original spectrum `f(idx)`.
-    fn to_padded(
-        fft: &mut Fft2<T>,
-        (map, band): (&[Option<usize>], usize),
-        ratio: T,
-        f: impl Fn(usize) -> Complex<T>,
-        out: &mut [T],
-    ) {
-        let scale = ratio * fft.inverse_norm();
-        fft.inverse_band_with(
-            band,
-            |spec| {
-                spec.iter_mut().for_each(|s| *s = Complex::default());
-                for (idx, p) in map.iter().enumerate() {
-                    if let Some(p) = p {
-                        spec[*p] = f(idx) * scale;
-                    }
-                }
-            },
-            out,
-        );
+/// The fill of a padded spectrum with the original spectrum `f(idx)` times `scale`, zero
+/// elsewhere.
+fn fill_padded<T: Real>(
+    map: &[Option<usize>],
+    scale: T,
+    f: impl Fn(usize) -> Complex<T>,
+) -> impl FnOnce(&mut [Complex<T>]) {
+    move |spec| {
+        spec.iter_mut().for_each(|s| *s = Complex::default());
+        for (idx, p) in map.iter().enumerate() {
+            if let Some(p) = p {
+                spec[*p] = f(idx) * scale;
+            }
+        }
     }
+}
 
+impl<T: Real> Padded<T> {
     /// `FFT(u q)` and `FFT(v q)` on the original modes, from `ph` and `qh` (k-major, original grid)
     /// with wavenumbers `k`, `l`. Returns `max |u + ubg|` and `max |v|` on the padded grid.
     #[allow(clippy::too_many_arguments)]
@@ -128,27 +121,30 @@ impl<T: Real> Padded<T> {
         vqh: &mut [Complex<T>],
     ) -> (f64, f64) {
         let (map, ratio, band) = (&*self.map, self.ratio, self.band);
-        Self::to_padded(
-            &mut self.fft,
-            (map, band),
-            ratio,
-            |i| Complex::new(l[i] * ph[i].im, -l[i] * ph[i].re),
-            &mut self.u,
+        let scale = ratio * self.fft.inverse_norm();
+        let q = &mut self.q;
+        self.fft
+            .inverse_band_with(band, fill_padded(map, scale, |i| qh[i]), q);
+        let (mut umax, mut vmax) = (0.0, 0.0);
+        let products = |points: Range<usize>, u: &mut [T], v: &mut [T]| {
+            let (um, vm) = crate::lanes::products_and_speeds(u, v, &q[points], ubg);
+            (umax, vmax) = (um.max(umax), vm.max(vmax));
+        };
+        let [spec_u, spec_v] = &mut self.spec;
+        self.fft.round_trip_band(
+            band,
+            fill_padded(map, scale, |i| {
+                Complex::new(l[i] * ph[i].im, -l[i] * ph[i].re)
+            }),
+            fill_padded(map, scale, |i| {
+                Complex::new(-k[i] * ph[i].im, k[i] * ph[i].re)
+            }),
+            products,
+            [spec_u, spec_v],
         );
-        Self::to_padded(
-            &mut self.fft,
-            (map, band),
-            ratio,
-            |i| Complex::new(-k[i] * ph[i].im, k[i] * ph[i].re),
-            &mut self.v,
-        );
-        Self::to_padded(&mut self.fft, (map, band), ratio, |i| qh[i], &mut self.q);
-        let (umax, vmax) =
-            crate::lanes::products_and_speeds(&mut self.u, &mut self.v, &self.q, ubg);
-        for (field, out) in [(&mut self.u, uqh), (&mut self.v, vqh)] {
-            self.fft.forward_band(field, &mut self.spec, band);
+        for (spec, out) in [(&*spec_u, uqh), (&*spec_v, vqh)] {
             for (o, p) in out.iter_mut().zip(map.iter()) {
-                *o = p.map_or(Complex::default(), |p| self.spec[p] / ratio);
+                *o = p.map_or(Complex::default(), |p| spec[p] / ratio);
             }
         }
         (umax, vmax)

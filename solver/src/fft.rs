@@ -17,6 +17,7 @@ use crate::real::{Real, complex_mut, each, reals_mut, signs};
 use crate::simd::dispatched;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
+use std::ops::Range;
 use std::sync::Arc;
 
 /// FFT plans for one grid, shareable between threads.
@@ -77,6 +78,8 @@ pub struct Fft2<T: Real = f64> {
     rows: Vec<Complex<T>>,
     /// `(nk, ny)` scratch for the inverse column pass.
     cols: Vec<Complex<T>>,
+    /// A band of rows of each of two fields, viewed as complex, for [`Fft2::round_trip`].
+    band: Vec<Complex<T>>,
     scratch: Vec<Complex<T>>,
 }
 
@@ -85,6 +88,16 @@ pub struct Fft2<T: Real = f64> {
 fn row_pair<T>(spec: &mut [T], ny: usize, k: usize, n: usize) -> (&mut [T], &mut [T]) {
     let (lo, hi) = spec.split_at_mut((n - k) * ny);
     (&mut lo[k * ny..(k + 1) * ny], &mut hi[..ny])
+}
+
+/// Bytes of one field's band in [`Fft2::round_trip`]: the two fields' bands (32 KiB) stay in a
+/// core's L1 data cache (48 KiB on the machines of docs/benchmarks.md) between their inverse
+/// and forward row transforms.
+const BAND_BYTES: usize = 16 * 1024;
+
+/// Rows of an `nx` by `ny` field of `T` per band of [`Fft2::round_trip`], in `1 ..= ny`.
+fn band_rows<T: Real>(nx: usize, ny: usize) -> usize {
+    (BAND_BYTES / (nx * size_of::<T>())).clamp(1, ny)
 }
 
 /// Reals per block of [`by_pairs`]: eight complex values.
@@ -225,10 +238,11 @@ impl<T: Real> Fft2<T> {
         .max()
         .unwrap_or(0);
         Self {
-            plans,
             rows: vec![Complex::default(); half * ny],
             cols: vec![Complex::default(); (half + 1) * ny],
+            band: vec![Complex::default(); 2 * band_rows::<T>(2 * half, ny) * half],
             scratch: vec![Complex::default(); scratch_len],
+            plans,
         }
     }
 
@@ -253,10 +267,7 @@ impl<T: Real> Fft2<T> {
             &mut self.scratch,
         );
         transpose::transpose(rows, &mut out[..half * ny], half, ny);
-        split(out, ny, &self.plans.split);
-        self.plans
-            .col_fwd
-            .process_with_scratch(&mut out[..band.min(half + 1) * ny], &mut self.scratch);
+        self.columns_forward(out, band);
     }
 
     /// Inverse transform of a k-major spectrum into a `(ny, nx)` field, scaled by `1/(nx ny)`.
@@ -280,6 +291,91 @@ impl<T: Real> Fft2<T> {
         self.inverse_band_with(self.plans.nx / 2 + 1, fill, out);
     }
 
+    /// Two spectra to the grid, a pointwise map there, and back, without either field ever held
+    /// whole: `fill_a` and `fill_b` write the inputs of the two inverse transforms (each already
+    /// multiplied by [`Fft2::inverse_norm`], as for [`Fft2::inverse_with`]); `map(points, a, b)`
+    /// changes the fields' values at `points` (row-major indices of whole rows) in place, a band
+    /// of rows at a time (16 KiB of each field), in order; `out` receives the forward transforms
+    /// of the results, unnormalised. The same bits as `inverse_with` twice, `map` over the whole
+    /// fields and [`Fft2::forward`] twice: each row is transformed by the same plans, only the
+    /// order in which rows and fields are visited differs. Between its inverse and forward row
+    /// transforms a band stays in the L1 cache, where the fields would each be written and read
+    /// back twice (the advection's products).
+    pub fn round_trip(
+        &mut self,
+        fill_a: impl FnOnce(&mut [Complex<T>]),
+        fill_b: impl FnOnce(&mut [Complex<T>]),
+        map: impl FnMut(Range<usize>, &mut [T], &mut [T]),
+        out: [&mut [Complex<T>]; 2],
+    ) {
+        self.round_trip_band(self.plans.nx / 2 + 1, fill_a, fill_b, map, out);
+    }
+
+    /// [`Fft2::round_trip`] of spectra whose columns `k >= band` the fills leave zero (zero-padded
+    /// spectra): the column transforms of those columns are skipped both ways, and the columns of
+    /// `out` from `band` on are left undefined (as by [`Fft2::forward_band`]).
+    pub fn round_trip_band(
+        &mut self,
+        band: usize,
+        fill_a: impl FnOnce(&mut [Complex<T>]),
+        fill_b: impl FnOnce(&mut [Complex<T>]),
+        mut map: impl FnMut(Range<usize>, &mut [T], &mut [T]),
+        [out_a, out_b]: [&mut [Complex<T>]; 2],
+    ) {
+        let (nx, ny) = (self.plans.nx, self.plans.ny);
+        let half = nx / 2;
+        debug_assert_eq!(out_a.len(), (half + 1) * ny);
+        debug_assert_eq!(out_b.len(), (half + 1) * ny);
+        // The rows of `a` wait in `self.rows`, those of `b` in `out_a`, which is free until the
+        // end: `b`'s forward rows are transposed out of it before `a`'s are transposed into it.
+        fill_a(&mut self.cols);
+        self.columns_inverse(band);
+        transpose::transpose(&self.cols[..half * ny], &mut self.rows, ny, half);
+        fill_b(&mut self.cols);
+        self.columns_inverse(band);
+        transpose::transpose(&self.cols[..half * ny], &mut out_a[..half * ny], ny, half);
+        let rows_per_band = band_rows::<T>(nx, ny);
+        let (field_a, field_b) = self.band.split_at_mut(rows_per_band * half);
+        let [row_inv, row_fwd] = [&self.plans.row_inv, &self.plans.row_fwd];
+        for start in (0..ny).step_by(rows_per_band) {
+            let end = (start + rows_per_band).min(ny);
+            let values = start * half..end * half;
+            let n = values.len();
+            let (a, b) = (&mut self.rows[values.clone()], &mut out_a[values]);
+            let (fa, fb) = (&mut field_a[..n], &mut field_b[..n]);
+            row_inv.process_outofplace_with_scratch(a, fa, &mut self.scratch);
+            row_inv.process_outofplace_with_scratch(b, fb, &mut self.scratch);
+            map(start * nx..end * nx, reals_mut(fa), reals_mut(fb));
+            row_fwd.process_outofplace_with_scratch(fa, a, &mut self.scratch);
+            row_fwd.process_outofplace_with_scratch(fb, b, &mut self.scratch);
+        }
+        transpose::transpose(&out_a[..half * ny], &mut out_b[..half * ny], half, ny);
+        self.columns_forward(out_b, band);
+        transpose::transpose(&self.rows, &mut out_a[..half * ny], half, ny);
+        self.columns_forward(out_a, band);
+    }
+
+    /// The column half of a forward transform: the split of the transposed rows in `out` and the
+    /// transforms of the columns `k < band`.
+    fn columns_forward(&mut self, out: &mut [Complex<T>], band: usize) {
+        let ny = self.plans.ny;
+        split(out, ny, &self.plans.split);
+        let band = band.min(self.plans.nx / 2 + 1);
+        self.plans
+            .col_fwd
+            .process_with_scratch(&mut out[..band * ny], &mut self.scratch);
+    }
+
+    /// The column half of an inverse transform, in `self.cols`: the column transforms of the
+    /// first `band` columns (the others zero) and the merge.
+    fn columns_inverse(&mut self, band: usize) {
+        let ny = self.plans.ny;
+        self.plans
+            .col_inv
+            .process_with_scratch(&mut self.cols[..band * ny], &mut self.scratch);
+        merge(&mut self.cols, ny, &self.plans.merge);
+    }
+
     /// [`Fft2::inverse_with`] of a spectrum whose columns `k >= band` `fill` leaves zero (a
     /// zero-padded spectrum): their column transforms, zero, are skipped.
     pub fn inverse_band_with(
@@ -298,10 +394,7 @@ impl<T: Real> Fft2<T> {
                 .iter()
                 .all(|c| *c == Complex::default())
         );
-        self.plans
-            .col_inv
-            .process_with_scratch(&mut self.cols[..band * ny], &mut self.scratch);
-        merge(&mut self.cols, ny, &self.plans.merge);
+        self.columns_inverse(band);
         let rows = &mut self.rows[..half * ny];
         transpose::transpose(&self.cols[..half * ny], rows, ny, half);
         self.plans.row_inv.process_outofplace_with_scratch(
@@ -435,6 +528,86 @@ mod tests {
     fn bit_identical_to_realfft_row_by_row() {
         check_bits_of_realfft::<f64>();
         check_bits_of_realfft::<f32>();
+    }
+
+    /// The fused round trip equals its parts to the bit: two inverse transforms, a pointwise
+    /// map over the whole fields, two forward transforms. Shapes with a band of rows that does
+    /// not divide `ny`, an odd `nx/2`, and with more than one band; and a band of columns.
+    fn check_round_trip<T: Real>() {
+        for (nx, ny) in [(10, 8), (64, 20), (600, 10), (1030, 8)] {
+            let grid = Grid::new(nx, ny, 1.0, 1.0).unwrap();
+            let (nk, n) = (nx / 2 + 1, grid.n_spec());
+            let mut fft = Fft2::<T>::new(FftPlans::new(&grid));
+            let mut spec = [
+                vec![Complex::<T>::default(); n],
+                vec![Complex::default(); n],
+            ];
+            for (s, seed) in spec.iter_mut().zip([0, 3]) {
+                let f: Vec<T> = field(nx + seed, ny).into_iter().map(T::of).collect();
+                fft.forward(&mut f[..nx * ny].to_vec(), s);
+            }
+            let b: Vec<T> = field(ny, nx).into_iter().map(T::of).collect();
+            let norm = fft.inverse_norm();
+            for band in [nk, nk / 2] {
+                /// `s * norm`, its columns from `band` on zero.
+                fn fill<T: Real>(
+                    s: &[Complex<T>],
+                    norm: T,
+                    zero_from: usize,
+                ) -> impl FnOnce(&mut [Complex<T>]) + '_ {
+                    move |c| {
+                        c.iter_mut().zip(s).for_each(|(c, s)| *c = s * norm);
+                        c[zero_from..].fill(Complex::default());
+                    }
+                }
+                let fill = |s| fill(s, norm, band * ny);
+                let map = |_: usize, x: &mut T, y: &mut T, b: T| {
+                    *x = *x * b;
+                    *y = *y * b - *x;
+                };
+                let mut want = [vec![Complex::default(); n], vec![Complex::default(); n]];
+                let (mut x, mut y) = (vec![T::zero(); nx * ny], vec![T::zero(); nx * ny]);
+                fft.inverse_band_with(band, fill(&spec[0]), &mut x);
+                fft.inverse_band_with(band, fill(&spec[1]), &mut y);
+                for i in 0..nx * ny {
+                    map(i, &mut x[i], &mut y[i], b[i]);
+                }
+                let [w0, w1] = &mut want;
+                fft.forward_band(&mut x, w0, band);
+                fft.forward_band(&mut y, w1, band);
+                let mut got = [vec![Complex::default(); n], vec![Complex::default(); n]];
+                let mut visited = 0;
+                let [g0, g1] = &mut got;
+                fft.round_trip_band(
+                    band,
+                    fill(&spec[0]),
+                    fill(&spec[1]),
+                    |points, x, y| {
+                        assert_eq!(points.start, visited, "bands in order");
+                        visited = points.end;
+                        for (i, (x, y)) in points.zip(x.iter_mut().zip(y)) {
+                            map(i, x, y, b[i]);
+                        }
+                    },
+                    [g0, g1],
+                );
+                assert_eq!(visited, nx * ny, "{nx}x{ny}: every row");
+                let bits = |z: &Complex<T>| (z.re.wide().to_bits(), z.im.wide().to_bits());
+                for (g, w) in got.iter().zip(&want) {
+                    let kept = ..band * ny;
+                    assert!(
+                        g[kept].iter().map(bits).eq(w[kept].iter().map(bits)),
+                        "{nx}x{ny}, band {band}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn round_trip_is_bit_identical_to_its_parts() {
+        check_round_trip::<f64>();
+        check_round_trip::<f32>();
     }
 
     /// The band-limited transforms skip only work whose result is zero or unused: the kept

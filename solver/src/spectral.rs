@@ -18,6 +18,7 @@ use crate::params::{Dealias, QgParams};
 use crate::real::{Real, narrow};
 use crate::simd::dispatched;
 use rustfft::num_complex::Complex;
+use std::ops::Range;
 
 /// The jet model's fixed fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +69,7 @@ pub struct Workspace<T: Real = f64> {
     /// The grid's transforms.
     pub fft: Fft2<T>,
     padded: Option<Padded<T>>,
-    /// Physical scratch: velocities, then fluxes.
+    /// Physical scratch (the sponge's, and [`Spectral::jacobian_from_grid`]'s products).
     pub(crate) u: Vec<T>,
     pub(crate) v: Vec<T>,
     b: Vec<T>,
@@ -141,14 +142,18 @@ impl<T: Real> Advection<T> {
         let norm = ws.fft.inverse_norm();
         let nl = self.nl;
         let l_col = &l[..nl];
-        ws.fft
-            .inverse_with(|uh| velocity_u(uh, ah, l_col, norm), &mut ws.u);
-        ws.fft
-            .inverse_with(|vh| velocity_v(vh, ah, k, nl, norm), &mut ws.v);
+        let (mut umax, mut vmax) = (0.0, 0.0);
         // The model's q is finite (checked after every update and by set_q), so u and v are too.
-        let (umax, vmax) = crate::lanes::products_and_speeds(&mut ws.u, &mut ws.v, b, ubg);
-        ws.fft.forward(&mut ws.u, uqh);
-        ws.fft.forward(&mut ws.v, vqh);
+        let products = |points: Range<usize>, u: &mut [T], v: &mut [T]| {
+            let (um, vm) = crate::lanes::products_and_speeds(u, v, &b[points], ubg);
+            (umax, vmax) = (um.max(umax), vm.max(vmax));
+        };
+        ws.fft.round_trip(
+            |uh| velocity_u(uh, ah, l_col, norm),
+            |vh| velocity_v(vh, ah, k, nl, norm),
+            products,
+            [uqh, vqh],
+        );
         if let Some(mask) = &self.mask {
             for ((u, v), m) in uqh.iter_mut().zip(vqh.iter_mut()).zip(mask) {
                 *u = *u * m;
