@@ -6,11 +6,12 @@
 //! does; here the split runs after the transpose, in k-major order, so that each pair of bins
 //! `(k, nx/2 - k)` is one pass over `ny` contiguous values with one twiddle (a loop the compiler
 //! vectorizes) instead of a scalar loop per row. Row transforms go through `rustfft` in one batch
-//! each way, columns (y) through `rustfft`, with one blocked transpose between; the spectrum stays
-//! k-major (see [`crate::grid`]). The arithmetic of each bin is `realfft`'s, operation for
-//! operation, so the results are its results to the bit. Plans are made once in [`FftPlans`] and
-//! shared; each thread that transforms owns an [`Fft2`] with its own scratch. Both are written
-//! over the model's [`Real`] type (`f64` unless a single-precision model asks for `f32`).
+//! each way ([`Fft2::round_trip`]: a band of rows at a time), columns (y) through `rustfft`, with
+//! one blocked transpose between; the spectrum stays k-major (see [`crate::grid`]). The
+//! arithmetic of each bin is `realfft`'s, operation for operation, so the results are its results
+//! to the bit. Plans are made once in [`FftPlans`] and shared; each thread that transforms owns an
+//! [`Fft2`] with its own scratch. Both are written over the model's [`Real`] type (`f64` unless a
+//! single-precision model asks for `f32`).
 
 use crate::grid::Grid;
 use crate::real::{Real, complex_mut, each, reals_mut, signs};
