@@ -4,9 +4,9 @@
 
 use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
+use crate::lanes::products_by_band;
 use crate::real::Real;
 use rustfft::num_complex::Complex;
-use std::ops::Range;
 use std::sync::Arc;
 
 /// Index of each original k-major spectral coefficient in the padded k-major spectrum, or `None`
@@ -125,11 +125,7 @@ impl<T: Real> Padded<T> {
         let q = &mut self.q;
         self.fft
             .inverse_band_with(band, fill_padded(map, scale, |i| qh[i]), q);
-        let (mut umax, mut vmax) = (0.0, 0.0);
-        let products = |points: Range<usize>, u: &mut [T], v: &mut [T]| {
-            let (um, vm) = crate::lanes::products_and_speeds(u, v, &q[points], ubg);
-            (umax, vmax) = (um.max(umax), vm.max(vmax));
-        };
+        let mut speeds = (0.0, 0.0);
         let [spec_u, spec_v] = &mut self.spec;
         self.fft.round_trip_band(
             band,
@@ -139,7 +135,7 @@ impl<T: Real> Padded<T> {
             fill_padded(map, scale, |i| {
                 Complex::new(-k[i] * ph[i].im, k[i] * ph[i].re)
             }),
-            products,
+            products_by_band(q, ubg, &mut speeds),
             [spec_u, spec_v],
         );
         for (spec, out) in [(&*spec_u, uqh), (&*spec_v, vqh)] {
@@ -147,7 +143,7 @@ impl<T: Real> Padded<T> {
                 *o = p.map_or(Complex::default(), |p| spec[p] / ratio);
             }
         }
-        (umax, vmax)
+        speeds
     }
 }
 

@@ -268,7 +268,7 @@ impl<T: Real> Fft2<T> {
             &mut self.scratch,
         );
         transpose::transpose(rows, &mut out[..half * ny], half, ny);
-        self.columns_forward(out, band);
+        self.columns_forward(out, band.min(half + 1));
     }
 
     /// Inverse transform of a k-major spectrum into a `(ny, nx)` field, scaled by `1/(nx ny)`.
@@ -325,6 +325,7 @@ impl<T: Real> Fft2<T> {
     ) {
         let (nx, ny) = (self.plans.nx, self.plans.ny);
         let half = nx / 2;
+        let band = band.min(half + 1);
         debug_assert_eq!(out_a.len(), (half + 1) * ny);
         debug_assert_eq!(out_b.len(), (half + 1) * ny);
         // The rows of `a` wait in `self.rows`, those of `b` in `out_a`, which is free until the
@@ -357,11 +358,10 @@ impl<T: Real> Fft2<T> {
     }
 
     /// The column half of a forward transform: the split of the transposed rows in `out` and the
-    /// transforms of the columns `k < band`.
+    /// transforms of the columns `k < band` (`band <= nx/2 + 1`).
     fn columns_forward(&mut self, out: &mut [Complex<T>], band: usize) {
         let ny = self.plans.ny;
         split(out, ny, &self.plans.split);
-        let band = band.min(self.plans.nx / 2 + 1);
         self.plans
             .col_fwd
             .process_with_scratch(&mut out[..band * ny], &mut self.scratch);

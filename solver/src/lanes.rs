@@ -5,6 +5,7 @@
 
 use crate::real::Real;
 use crate::simd::dispatched;
+use std::ops::Range;
 
 /// Independent partial results per pass: four AVX2 registers of them in single precision (eight
 /// values a register), eight in double. With eight lanes, one register in single precision, each
@@ -64,6 +65,20 @@ dispatched! {
         }
         let max = |m: [T; LANES]| m.into_iter().fold(T::zero(), T::max).wide();
         (max(um), max(vm))
+    }
+}
+
+/// [`products_and_speeds`] band by band, as [`crate::fft::Fft2::round_trip`] maps its two
+/// fields: `u *= b` and `v *= b` at the band's `points` of the whole field `b`, and in `speeds`
+/// the maxima `(max |u + ubg|, max |v|)` of every band so far.
+pub(crate) fn products_by_band<'a, T: Real>(
+    b: &'a [T],
+    ubg: T,
+    speeds: &'a mut (f64, f64),
+) -> impl FnMut(Range<usize>, &mut [T], &mut [T]) + 'a {
+    move |points, u, v| {
+        let (um, vm) = products_and_speeds(u, v, &b[points], ubg);
+        *speeds = (um.max(speeds.0), vm.max(speeds.1));
     }
 }
 

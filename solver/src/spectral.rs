@@ -14,11 +14,11 @@ use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
 use crate::inversion::Inversion;
 use crate::jet::JetProfiles;
+use crate::lanes::products_by_band;
 use crate::params::{Dealias, QgParams};
 use crate::real::{Real, narrow};
 use crate::simd::dispatched;
 use rustfft::num_complex::Complex;
-use std::ops::Range;
 
 /// The jet model's fixed fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,16 +142,12 @@ impl<T: Real> Advection<T> {
         let norm = ws.fft.inverse_norm();
         let nl = self.nl;
         let l_col = &l[..nl];
-        let (mut umax, mut vmax) = (0.0, 0.0);
+        let mut speeds = (0.0, 0.0);
         // The model's q is finite (checked after every update and by set_q), so u and v are too.
-        let products = |points: Range<usize>, u: &mut [T], v: &mut [T]| {
-            let (um, vm) = crate::lanes::products_and_speeds(u, v, &b[points], ubg);
-            (umax, vmax) = (um.max(umax), vm.max(vmax));
-        };
         ws.fft.round_trip(
             |uh| velocity_u(uh, ah, l_col, norm),
             |vh| velocity_v(vh, ah, k, nl, norm),
-            products,
+            products_by_band(b, ubg, &mut speeds),
             [uqh, vqh],
         );
         if let Some(mask) = &self.mask {
@@ -160,7 +156,10 @@ impl<T: Real> Advection<T> {
                 *v = *v * m;
             }
         }
-        Speeds { u: umax, v: vmax }
+        Speeds {
+            u: speeds.0,
+            v: speeds.1,
+        }
     }
 }
 
