@@ -6,6 +6,7 @@ use crate::fft::{Fft2, FftPlans};
 use crate::grid::Grid;
 use crate::lanes::products_by_band;
 use crate::real::Real;
+use crate::spectral::{Streamfunction, velocity_at};
 use rustfft::num_complex::Complex;
 use std::sync::Arc;
 
@@ -89,30 +90,32 @@ pub struct Padded<T: Real = f64> {
     q: Vec<T>,
 }
 
-/// The fill of a padded spectrum with the original spectrum `f(idx)` times `scale`, zero
-/// elsewhere.
-fn fill_padded<T: Real>(
+/// The fill of `N` padded spectra with the original spectra `f(idx)`, zero elsewhere.
+fn fill_padded<T: Real, const N: usize>(
     map: &[Option<usize>],
-    scale: T,
-    f: impl Fn(usize) -> Complex<T>,
-) -> impl FnOnce(&mut [Complex<T>]) {
-    move |spec| {
-        spec.iter_mut().for_each(|s| *s = Complex::default());
+    f: impl Fn(usize) -> [Complex<T>; N],
+) -> impl FnOnce([&mut [Complex<T>]; N]) {
+    move |mut specs| {
+        for spec in specs.iter_mut() {
+            spec.fill(Complex::default());
+        }
         for (idx, p) in map.iter().enumerate() {
             if let Some(p) = p {
-                spec[*p] = f(idx) * scale;
+                for (spec, value) in specs.iter_mut().zip(f(idx)) {
+                    spec[*p] = value;
+                }
             }
         }
     }
 }
 
 impl<T: Real> Padded<T> {
-    /// `FFT(u q)` and `FFT(v q)` on the original modes, from `ph` and `qh` (k-major, original grid)
-    /// with wavenumbers `k`, `l`. Returns `max |u + ubg|` and `max |v|` on the padded grid.
+    /// `FFT(u q)` and `FFT(v q)` on the original modes, from `psi` and `qh` (k-major, original
+    /// grid) with wavenumbers `k`, `l`. Returns `max |u + ubg|` and `max |v|` on the padded grid.
     #[allow(clippy::too_many_arguments)]
-    pub fn fluxes(
+    pub(crate) fn fluxes(
         &mut self,
-        ph: &[Complex<T>],
+        psi: Streamfunction<'_, T>,
         qh: &[Complex<T>],
         k: &[T],
         l: &[T],
@@ -123,18 +126,14 @@ impl<T: Real> Padded<T> {
         let (map, ratio, band) = (&*self.map, self.ratio, self.band);
         let scale = ratio * self.fft.inverse_norm();
         let q = &mut self.q;
-        self.fft
-            .inverse_band_with(band, fill_padded(map, scale, |i| qh[i]), q);
+        let fill_q = fill_padded(map, |i| [qh[i] * scale]);
+        self.fft.inverse_band_with(band, |spec| fill_q([spec]), q);
         let mut speeds = (0.0, 0.0);
         let [spec_u, spec_v] = &mut self.spec;
+        let fill_velocities = fill_padded(map, |i| velocity_at(psi.at(i), k[i], l[i], scale));
         self.fft.round_trip_band(
             band,
-            fill_padded(map, scale, |i| {
-                Complex::new(l[i] * ph[i].im, -l[i] * ph[i].re)
-            }),
-            fill_padded(map, scale, |i| {
-                Complex::new(-k[i] * ph[i].im, k[i] * ph[i].re)
-            }),
+            |uh, vh| fill_velocities([uh, vh]),
             products_by_band(q, ubg, &mut speeds),
             [spec_u, spec_v],
         );

@@ -69,13 +69,23 @@ impl<T: Real> FftPlans<T> {
             merge: pairs.map(|k| twiddle(k, nx).conj()).collect(),
         }
     }
+
+    /// The column half of an inverse transform, in place in the k-major `spec`: the column
+    /// transforms of the first `band` columns (the others zero) and the merge.
+    fn columns_inverse(&self, spec: &mut [Complex<T>], scratch: &mut [Complex<T>], band: usize) {
+        let ny = self.ny;
+        self.col_inv
+            .process_with_scratch(&mut spec[..band * ny], scratch);
+        merge(spec, ny, &self.merge);
+    }
 }
 
 /// A 2-D real FFT with its own scratch buffers.
 #[derive(Debug, Clone)]
 pub struct Fft2<T: Real = f64> {
     plans: FftPlans<T>,
-    /// `(ny, nx/2)`: the rows viewed as complex, transformed (and the inverse's transpose).
+    /// `(ny, nx/2)`: the rows viewed as complex, transformed (and the inverse's transpose); one
+    /// spectrum more for [`Fft2::round_trip`]'s second input.
     rows: Vec<Complex<T>>,
     /// `(nk, ny)` scratch for the inverse column pass.
     cols: Vec<Complex<T>>,
@@ -239,7 +249,7 @@ impl<T: Real> Fft2<T> {
         .max()
         .unwrap_or(0);
         Self {
-            rows: vec![Complex::default(); half * ny],
+            rows: vec![Complex::default(); (half + 1) * ny],
             cols: vec![Complex::default(); (half + 1) * ny],
             band: vec![Complex::default(); 2 * band_rows::<T>(2 * half, ny) * half],
             scratch: vec![Complex::default(); scratch_len],
@@ -293,33 +303,33 @@ impl<T: Real> Fft2<T> {
     }
 
     /// Two spectra to the grid, a pointwise map there, and back, without either field ever held
-    /// whole: `fill_a` and `fill_b` write the inputs of the two inverse transforms (each already
-    /// multiplied by [`Fft2::inverse_norm`], as for [`Fft2::inverse_with`]); `map(points, a, b)`
-    /// changes the fields' values at `points` (row-major indices of whole rows) in place, a band
-    /// of rows at a time (16 KiB of each field), in order; `out` receives the forward transforms
-    /// of the results, unnormalised. The same bits as `inverse_with` twice, `map` over the whole
-    /// fields and [`Fft2::forward`] twice: each row is transformed by the same plans, only the
+    /// whole: `fill(a, b)` writes the inputs of the two inverse transforms (each already
+    /// multiplied by [`Fft2::inverse_norm`], as for [`Fft2::inverse_with`]) into buffers of the
+    /// transform's own, in one pass; `map(points, a, b)` changes the fields'
+    /// values at `points` (row-major indices of whole rows) in place, a band of rows at a time
+    /// (16 KiB of each field), in order; `out` receives the forward transforms of the results,
+    /// unnormalised. The same bits as `inverse_with` twice, `map` over the whole fields and
+    /// [`Fft2::forward`] twice: each row and column is transformed by the same plans, only the
     /// order in which rows and fields are visited differs. Between its inverse and forward row
     /// transforms a band stays in the L1 cache, where the fields would each be written and read
-    /// back twice (the advection's products).
+    /// back twice (the advection's products); and the two spectra are made in one pass over
+    /// what they are made from (the velocities, from one streamfunction).
     pub fn round_trip(
         &mut self,
-        fill_a: impl FnOnce(&mut [Complex<T>]),
-        fill_b: impl FnOnce(&mut [Complex<T>]),
+        fill: impl FnOnce(&mut [Complex<T>], &mut [Complex<T>]),
         map: impl FnMut(Range<usize>, &mut [T], &mut [T]),
         out: [&mut [Complex<T>]; 2],
     ) {
-        self.round_trip_band(self.plans.nx / 2 + 1, fill_a, fill_b, map, out);
+        self.round_trip_band(self.plans.nx / 2 + 1, fill, map, out);
     }
 
-    /// [`Fft2::round_trip`] of spectra whose columns `k >= band` the fills leave zero (zero-padded
+    /// [`Fft2::round_trip`] of spectra whose columns `k >= band` the fill leaves zero (zero-padded
     /// spectra): the column transforms of those columns are skipped both ways, and the columns of
     /// `out` from `band` on are left undefined (as by [`Fft2::forward_band`]).
     pub fn round_trip_band(
         &mut self,
         band: usize,
-        fill_a: impl FnOnce(&mut [Complex<T>]),
-        fill_b: impl FnOnce(&mut [Complex<T>]),
+        fill: impl FnOnce(&mut [Complex<T>], &mut [Complex<T>]),
         mut map: impl FnMut(Range<usize>, &mut [T], &mut [T]),
         [out_a, out_b]: [&mut [Complex<T>]; 2],
     ) {
@@ -328,14 +338,21 @@ impl<T: Real> Fft2<T> {
         let band = band.min(half + 1);
         debug_assert_eq!(out_a.len(), (half + 1) * ny);
         debug_assert_eq!(out_b.len(), (half + 1) * ny);
-        // The rows of `a` wait in `self.rows`, those of `b` in `out_a`, which is free until the
-        // end: `b`'s forward rows are transposed out of it before `a`'s are transposed into it.
-        fill_a(&mut self.cols);
-        self.columns_inverse(band);
-        transpose::transpose(&self.cols[..half * ny], &mut self.rows, ny, half);
-        fill_b(&mut self.cols);
-        self.columns_inverse(band);
-        transpose::transpose(&self.cols[..half * ny], &mut out_a[..half * ny], ny, half);
+        // `b`'s spectrum is filled into `self.rows` and its rows wait in `out_a`, which is free
+        // until the end: `b`'s forward rows are transposed out of it before `a`'s are transposed
+        // into it. Then `a`'s rows wait in `self.rows`.
+        fill(&mut self.cols, &mut self.rows);
+        self.plans
+            .columns_inverse(&mut self.rows, &mut self.scratch, band);
+        transpose::transpose(&self.rows[..half * ny], &mut out_a[..half * ny], ny, half);
+        self.plans
+            .columns_inverse(&mut self.cols, &mut self.scratch, band);
+        transpose::transpose(
+            &self.cols[..half * ny],
+            &mut self.rows[..half * ny],
+            ny,
+            half,
+        );
         let rows_per_band = band_rows::<T>(nx, ny);
         let (field_a, field_b) = self.band.split_at_mut(rows_per_band * half);
         let [row_inv, row_fwd] = [&self.plans.row_inv, &self.plans.row_fwd];
@@ -353,7 +370,7 @@ impl<T: Real> Fft2<T> {
         }
         transpose::transpose(&out_a[..half * ny], &mut out_b[..half * ny], half, ny);
         self.columns_forward(out_b, band);
-        transpose::transpose(&self.rows, &mut out_a[..half * ny], half, ny);
+        transpose::transpose(&self.rows[..half * ny], &mut out_a[..half * ny], half, ny);
         self.columns_forward(out_a, band);
     }
 
@@ -365,16 +382,6 @@ impl<T: Real> Fft2<T> {
         self.plans
             .col_fwd
             .process_with_scratch(&mut out[..band * ny], &mut self.scratch);
-    }
-
-    /// The column half of an inverse transform, in `self.cols`: the column transforms of the
-    /// first `band` columns (the others zero) and the merge.
-    fn columns_inverse(&mut self, band: usize) {
-        let ny = self.plans.ny;
-        self.plans
-            .col_inv
-            .process_with_scratch(&mut self.cols[..band * ny], &mut self.scratch);
-        merge(&mut self.cols, ny, &self.plans.merge);
     }
 
     /// [`Fft2::inverse_with`] of a spectrum whose columns `k >= band` `fill` leaves zero (a
@@ -395,7 +402,8 @@ impl<T: Real> Fft2<T> {
                 .iter()
                 .all(|c| *c == Complex::default())
         );
-        self.columns_inverse(band);
+        self.plans
+            .columns_inverse(&mut self.cols, &mut self.scratch, band);
         let rows = &mut self.rows[..half * ny];
         transpose::transpose(&self.cols[..half * ny], rows, ny, half);
         self.plans.row_inv.process_outofplace_with_scratch(
@@ -579,10 +587,13 @@ mod tests {
                 let mut got = [vec![Complex::default(); n], vec![Complex::default(); n]];
                 let mut visited = 0;
                 let [g0, g1] = &mut got;
+                let (fill_a, fill_b) = (fill(&spec[0]), fill(&spec[1]));
                 fft.round_trip_band(
                     band,
-                    fill(&spec[0]),
-                    fill(&spec[1]),
+                    |a, b| {
+                        fill_a(a);
+                        fill_b(b);
+                    },
                     |points, x, y| {
                         assert_eq!(points.start, visited, "bands in order");
                         visited = points.end;

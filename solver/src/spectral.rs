@@ -15,6 +15,7 @@ use crate::grid::Grid;
 use crate::inversion::Inversion;
 use crate::jet::JetProfiles;
 use crate::lanes::products_by_band;
+use crate::model::NZ;
 use crate::params::{Dealias, QgParams};
 use crate::real::{Real, narrow};
 use crate::simd::dispatched;
@@ -115,12 +116,12 @@ impl<T: Real> Advection<T> {
         }
     }
 
-    /// [`Spectral::fluxes`] in this type.
+    /// [`Spectral::fluxes`] in this type, the velocities from `psi`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn fluxes(
         &self,
         ws: &mut Workspace<T>,
-        ah: &[Complex<T>],
+        psi: Streamfunction<'_, T>,
         bh: &[Complex<T>],
         b: Option<&[T]>,
         ubg: T,
@@ -129,7 +130,7 @@ impl<T: Real> Advection<T> {
     ) -> Speeds {
         let (k, l) = (&self.k, &self.l);
         if let Some(padded) = ws.padded.as_mut() {
-            let (u, v) = padded.fluxes(ah, bh, k, l, ubg, uqh, vqh);
+            let (u, v) = padded.fluxes(psi, bh, k, l, ubg, uqh, vqh);
             return Speeds { u, v };
         }
         let b = match b {
@@ -140,13 +141,16 @@ impl<T: Real> Advection<T> {
             }
         };
         let norm = ws.fft.inverse_norm();
-        let nl = self.nl;
-        let l_col = &l[..nl];
+        let l_col = &l[..self.nl];
         let mut speeds = (0.0, 0.0);
         // The model's q is finite (checked after every update and by set_q), so u and v are too.
         ws.fft.round_trip(
-            |uh| velocity_u(uh, ah, l_col, norm),
-            |vh| velocity_v(vh, ah, k, nl, norm),
+            |uh, vh| match psi {
+                Streamfunction::Spectrum(ph) => velocities(uh, vh, ph, k, l_col, norm),
+                Streamfunction::Inverted { a, qh } => {
+                    velocities_inverted(uh, vh, a, qh, k, l_col, norm)
+                }
+            },
             products_by_band(b, ubg, &mut speeds),
             [uqh, vqh],
         );
@@ -163,24 +167,91 @@ impl<T: Real> Advection<T> {
     }
 }
 
+/// The streamfunction that advects: a spectrum, or both layers' `q_hat` inverted wavenumber by
+/// wavenumber where the velocities are formed (`psi_hat = q0 a0 + q1 a1`, the arithmetic of the
+/// model's inversion, so the same bits), which saves writing `psi_hat` and reading it back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Streamfunction<'a, T: Real> {
+    Spectrum(&'a [Complex<T>]),
+    /// The layer's inversion coefficients `a[j]` (on `q_hat[j]`) and both layers' `q_hat`.
+    Inverted {
+        a: [&'a [T]; NZ],
+        qh: [&'a [Complex<T>]; NZ],
+    },
+}
+
+impl<T: Real> Streamfunction<'_, T> {
+    /// `psi_hat` at the k-major index `i`.
+    #[inline(always)]
+    pub(crate) fn at(&self, i: usize) -> Complex<T> {
+        match self {
+            Streamfunction::Spectrum(ph) => ph[i],
+            Streamfunction::Inverted { a, qh } => {
+                inverted([qh[0][i], qh[1][i]], [a[0][i], a[1][i]])
+            }
+        }
+    }
+}
+
+/// A layer's `psi_hat = q0 a0 + q1 a1` at one wavenumber from both layers' `q_hat` and the
+/// layer's inversion coefficients (the model's inversion, [`crate::inversion`]).
+#[inline(always)]
+pub(crate) fn inverted<T: Real>([q0, q1]: [Complex<T>; NZ], [a0, a1]: [T; NZ]) -> Complex<T> {
+    q0 * a0 + q1 * a1
+}
+
+/// `(uh, vh) = (-il psi, ik psi) * norm` at one wavenumber.
+#[inline(always)]
+pub(crate) fn velocity_at<T: Real>(psi: Complex<T>, k: T, l: T, norm: T) -> [Complex<T>; 2] {
+    [
+        Complex::new(l * psi.im, -l * psi.re) * norm,
+        Complex::new(-k * psi.im, k * psi.re) * norm,
+    ]
+}
+
 dispatched! {
-    /// `uh = -il ah * norm`, column by column (k-major; `l_col` is `l` in every column).
-    fn velocity_u<T: Real>(uh: &mut [Complex<T>], ah: &[Complex<T>], l_col: &[T], norm: T) {
-        for (u, p) in uh.chunks_exact_mut(l_col.len()).zip(ah.chunks_exact(l_col.len())) {
-            for ((u, p), &l) in u.iter_mut().zip(p).zip(l_col) {
-                *u = Complex::new(l * p.im, -l * p.re) * norm;
+    /// [`velocity_at`] of the spectrum `ph` into `uh` and `vh`, column by column (k-major; `k`
+    /// read once per column, `l_col` is `l` in every column).
+    fn velocities<T: Real>(
+        uh: &mut [Complex<T>],
+        vh: &mut [Complex<T>],
+        ph: &[Complex<T>],
+        k: &[T],
+        l_col: &[T],
+        norm: T,
+    ) {
+        let nl = l_col.len();
+        let columns = uh.chunks_exact_mut(nl).zip(vh.chunks_exact_mut(nl));
+        for (ik, ((u, v), p)) in columns.zip(ph.chunks_exact(nl)).enumerate() {
+            let kk = k[ik * nl];
+            for (((u, v), &p), &l) in u.iter_mut().zip(v).zip(p).zip(l_col) {
+                [*u, *v] = velocity_at(p, kk, l, norm);
             }
         }
     }
 }
 
 dispatched! {
-    /// `vh = ik ah * norm`, column by column (`k` read once per column of `nl`).
-    fn velocity_v<T: Real>(vh: &mut [Complex<T>], ah: &[Complex<T>], k: &[T], nl: usize, norm: T) {
-        for (ik, (v, p)) in vh.chunks_exact_mut(nl).zip(ah.chunks_exact(nl)).enumerate() {
-            let k = k[ik * nl];
-            for (v, p) in v.iter_mut().zip(p) {
-                *v = Complex::new(-k * p.im, k * p.re) * norm;
+    /// [`velocities`] of [`Streamfunction::Inverted`]: `psi_hat = q0 a0 + q1 a1` formed at each
+    /// wavenumber, never stored.
+    fn velocities_inverted<T: Real>(
+        uh: &mut [Complex<T>],
+        vh: &mut [Complex<T>],
+        a: [&[T]; NZ],
+        qh: [&[Complex<T>]; NZ],
+        k: &[T],
+        l_col: &[T],
+        norm: T,
+    ) {
+        let nl = l_col.len();
+        let columns = uh.chunks_exact_mut(nl).zip(vh.chunks_exact_mut(nl)).enumerate();
+        for (ik, (u, v)) in columns {
+            let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
+            let (q0, q1, a0, a1) = (&qh[0][r.clone()], &qh[1][r.clone()], &a[0][r.clone()], &a[1][r]);
+            let (u, v, l_col) = (&mut u[..nl], &mut v[..nl], &l_col[..nl]);
+            for il in 0..nl {
+                let p = inverted([q0[il], q1[il]], [a0[il], a1[il]]);
+                [u[il], v[il]] = velocity_at(p, kk, l_col[il], norm);
             }
         }
     }
@@ -306,7 +377,8 @@ impl Spectral {
         uqh: &mut [Complex64],
         vqh: &mut [Complex64],
     ) -> Speeds {
-        self.advection.fluxes(ws, ah, bh, b, ubg, uqh, vqh)
+        let psi = Streamfunction::Spectrum(ah);
+        self.advection.fluxes(ws, psi, bh, b, ubg, uqh, vqh)
     }
 
     /// `J(a, b)` as a spectrum from the velocities `u = -dy(a)`, `v = dx(a)` and `b` on the grid

@@ -3,25 +3,37 @@
 //!
 //! Threading: after the inversion the two layers are independent, so they run in parallel on the
 //! ambient rayon pool; a cross-layer Jacobian (a corrected model's) reads the other layer's
-//! fluxes, so then both layers' fluxes are made before either update. Each layer's arithmetic is
-//! the same whatever the thread count.
+//! fluxes, so then both layers' fluxes are made before either update. An AB3 step on a large
+//! grid inverts in the layers instead ([`ON_THE_FLY_BYTES`]): each reads both layers' level at
+//! the step's start, which stays in place until both are done. Each layer's arithmetic is the
+//! same whatever the thread count.
 
 use super::NZ;
 use super::compile::Kernel;
-use super::kernel::{Layer, Tables, Update};
+use super::kernel::{Layer, Linear, Tables, Update};
 use crate::diagnostics::averaged::StepView;
 use crate::eval::{Evaluator, SpectralState};
 use crate::lanes::all_finite;
 use crate::real::Real;
-use crate::spectral::{Advection, Spectral, Speeds};
+use crate::spectral::{Advection, Spectral, Speeds, Streamfunction};
 use rayon::prelude::*;
 use rustfft::num_complex::Complex;
+
+/// The least size of one spectral array for which an AB3 step forms the streamfunction and the
+/// linear tendency where it reads them ([`Tables::on_the_fly`]) instead of in phase one: then the
+/// twenty or so arrays a layer's step sweeps no longer fit a core's L2 cache (2 MB on the
+/// machines of docs/benchmarks.md), and the passes are bound by memory traffic, which this
+/// saves. Below it, the separate passes, which vectorize better, were faster (one thread, Intel
+/// Xeon, 2026-12-07: f64 nx 64 2% and f32 nx 96-144 3-6% slower on the fly; f64 nx 112-512
+/// 5-8% and f32 nx 160-512 3-7% faster). The results are the same bits either way.
+const ON_THE_FLY_BYTES: usize = 96 * 1024;
 
 /// Both layers of a model stepping in `T`.
 #[derive(Debug, Clone)]
 pub(crate) struct Core<T: Real> {
     pub layers: [Layer<T>; NZ],
-    /// Streamfunction and linear tendency of the current step (phase one's output).
+    /// Streamfunction and linear tendency of the current state after an evaluation or a step
+    /// that ran phase one (not after a step that formed them on the fly).
     pub ph: [Vec<Complex<T>>; NZ],
     lin: [Vec<Complex<T>>; NZ],
     tables: Tables<T>,
@@ -129,10 +141,30 @@ impl<T: Real> Core<T> {
         kernel: &Kernel,
         eval: &mut Evaluator,
     ) -> [(Speeds, bool); NZ] {
-        self.phase_one(kernel, eval);
+        // An AB3 step whose linear tendencies are the compiled operators on q_hat alone leaves
+        // phase one to the layers, which form psi_hat and the linear tendency from both layers'
+        // levels where they read them (the same bits, four fewer passes over a spectrum per
+        // layer). An evaluation keeps it: the diagnostics read psi_hat after it.
+        let on_the_fly = matches!(update, Some(Update::Ab3(_)))
+            && kernel.generic.iter().all(Vec::is_empty)
+            && self.tables.inverts_in_the_step()
+            && size_of_val(&self.layers[0].qh[..]) >= ON_THE_FLY_BYTES;
+        if !on_the_fly {
+            self.phase_one(kernel, eval);
+        }
+        // Then both layers read both levels at the step's start, held here while they step.
+        let taken = on_the_fly.then(|| self.layers.each_mut().map(|l| std::mem::take(&mut l.qh)));
+        let levels = taken.as_ref().map(|t| [&t[0][..], &t[1][..]]);
         let (ph, tables, advection) = (&self.ph, &self.tables, &self.advection);
+        let stored = &self.lin;
+        let sources = |lev: usize| match levels {
+            Some(qh) => tables.on_the_fly(lev, qh),
+            None => (
+                Streamfunction::Spectrum(&ph[lev][..]),
+                Linear::Stored(&stored[lev][..]),
+            ),
+        };
         let crosses = tables.crosses();
-        let lin = &self.lin;
         let mut outcome = [(Speeds::default(), true); NZ];
         // Each layer's fluxes, then (without cross-layer Jacobians) its update on the same core.
         self.layers
@@ -140,28 +172,38 @@ impl<T: Real> Core<T> {
             .zip(outcome.par_iter_mut())
             .enumerate()
             .for_each(|(lev, (layer, out))| {
-                out.0 = layer.fluxes(lev, &ph[lev], tables, advection);
+                let ((psi, lin), old) = (sources(lev), levels.map(|qh| qh[lev]));
+                out.0 = layer.fluxes(lev, psi, old, tables, advection);
                 if !crosses {
-                    out.1 = layer.tendency_and_update(lev, &lin[lev], tables, advection, update);
+                    out.1 = layer.tendency_and_update(lev, lin, old, tables, advection, update);
                 }
             });
-        if !crosses {
-            return outcome;
+        if crosses {
+            // A cross-layer Jacobian reads the other layer's fluxes: all of them before any
+            // update.
+            let layers = &self.layers;
+            self.lin
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(lev, lin)| tables.add_cross_advection(lev, lin, layers, advection));
+            let lin = &self.lin;
+            self.layers
+                .par_iter_mut()
+                .zip(outcome.par_iter_mut())
+                .enumerate()
+                .for_each(|(lev, (layer, out))| {
+                    let lin = Linear::Stored(&lin[lev][..]);
+                    out.1 = layer.tendency_and_update(lev, lin, None, tables, advection, update);
+                });
         }
-        // A cross-layer Jacobian reads the other layer's fluxes: all of them before any update.
-        let layers = &self.layers;
-        self.lin
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(lev, lin)| tables.add_cross_advection(lev, lin, layers, advection));
-        let lin = &self.lin;
-        self.layers
-            .par_iter_mut()
-            .zip(outcome.par_iter_mut())
-            .enumerate()
-            .for_each(|(lev, (layer, out))| {
-                out.1 = layer.tendency_and_update(lev, &lin[lev], tables, advection, update);
-            });
+        if let Some(taken) = taken {
+            for (layer, qh) in self.layers.iter_mut().zip(taken) {
+                layer.qh = qh;
+            }
+        }
+        if let Some(Update::Ab3(_)) = update {
+            self.layers.iter_mut().for_each(Layer::finish_ab3);
+        }
         outcome
     }
 

@@ -8,7 +8,7 @@ use crate::lanes::all_finite;
 use crate::params::Dealias;
 use crate::real::{Real, each, narrow, narrow_complex, reals, reals_mut, signs};
 use crate::simd::dispatched;
-use crate::spectral::{Advection, Spectral, Speeds, Workspace};
+use crate::spectral::{Advection, Spectral, Speeds, Streamfunction, Workspace, inverted};
 use rustfft::num_complex::Complex;
 use std::ops::Range;
 
@@ -42,24 +42,91 @@ pub(crate) enum Update<T> {
 /// Complex values per block of [`update_block`].
 const BLOCK: usize = 8;
 
+/// A layer's linear tendency, which the advection is added to: stored (phase one's, with any
+/// forcing, sponge, cross-layer advection or terms evaluated outside the kernel added), or
+/// formed at each wavenumber where it is read, from both layers' `q_hat` at the step's start
+/// ([`linear_on`], as [`invert`] forms it, so the same bits), which saves writing it and reading
+/// it back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Linear<'a, T: Real> {
+    Stored(&'a [Complex<T>]),
+    /// The layer's operators `b[j]` on `q_hat[j]`, and both layers' `q_hat`.
+    OnQ {
+        b: [&'a [Complex<T>]; NZ],
+        qh: [&'a [Complex<T>]; NZ],
+    },
+}
+
+/// A layer's linear tendency `b0 q0 + b1 q1` at one wavenumber from its operators on both layers'
+/// `q_hat`.
+#[inline(always)]
+fn linear_on<T: Real>([b0, b1]: [Complex<T>; NZ], [q0, q1]: [Complex<T>; NZ]) -> Complex<T> {
+    b0 * q0 + b1 * q1
+}
+
+impl<T: Real> Linear<'_, T> {
+    /// The same tendency over the indices `r` (indexed from `r.start`).
+    #[inline(always)]
+    fn slice(&self, r: Range<usize>) -> Self {
+        match self {
+            Linear::Stored(lin) => Linear::Stored(&lin[r]),
+            Linear::OnQ { b, qh } => Linear::OnQ {
+                b: b.map(|b| &b[r.clone()]),
+                qh: qh.map(|q| &q[r.clone()]),
+            },
+        }
+    }
+
+    /// The value at `i`.
+    #[inline(always)]
+    fn at(&self, i: usize) -> Complex<T> {
+        match self {
+            Linear::Stored(lin) => lin[i],
+            Linear::OnQ { b, qh } => linear_on([b[0][i], b[1][i]], [qh[0][i], qh[1][i]]),
+        }
+    }
+
+    /// The [`BLOCK`] values from `i` on, as interleaved reals.
+    #[inline(always)]
+    fn block(&self, i: usize) -> [T; 2 * BLOCK] {
+        match self {
+            Linear::Stored(lin) => reals(&lin[i..i + BLOCK]).try_into().unwrap(),
+            Linear::OnQ { b, qh } => {
+                let block = |x: &[Complex<T>]| -> [T; 2 * BLOCK] {
+                    reals(&x[i..i + BLOCK]).try_into().unwrap()
+                };
+                let ([b0, b1], [q0, q1]) = (b.map(block), qh.map(block));
+                // [`linear_on`] lane by lane: `b q` is re `b.re q.re - b.im q.im`, im `b.re q.im +
+                // b.im q.re`, each the first product plus the second times -1 or +1 (exact).
+                let sign = signs::<T, { 2 * BLOCK }>();
+                let product = |b: &[T; 2 * BLOCK], q: &[T; 2 * BLOCK], j: usize| {
+                    b[j & !1] * q[j] + b[j | 1] * q[j ^ 1] * -sign[j]
+                };
+                each(|j| product(&b0, &q0, j) + product(&b1, &q1, j))
+            }
+        }
+    }
+}
+
 /// The filtered AB update fused with the tendency ([`tendency_at`] and the update of
 /// [`Layer::tendency_and_update`], operation for operation, so the same bits) at [`BLOCK`]
 /// consecutive wavenumbers of one column, on their interleaved reals: each operation runs over the
 /// whole block, so that the compiler puts several complex values in a vector register (one per
-/// register, half of it idle in single precision, otherwise). Writes the tendency `d`, the new
-/// `qh` and the inverse transform's input `cols` (`qh * norm`).
+/// register, half of it idle in single precision, otherwise). From the level `qh` and the
+/// tendencies `np` and, in `level`, `npp`, writes the tendency `d`, the new level into `level`
+/// and the inverse transform's input `cols` (the new level times `norm`).
 #[inline(always)]
 fn update_block<T: Real>(
-    [lin, uqh, vqh, np, npp]: [&[T]; 5],
+    [lin, qh, uqh, vqh, np]: [&[T]; 5],
     k: T,
     l: &[T],
     filtr: &[T],
     c: T,
     [dt1, dt2, dt3, norm]: [T; 4],
-    [d, qh, cols]: [&mut [T]; 3],
+    [d, level, cols]: [&mut [T]; 3],
 ) {
     let block = |x: &[T]| -> [T; 2 * BLOCK] { x[..2 * BLOCK].try_into().unwrap() };
-    let ([lin, uqh, vqh, np, npp], qh_old) = ([lin, uqh, vqh, np, npp].map(block), block(qh));
+    let ([lin, qh, uqh, vqh, np], npp) = ([lin, qh, uqh, vqh, np].map(block), block(level));
     let half = |x: &[T]| -> [T; BLOCK] { x[..BLOCK].try_into().unwrap() };
     let (l, filtr) = (half(l), half(filtr));
     // The real part of `ik uqh + il vqh` negated is `k uqh.im + l vqh.im`, the imaginary part
@@ -72,10 +139,10 @@ fn update_block<T: Real>(
         each(|j| lin[j] + adv[j] * c)
     };
     let new: [T; 2 * BLOCK] =
-        each(|j| (qh_old[j] + tend[j] * dt1 + np[j] * dt2 + npp[j] * dt3) * filtr[j / 2]);
+        each(|j| (qh[j] + tend[j] * dt1 + np[j] * dt2 + npp[j] * dt3) * filtr[j / 2]);
     let scaled: [T; 2 * BLOCK] = each(|j| new[j] * norm);
     d[..2 * BLOCK].copy_from_slice(&tend);
-    qh[..2 * BLOCK].copy_from_slice(&new);
+    level[..2 * BLOCK].copy_from_slice(&new);
     cols[..2 * BLOCK].copy_from_slice(&scaled);
 }
 
@@ -87,18 +154,33 @@ fn columns<T: Real>(k: &[T], nl: usize, n: usize) -> impl Iterator<Item = (T, Ra
 }
 
 /// [`tendency_at`] over one column: `d = lin - c (ik uqh + il vqh)`, `lin` read from `d` when
-/// `None` (another layer's advection added in place).
+/// `None` (another layer's advection added in place). The kind of `lin` is matched once per
+/// column, not at each wavenumber.
 #[inline(always)]
 fn tendency_column<T: Real>(
     d: &mut [Complex<T>],
-    lin: Option<&[Complex<T>]>,
+    lin: Option<Linear<'_, T>>,
     [uqh, vqh]: [&[Complex<T>]; 2],
     (kk, l_col): (T, &[T]),
     c: T,
 ) {
-    for il in 0..l_col.len() {
-        let lin = lin.map_or(d[il], |lin| lin[il]);
-        d[il] = tendency_at(lin, kk, l_col[il], uqh[il], vqh[il], c);
+    #[inline(always)]
+    fn with<T: Real>(
+        d: &mut [Complex<T>],
+        lin: impl Fn(usize, Complex<T>) -> Complex<T>,
+        [uqh, vqh]: [&[Complex<T>]; 2],
+        (kk, l_col): (T, &[T]),
+        c: T,
+    ) {
+        for il in 0..l_col.len() {
+            d[il] = tendency_at(lin(il, d[il]), kk, l_col[il], uqh[il], vqh[il], c);
+        }
+    }
+    let column = (kk, l_col);
+    match lin {
+        None => with(d, |_, d| d, [uqh, vqh], column, c),
+        Some(Linear::Stored(lin)) => with(d, |il, _| lin[il], [uqh, vqh], column, c),
+        Some(on_q) => with(d, |il, _| on_q.at(il), [uqh, vqh], column, c),
     }
 }
 
@@ -109,7 +191,7 @@ dispatched! {
     /// layer's advection added to it).
     fn tendency<T: Real>(
         d: &mut [Complex<T>],
-        lin: Option<&[Complex<T>]>,
+        lin: Option<Linear<'_, T>>,
         fluxes: [&[Complex<T>]; 2],
         k: &[T],
         l_col: &[T],
@@ -117,48 +199,52 @@ dispatched! {
     ) {
         for (kk, r) in columns(k, l_col.len(), d.len()) {
             let fluxes = fluxes.map(|f| &f[r.clone()]);
-            let lin = lin.map(|lin| &lin[r.clone()]);
+            let lin = lin.map(|lin| lin.slice(r.clone()));
             tendency_column(&mut d[r], lin, fluxes, (kk, l_col), c);
         }
     }
 }
 
 dispatched! {
-    /// The filtered AB update fused with the tendency, column by column as [`tendency`]: writes
-    /// the tendency `d`, the new `qh` and, scaled by `norm`, the inverse transform's input `cols`
-    /// (as `Fft2::inverse` would), so `qh` is swept once. Blocks of [`BLOCK`] wavenumbers
-    /// ([`update_block`]), the rest one by one with the same operations.
+    /// The filtered AB update fused with the tendency, column by column as [`tendency`]: from
+    /// the level `qh` (the first input), the tendency `np` and, in `level`, `npp`, writes the
+    /// tendency `d`, the new level into `level` (over `npp`, which it is the last to read: no
+    /// array is written that was not just read, and the old level stays for the other layer)
+    /// and, scaled by `norm`, the inverse transform's input `cols` (as `Fft2::inverse` would).
+    /// Blocks of [`BLOCK`] wavenumbers ([`update_block`]), the rest one by one with the same
+    /// operations.
+    #[allow(clippy::too_many_arguments)]
     fn update<T: Real>(
         outputs: [&mut [Complex<T>]; 3],
-        inputs: [&[Complex<T>]; 5],
+        lin: Linear<'_, T>,
+        inputs: [&[Complex<T>]; 4],
         wavenumbers: [&[T]; 2],
         filtr: &[T],
         c: T,
         dts: [T; 3],
         norm: T,
     ) {
-        let ([d, qh, cols], [lin, uqh, vqh, np, npp]) = (outputs, inputs);
+        let ([d, level, cols], [qh, uqh, vqh, np]) = (outputs, inputs);
         let ([k, l_col], [dt1, dt2, dt3]) = (wavenumbers, dts);
         let nl = l_col.len();
         let whole = nl - nl % BLOCK;
         for (ik, cols) in cols.chunks_exact_mut(nl).enumerate() {
             let (kk, r) = (k[ik * nl], ik * nl..(ik + 1) * nl);
-            let (lin, uqh, vqh, filtr) = (
-                &lin[r.clone()],
+            let lin = lin.slice(r.clone());
+            let (qh, uqh, vqh, np, filtr) = (
+                &qh[r.clone()],
                 &uqh[r.clone()],
                 &vqh[r.clone()],
+                &np[r.clone()],
                 &filtr[r.clone()],
             );
-            let (qh, d, np, npp) = (
-                &mut qh[r.clone()],
-                &mut d[r.clone()],
-                &np[r.clone()],
-                &npp[r],
-            );
+            let (level, d) = (&mut level[r.clone()], &mut d[r]);
             for il in (0..whole).step_by(BLOCK) {
                 let (re, r) = (2 * il.., il..);
+                let lin = lin.block(il);
+                let [qh, uqh, vqh, np] = [qh, uqh, vqh, np].map(|x| &reals(x)[re.clone()]);
                 update_block(
-                    [lin, uqh, vqh, np, npp].map(|x| &reals(x)[re.clone()]),
+                    [&lin, qh, uqh, vqh, np],
                     kk,
                     &l_col[r.clone()],
                     &filtr[r],
@@ -166,16 +252,16 @@ dispatched! {
                     [dt1, dt2, dt3, norm],
                     [
                         &mut reals_mut(d)[re.clone()],
-                        &mut reals_mut(qh)[re.clone()],
+                        &mut reals_mut(level)[re.clone()],
                         &mut reals_mut(cols)[re],
                     ],
                 );
             }
             for il in whole..nl {
-                let tend = tendency_at(lin[il], kk, l_col[il], uqh[il], vqh[il], c);
+                let tend = tendency_at(lin.at(il), kk, l_col[il], uqh[il], vqh[il], c);
                 d[il] = tend;
-                let new = (qh[il] + tend * dt1 + np[il] * dt2 + npp[il] * dt3) * filtr[il];
-                qh[il] = new;
+                let new = (qh[il] + tend * dt1 + np[il] * dt2 + level[il] * dt3) * filtr[il];
+                level[il] = new;
                 cols[il] = new * norm;
             }
         }
@@ -188,22 +274,24 @@ dispatched! {
     /// else `q' = f (prev + 2 dt N)` and the Robert-Asselin filter `prev = q + g (q' - 2 q +
     /// prev)`, `f` the update filter over the step. Writes the tendency `d`, `qh`, `prev` and,
     /// scaled by `norm`, the inverse transform's input `cols`.
+    #[allow(clippy::too_many_arguments)]
     fn leapfrog<T: Real>(
         outputs: [&mut [Complex<T>]; 4],
-        inputs: [&[Complex<T>]; 3],
+        lin: Linear<'_, T>,
+        fluxes: [&[Complex<T>]; 2],
         wavenumbers: [&[T]; 2],
         filtr: &[T],
         c: T,
         steps: [T; 3],
         euler: bool,
     ) {
-        let ([d, qh, prev, cols], [lin, uqh, vqh]) = (outputs, inputs);
+        let ([d, qh, prev, cols], [uqh, vqh]) = (outputs, fluxes);
         let ([k, l_col], [dt, g, norm]) = (wavenumbers, steps);
         let two = T::one() + T::one();
         for (kk, r) in columns(k, l_col.len(), d.len()) {
             let d = &mut d[r.clone()];
             let fluxes = [&uqh[r.clone()], &vqh[r.clone()]];
-            tendency_column(d, Some(&lin[r.clone()]), fluxes, (kk, l_col), c);
+            tendency_column(d, Some(lin.slice(r.clone())), fluxes, (kk, l_col), c);
             let state = qh[r.clone()].iter_mut().zip(&mut prev[r.clone()]);
             let step = d.iter().zip(&filtr[r.clone()]).zip(&mut cols[r]);
             for ((q, p), ((&tend, &f), col)) in state.zip(step) {
@@ -243,9 +331,9 @@ dispatched! {
             &mut lin[..n],
         );
         for i in 0..n {
-            let (q0, q1) = (q0[i], q1[i]);
-            ph[i] = q0 * a0[i] + q1 * a1[i];
-            lin[i] = b0[i] * q0 + b1[i] * q1;
+            let qh = [q0[i], q1[i]];
+            ph[i] = inverted(qh, [a0[i], a1[i]]);
+            lin[i] = linear_on([b0[i], b1[i]], qh);
         }
     }
 }
@@ -317,6 +405,27 @@ impl<T: Real> Tables<T> {
         if let Some(f) = &self.forcing[lev] {
             lin.iter_mut().zip(f).for_each(|(l, f)| *l = *l + f);
         }
+    }
+
+    /// Whether a step can leave phase one to the layers: each layer's linear tendency is the
+    /// compiled operators on `q_hat` alone (no forcing, sponge or cross-layer Jacobian), so it
+    /// and the streamfunction can be formed where they are read ([`Tables::on_the_fly`]).
+    pub(crate) fn inverts_in_the_step(&self) -> bool {
+        !self.crosses()
+            && self.forcing.iter().all(Option::is_none)
+            && self.sponge.iter().all(Option::is_none)
+    }
+
+    /// Layer `lev`'s streamfunction and linear tendency, formed at each wavenumber from both
+    /// layers' `qh` (phase one's arithmetic, so the same bits) instead of stored.
+    pub(crate) fn on_the_fly<'a>(
+        &'a self,
+        lev: usize,
+        qh: [&'a [Complex<T>]; NZ],
+    ) -> (Streamfunction<'a, T>, Linear<'a, T>) {
+        let a = self.a[lev].each_ref().map(|a| &a[..]);
+        let b = self.linear_on_q[lev].each_ref().map(|b| &b[..]);
+        (Streamfunction::Inverted { a, qh }, Linear::OnQ { b, qh })
     }
 
     /// Whether a layer's tendency advects with another layer's fluxes (a cross-layer Jacobian):
@@ -391,11 +500,13 @@ impl<T: Real> Layer<T> {
     }
 
     /// Layer `lev`'s fluxes `FFT(u q)`, `FFT(v q)` into `uqh`, `vqh` when a layer's tendency
-    /// advects with them; the advecting speeds (with the background flow).
+    /// advects with them, the velocities from `psi` and `q` from the field (from the level `old`,
+    /// `None`: `qh`, for the 3/2 rule); the advecting speeds (with the background flow).
     pub(crate) fn fluxes(
         &mut self,
         lev: usize,
-        ph: &[Complex<T>],
+        psi: Streamfunction<'_, T>,
+        old: Option<&[Complex<T>]>,
         tables: &Tables<T>,
         advection: &Advection<T>,
     ) -> Speeds {
@@ -406,27 +517,31 @@ impl<T: Real> Layer<T> {
                 v: 0.0,
             };
         }
-        // The padded (3/2) products take q from its spectrum; the plain ones from q itself.
-        let q = (advection.dealias() != Dealias::ThreeHalves).then_some(&self.q[..]);
-        advection.fluxes(
-            &mut self.ws,
-            ph,
-            &self.qh,
+        let Self {
+            qh,
             q,
-            ubg,
-            &mut self.uqh,
-            &mut self.vqh,
-        )
+            ws,
+            uqh,
+            vqh,
+            ..
+        } = self;
+        // The padded (3/2) products take q from its spectrum; the plain ones from q itself.
+        let q = (advection.dealias() != Dealias::ThreeHalves).then_some(&q[..]);
+        advection.fluxes(ws, psi, old.unwrap_or(qh), q, ubg, uqh, vqh)
     }
 
     /// Phase two of a step for layer `lev`, after [`Layer::fluxes`]: the tendency `dqhdt = lin -
-    /// c_J (ik FFT(u q) + il FFT(v q))` and, with an `update`, the filtered update (AB3 with its
-    /// history shift, or leapfrog) and `q = irfft2(qh)`, in one pass over the spectrum. Returns
-    /// whether the new `q` is finite.
+    /// c_J (ik FFT(u q) + il FFT(v q))` and, with an `update`, the filtered update and `q =
+    /// irfft2` of the new level, in one pass over the spectrum. Returns whether the new `q` is
+    /// finite. AB3 updates from the level `old` (`None`: `qh`) and leaves the new one in
+    /// `dqhdt_pp` for [`Layer::finish_ab3`], so that `qh` stays the old level until both layers
+    /// are done with it; leapfrog updates `qh` in place (and takes `old = None`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn tendency_and_update(
         &mut self,
         lev: usize,
-        lin: &[Complex<T>],
+        lin: Linear<'_, T>,
+        old: Option<&[Complex<T>]>,
         tables: &Tables<T>,
         advection: &Advection<T>,
         update: Option<Update<T>>,
@@ -435,7 +550,7 @@ impl<T: Real> Layer<T> {
         let lin = match &tables.sponge[lev] {
             Some(s) => {
                 self.sponge(s, lin);
-                &self.damped[..]
+                Linear::Stored(&self.damped[..])
             }
             None => lin,
         };
@@ -453,17 +568,19 @@ impl<T: Real> Layer<T> {
             prev,
             ..
         } = self;
-        // The update writes q_hat and, scaled, the inverse transform's input (as `Fft2::inverse`
-        // would): q_hat is swept once.
+        // The update writes the new level and, scaled, the inverse transform's input (as
+        // `Fft2::inverse` would): the levels are swept once.
         let norm = ws.fft.inverse_norm();
         match update {
             None => tendency(dqhdt, Some(lin), [uqh, vqh], k, l_col, c),
             Some(Update::Ab3(dts)) => {
+                let old = old.unwrap_or(&qh[..]);
                 ws.fft.inverse_with(
                     |cols| {
                         self::update(
-                            [dqhdt, qh, cols],
-                            [lin, uqh, vqh, dqhdt_p, dqhdt_pp],
+                            [dqhdt, dqhdt_pp, cols],
+                            lin,
+                            [old, uqh, vqh, dqhdt_p],
                             [k, l_col],
                             &tables.filtr[lev],
                             c,
@@ -473,9 +590,9 @@ impl<T: Real> Layer<T> {
                     },
                     q,
                 );
-                self.rotate_history();
             }
             Some(Update::Leapfrog { dt, g, euler }) => {
+                debug_assert!(old.is_none(), "leapfrog updates qh in place");
                 let filtr = if euler {
                     &tables.filtr[lev]
                 } else {
@@ -485,7 +602,8 @@ impl<T: Real> Layer<T> {
                     |cols| {
                         leapfrog(
                             [dqhdt, qh, prev, cols],
-                            [lin, uqh, vqh],
+                            lin,
+                            [uqh, vqh],
                             [k, l_col],
                             filtr,
                             c,
@@ -498,6 +616,14 @@ impl<T: Real> Layer<T> {
             }
         }
         update.is_none() || all_finite(&self.q)
+    }
+
+    /// Ends an AB3 step of [`Layer::tendency_and_update`], `qh` the old level again: the new
+    /// level into `qh` and `dqhdt_pp <- dqhdt_p <- dqhdt` (the old level's array becomes scratch
+    /// for the next tendency).
+    pub(crate) fn finish_ab3(&mut self) {
+        std::mem::swap(&mut self.qh, &mut self.dqhdt_pp);
+        self.rotate_history();
     }
 
     /// The filtered AB update from the tendency already in `dqhdt` (the same arithmetic as the
@@ -560,7 +686,7 @@ impl<T: Real> Layer<T> {
 
     /// `damped = lin - FFT(s(y) (q - <q>_x))`; uses the workspace's `u` as scratch (free after
     /// the fluxes).
-    fn sponge(&mut self, s: &[T], lin: &[Complex<T>]) {
+    fn sponge(&mut self, s: &[T], lin: Linear<'_, T>) {
         let nx = self.q.len() / s.len();
         for ((row, out), &sj) in self
             .q
@@ -574,9 +700,17 @@ impl<T: Real> Layer<T> {
                 .for_each(|(o, &q)| *o = sj * (q - mean));
         }
         self.ws.fft.forward(&mut self.ws.u, &mut self.damped);
-        self.damped
-            .iter_mut()
-            .zip(lin)
-            .for_each(|(d, &l)| *d = l - *d);
+        match lin {
+            Linear::Stored(lin) => {
+                for (d, &l) in self.damped.iter_mut().zip(lin) {
+                    *d = l - *d;
+                }
+            }
+            on_q => {
+                for (i, d) in self.damped.iter_mut().enumerate() {
+                    *d = on_q.at(i) - *d;
+                }
+            }
+        }
     }
 }
