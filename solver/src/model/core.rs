@@ -23,9 +23,10 @@ use rustfft::num_complex::Complex;
 /// linear tendency where it reads them ([`Tables::on_the_fly`]) instead of in phase one: then the
 /// twenty or so arrays a layer's step sweeps no longer fit a core's L2 cache (2 MB on the
 /// machines of docs/benchmarks.md), and the passes are bound by memory traffic, which this
-/// saves. Below it, the separate passes, which vectorize better, were faster (one thread, Intel
-/// Xeon, 2026-12-07: f64 nx 64 2% and f32 nx 96-144 3-6% slower on the fly; f64 nx 112-512
-/// 5-8% and f32 nx 160-512 3-7% faster). The results are the same bits either way.
+/// saves. Below it, the separate passes, which vectorize better, were mostly as fast or faster
+/// (one thread, Intel Xeon, 2026-12-07: on the fly f64 nx 64 2% and f32 nx 96-144 3-7% slower,
+/// f64 nx 96 4% faster; from the threshold on, f64 nx 112-512 5-8% and f32 nx 160-512 5-7%
+/// faster). The results are the same bits either way.
 const ON_THE_FLY_BYTES: usize = 96 * 1024;
 
 /// Both layers of a model stepping in `T`.
