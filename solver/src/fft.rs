@@ -7,7 +7,9 @@
 //! `(k, nx/2 - k)` is one pass over `ny` contiguous values with one twiddle (a loop the compiler
 //! vectorizes) instead of a scalar loop per row. Row transforms go through `rustfft` in one batch
 //! each way ([`Fft2::round_trip`]: a band of rows at a time), columns (y) through `rustfft`, with
-//! one blocked transpose between; the spectrum stays k-major (see [`crate::grid`]). The
+//! one blocked transpose between; the split (before an inverse, the merge) and the column
+//! transforms take the columns a group at a time, so that a group stays in the L1 cache between
+//! the two. The spectrum stays k-major (see [`crate::grid`]). The
 //! arithmetic of each bin is `realfft`'s, operation for operation, so the results are its results
 //! to the bit. Plans are made once in [`FftPlans`] and shared; each thread that transforms owns an
 //! [`Fft2`] with its own scratch. Both are written over the model's [`Real`] type (`f64` unless a
@@ -31,7 +33,7 @@ pub struct FftPlans<T: Real = f64> {
     row_inv: Arc<dyn Fft<T>>,
     col_fwd: Arc<dyn Fft<T>>,
     col_inv: Arc<dyn Fft<T>>,
-    /// `exp(-2 pi i k / nx) / 2` for the forward split, `k = 1 ..= (nx/2 - 1)/2`.
+    /// `exp(-2 pi i k / nx) / 2` for the forward split, `k = 1 ..= (nx/2 - 1)/2` at `k - 1`.
     split: Arc<[Complex<T>]>,
     /// `exp(+2 pi i k / nx)` for the inverse merge, same `k`.
     merge: Arc<[Complex<T>]>,
@@ -70,13 +72,70 @@ impl<T: Real> FftPlans<T> {
         }
     }
 
-    /// The column half of an inverse transform, in place in the k-major `spec`: the column
-    /// transforms of the first `band` columns (the others zero) and the merge.
-    fn columns_inverse(&self, spec: &mut [Complex<T>], scratch: &mut [Complex<T>], band: usize) {
+    /// The groups of columns of [`FftPlans::columns_forward`] and [`FftPlans::columns_inverse`],
+    /// in order: ranges `ks` of the bins `k = 0 ..= n/2` (`n = nx/2`) that, with their partners
+    /// `n - k`, make [`GROUP_BYTES`] (one group for a spectrum under [`GROUPS_FROM_BYTES`]);
+    /// each with the columns it covers, in one or two contiguous ranges (the last group's
+    /// partners continue its bins).
+    fn column_groups(&self) -> impl Iterator<Item = (Range<usize>, [Range<usize>; 2])> + use<T> {
+        let n = self.nx / 2;
+        let lower = n / 2 + 1;
+        let column = self.ny * size_of::<Complex<T>>();
+        let per_group = if (n + 1) * column < GROUPS_FROM_BYTES {
+            lower
+        } else {
+            (GROUP_BYTES / (2 * column)).max(1)
+        };
+        (0..lower).step_by(per_group).map(move |first| {
+            let end = (first + per_group).min(lower);
+            let columns = if end == lower {
+                [first..n + 1 - first, 0..0]
+            } else {
+                [first..end, n + 1 - end..n + 1 - first]
+            };
+            (first..end, columns)
+        })
+    }
+
+    /// The transforms by `fft` of the columns `columns` of the k-major `spec` that are below
+    /// `band`.
+    fn transform_columns(
+        &self,
+        fft: &dyn Fft<T>,
+        spec: &mut [Complex<T>],
+        scratch: &mut [Complex<T>],
+        columns: Range<usize>,
+        band: usize,
+    ) {
         let ny = self.ny;
-        self.col_inv
-            .process_with_scratch(&mut spec[..band * ny], scratch);
-        merge(spec, ny, &self.merge);
+        let columns = columns.start.min(band)..columns.end.min(band);
+        if !columns.is_empty() {
+            fft.process_with_scratch(&mut spec[columns.start * ny..columns.end * ny], scratch);
+        }
+    }
+
+    /// The column half of a forward transform, in place in the k-major `spec` of the transposed
+    /// rows: the split and the transforms of the columns `k < band` (`band <= nx/2 + 1`; the
+    /// others are left undefined), a group of columns at a time.
+    fn columns_forward(&self, spec: &mut [Complex<T>], scratch: &mut [Complex<T>], band: usize) {
+        for (ks, columns) in self.column_groups() {
+            split(spec, self.ny, ks, &self.split);
+            for columns in columns {
+                self.transform_columns(&*self.col_fwd, spec, scratch, columns, band);
+            }
+        }
+    }
+
+    /// The column half of an inverse transform, in place in the k-major `spec`: the transforms
+    /// of the first `band` columns (the others zero) and the merge, a group of columns at a
+    /// time.
+    fn columns_inverse(&self, spec: &mut [Complex<T>], scratch: &mut [Complex<T>], band: usize) {
+        for (ks, columns) in self.column_groups() {
+            for columns in columns {
+                self.transform_columns(&*self.col_inv, spec, scratch, columns, band);
+            }
+            merge(spec, self.ny, ks, &self.merge);
+        }
     }
 }
 
@@ -100,6 +159,20 @@ fn row_pair<T>(spec: &mut [T], ny: usize, k: usize, n: usize) -> (&mut [T], &mut
     let (lo, hi) = spec.split_at_mut((n - k) * ny);
     (&mut lo[k * ny..(k + 1) * ny], &mut hi[..ny])
 }
+
+/// Bytes of the columns of a group of [`FftPlans::column_groups`] (a group's bins and their
+/// partners): the split (or the merge) and the column transforms of a group take it in turn
+/// while it is in a core's L1 data cache (48 KiB on the machines of docs/benchmarks.md), where a
+/// pass of each over the whole spectrum reads it from L2 or memory and writes it back. 16 and 64
+/// KiB measured the same at nx 256.
+const GROUP_BYTES: usize = 32 * 1024;
+
+/// Bytes of one spectrum from which [`FftPlans::column_groups`] makes groups of
+/// [`GROUP_BYTES`] (on square grids, f64 from nx 182 and f32 from nx 256): a smaller spectrum
+/// stays in L2 between the passes, and there one group (the whole split, then one batch of
+/// column transforms) measured the same as groups on one thread at f64 nx 128, and 4-11% faster
+/// on two (why is not established).
+const GROUPS_FROM_BYTES: usize = 256 * 1024;
 
 /// Bytes of one field's band in [`Fft2::round_trip`]: the two fields' bands (32 KiB) stay in a
 /// core's L1 data cache (48 KiB on the machines of docs/benchmarks.md) between their inverse
@@ -163,23 +236,40 @@ fn by_pairs<T: Real>(
     }
 }
 
+/// The pairs `(k, n - k)`, `0 < k < n - k`, among `ks`, with their twiddles from a table of the
+/// pairs `k = 1, 2, ...`.
+fn pairs<T: Copy>(ks: &Range<usize>, n: usize, twiddles: &[T]) -> impl Iterator<Item = (usize, T)> {
+    let pairs = ks.start.max(1)..ks.end.min(n.div_ceil(2));
+    pairs
+        .clone()
+        .zip(twiddles[pairs.start - 1..pairs.end - 1].iter().copied())
+}
+
 dispatched! {
-    /// Forward split: rows `0..n` of the k-major `spec` (`n + 1` rows of `ny`, `n = nx/2`) hold
-    /// the transforms of the real rows viewed as complex; on return rows `0 ..= n` hold the real
-    /// rows' bins `k = 0 ..= n`. `realfft`'s post-processing, with `twiddles` its
-    /// `exp(-2 pi i k/nx) / 2`.
-    fn split<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
+    /// Forward split of the columns `k` in `ks` and their partners `n - k` (`ks` within
+    /// `0 ..= n/2`, `n = nx/2`): rows `0..n` of the k-major `spec` (`n + 1` rows of `ny`) hold
+    /// the transforms of the real rows viewed as complex; on return those columns hold the real
+    /// rows' bins (`k = 0` gives bins `0` and `n`). `realfft`'s post-processing, with
+    /// `twiddles` its `exp(-2 pi i k/nx) / 2`.
+    fn split<T: Real>(
+        spec: &mut [Complex<T>],
+        ny: usize,
+        ks: Range<usize>,
+        twiddles: &[Complex<T>],
+    ) {
         let n = spec.len() / ny - 1;
-        let (first, rest) = spec.split_at_mut(ny);
-        for (z, last) in first.iter_mut().zip(&mut rest[(n - 1) * ny..]) {
-            let (re, im) = (z.re, z.im);
-            *z = Complex::new(re + im, T::zero());
-            *last = Complex::new(re - im, T::zero());
+        if ks.start == 0 {
+            let (first, rest) = spec.split_at_mut(ny);
+            for (z, last) in first.iter_mut().zip(&mut rest[(n - 1) * ny..]) {
+                let (re, im) = (z.re, z.im);
+                *z = Complex::new(re + im, T::zero());
+                *last = Complex::new(re - im, T::zero());
+            }
         }
         let (half, signs) = (T::of(0.5), signs::<T, LANES>());
-        for (k, w) in (1..).zip(twiddles) {
+        for (k, w) in pairs(&ks, n, twiddles) {
             let (rows, rows_rev) = row_pair(spec, ny, k, n);
-            by_pairs(rows, rows_rev, *w, |lo, t, out, out_rev| {
+            by_pairs(rows, rows_rev, w, |lo, t, out, out_rev| {
                 for i in 0..LANES {
                     let half_lo = half * lo[i];
                     out[i] = half_lo + t[i];
@@ -188,7 +278,7 @@ dispatched! {
                 }
             });
         }
-        if n.is_multiple_of(2) {
+        if n.is_multiple_of(2) && ks.contains(&(n / 2)) {
             for z in &mut spec[n / 2 * ny..(n / 2 + 1) * ny] {
                 z.im = -z.im;
             }
@@ -197,21 +287,29 @@ dispatched! {
 }
 
 dispatched! {
-    /// Inverse merge, the converse of [`split`]: the real rows' bins `0 ..= n` in the k-major
-    /// `spec` become, in rows `0..n`, the spectra whose inverse complex transforms are the real
-    /// rows viewed as complex. The imaginary parts of bins `0` and `n` are ignored, as FFTW and
-    /// NumPy do. `realfft`'s pre-processing, with `twiddles` its `exp(+2 pi i k/nx)`.
-    fn merge<T: Real>(spec: &mut [Complex<T>], ny: usize, twiddles: &[Complex<T>]) {
+    /// Inverse merge, the converse of [`split`], of the columns `k` in `ks` and their partners:
+    /// the real rows' bins in the k-major `spec` become, in rows `0..n`, the spectra whose
+    /// inverse complex transforms are the real rows viewed as complex (`k = 0` from bins `0`
+    /// and `n`). The imaginary parts of bins `0` and `n` are ignored, as FFTW and NumPy do.
+    /// `realfft`'s pre-processing, with `twiddles` its `exp(+2 pi i k/nx)`.
+    fn merge<T: Real>(
+        spec: &mut [Complex<T>],
+        ny: usize,
+        ks: Range<usize>,
+        twiddles: &[Complex<T>],
+    ) {
         let n = spec.len() / ny - 1;
-        let (first, rest) = spec.split_at_mut(ny);
-        for (z, last) in first.iter_mut().zip(&rest[(n - 1) * ny..]) {
-            // realfft's `(sum.re - sum.im, diff.re - diff.im)` with both imaginary parts `+0`.
-            *z = Complex::new(z.re + last.re, z.re - last.re);
+        if ks.start == 0 {
+            let (first, rest) = spec.split_at_mut(ny);
+            for (z, last) in first.iter_mut().zip(&rest[(n - 1) * ny..]) {
+                // realfft's `(sum.re - sum.im, diff.re - diff.im)` with both imaginary parts `+0`.
+                *z = Complex::new(z.re + last.re, z.re - last.re);
+            }
         }
         let signs = signs::<T, LANES>();
-        for (k, w) in (1..).zip(twiddles) {
+        for (k, w) in pairs(&ks, n, twiddles) {
             let (rows, rows_rev) = row_pair(spec, ny, k, n);
-            by_pairs(rows, rows_rev, *w, |lo, t, z, z_rev| {
+            by_pairs(rows, rows_rev, w, |lo, t, z, z_rev| {
                 for i in 0..LANES {
                     z[i] = lo[i] - t[i];
                     // re: sum.re + t.re; im: -t.im - diff.im.
@@ -219,7 +317,7 @@ dispatched! {
                 }
             });
         }
-        if n.is_multiple_of(2) {
+        if n.is_multiple_of(2) && ks.contains(&(n / 2)) {
             for z in &mut spec[n / 2 * ny..(n / 2 + 1) * ny] {
                 let doubled = *z + *z;
                 *z = doubled.conj();
@@ -278,7 +376,8 @@ impl<T: Real> Fft2<T> {
             &mut self.scratch,
         );
         transpose::transpose(rows, &mut out[..half * ny], half, ny);
-        self.columns_forward(out, band.min(half + 1));
+        self.plans
+            .columns_forward(out, &mut self.scratch, band.min(half + 1));
     }
 
     /// Inverse transform of a k-major spectrum into a `(ny, nx)` field, scaled by `1/(nx ny)`.
@@ -369,19 +468,9 @@ impl<T: Real> Fft2<T> {
             row_fwd.process_outofplace_with_scratch(fb, b, &mut self.scratch);
         }
         transpose::transpose(&out_a[..half * ny], &mut out_b[..half * ny], half, ny);
-        self.columns_forward(out_b, band);
+        self.plans.columns_forward(out_b, &mut self.scratch, band);
         transpose::transpose(&self.rows[..half * ny], &mut out_a[..half * ny], half, ny);
-        self.columns_forward(out_a, band);
-    }
-
-    /// The column half of a forward transform: the split of the transposed rows in `out` and the
-    /// transforms of the columns `k < band` (`band <= nx/2 + 1`).
-    fn columns_forward(&mut self, out: &mut [Complex<T>], band: usize) {
-        let ny = self.plans.ny;
-        split(out, ny, &self.plans.split);
-        self.plans
-            .col_fwd
-            .process_with_scratch(&mut out[..band * ny], &mut self.scratch);
+        self.plans.columns_forward(out_a, &mut self.scratch, band);
     }
 
     /// [`Fft2::inverse_with`] of a spectrum whose columns `k >= band` `fill` leaves zero (a
@@ -511,12 +600,22 @@ mod tests {
     }
 
     fn check_bits_of_realfft<T: Real>() {
-        // ny = 20: two full blocks of the paired pass and a short one.
-        for nx in [8, 10, 34, 64] {
-            let grid = Grid::new(nx, 20, 1.0, 1.0).unwrap();
-            let f: Vec<T> = field(nx, 20).into_iter().map(T::of).collect();
+        // ny = 20: two full blocks of the paired pass and a short one. nx 1028 and 1030 by 64:
+        // several groups of columns, with a centre bin and without.
+        for (nx, ny) in [
+            (8, 20),
+            (10, 20),
+            (34, 20),
+            (64, 20),
+            (1028, 64),
+            (1030, 64),
+        ] {
+            let grid = Grid::new(nx, ny, 1.0, 1.0).unwrap();
+            let f: Vec<T> = field(nx, ny).into_iter().map(T::of).collect();
             let (want_spec, want_back) = with_realfft(&grid, &f);
-            let mut fft = Fft2::<T>::new(FftPlans::new(&grid));
+            let plans = FftPlans::new(&grid);
+            assert_eq!(plans.column_groups().count() > 1, nx > 64, "{nx}: groups");
+            let mut fft = Fft2::<T>::new(plans);
             let mut spec = vec![Complex::default(); grid.n_spec()];
             fft.forward(&mut f.clone(), &mut spec);
             let mut back = vec![T::zero(); grid.n_phys()];
