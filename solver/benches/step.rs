@@ -1,6 +1,8 @@
 //! One model step at nx = 64..512 (pyqg defaults, spun past the AB start-up), single thread and two
 //! threads, in single precision on one thread (`model.precision = "f32"`), and the floor a
-//! double-precision step cannot beat: the 10 single-layer real FFTs (4 forward, 6 inverse).
+//! double-precision step cannot beat: the 10 single-layer real FFTs (4 forward, 6 inverse), on one
+//! field and spectrum in cache (`fft10_1thread`) and on a step's own arrays
+//! (`fft10_step_arrays_1thread`).
 //!
 //!     cargo bench -p medida-solver --bench step
 //!     MEDIDA_SIMD=baseline cargo bench -p medida-solver --bench step   # without the AVX2 copies
@@ -91,5 +93,48 @@ fn fft_floor(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, step, fft_floor);
+/// The same 10 transforms in a step's own order and on its own arrays, with no other work: per
+/// layer, `q` from `q_hat`, and the round trip of the advection (two spectra to the grid and back,
+/// [`Fft2::round_trip`]) from two spectra of its own into two of its own, with a plain scaled copy
+/// for the fill and nothing done on the grid. Where `fft10_1thread` transforms one field and one
+/// spectrum over and over (they stay in cache), this is what the transforms of a step cost once
+/// the step's arrays no longer fit in cache: the rest of a step is its pointwise passes.
+fn fft_step_arrays(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fft10_step_arrays_1thread");
+    for nx in SIZES {
+        g.measurement_time(Duration::from_secs(4));
+        let grid = medida_solver::Grid::new(nx, nx, 1.0, 1.0).unwrap();
+        let mut fft = Fft2::new(FftPlans::new(&grid));
+        let norm = fft.inverse_norm();
+        let spectrum = |x: f64| vec![Complex64::new(0.1 * x, 0.2); grid.n_spec()];
+        // Per layer: q_hat, u_hat, v_hat; q; uq_hat, vq_hat.
+        let inputs: Vec<[Vec<Complex64>; 3]> = (0..2)
+            .map(|l| [0.0, 1.0, 2.0].map(|x| spectrum(x + l as f64)))
+            .collect();
+        let mut q = vec![vec![0.0; grid.n_phys()]; 2];
+        let mut fluxes: Vec<[Vec<Complex64>; 2]> = (0..2).map(|_| [0.0; 2].map(spectrum)).collect();
+        g.bench_with_input(BenchmarkId::from_parameter(nx), &nx, |b, _| {
+            b.iter(|| {
+                for ((input, q), [uqh, vqh]) in inputs.iter().zip(&mut q).zip(&mut fluxes) {
+                    let [qh, uh, vh] = input.each_ref().map(|s| black_box(&s[..]));
+                    fft.inverse(qh, q);
+                    let scaled = |to: &mut [Complex64], from: &[Complex64]| {
+                        to.iter_mut().zip(from).for_each(|(t, f)| *t = f * norm)
+                    };
+                    fft.round_trip(
+                        |a, b| {
+                            scaled(a, uh);
+                            scaled(b, vh);
+                        },
+                        |_, _, _| {},
+                        [uqh, vqh],
+                    );
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, step, fft_floor, fft_step_arrays);
 criterion_main!(benches);
