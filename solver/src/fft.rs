@@ -9,7 +9,7 @@
 //! each way ([`Fft2::round_trip`]: a band of rows at a time), columns (y) through `rustfft`, with
 //! one blocked transpose between; on large grids the split (before an inverse, the merge) and
 //! the column transforms take the columns a group at a time, so that a group stays in the L1
-//! cache between the two ([`GROUPS_FROM_BYTES`]). The spectrum stays k-major (see
+//! cache between the two (`GROUPS_FROM_BYTES`). The spectrum stays k-major (see
 //! [`crate::grid`]). The arithmetic of each bin is `realfft`'s, operation for operation, so the
 //! results are its results to the bit. Plans are made once in [`FftPlans`] and shared; each thread that transforms owns an
 //! [`Fft2`] with its own scratch. Both are written over the model's [`Real`] type (`f64` unless a
