@@ -71,26 +71,38 @@ fn step(c: &mut Criterion) {
     }
 }
 
-fn fft_floor(c: &mut Criterion) {
-    let mut g = c.benchmark_group("fft10_1thread");
+/// A group of one-thread transform timings, one per size: `work(grid, fft)` makes the arrays and
+/// returns what is timed.
+fn fft_group<W: FnMut()>(
+    c: &mut Criterion,
+    name: &str,
+    mut work: impl FnMut(&medida_solver::Grid, Fft2) -> W,
+) {
+    let mut g = c.benchmark_group(name);
     for nx in SIZES {
         g.measurement_time(Duration::from_secs(4));
         let grid = medida_solver::Grid::new(nx, nx, 1.0, 1.0).unwrap();
-        let mut fft = Fft2::new(FftPlans::new(&grid));
-        let mut phys = vec![0.5; grid.n_phys()];
-        let mut spec = vec![Complex64::new(0.1, 0.2); grid.n_spec()];
+        let mut timed = work(&grid, Fft2::new(FftPlans::new(&grid)));
         g.bench_with_input(BenchmarkId::from_parameter(nx), &nx, |b, _| {
-            b.iter(|| {
-                for _ in 0..4 {
-                    fft.forward(black_box(&mut phys), &mut spec);
-                }
-                for _ in 0..6 {
-                    fft.inverse(black_box(&spec), &mut phys);
-                }
-            })
+            b.iter(&mut timed)
         });
     }
     g.finish();
+}
+
+fn fft_floor(c: &mut Criterion) {
+    fft_group(c, "fft10_1thread", |grid, mut fft| {
+        let mut phys = vec![0.5; grid.n_phys()];
+        let mut spec = vec![Complex64::new(0.1, 0.2); grid.n_spec()];
+        move || {
+            for _ in 0..4 {
+                fft.forward(black_box(&mut phys), &mut spec);
+            }
+            for _ in 0..6 {
+                fft.inverse(black_box(&spec), &mut phys);
+            }
+        }
+    });
 }
 
 /// The same 10 transforms in a step's own order and on its own arrays, with no other work: per
@@ -100,11 +112,7 @@ fn fft_floor(c: &mut Criterion) {
 /// spectrum over and over (they stay in cache), this is what the transforms of a step cost once
 /// the step's arrays no longer fit in cache: the rest of a step is its pointwise passes.
 fn fft_step_arrays(c: &mut Criterion) {
-    let mut g = c.benchmark_group("fft10_step_arrays_1thread");
-    for nx in SIZES {
-        g.measurement_time(Duration::from_secs(4));
-        let grid = medida_solver::Grid::new(nx, nx, 1.0, 1.0).unwrap();
-        let mut fft = Fft2::new(FftPlans::new(&grid));
+    fft_group(c, "fft10_step_arrays_1thread", |grid, mut fft| {
         let norm = fft.inverse_norm();
         let spectrum = |x: f64| vec![Complex64::new(0.1 * x, 0.2); grid.n_spec()];
         // Per layer: q_hat, u_hat, v_hat; q; uq_hat, vq_hat.
@@ -113,27 +121,24 @@ fn fft_step_arrays(c: &mut Criterion) {
             .collect();
         let mut q = vec![vec![0.0; grid.n_phys()]; 2];
         let mut fluxes: Vec<[Vec<Complex64>; 2]> = (0..2).map(|_| [0.0; 2].map(spectrum)).collect();
-        g.bench_with_input(BenchmarkId::from_parameter(nx), &nx, |b, _| {
-            b.iter(|| {
-                for ((input, q), [uqh, vqh]) in inputs.iter().zip(&mut q).zip(&mut fluxes) {
-                    let [qh, uh, vh] = input.each_ref().map(|s| black_box(&s[..]));
-                    fft.inverse(qh, q);
-                    let scaled = |to: &mut [Complex64], from: &[Complex64]| {
-                        to.iter_mut().zip(from).for_each(|(t, f)| *t = f * norm)
-                    };
-                    fft.round_trip(
-                        |a, b| {
-                            scaled(a, uh);
-                            scaled(b, vh);
-                        },
-                        |_, _, _| {},
-                        [uqh, vqh],
-                    );
-                }
-            })
-        });
-    }
-    g.finish();
+        move || {
+            for ((input, q), [uqh, vqh]) in inputs.iter().zip(&mut q).zip(&mut fluxes) {
+                let [qh, uh, vh] = input.each_ref().map(|s| black_box(&s[..]));
+                fft.inverse(qh, q);
+                let scaled = |to: &mut [Complex64], from: &[Complex64]| {
+                    to.iter_mut().zip(from).for_each(|(t, f)| *t = f * norm)
+                };
+                fft.round_trip(
+                    |a, b| {
+                        scaled(a, uh);
+                        scaled(b, vh);
+                    },
+                    |_, _, _| {},
+                    [uqh, vqh],
+                );
+            }
+        }
+    });
 }
 
 criterion_group!(benches, step, fft_floor, fft_step_arrays);
